@@ -1,0 +1,128 @@
+//! `leadscore demo`: the main job on the sample data shipped in `data/`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use leadscore::error::{Error, Result};
+use leadscore::score::{score_table, ScoreParams};
+use leadscore::train::{self, TrainParams};
+use leadscore::{data, metrics, model_file};
+
+use super::{count, out, Console};
+
+/// Run the whole job on the sample data in data/: train on data/sample_leads.csv,
+/// measure on the holdout, choose the threshold, score data/new_leads.csv, and write
+/// everything into one folder.
+///
+/// Example: leadscore demo --output demo-output
+#[derive(Debug, Parser)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Folder with sample_leads.csv and new_leads.csv [default: ./data, else the
+    /// data/ folder of the source tree].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Folder for the outputs (created; files the demo wrote before are replaced).
+    #[arg(long, default_value = "demo-output", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Seed for the holdout split.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// No progress messages.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn data_dir(arg: &Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(d) = arg {
+        return Ok(d.clone());
+    }
+    let local = PathBuf::from("data");
+    if local.join("sample_leads.csv").is_file() {
+        return Ok(local);
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    if built.join("sample_leads.csv").is_file() {
+        return Ok(built);
+    }
+    Err(Error::usage("demo", "cannot find data/sample_leads.csv; run from the project folder or pass --data-dir"))
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let console = Console { quiet: args.quiet };
+    let dir = data_dir(&args.data_dir)?;
+    let train_file = dir.join("sample_leads.csv");
+    let new_file = dir.join("new_leads.csv");
+    std::fs::create_dir_all(&args.output).map_err(|e| Error::write(&args.output, e))?;
+    let model_path = args.output.join("model.leadscore");
+    let scored_path = args.output.join("scored_new_leads.csv");
+    let curves_path = args.output.join("holdout_curves.csv");
+    for p in [&model_path, &scored_path, &curves_path] {
+        data::check_output(p, &[&train_file, &new_file], true)?;
+    }
+
+    let mut s = String::new();
+    s.push_str(&format!("== 1. train on {} ==\n", train_file.display()));
+    console.note(&format!("reading {}", train_file.display()));
+    let table = data::load(&train_file)?;
+    let mut params = TrainParams::new("outcome");
+    params.id = Some("lead_id".into());
+    params.holdout = 0.25;
+    params.seed = args.seed;
+    let outcome = train::train(&table, &params, &mut |m| console.note(m))?;
+    model_file::save(&outcome.model, &model_path)?;
+    s.push_str(&super::train::summary(&outcome));
+    let curve = metrics::curve(&outcome.holdout_probs, &outcome.holdout_labels);
+    data::write_table(&mut leadscore::evaluate::curve_frame(&curve)?, &curves_path)?;
+
+    s.push_str("\n== 2. the holdout, as sales sees it ==\n");
+    let ev = leadscore::evaluate::evaluate_predictions(
+        &outcome.model,
+        &outcome.holdout_probs,
+        &outcome.holdout_labels,
+        0,
+        "holdout",
+    )?;
+    s.push_str(&super::evaluate::gains(&ev.bands));
+
+    s.push_str(&format!("\n== 3. score {} ==\n", new_file.display()));
+    let new_leads = data::load(&new_file)?;
+    let mut scored = score_table(&outcome.model, &new_leads, &ScoreParams::default())?;
+    data::write_table(&mut scored, &scored_path)?;
+    let hot = scored
+        .column("decision")
+        .ok()
+        .and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as usize))
+        .unwrap_or(0);
+    s.push_str(&format!(
+        "{} new leads scored, {} at or above the threshold {:.4}\n",
+        count(new_leads.height()),
+        count(hot),
+        outcome.model.threshold.value
+    ));
+    s.push_str("first leads:\n");
+    let head = scored.head(Some(5));
+    let get = |name: &str, i: usize| -> String {
+        head.column(name)
+            .ok()
+            .and_then(|c| c.get(i).ok().map(|v| v.to_string().trim_matches('"').to_string()))
+            .unwrap_or_default()
+    };
+    for i in 0..head.height() {
+        s.push_str(&format!(
+            "  {}  score {:>3}  {:<5} {}\n",
+            get("lead_id", i),
+            get("score", i),
+            get("tier", i),
+            get("reasons", i)
+        ));
+    }
+    s.push_str(&format!(
+        "\noutputs in {}:\n  {}\n  {}\n  {}\n",
+        args.output.display(),
+        model_path.display(),
+        scored_path.display(),
+        curves_path.display()
+    ));
+    out(&s)
+}

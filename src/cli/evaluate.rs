@@ -1,0 +1,134 @@
+//! `leadscore evaluate`: measure a saved model on labelled leads it did not train on.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use leadscore::error::Result;
+use leadscore::evaluate::{curve_frame, evaluate_predictions, labelled_predictions, Evaluation};
+use leadscore::{data, features::text::day_number, metrics, model_file};
+
+use super::{count, out, out_json, parse_date, pct, text_table};
+
+/// Measure a saved model on labelled leads it did not train on.
+///
+/// Prints ROC AUC, PR AUC (average precision), log loss, Brier score and base rate;
+/// calibration in 10 bins with the expected calibration error; the gains table by score
+/// decile and by tier (leads, conversions, conversion rate, share of all conversions,
+/// cumulative lift); and, at the model's threshold, the confusion matrix, precision,
+/// recall, F1 and the number of leads routed to sales.
+///
+/// Example: leadscore evaluate --model leads.model --data holdout.csv
+#[derive(Debug, Parser)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Model file written by `leadscore train`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Labelled leads (the model's label column must be present).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Date that date columns count days back from [default: latest date in the data].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Also write the precision/recall/ROC curve as CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub curves: Option<PathBuf>,
+    /// Replace an existing curves file.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if let Some(c) = &args.curves {
+        data::check_output(c, &[&args.data, &args.model], args.force)?;
+    }
+    let model = model_file::load(&args.model)?;
+    let table = data::load(&args.data)?;
+    let (p, y, missing) = labelled_predictions(&model, &table, args.as_of.map(day_number))?;
+    let ev = evaluate_predictions(&model, &p, &y, missing, &args.data.display().to_string())?;
+    if let Some(c) = &args.curves {
+        data::write_table(&mut curve_frame(&metrics::curve(&p, &y))?, c)?;
+    }
+    if args.json {
+        out_json(&ev)
+    } else {
+        out(&render(&ev))
+    }
+}
+
+/// The human report of an evaluation.
+pub fn render(ev: &Evaluation) -> String {
+    let mut s = format!(
+        "{} labelled leads, {} won (base rate {})",
+        count(ev.rows),
+        count(ev.positives),
+        pct(ev.base_rate)
+    );
+    if ev.rows_missing_label > 0 {
+        s.push_str(&format!("; {} rows without a label skipped", count(ev.rows_missing_label)));
+    }
+    s.push_str(&format!(
+        "\nROC AUC {:.4}   PR AUC {:.4}   log loss {:.4}   Brier {:.4}   ECE {:.4}\n\n",
+        ev.roc_auc, ev.pr_auc, ev.log_loss, ev.brier, ev.ece
+    ));
+    s.push_str(&format!(
+        "at the threshold {:.4}: {} leads routed to sales, precision {:.3}, recall {:.3}, F1 {:.3}\n",
+        ev.threshold,
+        count(ev.routed),
+        ev.precision,
+        ev.recall,
+        ev.f1
+    ));
+    let c = &ev.confusion;
+    s.push_str(&text_table(
+        &["", "won", "lost"],
+        &[
+            vec!["routed".into(), count(c.true_positives), count(c.false_positives)],
+            vec!["not routed".into(), count(c.false_negatives), count(c.true_negatives)],
+        ],
+    ));
+    s.push_str("\ngains by score decile (best first)\n");
+    s.push_str(&gains(&ev.bands));
+    s.push_str("\nconversion by tier (best first)\n");
+    s.push_str(&gains(&ev.tiers));
+    s.push_str("\ncalibration\n");
+    let rows: Vec<Vec<String>> = ev
+        .calibration
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| {
+            vec![
+                format!("{:.1}-{:.1}", b.lower, b.upper),
+                count(b.count),
+                format!("{:.3}", b.mean_predicted),
+                format!("{:.3}", b.observed_rate),
+            ]
+        })
+        .collect();
+    s.push_str(&text_table(&["predicted", "leads", "mean predicted", "observed rate"], &rows));
+    s
+}
+
+pub fn gains(bands: &[leadscore::metrics::Band]) -> String {
+    let rows: Vec<Vec<String>> = bands
+        .iter()
+        .map(|b| {
+            vec![
+                b.band.clone(),
+                count(b.leads),
+                count(b.conversions),
+                pct(b.conversion_rate),
+                pct(b.share_of_conversions),
+                pct(b.cumulative_conversions_share),
+                format!("{:.2}", b.cumulative_lift),
+            ]
+        })
+        .collect();
+    text_table(
+        &["band", "leads", "won", "conv. rate", "share of won", "cum. share of won", "cum. lift"],
+        &rows,
+    )
+}

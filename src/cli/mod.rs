@@ -1,0 +1,135 @@
+//! The command line: one file per subcommand, each an `Args` struct (its help text) and
+//! a `run()` that calls the library. Shared helpers for printing live here.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use leadscore::error::{Error, Result};
+
+mod demo;
+mod evaluate;
+mod score;
+mod synth;
+mod threshold;
+mod train;
+
+/// Predictive lead scoring you own: train a logistic model on won/lost CRM contacts,
+/// choose the threshold sales works to, score new leads with reasons, and compare it with
+/// your manual points model.
+///
+/// Exit codes: 0 success, 1 internal failure, 2 bad input or usage.
+#[derive(Debug, Parser)]
+#[command(name = "leadscore", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Train(train::Args),
+    Score(score::Args),
+    Evaluate(evaluate::Args),
+    Threshold(threshold::Args),
+    Synth(synth::Args),
+    Demo(demo::Args),
+}
+
+/// Parse the command line and run the subcommand.
+pub fn run() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Train(a) => train::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
+        Command::Threshold(a) => threshold::run(a),
+        Command::Synth(a) => synth::run(a),
+        Command::Demo(a) => demo::run(a),
+    }
+}
+
+/// Parse `--as-of YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date; use YYYY-MM-DD"))
+}
+
+/// Progress and notes on stderr, silenced by `--quiet`.
+pub struct Console {
+    pub quiet: bool,
+}
+
+impl Console {
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+}
+
+/// Write text to stdout; a closed pipe surfaces as a broken-pipe write error (exit 0).
+pub fn out(text: &str) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    lock.write_all(text.as_bytes())
+        .and_then(|_| lock.flush())
+        .map_err(|e| Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        })
+}
+
+/// Print one JSON object on stdout.
+pub fn out_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(format!("JSON: {e}")))?;
+    out(&(text + "\n"))
+}
+
+/// Thousands separators for counts in human output.
+pub fn count(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn file_name(p: &Path) -> String {
+    p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| p.display().to_string())
+}
+
+/// Align rows of cells into a plain-text table (first column left, others right).
+pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut s = String::from(" ");
+        for (i, c) in cells.iter().enumerate() {
+            let pad = width[i] - c.chars().count();
+            if i == 0 {
+                s.push_str(&format!(" {c}{}", " ".repeat(pad)));
+            } else {
+                s.push_str(&format!("  {}{c}", " ".repeat(pad)));
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut s = line(headers.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        s.push_str(&line(r.clone()));
+    }
+    s
+}
+
+pub fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}

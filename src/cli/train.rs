@@ -1,0 +1,284 @@
+//! `leadscore train`: fit a model on labelled contacts and save it.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use leadscore::data;
+use leadscore::error::{Error, Result};
+use leadscore::features::FeatureSpec;
+use leadscore::model::Tiers;
+use leadscore::threshold::Strategy;
+use leadscore::train::{self, Alpha, Split, TrainOutcome, TrainParams};
+use leadscore::{evaluate, metrics, model_file};
+use serde_json::json;
+
+use super::{count, out, out_json, parse_date, Console};
+
+/// Train a lead-scoring model on historical contacts labelled won/lost.
+///
+/// Features are engineered from the column types with no configuration: numbers
+/// (median-imputed, log1p when skewed, standardised, with quantile steps for nonlinear
+/// effects), categories (case-folded, placeholders such as "Select" as missing, rare
+/// levels pooled, one-hot), yes/no flags, dates (days before the as-of date), e-mail
+/// addresses (free-mail vs company domain) and job titles (seniority and function).
+/// Identifier-like columns are left out. A column that alone predicts the outcome almost
+/// perfectly is named in a leakage warning.
+///
+/// A share of the rows is held out; the model is fitted on the rest, measured on the
+/// holdout, and the threshold is chosen on the holdout.
+///
+/// Example: leadscore train --data leads.csv --label outcome --id lead_id --model leads.model
+#[derive(Debug, Parser)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Labelled contacts: CSV (delimiter sniffed) or Parquet.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The outcome column (two values, e.g. won/lost, 1/0, yes/no).
+    #[arg(long, value_name = "COL")]
+    pub label: String,
+    /// The label value that means won. Recognised on its own for 1, true, yes, won,
+    /// closed won, converted.
+    #[arg(long, value_name = "VALUE")]
+    pub positive: Option<String>,
+    /// Id column, carried to scored output and never used as a feature.
+    #[arg(long, value_name = "COL")]
+    pub id: Option<String>,
+    /// Columns to leave out, comma-separated (e.g. leaky status or note columns).
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Feature spec (TOML): column roles and limits. See the README.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Date that date columns count days back from [default: latest date in the data].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Share of labelled rows held out for measuring and for the threshold.
+    #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
+    pub holdout: f64,
+    /// Hold out the most recent rows by this date column instead of a random split.
+    #[arg(long, value_name = "DATECOL", conflicts_with = "holdout_last")]
+    pub holdout_by: Option<String>,
+    /// Hold out the last rows in file order (exports are often in date order).
+    #[arg(long)]
+    pub holdout_last: bool,
+    /// Seed for the split and cross-validation folds.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// L2 strength (scikit-learn's 1/C), or "auto" to choose by cross-validation from
+    /// 0.01, 0.1, 1, 10, 100.
+    #[arg(long, default_value = "1")]
+    pub alpha: String,
+    /// Most solver iterations.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub max_iter: u64,
+    /// Threshold strategy on the holdout: f1, fbeta:B, precision:P, recall:R, top:K,
+    /// top:X%, value:GAIN,COST.
+    #[arg(long, default_value = "f1")]
+    pub strategy: String,
+    /// Report ROC AUC across K stratified folds of the training rows.
+    #[arg(long, value_name = "K")]
+    pub cv: Option<usize>,
+    /// Tier names and cut points, lowest first: "contact,mql:0.2,sql:0.5"
+    /// [default: cold, warm from half the threshold, hot from the threshold].
+    #[arg(long, value_name = "SPEC")]
+    pub tiers: Option<String>,
+    /// Where to write the model file.
+    #[arg(long, value_name = "OUT")]
+    pub model: PathBuf,
+    /// Also write the holdout precision/recall/ROC curve as CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub curves: Option<PathBuf>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object on stdout (the summary goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// No progress messages.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl Args {
+    pub fn params(&self) -> Result<TrainParams> {
+        let mut p = TrainParams::new(&self.label);
+        let mut features = leadscore::features::FeatureParams::new(&self.label)
+            .exclude(self.exclude.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .as_of(self.as_of);
+        if let Some(spec) = &self.spec {
+            features = features.spec(&FeatureSpec::from_file(spec)?)?;
+        }
+        p.features = features;
+        p.positive = self.positive.clone();
+        p.id = self.id.clone();
+        p.holdout = self.holdout;
+        p.split = match (&self.holdout_by, self.holdout_last) {
+            (Some(c), _) => Split::ByDate(c.clone()),
+            (None, true) => Split::Last,
+            (None, false) => Split::Stratified,
+        };
+        p.seed = self.seed;
+        p.alpha = if self.alpha.trim().eq_ignore_ascii_case("auto") {
+            Alpha::Auto
+        } else {
+            Alpha::Fixed(
+                self.alpha
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::usage("--alpha", format!("{:?} is not a number or \"auto\"", self.alpha)))?,
+            )
+        };
+        p.max_iterations = self.max_iter;
+        p.strategy = self.strategy.parse::<Strategy>()?;
+        p.cv = self.cv;
+        p.tiers = self.tiers.as_deref().map(Tiers::parse).transpose()?;
+        Ok(p)
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let console = Console { quiet: args.quiet };
+    let params = args.params()?;
+    data::check_output(&args.model, &[&args.data], args.force)?;
+    if let Some(c) = &args.curves {
+        data::check_output(c, &[&args.data, &args.model], args.force)?;
+    }
+    console.note(&format!("reading {}", args.data.display()));
+    let table = data::load(&args.data)?;
+    let outcome = train::train(&table, &params, &mut |m| console.note(m))?;
+    model_file::save(&outcome.model, &args.model)?;
+    if let Some(c) = &args.curves {
+        let curve = metrics::curve(&outcome.holdout_probs, &outcome.holdout_labels);
+        data::write_table(&mut evaluate::curve_frame(&curve)?, c)?;
+    }
+    let mut text = summary(&outcome);
+    text.push_str(&format!("model written to {}\n", args.model.display()));
+    if args.json {
+        eprint!("{text}");
+        out_json(&json_summary(&outcome))
+    } else {
+        out(&text)
+    }
+}
+
+/// The JSON object `train --json` prints.
+pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
+    let m = &o.model;
+    let h = m.meta.holdout.as_ref().map(|h| &h.metrics);
+    let mut aucs = o.fit_report.single_column_auc.clone();
+    aucs.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let column_aucs: Vec<serde_json::Value> =
+        aucs.into_iter().map(|(c, a)| json!({"column": c, "roc_auc": a})).collect();
+    json!({
+        "rows": m.meta.rows,
+        "rows_missing_label": m.meta.rows_missing_label,
+        "positives": m.meta.positives,
+        "positive_value": m.meta.positive_value,
+        "train_rows": m.meta.train_rows,
+        "features": m.features.n_features(),
+        "columns_used": m.features.columns.iter().map(|c| json!({"column": c.name, "role": c.role.name()})).collect::<Vec<_>>(),
+        "columns_left_out": o.fit_report.skipped,
+        "holdout": h.map(|h| json!({
+            "method": m.meta.holdout.as_ref().map(|x| x.method.clone()),
+            "rows": h.rows, "positives": h.positives,
+            "roc_auc": h.roc_auc, "pr_auc": h.pr_auc, "log_loss": h.log_loss, "brier": h.brier,
+        })),
+        "threshold": m.threshold.value,
+        "threshold_strategy": m.threshold.strategy,
+        "threshold_precision": m.threshold.precision,
+        "threshold_recall": m.threshold.recall,
+        "threshold_routed": m.threshold.routed,
+        "alpha": m.meta.alpha,
+        "alpha_search": o.alpha_search.iter().map(|(a, auc)| json!({"alpha": a, "cv_roc_auc": auc})).collect::<Vec<_>>(),
+        "cv_roc_auc": o.cv_aucs,
+        "iterations": m.meta.iterations,
+        "converged": m.meta.converged,
+        "top_coefficients": m.top_coefficients(10).into_iter().map(|(n, c)| json!({"feature": n, "coefficient": c})).collect::<Vec<_>>(),
+        "single_column_roc_auc": column_aucs,
+        "warnings": o.warnings,
+    })
+}
+
+/// The human summary of a training run.
+pub fn summary(o: &TrainOutcome) -> String {
+    let m = &o.model;
+    let meta = &m.meta;
+    let mut s = String::new();
+    s.push_str(&format!(
+        "trained on {}: {} rows, {} won ({:.1}%, {:?} = won)",
+        meta.data_file,
+        count(meta.rows - meta.rows_missing_label),
+        count(meta.positives),
+        100.0 * meta.positives as f64 / (meta.rows - meta.rows_missing_label).max(1) as f64,
+        meta.positive_value
+    ));
+    if meta.rows_missing_label > 0 {
+        s.push_str(&format!("; {} rows without a label dropped", count(meta.rows_missing_label)));
+    }
+    s.push('\n');
+    s.push_str(&format!(
+        "features: {} input columns -> {} model features\n",
+        m.features.columns.len(),
+        m.features.n_features()
+    ));
+    for c in &m.features.columns {
+        s.push_str(&format!("  {:<10} {}\n", c.role.name(), c.name));
+    }
+    for sk in &o.fit_report.skipped {
+        s.push_str(&format!("  left out  {} ({})\n", sk.column, sk.reason));
+    }
+    if !o.alpha_search.is_empty() {
+        let tried: Vec<String> = o.alpha_search.iter().map(|(a, auc)| format!("{a}: {auc:.4}")).collect();
+        s.push_str(&format!("alpha search (mean CV ROC AUC): {}; chose {}\n", tried.join(", "), meta.alpha));
+    }
+    if let Some((mean, sd, k)) = meta.cv_auc {
+        s.push_str(&format!("cross-validation: ROC AUC {mean:.4} +/- {sd:.4} over {k} folds of the training rows\n"));
+    }
+    s.push_str(&format!(
+        "solver: {} after {} iterations (alpha {}, gradient norm {:.3e}), {} training rows\n",
+        if meta.converged { "converged" } else { "NOT converged" },
+        meta.iterations,
+        meta.alpha,
+        meta.gradient_norm,
+        count(meta.train_rows)
+    ));
+    if let Some(h) = &meta.holdout {
+        let x = &h.metrics;
+        s.push_str(&format!(
+            "holdout ({}): {} rows, {} won\n  ROC AUC {:.4}   PR AUC {:.4}   log loss {:.4}   Brier {:.4}\n",
+            h.method,
+            count(x.rows),
+            count(x.positives),
+            x.roc_auc,
+            x.pr_auc,
+            x.log_loss,
+            x.brier
+        ));
+    }
+    let t = &m.threshold;
+    s.push_str(&format!(
+        "threshold {:.4} ({} on the holdout): precision {:.3}, recall {:.3}, routes {} held-out leads\n",
+        t.value,
+        t.strategy,
+        t.precision,
+        t.recall,
+        count(t.routed)
+    ));
+    if let Some(n) = &o.threshold_note {
+        s.push_str(&format!("  note: {n}\n"));
+    }
+    s.push_str(&format!("tiers: {}\n", m.tiers.describe()));
+    s.push_str("largest coefficients (per standard deviation):\n");
+    for (name, c) in m.top_coefficients(10) {
+        s.push_str(&format!("  {c:+.3}  {name}\n"));
+    }
+    for w in &o.warnings {
+        if w.column.is_empty() {
+            s.push_str(&format!("warning: {}\n", w.message));
+        } else {
+            s.push_str(&format!("warning: column {:?}: {}\n", w.column, w.message));
+        }
+    }
+    s
+}

@@ -1,0 +1,573 @@
+//! Loading and writing tables: the first and last steps of every command.
+//!
+//! CSV exports from CRMs arrive with `,`, `;` or tab delimiters, quoted fields, a UTF-8
+//! byte-order mark, CRLF endings and often a trailing comma on every line. [`load`] sniffs
+//! the delimiter, validates the file's shape in one streaming pass (ragged rows, invalid
+//! UTF-8, duplicate column names; each error names the row and line), then reads it with
+//! polars with every column as text, so that the feature code decides types and can name
+//! the exact cell that does not parse. Parquet is read with its own types.
+//!
+//! [`write_table`] writes CSV or Parquet (chosen by extension) to a temporary file in the
+//! target folder and renames it into place, so a failure never leaves a partial file and
+//! an input is never overwritten.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::{polars_err, Error, Result};
+
+/// File formats leadscore reads and writes, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    /// The format for a path, from its extension (`.csv`, `.tsv`, `.txt`, `.parquet`, `.pq`).
+    pub fn of(path: &Path) -> Result<Format> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "tsv" | "txt" => Ok(Format::Csv),
+            "parquet" | "pq" => Ok(Format::Parquet),
+            _ => Err(Error::UnsupportedFormat {
+                path: path.to_path_buf(),
+                ext,
+            }),
+        }
+    }
+}
+
+/// A loaded table and where it came from.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub path: PathBuf,
+    pub df: DataFrame,
+    /// SHA-256 of the file's bytes, hex: recorded in models as provenance.
+    pub sha256: String,
+}
+
+impl Table {
+    pub fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    /// The column with this name, or an error listing the columns the file has.
+    pub fn column(&self, name: &str) -> Result<&Column> {
+        self.df.column(name).map_err(|_| Error::MissingColumn {
+            path: self.path.clone(),
+            column: name.to_string(),
+            available: self.column_list(),
+        })
+    }
+
+    pub fn column_names(&self) -> Vec<String> {
+        self.df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    fn column_list(&self) -> String {
+        let names = self.column_names();
+        let mut shown: Vec<String> = names.iter().take(40).map(|n| format!("{n:?}")).collect();
+        if names.len() > 40 {
+            shown.push(format!("... ({} in all)", names.len()));
+        }
+        shown.join(", ")
+    }
+}
+
+/// Read a CSV or Parquet file into a [`Table`].
+pub fn load(path: &Path) -> Result<Table> {
+    let format = Format::of(path)?;
+    let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::malformed(path, "is a folder, not a file"));
+    }
+    if meta.len() == 0 {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let sha256 = file_sha256(path)?;
+    let df = match format {
+        Format::Csv => load_csv(path)?,
+        Format::Parquet => load_parquet(path)?,
+    };
+    if df.width() == 0 {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    if df.height() == 0 {
+        return Err(Error::HeaderOnly {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Table {
+        path: path.to_path_buf(),
+        df,
+        sha256,
+    })
+}
+
+fn file_sha256(path: &Path) -> Result<String> {
+    let mut f = File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::read(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the sniffing pass learned about a CSV file.
+#[derive(Debug)]
+struct CsvShape {
+    delimiter: u8,
+    header: Vec<String>,
+    rows: u64,
+}
+
+/// Pick the delimiter from the header line: the most frequent of `,` `;` tab outside quotes.
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut in_quotes = false;
+    for &b in head {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' if !in_quotes => break,
+            b',' if !in_quotes => counts[0] += 1,
+            b';' if !in_quotes => counts[1] += 1,
+            b'\t' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let cands = [b',', b';', b'\t'];
+    let mut best = 0;
+    for i in 1..3 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    cands[best]
+}
+
+/// One streaming pass with the `csv` crate: delimiter, header, row count, and the first
+/// ragged row or invalid UTF-8, named by row and line.
+fn inspect_csv(path: &Path) -> Result<CsvShape> {
+    let mut f = File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut head = vec![0u8; 64 * 1024];
+    let mut filled = 0;
+    while filled < head.len() {
+        let n = f.read(&mut head[filled..]).map_err(|e| Error::read(path, e))?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    head.truncate(filled);
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let delimiter = sniff_delimiter(body);
+
+    let file = File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let mut record = csv::ByteRecord::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = 0u64;
+    loop {
+        let more = rdr.read_byte_record(&mut record).map_err(|e| match e.kind() {
+            csv::ErrorKind::Io(io) => Error::read(path, std::io::Error::new(io.kind(), io.to_string())),
+            _ => Error::malformed(path, format!("{e}")),
+        })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if let Err(e) = std::str::from_utf8(record.as_slice()) {
+            return Err(Error::InvalidUtf8 {
+                path: path.to_path_buf(),
+                row: rows,
+                line,
+                byte: e.valid_up_to() as u64 + 1,
+            });
+        }
+        match &header {
+            None => {
+                let mut names: Vec<String> = record
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                    .collect();
+                if let Some(first) = names.first_mut() {
+                    *first = first.trim_start_matches('\u{feff}').trim().to_string();
+                }
+                check_duplicate_names(path, &names)?;
+                header = Some(names);
+            }
+            Some(h) => {
+                rows += 1;
+                // A lone empty field is a blank line, which CSV readers skip.
+                if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) && h.len() > 1 {
+                    rows -= 1;
+                    continue;
+                }
+                if record.len() != h.len() {
+                    return Err(Error::RaggedRow {
+                        path: path.to_path_buf(),
+                        row: rows,
+                        line,
+                        found: record.len(),
+                        expected: h.len(),
+                    });
+                }
+            }
+        }
+    }
+    let header = header.ok_or_else(|| Error::EmptyFile {
+        path: path.to_path_buf(),
+    })?;
+    if rows == 0 {
+        return Err(Error::HeaderOnly {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(CsvShape {
+        delimiter,
+        header,
+        rows,
+    })
+}
+
+fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
+    let mut sorted: Vec<&String> = names.iter().filter(|n| !n.is_empty()).collect();
+    sorted.sort();
+    for w in sorted.windows(2) {
+        if w[0] == w[1] {
+            let count = names.iter().filter(|n| *n == w[0]).count();
+            return Err(Error::DuplicateColumn {
+                path: path.to_path_buf(),
+                name: w[0].clone(),
+                count,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn load_csv(path: &Path) -> Result<DataFrame> {
+    let shape = inspect_csv(path)?;
+    // Give every column an explicit name and the String type: the header we validated,
+    // with the trailing unnamed column (from trailing commas) named so we can drop it.
+    let names: Vec<PlSmallStr> = shape
+        .header
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if n.is_empty() {
+                PlSmallStr::from(format!("__unnamed_{i}"))
+            } else {
+                PlSmallStr::from(n.as_str())
+            }
+        })
+        .collect();
+    let schema: Schema = names
+        .iter()
+        .map(|n| Field::new(n.clone(), DataType::String))
+        .collect();
+    let parse = CsvParseOptions::default()
+        .with_separator(shape.delimiter)
+        .with_missing_is_null(true);
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_schema(Some(Arc::new(schema)))
+        .with_parse_options(parse)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .map_err(|e| polars_err(path, e))?
+        .finish()
+        .map_err(|e| polars_err(path, e))?;
+    if df.height() as u64 != shape.rows {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "read {} rows but the file has {} data rows; check quoting",
+                df.height(),
+                shape.rows
+            ),
+        ));
+    }
+    // Drop unnamed columns that are empty throughout (trailing commas); an unnamed column
+    // with values is kept under its placeholder name.
+    let mut keep = Vec::new();
+    for c in df.columns() {
+        let unnamed = c.name().starts_with("__unnamed_");
+        if unnamed && c.null_count() == c.len() {
+            continue;
+        }
+        keep.push(c.clone());
+    }
+    DataFrame::new(df.height(), keep).map_err(|e| polars_err(path, e))
+}
+
+fn load_parquet(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).map_err(|e| Error::read(path, e))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| polars_err(path, e))?;
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    check_duplicate_names(path, &names)?;
+    Ok(df)
+}
+
+/// Refuse to write `output` when it is one of the inputs, or exists and `force` is off.
+pub fn check_output(output: &Path, inputs: &[&Path], force: bool) -> Result<()> {
+    let out_canon = canonical_target(output);
+    for input in inputs {
+        if let Ok(inp) = std::fs::canonicalize(input) {
+            if Some(&inp) == out_canon.as_ref() {
+                return Err(Error::OutputIsInput {
+                    path: output.to_path_buf(),
+                    input: input.to_path_buf(),
+                });
+            }
+        }
+    }
+    if output.exists() && !force {
+        return Err(Error::OutputExists {
+            path: output.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Canonical path of a file that may not exist yet (its folder must).
+fn canonical_target(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return Some(p);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let dir = std::fs::canonicalize(parent).ok()?;
+    Some(dir.join(path.file_name()?))
+}
+
+/// Write to a temporary file beside `path`, then rename it into place. `fill` writes the
+/// content; if it fails, the temporary file is removed and `path` is untouched.
+pub fn atomic_write<F>(path: &Path, fill: F) -> Result<()>
+where
+    F: FnOnce(&mut BufWriter<&mut File>) -> Result<()>,
+{
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::write(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "the output folder does not exist"),
+        ));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".leadscore-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::write(path, e))?;
+    {
+        let file = tmp.as_file_mut();
+        let mut w = BufWriter::new(file);
+        fill(&mut w)?;
+        w.flush().map_err(|e| Error::write(path, e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| Error::write(path, e))?;
+    tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
+    Ok(())
+}
+
+/// Write a table as CSV or Parquet (by the extension of `path`), atomically.
+///
+/// In CSV, text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
+/// `@`) is prefixed with a single quote: ids and pass-through values come from CRM
+/// exports and are untrusted.
+pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<()> {
+    let format = Format::of(path)?;
+    match format {
+        Format::Csv => {
+            let mut safe = defuse_formulas(df).map_err(|e| polars_err(path, e))?;
+            atomic_write(path, |w| {
+                CsvWriter::new(w)
+                    .include_header(true)
+                    .finish(&mut safe)
+                    .map_err(|e| polars_io_err(path, e))
+            })
+        }
+        Format::Parquet => atomic_write(path, |w| {
+            ParquetWriter::new(w)
+                .finish(df)
+                .map(|_| ())
+                .map_err(|e| polars_io_err(path, e))
+        }),
+    }
+}
+
+fn polars_io_err(path: &Path, e: PolarsError) -> Error {
+    match e {
+        PolarsError::IO { error, .. } => {
+            let kind = error.kind();
+            Error::write(path, std::io::Error::new(kind, error.to_string()))
+        }
+        other => Error::write(path, std::io::Error::other(other.to_string())),
+    }
+}
+
+/// Does this text start like a spreadsheet formula?
+pub fn looks_like_formula(s: &str) -> bool {
+    matches!(s.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+        && s.parse::<f64>().is_err()
+}
+
+fn defuse_formulas(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut cols = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        if c.dtype() == &DataType::String {
+            let ca = c.str()?;
+            if ca.iter().flatten().any(looks_like_formula) {
+                let fixed: StringChunked = ca
+                    .iter()
+                    .map(|v| {
+                        v.map(|s| {
+                            if looks_like_formula(s) {
+                                format!("'{s}")
+                            } else {
+                                s.to_string()
+                            }
+                        })
+                    })
+                    .collect();
+                cols.push(fixed.with_name(c.name().clone()).into_column());
+                continue;
+            }
+        }
+        cols.push(c.clone());
+    }
+    DataFrame::new(df.height(), cols)
+}
+
+/// Label values that mean "won" when `--positive` is not given (compared case-insensitively).
+pub const POSITIVE_WORDS: &[&str] = &["1", "true", "yes", "y", "won", "closed won", "converted", "1.0"];
+
+/// Read a binary label column: `Some(true)` for the positive class, `None` where missing.
+/// Returns the labels and the positive and negative values as written in the file.
+pub fn read_label(
+    table: &Table,
+    column: &str,
+    positive: Option<&str>,
+) -> Result<(Vec<Option<bool>>, String, String)> {
+    let col = table.column(column)?;
+    let text = col
+        .cast(&DataType::String)
+        .map_err(|e| polars_err(&table.path, e))?;
+    let ca = text.str().map_err(|e| polars_err(&table.path, e))?;
+    let bad = |problem: String| Error::BadLabel {
+        path: table.path.clone(),
+        column: column.to_string(),
+        problem,
+    };
+    let mut values: Vec<(String, usize)> = Vec::new();
+    let mut keys: Vec<Option<usize>> = Vec::with_capacity(ca.len());
+    for v in ca.iter() {
+        let t = v.map(str::trim).filter(|t| !t.is_empty());
+        match t {
+            None => keys.push(None),
+            Some(t) => {
+                let idx = match values.iter().position(|(s, _)| s.eq_ignore_ascii_case(t)) {
+                    Some(i) => i,
+                    None => {
+                        values.push((t.to_string(), 0));
+                        if values.len() > 2 {
+                            let shown: Vec<String> =
+                                values.iter().map(|(s, _)| format!("{s:?}")).collect();
+                            return Err(bad(format!(
+                                "must have exactly two values (won/lost), found at least three: {}",
+                                shown.join(", ")
+                            )));
+                        }
+                        values.len() - 1
+                    }
+                };
+                values[idx].1 += 1;
+                keys.push(Some(idx));
+            }
+        }
+    }
+    match values.len() {
+        0 => return Err(bad("is empty in every row".into())),
+        1 => {
+            return Err(bad(format!(
+                "has only one value, {:?} ({} rows); a model needs both won and lost leads",
+                values[0].0, values[0].1
+            )))
+        }
+        _ => {}
+    }
+    let pos_idx = match positive {
+        Some(p) => {
+            let p = p.trim();
+            values
+                .iter()
+                .position(|(s, _)| s.eq_ignore_ascii_case(p))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "has values {:?} and {:?}; --positive {:?} is neither",
+                        values[0].0, values[1].0, p
+                    ))
+                })?
+        }
+        None => {
+            let is_pos = |s: &str| POSITIVE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s));
+            match (is_pos(&values[0].0), is_pos(&values[1].0)) {
+                (true, false) => 0,
+                (false, true) => 1,
+                _ => {
+                    return Err(bad(format!(
+                        "has values {:?} and {:?}; say which one means won with --positive",
+                        values[0].0, values[1].0
+                    )))
+                }
+            }
+        }
+    };
+    let labels = keys.into_iter().map(|k| k.map(|i| i == pos_idx)).collect();
+    Ok((
+        labels,
+        values[pos_idx].0.clone(),
+        values[1 - pos_idx].0.clone(),
+    ))
+}

@@ -1,0 +1,215 @@
+//! The library's typed errors.
+//!
+//! Every stage of the flow (load, features, fit, model file, score, rules) reports
+//! failures through [`Error`]. Each variant's message names the file, column, row and
+//! value involved, so an analyst can fix the input without reading code. The binary maps
+//! [`Error::exit_code`] to the process exit status: 2 for bad input or usage, 1 for an
+//! internal failure.
+
+use std::path::{Path, PathBuf};
+
+/// Result alias used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, with the numbers and names needed to act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: file not found")]
+    FileNotFound { path: PathBuf },
+
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}: the file is empty")]
+    EmptyFile { path: PathBuf },
+
+    #[error("{path}: the file has a header but no data rows")]
+    HeaderOnly { path: PathBuf },
+
+    #[error("{path}: unsupported file type {ext:?}; use .csv, .tsv, .txt or .parquet")]
+    UnsupportedFormat { path: PathBuf, ext: String },
+
+    #[error("{path}: row {row} (line {line}) has {found} fields, the header has {expected}")]
+    RaggedRow {
+        path: PathBuf,
+        row: u64,
+        line: u64,
+        found: usize,
+        expected: usize,
+    },
+
+    #[error("{path}: row {row} (line {line}) is not valid UTF-8 text (byte {byte} of the line); re-export the file as UTF-8")]
+    InvalidUtf8 {
+        path: PathBuf,
+        row: u64,
+        line: u64,
+        byte: u64,
+    },
+
+    #[error("{path}: column name {name:?} appears {count} times in the header; column names must be unique")]
+    DuplicateColumn {
+        path: PathBuf,
+        name: String,
+        count: usize,
+    },
+
+    #[error("{path}: {message}")]
+    Malformed { path: PathBuf, message: String },
+
+    #[error("{path}: column {column:?} not found; the file has columns: {available}")]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        available: String,
+    },
+
+    #[error("{path}: the model needs columns the file lacks: {}", missing.join(", "))]
+    MissingModelColumns { path: PathBuf, missing: Vec<String> },
+
+    #[error("{path}: label column {column:?} {problem}")]
+    BadLabel {
+        path: PathBuf,
+        column: String,
+        problem: String,
+    },
+
+    #[error("{path}: column {column:?}, row {row}: {value:?} is not a number ({why}); fix the value, or give the column role \"category\" in a feature spec, or --exclude it")]
+    TextInNumeric {
+        path: PathBuf,
+        column: String,
+        row: u64,
+        value: String,
+        why: String,
+    },
+
+    #[error("{path}: column {column:?}, row {row}: {value:?} is not a finite number (NaN and infinity are not allowed); leave the cell empty for a missing value")]
+    NonFinite {
+        path: PathBuf,
+        column: String,
+        row: u64,
+        value: String,
+    },
+
+    #[error("{path}: column {column:?}, row {row}: {value:?} is not a date (expected YYYY-MM-DD, optionally with a time)")]
+    BadDate {
+        path: PathBuf,
+        column: String,
+        row: u64,
+        value: String,
+    },
+
+    #[error("{path}: no usable feature column: {detail}")]
+    NoFeatures { path: PathBuf, detail: String },
+
+    #[error("{what}: {message}")]
+    Usage { what: String, message: String },
+
+    #[error("{path}: output path is the same file as the input {input}; choose another output")]
+    OutputIsInput { path: PathBuf, input: PathBuf },
+
+    #[error("{path}: already exists; pass --force to replace it")]
+    OutputExists { path: PathBuf },
+
+    #[error("{path}: not a leadscore model file (it does not start with the leadscore magic bytes)")]
+    NotAModel { path: PathBuf },
+
+    #[error("{path}: model file format version {found} is newer than this leadscore understands (up to {supported}); upgrade leadscore")]
+    ModelTooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+
+    #[error("{path}: model file is damaged: {message}")]
+    CorruptModel { path: PathBuf, message: String },
+
+    #[error("{what}: {message}")]
+    Feature { what: String, message: String },
+
+    #[error("{path}: {message}")]
+    Rules { path: PathBuf, message: String },
+
+    #[error("the solver failed: {0}")]
+    Fit(String),
+
+    #[error("threshold strategy {strategy}: {message}")]
+    Threshold { strategy: String, message: String },
+
+    #[error("{context}: {message}")]
+    Data { context: String, message: String },
+
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Exit status for the binary: 2 for bad input or usage, 1 for internal failures.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Write { .. } | Error::Fit(_) | Error::Internal(_) => 1,
+            _ => 2,
+        }
+    }
+
+    /// True when the error is a write to a closed pipe (`leadscore ... | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    pub fn usage(what: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Usage {
+            what: what.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn data(context: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Data {
+            context: context.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn malformed(path: &Path, message: impl Into<String>) -> Self {
+        Error::Malformed {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    pub fn read(path: &Path, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            Error::FileNotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            Error::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+
+    pub fn write(path: &Path, source: std::io::Error) -> Self {
+        Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Polars errors reaching the library boundary are tagged with the file they concern.
+pub(crate) fn polars_err(path: &Path, e: polars::prelude::PolarsError) -> Error {
+    Error::malformed(path, format!("{e}"))
+}

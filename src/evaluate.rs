@@ -1,0 +1,151 @@
+//! A model measured on labelled leads it did not train on: the numbers behind
+//! `evaluate`, `threshold` and the report.
+//!
+//! Computes from probabilities and labels only (via [`crate::metrics`]): headline
+//! metrics, calibration, the gains table by decile and by tier, the confusion matrix at
+//! the model's threshold, and the curve as a table for plotting.
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::data::Table;
+use crate::error::{Error, Result};
+use crate::metrics::{self, Band, CalibrationBin, CurvePoint};
+use crate::model::LeadModel;
+use crate::score::{labels_for, predict_table};
+
+/// Counts at the threshold.
+#[derive(Debug, Clone, Serialize)]
+pub struct Confusion {
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+    pub true_negatives: usize,
+}
+
+/// Everything `evaluate` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub rows: usize,
+    pub rows_missing_label: usize,
+    pub positives: usize,
+    pub base_rate: f64,
+    pub roc_auc: f64,
+    pub pr_auc: f64,
+    pub log_loss: f64,
+    pub brier: f64,
+    pub ece: f64,
+    pub threshold: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub routed: usize,
+    pub confusion: Confusion,
+    pub calibration: Vec<CalibrationBin>,
+    pub bands: Vec<Band>,
+    pub tiers: Vec<Band>,
+}
+
+/// Probabilities and labels of the labelled rows of `table`.
+pub fn labelled_predictions(model: &LeadModel, table: &Table, as_of_day: Option<i64>) -> Result<(Vec<f64>, Vec<bool>, usize)> {
+    let (rows, y) = labels_for(model, table)?;
+    let scored = predict_table(model, table, as_of_day)?;
+    let p: Vec<f64> = rows.iter().map(|&i| scored.probability[i]).collect();
+    Ok((p, y, table.height() - rows.len()))
+}
+
+/// Measure `model` on probabilities `p` with labels `y`.
+pub fn evaluate_predictions(model: &LeadModel, p: &[f64], y: &[bool], missing: usize, what: &str) -> Result<Evaluation> {
+    let summary = metrics::summary(p, y).ok_or_else(|| {
+        let won = y.iter().filter(|&&v| v).count();
+        Error::data(
+            what,
+            format!(
+                "the labelled rows have {won} won and {} lost leads; evaluation needs both",
+                y.len() - won
+            ),
+        )
+    })?;
+    let (calibration, ece) = metrics::calibration(p, y, 10);
+    let thr = model.threshold.value;
+    let curve = metrics::curve(p, y);
+    let at = point_at(&curve, thr, y);
+    let tiers = &model.tiers;
+    // Tiers best first.
+    let k = tiers.names.len();
+    let group: Vec<usize> = p.iter().map(|&v| k - 1 - tiers.index(v)).collect();
+    let names: Vec<String> = tiers.names.iter().rev().cloned().collect();
+    Ok(Evaluation {
+        rows: summary.rows,
+        rows_missing_label: missing,
+        positives: summary.positives,
+        base_rate: summary.base_rate,
+        roc_auc: summary.roc_auc,
+        pr_auc: summary.pr_auc,
+        log_loss: summary.log_loss,
+        brier: summary.brier,
+        ece,
+        threshold: thr,
+        precision: at.precision(),
+        recall: at.recall(),
+        f1: at.f_beta(1.0),
+        routed: at.routed(),
+        confusion: Confusion {
+            true_positives: at.tp,
+            false_positives: at.fp,
+            false_negatives: at.fn_,
+            true_negatives: at.tn,
+        },
+        calibration,
+        bands: metrics::deciles(p, y),
+        tiers: metrics::bands(p, y, &group, &names),
+    })
+}
+
+/// Counts when everything with probability >= `thr` is routed.
+pub fn point_at(curve: &[CurvePoint], thr: f64, y: &[bool]) -> CurvePoint {
+    let pos = y.iter().filter(|&&v| v).count();
+    let neg = y.len() - pos;
+    curve
+        .iter()
+        .take_while(|c| c.threshold >= thr)
+        .last()
+        .copied()
+        .unwrap_or(CurvePoint {
+            threshold: thr,
+            tp: 0,
+            fp: 0,
+            fn_: pos,
+            tn: neg,
+        })
+}
+
+/// The curve as a table: threshold, precision, recall, fpr, tpr, routed.
+pub fn curve_frame(curve: &[CurvePoint]) -> Result<DataFrame> {
+    let cols = vec![
+        Column::new("threshold".into(), curve.iter().map(|c| c.threshold).collect::<Vec<_>>()),
+        Column::new("precision".into(), curve.iter().map(|c| c.precision()).collect::<Vec<_>>()),
+        Column::new("recall".into(), curve.iter().map(|c| c.recall()).collect::<Vec<_>>()),
+        Column::new("fpr".into(), curve.iter().map(|c| c.fpr()).collect::<Vec<_>>()),
+        Column::new("tpr".into(), curve.iter().map(|c| c.recall()).collect::<Vec<_>>()),
+        Column::new("routed".into(), curve.iter().map(|c| c.routed() as u64).collect::<Vec<_>>()),
+    ];
+    DataFrame::new(curve.len(), cols).map_err(|e| Error::Internal(format!("curve table: {e}")))
+}
+
+/// Indices of curve points around `center`, for the threshold table: the point itself
+/// and neighbours at growing distances on each side.
+pub fn neighbourhood(len: usize, center: usize) -> Vec<usize> {
+    let mut idx = vec![center];
+    for d in [1usize, 2, 5, 10, 25, 50, 100, 250, 500, 1000] {
+        if center >= d {
+            idx.push(center - d);
+        }
+        if center + d < len {
+            idx.push(center + d);
+        }
+    }
+    idx.sort_unstable();
+    idx.dedup();
+    idx
+}

@@ -1,0 +1,221 @@
+//! Keyword tables and cell parsers for the feature pipeline.
+//!
+//! Everything that turns one raw CRM cell into a typed value lives here: placeholders
+//! that mean "not filled in", numbers, yes/no flags, dates, e-mail domains and job
+//! titles (seniority and function). The tables are data: extend them here and every
+//! role that uses them follows.
+
+use chrono::NaiveDate;
+
+/// Cell texts that mean "not filled in" (compared after trimming, case-insensitively).
+pub const PLACEHOLDERS: &[&str] = &["", "select", "unknown", "n/a", "na", "null", "none", "-", "?", "(blank)"];
+
+/// Trim a cell and map placeholders to `None`.
+pub fn clean(cell: Option<&str>) -> Option<&str> {
+    let t = cell?.trim();
+    if PLACEHOLDERS.iter().any(|p| p.eq_ignore_ascii_case(t)) {
+        None
+    } else {
+        Some(t)
+    }
+}
+
+/// What a cleaned cell says when read as a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NumCell {
+    Value(f64),
+    /// NaN or infinity written out: a value the model cannot use.
+    NonFinite,
+    NotANumber,
+}
+
+/// Parse a cleaned cell as a number (`1`, `-2.5`, `3e4`).
+pub fn parse_number(s: &str) -> NumCell {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => NumCell::Value(v),
+        Ok(_) => NumCell::NonFinite,
+        Err(_) => NumCell::NotANumber,
+    }
+}
+
+/// Read a yes/no cell: yes, no, true, false, y, n, t, f, 1, 0.
+pub fn parse_flag(s: &str) -> Option<f64> {
+    const YES: &[&str] = &["yes", "true", "y", "t", "1", "1.0"];
+    const NO: &[&str] = &["no", "false", "n", "f", "0", "0.0"];
+    if YES.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Some(1.0)
+    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Some(0.0)
+    } else {
+        None
+    }
+}
+
+/// Parse a date `YYYY-MM-DD` or `YYYY/MM/DD`, optionally followed by a time after a space or `T`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.len() < 10 || !s.is_char_boundary(10) {
+        return None;
+    }
+    let (day, rest) = s.split_at(10);
+    if !rest.is_empty() && !(rest.starts_with(' ') || rest.starts_with('T')) {
+        return None;
+    }
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(day, "%Y/%m/%d"))
+        .ok()
+}
+
+/// Days from the common era, the integer form dates take inside the pipeline.
+pub fn day_number(d: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    d.num_days_from_ce() as i64
+}
+
+pub fn from_day_number(n: i64) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(n).ok()?)
+}
+
+/// Does the cell look like an e-mail address?
+pub fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((user, domain)) => !user.is_empty() && domain.contains('.') && !domain.contains('@'),
+        None => false,
+    }
+}
+
+const FREE_MAIL: &[&str] = &[
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.co.in", "ymail.com",
+    "hotmail.com", "hotmail.co.uk", "hotmail.fr", "outlook.com", "live.com", "msn.com", "aol.com",
+    "icloud.com", "me.com", "mac.com", "mail.com", "gmx.com", "gmx.de", "gmx.net", "web.de",
+    "protonmail.com", "proton.me", "yandex.com", "yandex.ru", "mail.ru", "qq.com", "163.com",
+    "126.com", "rediffmail.com", "zoho.com", "fastmail.com", "hey.com", "libero.it", "orange.fr",
+    "free.fr", "laposte.net", "t-online.de", "btinternet.com", "comcast.net", "verizon.net",
+];
+
+/// The kind of an e-mail address: `free-mail`, `education`, `company` or `invalid`.
+/// Raw addresses are never used as features.
+pub fn email_kind(s: &str) -> &'static str {
+    if !looks_like_email(s) {
+        return "invalid";
+    }
+    let domain = s.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
+    if FREE_MAIL.contains(&domain.as_str()) {
+        "free-mail"
+    } else if domain.ends_with(".edu") || domain.contains(".edu.") || domain.contains(".ac.") {
+        "education"
+    } else {
+        "company"
+    }
+}
+
+fn words(title: &str) -> Vec<String> {
+    title
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn has_any(words: &[String], lower: &str, keys: &[&str]) -> bool {
+    keys.iter().any(|k| {
+        if k.contains(' ') {
+            lower.contains(k)
+        } else {
+            words.iter().any(|w| w == k)
+        }
+    })
+}
+
+/// Seniority of a job title, from keyword tables, most specific first.
+pub fn title_seniority(title: &str) -> &'static str {
+    let lower = title.to_lowercase();
+    let w = words(title);
+    if has_any(&w, &lower, &["student", "intern", "internship", "trainee", "graduate", "apprentice", "phd"]) {
+        "student/intern"
+    } else if has_any(&w, &lower, &["vp", "svp", "evp", "avp", "vice president"]) {
+        "vp"
+    } else if has_any(
+        &w,
+        &lower,
+        &["chief", "ceo", "cto", "cfo", "coo", "cmo", "cio", "cro", "founder", "cofounder", "co founder", "owner", "president", "partner", "managing director"],
+    ) {
+        "c-level"
+    } else if has_any(&w, &lower, &["director", "head of", "head"]) {
+        "director"
+    } else if has_any(&w, &lower, &["manager", "lead", "supervisor", "principal"]) {
+        "manager"
+    } else {
+        "individual contributor"
+    }
+}
+
+/// Business function of a job title, from keyword tables.
+pub fn title_function(title: &str) -> &'static str {
+    let lower = title.to_lowercase();
+    let w = words(title);
+    let table: &[(&str, &[&str])] = &[
+        ("sales", &["sales", "account executive", "business development", "bdr", "sdr", "revenue", "account manager", "cro"]),
+        ("marketing", &["marketing", "growth", "brand", "content", "demand", "cmo", "seo", "communications"]),
+        ("engineering/it", &["engineer", "engineering", "developer", "software", "it", "technology", "cto", "cio", "data", "devops", "architect", "technical", "security"]),
+        ("finance", &["finance", "financial", "cfo", "accounting", "accountant", "controller", "treasurer"]),
+        ("hr", &["hr", "human resources", "people", "talent", "recruiter", "recruiting"]),
+        ("operations", &["operations", "coo", "ops", "procurement", "supply", "logistics"]),
+        ("executive", &["ceo", "founder", "cofounder", "owner", "president", "managing director", "general manager"]),
+        ("student", &["student", "intern", "trainee"]),
+    ];
+    for (name, keys) in table {
+        if has_any(&w, &lower, keys) {
+            return name;
+        }
+    }
+    "other"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seniority_reads_common_titles() {
+        assert_eq!(title_seniority("VP of Sales"), "vp");
+        assert_eq!(title_seniority("Vice President, Marketing"), "vp");
+        assert_eq!(title_seniority("Chief Technology Officer"), "c-level");
+        assert_eq!(title_seniority("Head of Growth"), "director");
+        assert_eq!(title_seniority("Marketing Intern"), "student/intern");
+        assert_eq!(title_seniority("Senior Software Engineer"), "individual contributor");
+        assert_eq!(title_seniority("IT Manager"), "manager");
+    }
+
+    #[test]
+    fn function_reads_common_titles() {
+        assert_eq!(title_function("VP of Sales"), "sales");
+        assert_eq!(title_function("Head of IT"), "engineering/it");
+        assert_eq!(title_function("CFO"), "finance");
+    }
+
+    #[test]
+    fn email_kinds() {
+        assert_eq!(email_kind("a@gmail.com"), "free-mail");
+        assert_eq!(email_kind("a@acme.io"), "company");
+        assert_eq!(email_kind("a@mit.edu"), "education");
+        assert_eq!(email_kind("nope"), "invalid");
+    }
+
+    #[test]
+    fn placeholders_are_missing() {
+        assert_eq!(clean(Some(" Select ")), None);
+        assert_eq!(clean(Some("N/A")), None);
+        assert_eq!(clean(Some(" x ")), Some("x"));
+    }
+
+    #[test]
+    fn dates_with_and_without_time() {
+        assert!(parse_date("2024-03-01").is_some());
+        assert!(parse_date("2024-03-01 10:00:00").is_some());
+        assert!(parse_date("2024-03-01T10:00:00Z").is_some());
+        assert!(parse_date("2024-02-30").is_none());
+        assert!(parse_date("01/03/2024").is_none());
+    }
+}

@@ -1,0 +1,328 @@
+//! Evaluation metrics on (probability, label) pairs, and nothing else.
+//!
+//! Used after fitting (holdout metrics in `train`), by `evaluate`, `threshold` and
+//! `compare`. The definitions follow scikit-learn's so that numbers can be checked
+//! against it: ROC AUC with tied scores counted as half (`roc_auc_score`), average
+//! precision as the step-wise sum over distinct thresholds (`average_precision_score`),
+//! log loss with probabilities clipped to machine epsilon (`log_loss`) and the Brier
+//! score (`brier_score_loss`). Tied scores always move together: every curve here has
+//! one point per distinct score, never an arbitrary split of a tie.
+
+use serde::{Deserialize, Serialize};
+
+/// ROC AUC (Mann-Whitney U with average ranks for ties). `None` when either class is absent.
+pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    let n = scores.len();
+    let pos = labels.iter().filter(|&&y| y).count();
+    let neg = n - pos;
+    if pos == 0 || neg == 0 {
+        return None;
+    }
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut rank_sum_pos = 0.0f64;
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        // Ranks i+1 ..= j+1 share their average.
+        let avg = (i + j + 2) as f64 / 2.0;
+        let p_in_group = idx[i..=j].iter().filter(|&&k| labels[k]).count();
+        rank_sum_pos += avg * p_in_group as f64;
+        i = j + 1;
+    }
+    let p = pos as f64;
+    Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * neg as f64))
+}
+
+/// One point of the precision/recall/ROC curves: everything routed at `prob >= threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub threshold: f64,
+    pub tp: usize,
+    pub fp: usize,
+    pub fn_: usize,
+    pub tn: usize,
+}
+
+impl CurvePoint {
+    pub fn routed(&self) -> usize {
+        self.tp + self.fp
+    }
+    pub fn precision(&self) -> f64 {
+        if self.routed() == 0 {
+            1.0
+        } else {
+            self.tp as f64 / self.routed() as f64
+        }
+    }
+    pub fn recall(&self) -> f64 {
+        let p = self.tp + self.fn_;
+        if p == 0 {
+            0.0
+        } else {
+            self.tp as f64 / p as f64
+        }
+    }
+    pub fn fpr(&self) -> f64 {
+        let n = self.fp + self.tn;
+        if n == 0 {
+            0.0
+        } else {
+            self.fp as f64 / n as f64
+        }
+    }
+    pub fn f_beta(&self, beta: f64) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        let b2 = beta * beta;
+        if self.tp == 0 {
+            0.0
+        } else {
+            (1.0 + b2) * p * r / (b2 * p + r)
+        }
+    }
+}
+
+/// The curve: one point per distinct score, highest threshold first.
+pub fn curve(scores: &[f64], labels: &[bool]) -> Vec<CurvePoint> {
+    let n = scores.len();
+    let pos = labels.iter().filter(|&&y| y).count();
+    let neg = n - pos;
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut out = Vec::new();
+    let (mut tp, mut fp) = (0usize, 0usize);
+    let mut i = 0;
+    while i < n {
+        let s = scores[idx[i]];
+        while i < n && scores[idx[i]] == s {
+            if labels[idx[i]] {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+        }
+        out.push(CurvePoint {
+            threshold: s,
+            tp,
+            fp,
+            fn_: pos - tp,
+            tn: neg - fp,
+        });
+    }
+    out
+}
+
+/// Average precision: sum over distinct thresholds of (recall step) x precision.
+pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    let pos = labels.iter().filter(|&&y| y).count();
+    if pos == 0 {
+        return None;
+    }
+    let mut ap = 0.0;
+    let mut prev_recall = 0.0;
+    for p in curve(scores, labels) {
+        let r = p.recall();
+        ap += (r - prev_recall) * p.precision();
+        prev_recall = r;
+    }
+    Some(ap)
+}
+
+/// Mean log loss, probabilities clipped to [eps, 1 - eps] with eps = f64::EPSILON.
+pub fn log_loss(probs: &[f64], labels: &[bool]) -> f64 {
+    let eps = f64::EPSILON;
+    let s: f64 = probs
+        .iter()
+        .zip(labels)
+        .map(|(&p, &y)| {
+            let p = p.clamp(eps, 1.0 - eps);
+            if y {
+                -p.ln()
+            } else {
+                -(1.0 - p).ln()
+            }
+        })
+        .sum();
+    s / probs.len().max(1) as f64
+}
+
+/// Mean squared difference between probability and outcome.
+pub fn brier(probs: &[f64], labels: &[bool]) -> f64 {
+    let s: f64 = probs
+        .iter()
+        .zip(labels)
+        .map(|(&p, &y)| (p - y as u8 as f64).powi(2))
+        .sum();
+    s / probs.len().max(1) as f64
+}
+
+/// The headline numbers of a model on labelled rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub rows: usize,
+    pub positives: usize,
+    pub base_rate: f64,
+    pub roc_auc: f64,
+    pub pr_auc: f64,
+    pub log_loss: f64,
+    pub brier: f64,
+}
+
+/// ROC AUC, PR AUC, log loss and Brier on labelled rows; `None` when a class is absent.
+pub fn summary(probs: &[f64], labels: &[bool]) -> Option<Summary> {
+    let positives = labels.iter().filter(|&&y| y).count();
+    Some(Summary {
+        rows: labels.len(),
+        positives,
+        base_rate: positives as f64 / labels.len().max(1) as f64,
+        roc_auc: roc_auc(probs, labels)?,
+        pr_auc: average_precision(probs, labels)?,
+        log_loss: log_loss(probs, labels),
+        brier: brier(probs, labels),
+    })
+}
+
+/// One bin of the calibration table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBin {
+    pub lower: f64,
+    pub upper: f64,
+    pub count: usize,
+    pub mean_predicted: f64,
+    pub observed_rate: f64,
+}
+
+/// Ten equal-width bins of predicted probability, and the expected calibration error
+/// (the count-weighted mean of |observed - predicted|).
+pub fn calibration(probs: &[f64], labels: &[bool], bins: usize) -> (Vec<CalibrationBin>, f64) {
+    let mut count = vec![0usize; bins];
+    let mut sum_p = vec![0.0f64; bins];
+    let mut won = vec![0usize; bins];
+    for (&p, &y) in probs.iter().zip(labels) {
+        let b = ((p * bins as f64) as usize).min(bins - 1);
+        count[b] += 1;
+        sum_p[b] += p;
+        won[b] += y as usize;
+    }
+    let n = probs.len().max(1) as f64;
+    let mut ece = 0.0;
+    let table = (0..bins)
+        .map(|b| {
+            let c = count[b];
+            let (mp, obs) = if c == 0 {
+                (0.0, 0.0)
+            } else {
+                (sum_p[b] / c as f64, won[b] as f64 / c as f64)
+            };
+            ece += c as f64 / n * (obs - mp).abs();
+            CalibrationBin {
+                lower: b as f64 / bins as f64,
+                upper: (b + 1) as f64 / bins as f64,
+                count: c,
+                mean_predicted: mp,
+                observed_rate: obs,
+            }
+        })
+        .collect();
+    (table, ece)
+}
+
+/// One row of a gains table: a group of leads, best scores first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    pub band: String,
+    pub leads: usize,
+    pub conversions: usize,
+    pub conversion_rate: f64,
+    pub share_of_conversions: f64,
+    pub cumulative_leads_share: f64,
+    pub cumulative_conversions_share: f64,
+    /// Cumulative conversion rate over the base rate.
+    pub cumulative_lift: f64,
+    pub min_probability: f64,
+}
+
+/// Gains table by score decile (best first). Tied scores stay in one decile: a lead's
+/// decile is set by the rank of the first lead of its tie group.
+pub fn deciles(probs: &[f64], labels: &[bool]) -> Vec<Band> {
+    let n = probs.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    let mut group = vec![0usize; n];
+    let mut i = 0;
+    while i < n {
+        let d = (i * 10 / n.max(1)).min(9);
+        let s = probs[idx[i]];
+        while i < n && probs[idx[i]] == s {
+            group[idx[i]] = d;
+            i += 1;
+        }
+    }
+    let names: Vec<String> = (0..10)
+        .map(|d| format!("decile {} ({}-{}%)", d + 1, d * 10, (d + 1) * 10))
+        .collect();
+    bands(probs, labels, &group, &names)
+}
+
+/// Gains table for any grouping of leads (`group[i]` indexes `names`, best group first).
+pub fn bands(probs: &[f64], labels: &[bool], group: &[usize], names: &[String]) -> Vec<Band> {
+    let k = names.len();
+    let mut leads = vec![0usize; k];
+    let mut conv = vec![0usize; k];
+    let mut minp = vec![f64::INFINITY; k];
+    for ((&g, &y), &p) in group.iter().zip(labels).zip(probs) {
+        leads[g] += 1;
+        conv[g] += y as usize;
+        minp[g] = minp[g].min(p);
+    }
+    let n = probs.len().max(1) as f64;
+    let total_conv = conv.iter().sum::<usize>().max(1) as f64;
+    let base = conv.iter().sum::<usize>() as f64 / n;
+    let (mut cl, mut cc) = (0usize, 0usize);
+    (0..k)
+        .map(|g| {
+            cl += leads[g];
+            cc += conv[g];
+            let cum_rate = if cl == 0 { 0.0 } else { cc as f64 / cl as f64 };
+            Band {
+                band: names[g].clone(),
+                leads: leads[g],
+                conversions: conv[g],
+                conversion_rate: if leads[g] == 0 {
+                    0.0
+                } else {
+                    conv[g] as f64 / leads[g] as f64
+                },
+                share_of_conversions: conv[g] as f64 / total_conv,
+                cumulative_leads_share: cl as f64 / n,
+                cumulative_conversions_share: cc as f64 / total_conv,
+                cumulative_lift: if base > 0.0 { cum_rate / base } else { 0.0 },
+                min_probability: if minp[g].is_finite() { minp[g] } else { 0.0 },
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_counts_ties_as_half() {
+        // One positive and one negative with the same score: AUC 0.5.
+        assert_eq!(roc_auc(&[0.3, 0.3], &[true, false]), Some(0.5));
+        assert_eq!(roc_auc(&[0.9, 0.1], &[true, false]), Some(1.0));
+        assert_eq!(roc_auc(&[0.9, 0.1], &[true, true]), None);
+    }
+
+    #[test]
+    fn curve_has_one_point_per_distinct_score() {
+        let c = curve(&[0.9, 0.5, 0.5, 0.1], &[true, true, false, false]);
+        assert_eq!(c.len(), 3);
+        assert_eq!((c[1].tp, c[1].fp), (2, 1));
+    }
+}

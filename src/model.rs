@@ -1,0 +1,244 @@
+//! The trained model as a whole: fitted features, coefficients, threshold, tiers and
+//! where it all came from.
+//!
+//! Produced by [`crate::train`], saved and loaded by [`crate::model_file`], used by
+//! [`crate::score`], `evaluate`, `threshold` and `compare`. Coefficients are oriented so
+//! that a positive coefficient raises the probability of a *won* lead, whatever linfa
+//! called its positive class.
+
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::features::FittedFeatures;
+use crate::metrics::Summary;
+
+/// Named score tiers: `names[0]` below `cuts[0]`, `names[i]` from `cuts[i-1]` up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tiers {
+    pub names: Vec<String>,
+    /// Lower probability bounds of tiers 1.., increasing.
+    pub cuts: Vec<f64>,
+    /// True when the top tier's cut follows the threshold (the default tiers).
+    pub top_follows_threshold: bool,
+}
+
+impl Tiers {
+    /// The default: cold, warm (from half the threshold), hot (from the threshold).
+    pub fn default_for(threshold: f64) -> Tiers {
+        Tiers {
+            names: vec!["cold".into(), "warm".into(), "hot".into()],
+            cuts: vec![threshold / 2.0, threshold],
+            top_follows_threshold: true,
+        }
+    }
+
+    /// Parse `--tiers "contact,mql:0.2,sql:0.5"`: the first name has no cut, the others
+    /// `name:probability` with increasing probabilities.
+    pub fn parse(spec: &str) -> Result<Tiers> {
+        let bad = |m: String| Error::usage(format!("--tiers {spec}"), m);
+        let mut names = Vec::new();
+        let mut cuts = Vec::new();
+        for (i, item) in spec.split(',').enumerate() {
+            let item = item.trim();
+            if i == 0 {
+                if item.contains(':') {
+                    return Err(bad("the first tier is the lowest and takes no cut point".into()));
+                }
+                if item.is_empty() {
+                    return Err(bad("a tier needs a name".into()));
+                }
+                names.push(item.to_string());
+                continue;
+            }
+            let (name, cut) = item
+                .split_once(':')
+                .ok_or_else(|| bad(format!("{item:?}: expected name:probability")))?;
+            let cut: f64 = cut
+                .trim()
+                .parse()
+                .ok()
+                .filter(|c: &f64| (0.0..=1.0).contains(c))
+                .ok_or_else(|| bad(format!("{item:?}: the cut must be a probability from 0 to 1")))?;
+            if cuts.last().is_some_and(|&l| cut <= l) {
+                return Err(bad("cut points must increase".into()));
+            }
+            if name.trim().is_empty() {
+                return Err(bad("a tier needs a name".into()));
+            }
+            names.push(name.trim().to_string());
+            cuts.push(cut);
+        }
+        if names.len() < 2 {
+            return Err(bad("give at least two tiers".into()));
+        }
+        Ok(Tiers {
+            names,
+            cuts,
+            top_follows_threshold: false,
+        })
+    }
+
+    /// Index of the tier of a probability.
+    pub fn index(&self, p: f64) -> usize {
+        self.cuts.iter().take_while(|&&c| p >= c).count()
+    }
+
+    pub fn name(&self, p: f64) -> &str {
+        &self.names[self.index(p)]
+    }
+
+    pub fn describe(&self) -> String {
+        let mut s = self.names[0].clone();
+        for (n, c) in self.names[1..].iter().zip(&self.cuts) {
+            s.push_str(&format!(", {n} from {c:.4}"));
+        }
+        s
+    }
+}
+
+/// How the held-out rows were chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutInfo {
+    /// "stratified random", "most recent by <column>", "last rows in file order".
+    pub method: String,
+    pub fraction: f64,
+    pub metrics: Summary,
+}
+
+/// How the threshold was chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdInfo {
+    pub value: f64,
+    pub strategy: String,
+    /// Which data chose it ("holdout of 1,848 rows of leads.csv").
+    pub chosen_on: String,
+    pub precision: f64,
+    pub recall: f64,
+    pub routed: usize,
+}
+
+/// Training provenance, stored in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainMeta {
+    pub crate_version: String,
+    pub data_file: String,
+    pub data_sha256: String,
+    pub rows: usize,
+    pub rows_missing_label: usize,
+    pub positives: usize,
+    pub label: String,
+    pub positive_value: String,
+    pub negative_value: String,
+    pub id_column: Option<String>,
+    pub seed: u64,
+    pub alpha: f64,
+    pub iterations: u64,
+    pub converged: bool,
+    pub gradient_norm: f64,
+    pub train_rows: usize,
+    pub holdout: Option<HoldoutInfo>,
+    pub cv_auc: Option<(f64, f64, usize)>,
+}
+
+/// The whole model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadModel {
+    pub features: FittedFeatures,
+    pub intercept: f64,
+    /// One per design column, oriented towards "won".
+    pub coef: Vec<f64>,
+    pub threshold: ThresholdInfo,
+    pub tiers: Tiers,
+    pub meta: TrainMeta,
+}
+
+impl LeadModel {
+    /// Log-odds of "won" for each row of a design matrix.
+    pub fn log_odds(&self, x: &Array2<f64>) -> Array1<f64> {
+        let w = Array1::from(self.coef.clone());
+        x.dot(&w) + self.intercept
+    }
+
+    /// Probability of "won" for each row of a design matrix.
+    pub fn predict(&self, x: &Array2<f64>) -> Vec<f64> {
+        self.log_odds(x).iter().map(|&z| sigmoid(z)).collect()
+    }
+
+    /// Set a new threshold; the default tiers follow it.
+    pub fn set_threshold(&mut self, info: ThresholdInfo) {
+        if self.tiers.top_follows_threshold {
+            self.tiers = Tiers::default_for(info.value);
+        }
+        self.threshold = info;
+    }
+
+    /// The largest coefficients by absolute size, with their feature names.
+    pub fn top_coefficients(&self, k: usize) -> Vec<(String, f64)> {
+        let mut v: Vec<(String, f64)> = self
+            .features
+            .features
+            .iter()
+            .zip(&self.coef)
+            .map(|(f, &c)| (f.name.clone(), c))
+            .collect();
+        v.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+        v.truncate(k);
+        v
+    }
+
+    /// Internal consistency, checked after loading a model file.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let p = self.features.features.len();
+        if self.coef.len() != p || self.features.center.len() != p || self.features.scale.len() != p {
+            return Err(format!(
+                "expected {p} coefficients and scalings, found {}, {} and {}",
+                self.coef.len(),
+                self.features.center.len(),
+                self.features.scale.len()
+            ));
+        }
+        if self
+            .features
+            .features
+            .iter()
+            .any(|f| f.column >= self.features.columns.len())
+        {
+            return Err("a feature refers to a column the model does not have".into());
+        }
+        let widths: usize = self
+            .features
+            .columns
+            .iter()
+            .flat_map(|c| c.parts.iter())
+            .map(|part| match part {
+                crate::features::Part::Numeric { missing_flag, cuts, .. } => 1 + *missing_flag as usize + cuts.len(),
+                crate::features::Part::Levels { levels, other, missing, .. } => {
+                    levels.len() + *other as usize + *missing as usize
+                }
+            })
+            .sum();
+        if widths != p {
+            return Err(format!("the feature pipeline builds {widths} columns but the model has {p}"));
+        }
+        let finite = self.coef.iter().chain(&self.features.center).chain(&self.features.scale).all(|x| x.is_finite())
+            && self.intercept.is_finite()
+            && self.threshold.value.is_finite();
+        if !finite {
+            return Err("non-finite numbers in the coefficients or scaling".into());
+        }
+        if self.tiers.names.len() != self.tiers.cuts.len() + 1 {
+            return Err("tier names and cut points do not match".into());
+        }
+        Ok(())
+    }
+}
+
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}

@@ -1,0 +1,152 @@
+//! The model file: how a [`LeadModel`] travels between people and machines.
+//!
+//! Written by `train` and `threshold`, read by `score`, `evaluate`, `threshold`,
+//! `compare` and `report`. Layout (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 0..8 | magic `LEADSCOR` |
+//! | 8..12 | format version (u32), currently [`FORMAT_VERSION`] |
+//! | 12..20 | payload length in bytes (u64) |
+//! | 20..52 | SHA-256 of the payload |
+//! | 52.. | payload: the model, bincode 2 (serde, standard configuration) |
+//!
+//! Reading checks, in order and before allocating anything large: the file size against
+//! [`MAX_MODEL_BYTES`], the magic, the version, the payload length against the file
+//! size, the checksum, then decodes with bincode's byte limit and validates the model's
+//! internal consistency. Each failure is a clear error, never a panic.
+
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::data::atomic_write;
+use crate::error::{Error, Result};
+use crate::model::LeadModel;
+
+pub const MAGIC: &[u8; 8] = b"LEADSCOR";
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER: usize = 8 + 4 + 8 + 32;
+/// Largest model file read (256 MiB); a larger one is refused before reading.
+pub const MAX_MODEL_BYTES: u64 = 256 << 20;
+
+fn config() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<{ 256 << 20 }>,
+> {
+    bincode::config::standard().with_limit::<{ 256 << 20 }>()
+}
+
+/// Encode a model into the file format's bytes.
+pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
+    let payload = bincode::serde::encode_to_vec(model, config())
+        .map_err(|e| Error::Internal(format!("encoding the model: {e}")))?;
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&Sha256::digest(&payload));
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// Decode a model from the file format's bytes; `path` names the file in errors.
+pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
+    let corrupt = |m: String| Error::CorruptModel {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    if bytes.len() < MAGIC.len() {
+        if !bytes.is_empty() && MAGIC.starts_with(bytes) {
+            return Err(corrupt(format!("truncated after {} bytes", bytes.len())));
+        }
+        return Err(Error::NotAModel {
+            path: path.to_path_buf(),
+        });
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(Error::NotAModel {
+            path: path.to_path_buf(),
+        });
+    }
+    if bytes.len() < HEADER {
+        return Err(corrupt(format!(
+            "truncated: {} bytes, shorter than the {HEADER}-byte header",
+            bytes.len()
+        )));
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version > FORMAT_VERSION {
+        return Err(Error::ModelTooNew {
+            path: path.to_path_buf(),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if version == 0 {
+        return Err(corrupt("format version 0 does not exist".into()));
+    }
+    let mut len_bytes = [0u8; 8];
+    len_bytes.copy_from_slice(&bytes[12..20]);
+    let len = u64::from_le_bytes(len_bytes);
+    let have = (bytes.len() - HEADER) as u64;
+    if len != have {
+        return Err(corrupt(format!(
+            "the header announces {len} payload bytes but the file holds {have}{}",
+            if have < len { " (truncated)" } else { "" }
+        )));
+    }
+    let payload = &bytes[HEADER..];
+    if Sha256::digest(payload).as_slice() != &bytes[20..52] {
+        return Err(corrupt(
+            "checksum mismatch: the file was changed or damaged after it was written".into(),
+        ));
+    }
+    let (model, used): (LeadModel, usize) = bincode::serde::decode_from_slice(payload, config())
+        .map_err(|e| corrupt(format!("cannot decode the model: {e}")))?;
+    if used != payload.len() {
+        return Err(corrupt(format!(
+            "{} unexpected bytes after the model",
+            payload.len() - used
+        )));
+    }
+    model
+        .validate()
+        .map_err(|m| corrupt(format!("inconsistent model: {m}")))?;
+    Ok(model)
+}
+
+/// Write a model file atomically (temporary file, then rename).
+pub fn save(model: &LeadModel, path: &Path) -> Result<()> {
+    let bytes = to_bytes(model)?;
+    atomic_write(path, |w| {
+        use std::io::Write;
+        w.write_all(&bytes).map_err(|e| Error::write(path, e))
+    })
+}
+
+/// Read and check a model file.
+pub fn load(path: &Path) -> Result<LeadModel> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::NotAModel {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() > MAX_MODEL_BYTES {
+        return Err(Error::CorruptModel {
+            path: path.to_path_buf(),
+            message: format!(
+                "{} bytes is larger than the {MAX_MODEL_BYTES}-byte limit for model files",
+                meta.len()
+            ),
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::read(path, e))?;
+    from_bytes(&bytes, path)
+}

@@ -1,0 +1,426 @@
+//! Training end to end: label, split, features, fit, holdout metrics, threshold.
+//!
+//! The `train` command's work, between loading ([`crate::data`]) and the model file
+//! ([`crate::model_file`]). The holdout is set aside first; the feature pipeline and the
+//! coefficients are learned on the training rows only; the holdout then gives the
+//! honest metrics and chooses the threshold. Cross-validation (`--cv`, `--alpha auto`)
+//! runs on the training rows, never on the holdout.
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::data::{read_label, Table};
+use crate::error::{Error, Result};
+use crate::features::{FeatureParams, FitReport};
+use crate::fit::{take_rows, LogisticParams};
+use crate::metrics::{self, Summary};
+use crate::model::{HoldoutInfo, LeadModel, ThresholdInfo, Tiers, TrainMeta};
+use crate::threshold::{self, Strategy};
+
+/// How the held-out rows are chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Split {
+    /// Stratified random split (seeded): the same share of won leads on both sides.
+    Stratified,
+    /// The most recent rows by this date column.
+    ByDate(String),
+    /// The last rows in file order (exports are often in date order).
+    Last,
+}
+
+/// The L2 strength: fixed, or chosen by cross-validation from [`ALPHA_GRID`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Alpha {
+    Fixed(f64),
+    Auto,
+}
+
+/// The grid `--alpha auto` searches (scikit-learn's C = 100 down to 0.01).
+pub const ALPHA_GRID: [f64; 5] = [0.01, 0.1, 1.0, 10.0, 100.0];
+
+/// Everything `train` needs beyond the table.
+#[derive(Debug, Clone)]
+pub struct TrainParams {
+    pub features: FeatureParams,
+    pub label: String,
+    pub positive: Option<String>,
+    pub id: Option<String>,
+    pub holdout: f64,
+    pub split: Split,
+    pub seed: u64,
+    pub alpha: Alpha,
+    pub max_iterations: u64,
+    pub strategy: Strategy,
+    pub cv: Option<usize>,
+    pub tiers: Option<Tiers>,
+}
+
+impl TrainParams {
+    /// Defaults: 20% stratified holdout, seed 42, alpha 1, F1 threshold, no CV.
+    pub fn new(label: &str) -> Self {
+        TrainParams {
+            features: FeatureParams::new(label),
+            label: label.to_string(),
+            positive: None,
+            id: None,
+            holdout: 0.2,
+            split: Split::Stratified,
+            seed: 42,
+            alpha: Alpha::Fixed(1.0),
+            max_iterations: 500,
+            strategy: Strategy::FBeta(1.0),
+            cv: None,
+            tiers: None,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(self.holdout > 0.0 && self.holdout < 1.0) {
+            return Err(Error::usage(
+                "--holdout",
+                format!("must be above 0 and below 1 (the threshold is chosen on held-out rows), got {}", self.holdout),
+            ));
+        }
+        if let Some(k) = self.cv {
+            if !(2..=20).contains(&k) {
+                return Err(Error::usage("--cv", format!("must be 2 to 20 folds, got {k}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A warning about a column, for the summary and `--json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub column: String,
+    pub message: String,
+}
+
+/// What training produced besides the model.
+#[derive(Debug, Clone)]
+pub struct TrainOutcome {
+    pub model: LeadModel,
+    pub fit_report: FitReport,
+    pub warnings: Vec<Warning>,
+    pub holdout_probs: Vec<f64>,
+    pub holdout_labels: Vec<bool>,
+    pub cv_aucs: Vec<f64>,
+    /// (alpha, mean CV AUC) for each alpha tried by `--alpha auto`.
+    pub alpha_search: Vec<(f64, f64)>,
+    pub threshold_note: Option<String>,
+}
+
+/// Single-column ROC AUC above which a column is named as a likely leak.
+pub const LEAK_AUC: f64 = 0.95;
+
+/// Train a model on `table` with `params`. `progress` hears what is happening.
+pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)) -> Result<TrainOutcome> {
+    params.check()?;
+    let (labels, pos_value, neg_value) = read_label(table, &params.label, params.positive.as_deref())?;
+    let labeled: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
+    let y_all: Vec<bool> = labels.iter().map(|l| l.unwrap_or(false)).collect();
+    let rows_missing_label = labels.len() - labeled.len();
+    let positives = labeled.iter().filter(|&&i| y_all[i]).count();
+    if labeled.len() < 10 {
+        return Err(Error::BadLabel {
+            path: table.path.clone(),
+            column: params.label.clone(),
+            problem: format!("has only {} labelled rows; at least 10 are needed", labeled.len()),
+        });
+    }
+
+    let (train_rows, holdout_rows, method) = split_rows(table, params, &labeled, &y_all)?;
+    let hold_pos = holdout_rows.iter().filter(|&&i| y_all[i]).count();
+    if hold_pos == 0 || hold_pos == holdout_rows.len() {
+        return Err(Error::data(
+            format!("holdout ({method}, {} rows)", holdout_rows.len()),
+            format!(
+                "has {hold_pos} won leads of {}; it needs both won and lost leads to measure the model and choose a threshold; use a larger --holdout",
+                holdout_rows.len()
+            ),
+        ));
+    }
+    let train_y: Vec<bool> = train_rows.iter().map(|&i| y_all[i]).collect();
+    let train_pos = train_y.iter().filter(|&&v| v).count();
+    if train_pos == 0 || train_pos == train_y.len() {
+        return Err(Error::data(
+            "training rows",
+            format!("have {train_pos} won leads of {}; need both won and lost", train_y.len()),
+        ));
+    }
+
+    let fparams = params.features.clone().id(params.id.clone());
+    // Cross-validation and alpha search on the training rows only.
+    let mut cv_aucs = Vec::new();
+    let mut alpha_search = Vec::new();
+    let folds = params.cv.unwrap_or(5);
+    let alpha = match params.alpha {
+        Alpha::Fixed(a) => {
+            if params.cv.is_some() {
+                progress(&format!("cross-validating {folds} folds"));
+                cv_aucs = cross_validate(table, &fparams, &train_rows, &y_all, folds, a, params)?;
+            }
+            a
+        }
+        Alpha::Auto => {
+            let mut best = (ALPHA_GRID[2], f64::NEG_INFINITY);
+            for &a in &ALPHA_GRID {
+                progress(&format!("alpha {a}: cross-validating {folds} folds"));
+                let aucs = cross_validate(table, &fparams, &train_rows, &y_all, folds, a, params)?;
+                let mean = aucs.iter().sum::<f64>() / aucs.len() as f64;
+                alpha_search.push((a, mean));
+                if mean > best.1 + 1e-12 {
+                    best = (a, mean);
+                    cv_aucs = aucs;
+                }
+            }
+            best.0
+        }
+    };
+
+    progress("building features");
+    let (features, fit_report) = fparams.fit(table, &train_rows, &train_y)?;
+    let as_of = features.as_of_day;
+    let x = features.transform(table, as_of)?;
+    let x_train = take_rows(&x, &train_rows);
+    progress(&format!(
+        "fitting logistic regression: {} rows x {} features",
+        x_train.nrows(),
+        x_train.ncols()
+    ));
+    let fitted = LogisticParams::default()
+        .alpha(alpha)
+        .max_iterations(params.max_iterations)
+        .fit(x_train.view(), &train_y)?;
+
+    let mut model = LeadModel {
+        features,
+        intercept: fitted.intercept,
+        coef: fitted.coef.clone(),
+        threshold: ThresholdInfo {
+            value: 0.5,
+            strategy: String::new(),
+            chosen_on: String::new(),
+            precision: 0.0,
+            recall: 0.0,
+            routed: 0,
+        },
+        tiers: Tiers::default_for(0.5),
+        meta: TrainMeta {
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            data_file: table
+                .path
+                .file_name()
+                .map(|f| f.to_string_lossy().to_string())
+                .unwrap_or_default(),
+            data_sha256: table.sha256.clone(),
+            rows: table.height(),
+            rows_missing_label,
+            positives,
+            label: params.label.clone(),
+            positive_value: pos_value,
+            negative_value: neg_value,
+            id_column: params.id.clone(),
+            seed: params.seed,
+            alpha,
+            iterations: fitted.iterations,
+            converged: fitted.converged,
+            gradient_norm: fitted.gradient_norm,
+            train_rows: train_rows.len(),
+            holdout: None,
+            cv_auc: None,
+        },
+    };
+    if !cv_aucs.is_empty() {
+        let (m, s) = mean_sd(&cv_aucs);
+        model.meta.cv_auc = Some((m, s, cv_aucs.len()));
+    }
+
+    // Holdout metrics and the threshold.
+    let x_hold = take_rows(&x, &holdout_rows);
+    let holdout_probs = model.predict(&x_hold);
+    let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y_all[i]).collect();
+    let summary: Summary = metrics::summary(&holdout_probs, &holdout_labels)
+        .ok_or_else(|| Error::Internal("holdout lacks a class after the check".into()))?;
+    let curve = metrics::curve(&holdout_probs, &holdout_labels);
+    let choice = threshold::choose(&curve, &params.strategy)?;
+    model.meta.holdout = Some(HoldoutInfo {
+        method: method.clone(),
+        fraction: params.holdout,
+        metrics: summary,
+    });
+    model.set_threshold(ThresholdInfo {
+        value: choice.point.threshold,
+        strategy: params.strategy.to_string(),
+        chosen_on: format!(
+            "holdout ({method}) of {} rows of {}",
+            holdout_rows.len(),
+            model.meta.data_file
+        ),
+        precision: choice.point.precision(),
+        recall: choice.point.recall(),
+        routed: choice.point.routed(),
+    });
+    if let Some(t) = &params.tiers {
+        model.tiers = t.clone();
+    }
+
+    let mut warnings = Vec::new();
+    for (col, auc) in &fit_report.single_column_auc {
+        if *auc > LEAK_AUC {
+            warnings.push(Warning {
+                column: col.clone(),
+                message: format!(
+                    "possible leakage: this column alone separates won from lost with ROC AUC {auc:.3} on the training rows; it is often filled in after the sale (a stage, a status, a sales note). Check it, and --exclude it if so"
+                ),
+            });
+        }
+    }
+    for pure in &fit_report.pure_levels {
+        if warnings.iter().any(|w| w.column == pure.column) {
+            continue;
+        }
+        let shown: Vec<String> = pure
+            .levels
+            .iter()
+            .take(5)
+            .map(|(l, n, r)| format!("{l:?} ({n} rows, {:.0}% won)", 100.0 * r))
+            .collect();
+        warnings.push(Warning {
+            column: pure.column.clone(),
+            message: format!(
+                "possible leakage: the values {} are almost always won and hold {:.0}% of all won leads; such a column is often filled in after the sale (a stage, a status, a sales note). Check it, and --exclude it if so",
+                shown.join(", "),
+                100.0 * pure.share_of_won
+            ),
+        });
+    }
+    if !fitted.converged {
+        warnings.push(Warning {
+            column: String::new(),
+            message: format!(
+                "the solver did not converge in {} iterations (gradient norm {:.3e}, tolerance {:.3e}); raise --max-iter or --alpha",
+                fitted.iterations, fitted.gradient_norm, fitted.tolerance
+            ),
+        });
+    }
+    Ok(TrainOutcome {
+        model,
+        fit_report,
+        warnings,
+        holdout_probs,
+        holdout_labels,
+        cv_aucs,
+        alpha_search,
+        threshold_note: choice.note,
+    })
+}
+
+pub fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (m, var.sqrt())
+}
+
+/// Split the labelled rows into (training, holdout, description).
+fn split_rows(
+    table: &Table,
+    params: &TrainParams,
+    labeled: &[usize],
+    y: &[bool],
+) -> Result<(Vec<usize>, Vec<usize>, String)> {
+    let n = labeled.len();
+    let k = ((params.holdout * n as f64).round() as usize).clamp(1, n - 1);
+    match &params.split {
+        Split::Stratified => {
+            let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+            let mut pos: Vec<usize> = labeled.iter().copied().filter(|&i| y[i]).collect();
+            let mut neg: Vec<usize> = labeled.iter().copied().filter(|&i| !y[i]).collect();
+            pos.shuffle(&mut rng);
+            neg.shuffle(&mut rng);
+            let kp = (params.holdout * pos.len() as f64).round() as usize;
+            let kn = (params.holdout * neg.len() as f64).round() as usize;
+            let mut hold: Vec<usize> = pos[..kp].iter().chain(&neg[..kn]).copied().collect();
+            let mut train: Vec<usize> = pos[kp..].iter().chain(&neg[kn..]).copied().collect();
+            hold.sort_unstable();
+            train.sort_unstable();
+            Ok((train, hold, format!("stratified random, seed {}", params.seed)))
+        }
+        Split::Last => Ok((
+            labeled[..n - k].to_vec(),
+            labeled[n - k..].to_vec(),
+            "last rows in file order".to_string(),
+        )),
+        Split::ByDate(col) => {
+            let c = table.column(col)?;
+            let days = crate::features::read_dates(table, c)?;
+            let mut order = labeled.to_vec();
+            // Missing dates count as oldest; ties keep file order.
+            order.sort_by_key(|&i| (days[i].unwrap_or(i64::MIN), i));
+            let hold: Vec<usize> = {
+                let mut h = order[n - k..].to_vec();
+                h.sort_unstable();
+                h
+            };
+            let train: Vec<usize> = {
+                let mut t = order[..n - k].to_vec();
+                t.sort_unstable();
+                t
+            };
+            Ok((train, hold, format!("most recent by {col}")))
+        }
+    }
+}
+
+/// Stratified K-fold ROC AUC on the training rows.
+fn cross_validate(
+    table: &Table,
+    fparams: &FeatureParams,
+    rows: &[usize],
+    y: &[bool],
+    k: usize,
+    alpha: f64,
+    params: &TrainParams,
+) -> Result<Vec<f64>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed.wrapping_add(1));
+    let mut pos: Vec<usize> = rows.iter().copied().filter(|&i| y[i]).collect();
+    let mut neg: Vec<usize> = rows.iter().copied().filter(|&i| !y[i]).collect();
+    if pos.len() < k || neg.len() < k {
+        return Err(Error::usage(
+            "--cv",
+            format!("{k} folds need at least {k} won and {k} lost training rows; have {} and {}", pos.len(), neg.len()),
+        ));
+    }
+    pos.shuffle(&mut rng);
+    neg.shuffle(&mut rng);
+    let mut fold = vec![usize::MAX; table.height()];
+    for (j, &i) in pos.iter().enumerate() {
+        fold[i] = j % k;
+    }
+    for (j, &i) in neg.iter().enumerate() {
+        fold[i] = j % k;
+    }
+    let mut aucs = Vec::with_capacity(k);
+    for f in 0..k {
+        let tr: Vec<usize> = rows.iter().copied().filter(|&i| fold[i] != f).collect();
+        let va: Vec<usize> = rows.iter().copied().filter(|&i| fold[i] == f).collect();
+        let tr_y: Vec<bool> = tr.iter().map(|&i| y[i]).collect();
+        let va_y: Vec<bool> = va.iter().map(|&i| y[i]).collect();
+        let (feats, _) = fparams.fit(table, &tr, &tr_y)?;
+        let x = feats.transform(table, feats.as_of_day)?;
+        let fitted = LogisticParams::default()
+            .alpha(alpha)
+            .max_iterations(params.max_iterations)
+            .fit(take_rows(&x, &tr).view(), &tr_y)?;
+        let xv = take_rows(&x, &va);
+        let w = ndarray::Array1::from(fitted.coef);
+        let z = xv.dot(&w) + fitted.intercept;
+        let auc = metrics::roc_auc(&z.to_vec(), &va_y).unwrap_or(0.5);
+        aucs.push(auc);
+    }
+    Ok(aucs)
+}

@@ -214,7 +214,8 @@ fn inspect_csv(path: &Path) -> Result<CsvShape> {
         if let Err(e) = std::str::from_utf8(record.as_slice()) {
             return Err(Error::InvalidUtf8 {
                 path: path.to_path_buf(),
-                row: rows,
+                // Row 0 is the header.
+                row: if header.is_some() { rows + 1 } else { 0 },
                 line,
                 byte: e.valid_up_to() as u64 + 1,
             });

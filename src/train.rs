@@ -105,6 +105,8 @@ pub struct TrainOutcome {
     pub model: LeadModel,
     pub fit_report: FitReport,
     pub warnings: Vec<Warning>,
+    /// Row indices (0-based, in the input table) of the held-out leads.
+    pub holdout_rows: Vec<usize>,
     pub holdout_probs: Vec<f64>,
     pub holdout_labels: Vec<bool>,
     pub cv_aucs: Vec<f64>,
@@ -311,6 +313,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         model,
         fit_report,
         warnings,
+        holdout_rows,
         holdout_probs,
         holdout_labels,
         cv_aucs,

@@ -1,1 +1,12 @@
+//! The one integration-test binary: every module drives the real `leadscore` binary in
+//! a scratch folder of its own (or calls the library where a number must be checked
+//! exactly).
 
+mod common;
+
+mod bad_input;
+mod evaluate_threshold;
+mod metrics_pinned;
+mod model_file;
+mod real_data;
+mod train_score;

@@ -67,7 +67,7 @@ pub struct Args {
     pub seed: u64,
     /// L2 strength (scikit-learn's 1/C), or "auto" to choose by cross-validation from
     /// 0.01, 0.1, 1, 10, 100.
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", allow_hyphen_values = true)]
     pub alpha: String,
     /// Most solver iterations.
     #[arg(long, default_value_t = 500, value_name = "N")]

@@ -11,8 +11,11 @@
 //! 5. [`model`] and [`model_file`]: the trained model and its file format.
 //! 6. [`score`]: probabilities, scores, tiers, decisions and reasons for new leads.
 //! 7. [`evaluate`]: the evaluation report of a model on labelled leads.
-//! 8. [`synth`]: the synthetic CRM generator for samples, tests and benchmarks.
+//! 8. [`rules`] and [`compare`]: the manual points model, run as a second model, and
+//!    the two side by side.
+//! 9. [`synth`]: the synthetic CRM generator for samples, tests and benchmarks.
 
+pub mod compare;
 pub mod data;
 pub mod error;
 pub mod evaluate;
@@ -21,6 +24,7 @@ pub mod fit;
 pub mod metrics;
 pub mod model;
 pub mod model_file;
+pub mod rules;
 pub mod score;
 pub mod synth;
 pub mod threshold;

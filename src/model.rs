@@ -211,12 +211,7 @@ impl LeadModel {
             .columns
             .iter()
             .flat_map(|c| c.parts.iter())
-            .map(|part| match part {
-                crate::features::Part::Numeric { missing_flag, cuts, .. } => 1 + *missing_flag as usize + cuts.len(),
-                crate::features::Part::Levels { levels, other, missing, .. } => {
-                    levels.len() + *other as usize + *missing as usize
-                }
-            })
+            .map(|part| part.width())
             .sum();
         if widths != p {
             return Err(format!("the feature pipeline builds {widths} columns but the model has {p}"));

@@ -91,3 +91,36 @@ fn bank_marketing_time_ordered_holdout_reaches_auc_0_74_and_thresholds_hold() {
     let r = s.run(&["evaluate", "--model", "t.bin", "--data", "holdout.csv", "--json"]);
     assert_eq!(r.json()["routed"], 500);
 }
+
+/// The last `share` of a CSV's data rows, header kept, bytes as they were (CRLF and all).
+fn tail_rows(path: &str, share: f64) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    let lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+    let n = lines.len() - 1;
+    let k = (share * n as f64).round() as usize;
+    let mut out = lines[0].to_vec();
+    for l in &lines[1 + n - k..] {
+        out.extend_from_slice(l);
+    }
+    out
+}
+
+#[test]
+#[ignore = "needs ../shared/data"]
+fn x_education_manual_points_versus_model() {
+    let s = Scratch::new();
+    let data = shared("x-education-leads/Leads.csv");
+    let r = s.run(&["train", "--data", &data, "--label", "Converted", "--id", "Prospect ID", "--exclude", X_EXCLUDE, "--holdout-last", "--holdout", "0.3", "--model", "x.bin", "--json", "-q"]);
+    r.assert_ok();
+    s.write("holdout.csv", tail_rows(&data, 0.3));
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/x_education_rules.toml");
+    let r = s.run(&["compare", "--model", "x.bin", "--rules", rules.to_str().unwrap(), "--data", "holdout.csv"]);
+    r.assert_ok();
+    eprintln!("{}", r.stdout);
+    let r = s.run(&["compare", "--model", "x.bin", "--rules", rules.to_str().unwrap(), "--data", "holdout.csv", "--json"]);
+    let j = r.json();
+    assert_eq!(j["rows"], 2772);
+    let (m, p) = (j["manual"]["roc_auc"].as_f64().unwrap(), j["predictive"]["roc_auc"].as_f64().unwrap());
+    eprintln!("x-education compare: manual ROC AUC {m:.4}, predictive {p:.4}, equal capacity {}", j["equal_capacity"]);
+    assert!(m > 0.6 && p > m, "manual {m} predictive {p}");
+}

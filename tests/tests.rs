@@ -9,4 +9,5 @@ mod evaluate_threshold;
 mod metrics_pinned;
 mod model_file;
 mod real_data;
+mod rules_compare;
 mod train_score;

@@ -117,6 +117,27 @@ pub fn run(args: Args) -> Result<()> {
             get("reasons", i)
         ));
     }
+    let rules_file = dir.join("sample_rules.toml");
+    let holdout_file = dir.join("holdout_leads.csv");
+    if rules_file.is_file() && holdout_file.is_file() {
+        s.push_str(&format!(
+            "\n== 4. predictive versus the manual points in {} ==\n",
+            rules_file.display()
+        ));
+        let rules = leadscore::rules::RulesFile::load(&rules_file)?;
+        let hold = data::load(&holdout_file)?;
+        let as_of = outcome
+            .model
+            .features
+            .default_as_of(&hold)?
+            .and_then(leadscore::features::text::from_day_number)
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let scores = rules.evaluate(&hold, as_of)?;
+        let scored = leadscore::score::predict_table(&outcome.model, &hold, None)?;
+        let (rows, y) = leadscore::score::labels_for(&outcome.model, &hold)?;
+        let c = leadscore::compare::compare(&outcome.model, &rules, &hold, &scores, &scored.probability, &rows, &y, Some("lead_id"))?;
+        s.push_str(&super::compare::headline(&c, &holdout_file.display().to_string()));
+    }
     s.push_str(&format!(
         "\noutputs in {}:\n  {}\n  {}\n  {}\n",
         args.output.display(),

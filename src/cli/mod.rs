@@ -8,8 +8,10 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use leadscore::error::{Error, Result};
 
+mod compare;
 mod demo;
 mod evaluate;
+mod rules;
 mod score;
 mod synth;
 mod threshold;
@@ -33,6 +35,8 @@ enum Command {
     Score(score::Args),
     Evaluate(evaluate::Args),
     Threshold(threshold::Args),
+    Rules(rules::Args),
+    Compare(compare::Args),
     Synth(synth::Args),
     Demo(demo::Args),
 }
@@ -45,6 +49,8 @@ pub fn run() -> Result<()> {
         Command::Score(a) => score::run(a),
         Command::Evaluate(a) => evaluate::run(a),
         Command::Threshold(a) => threshold::run(a),
+        Command::Rules(a) => rules::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Demo(a) => demo::run(a),
     }

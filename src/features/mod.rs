@@ -236,6 +236,9 @@ pub enum Part {
         log1p: bool,
         /// Step points, in the transformed (log1p) scale.
         cuts: Vec<f64>,
+        /// Smallest and largest training value, in the transformed scale.
+        lo: f64,
+        hi: f64,
     },
     Levels {
         kind: CatKind,
@@ -247,7 +250,8 @@ pub enum Part {
 }
 
 impl Part {
-    fn width(&self) -> usize {
+    /// Number of design columns this part builds.
+    pub fn width(&self) -> usize {
         match self {
             Part::Numeric {
                 missing_flag, cuts, ..
@@ -938,6 +942,11 @@ impl FeatureParams {
                 cuts.retain(|&c| c > lo);
             }
         }
+        let (lo, hi) = match (present.first(), present.last()) {
+            (Some(&a), Some(&b)) if log1p => (a.ln_1p(), b.ln_1p()),
+            (Some(&a), Some(&b)) => (a, b),
+            _ => (median, median),
+        };
         let part = Part::Numeric {
             kind,
             label,
@@ -945,6 +954,8 @@ impl FeatureParams {
             missing_flag,
             log1p,
             cuts,
+            lo,
+            hi,
         };
         let scores: Vec<f64> = rows
             .iter()

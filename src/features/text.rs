@@ -128,49 +128,60 @@ fn has_any(words: &[String], lower: &str, keys: &[&str]) -> bool {
     })
 }
 
-/// Seniority of a job title, from keyword tables, most specific first.
-pub fn title_seniority(title: &str) -> &'static str {
+/// Seniority levels and their keywords, most specific first: the first match wins, and a
+/// title matching none is an "individual contributor". A keyword with a space is matched
+/// as a phrase, others as whole words.
+pub const SENIORITY: &[(&str, &[&str])] = &[
+    ("student/intern", &["student", "intern", "internship", "trainee", "graduate", "apprentice", "phd"]),
+    ("vp", &["vp", "svp", "evp", "avp", "vice president"]),
+    (
+        "c-level",
+        &["chief", "ceo", "cto", "cfo", "coo", "cmo", "cio", "cro", "founder", "cofounder", "co founder", "owner", "president", "partner", "managing director"],
+    ),
+    ("director", &["director", "head of", "head"]),
+    ("manager", &["manager", "lead", "supervisor", "principal"]),
+];
+
+/// The seniority of a title matching none of [`SENIORITY`].
+pub const DEFAULT_SENIORITY: &str = "individual contributor";
+
+/// Business functions and their keywords; the first match wins, else "other".
+pub const FUNCTIONS: &[(&str, &[&str])] = &[
+    ("sales", &["sales", "account executive", "business development", "bdr", "sdr", "revenue", "account manager", "cro"]),
+    ("marketing", &["marketing", "growth", "brand", "content", "demand", "cmo", "seo", "communications"]),
+    ("engineering/it", &["engineer", "engineering", "developer", "software", "it", "technology", "cto", "cio", "data", "devops", "architect", "technical", "security"]),
+    ("finance", &["finance", "financial", "cfo", "accounting", "accountant", "controller", "treasurer"]),
+    ("hr", &["hr", "human resources", "people", "talent", "recruiter", "recruiting"]),
+    ("operations", &["operations", "coo", "ops", "procurement", "supply", "logistics"]),
+    ("executive", &["ceo", "founder", "cofounder", "owner", "president", "managing director", "general manager"]),
+    ("student", &["student", "intern", "trainee"]),
+];
+
+pub const DEFAULT_FUNCTION: &str = "other";
+
+fn first_match(title: &str, table: &[(&'static str, &[&str])], default: &'static str) -> &'static str {
     let lower = title.to_lowercase();
     let w = words(title);
-    if has_any(&w, &lower, &["student", "intern", "internship", "trainee", "graduate", "apprentice", "phd"]) {
-        "student/intern"
-    } else if has_any(&w, &lower, &["vp", "svp", "evp", "avp", "vice president"]) {
-        "vp"
-    } else if has_any(
-        &w,
-        &lower,
-        &["chief", "ceo", "cto", "cfo", "coo", "cmo", "cio", "cro", "founder", "cofounder", "co founder", "owner", "president", "partner", "managing director"],
-    ) {
-        "c-level"
-    } else if has_any(&w, &lower, &["director", "head of", "head"]) {
-        "director"
-    } else if has_any(&w, &lower, &["manager", "lead", "supervisor", "principal"]) {
-        "manager"
-    } else {
-        "individual contributor"
-    }
+    table
+        .iter()
+        .find(|(_, keys)| has_any(&w, &lower, keys))
+        .map(|(name, _)| *name)
+        .unwrap_or(default)
 }
 
-/// Business function of a job title, from keyword tables.
+/// Seniority of a job title, from [`SENIORITY`].
+pub fn title_seniority(title: &str) -> &'static str {
+    first_match(title, SENIORITY, DEFAULT_SENIORITY)
+}
+
+/// Business function of a job title, from [`FUNCTIONS`].
 pub fn title_function(title: &str) -> &'static str {
-    let lower = title.to_lowercase();
-    let w = words(title);
-    let table: &[(&str, &[&str])] = &[
-        ("sales", &["sales", "account executive", "business development", "bdr", "sdr", "revenue", "account manager", "cro"]),
-        ("marketing", &["marketing", "growth", "brand", "content", "demand", "cmo", "seo", "communications"]),
-        ("engineering/it", &["engineer", "engineering", "developer", "software", "it", "technology", "cto", "cio", "data", "devops", "architect", "technical", "security"]),
-        ("finance", &["finance", "financial", "cfo", "accounting", "accountant", "controller", "treasurer"]),
-        ("hr", &["hr", "human resources", "people", "talent", "recruiter", "recruiting"]),
-        ("operations", &["operations", "coo", "ops", "procurement", "supply", "logistics"]),
-        ("executive", &["ceo", "founder", "cofounder", "owner", "president", "managing director", "general manager"]),
-        ("student", &["student", "intern", "trainee"]),
-    ];
-    for (name, keys) in table {
-        if has_any(&w, &lower, keys) {
-            return name;
-        }
-    }
-    "other"
+    first_match(title, FUNCTIONS, DEFAULT_FUNCTION)
+}
+
+/// Free-mail domains, for rules that need them as a pattern.
+pub fn free_mail_domains() -> &'static [&'static str] {
+    FREE_MAIL
 }
 
 #[cfg(test)]

@@ -1,0 +1,190 @@
+//! `leadscore compare`: the manual points model and the predictive model side by side.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use leadscore::compare::{compare, Comparison};
+use leadscore::error::Result;
+use leadscore::features::text::{day_number, from_day_number};
+use leadscore::rules::RulesFile;
+use leadscore::score::{labels_for, predict_table};
+use leadscore::{data, model_file};
+
+use super::{count, out, out_json, parse_date, pct, text_table};
+
+/// Run the same labelled leads through the manual rule model and the predictive model,
+/// and show which ranks buyers better and where they disagree.
+///
+/// Reports ROC AUC and PR AUC of each (the manual ranking is by stage, then points, so a
+/// stage override such as a booked demo counts), conversion by manual stage and by
+/// predictive tier, the buyers each model's top leads hold at equal sales capacity (as
+/// many leads as the manual model puts in its top stage), the agreement matrix of stage
+/// against tier, and the leads the two rank most differently.
+///
+/// Example: leadscore compare --model leads.model --rules data/sample_rules.toml --data holdout.csv
+#[derive(Debug, Parser)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Model file written by `leadscore train`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// The manual points model (TOML rules file).
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// Labelled leads (the model's label column must be present), ideally not used in training.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// As-of date for both models [default: the latest date in the data, since labelled
+    /// leads are historical].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Id column for the list of disagreements [default: the model's id column].
+    #[arg(long, value_name = "COL")]
+    pub id: Option<String>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let model = model_file::load(&args.model)?;
+    let rules = RulesFile::load(&args.rules)?;
+    let table = data::load(&args.data)?;
+    let model_as_of = match args.as_of {
+        Some(d) => Some(day_number(d)),
+        None => model.features.default_as_of(&table)?,
+    };
+    let rules_as_of = match args.as_of {
+        Some(d) => d,
+        None => latest_rule_date(&rules, &table)?
+            .or_else(|| model_as_of.and_then(from_day_number))
+            .unwrap_or_else(|| chrono::Local::now().date_naive()),
+    };
+    let scores = rules.evaluate(&table, rules_as_of)?;
+    let scored = predict_table(&model, &table, model_as_of)?;
+    let (rows, y) = labels_for(&model, &table)?;
+    let id = args
+        .id
+        .clone()
+        .or(model.meta.id_column.clone())
+        .filter(|c| table.column_names().contains(c));
+    let c = compare(&model, &rules, &table, &scores, &scored.probability, &rows, &y, id.as_deref())?;
+    if args.json {
+        out_json(&c)
+    } else {
+        out(&render(&c))
+    }
+}
+
+/// The latest date in the date-like fields the rules read.
+fn latest_rule_date(rules: &leadscore::rules::Rules, table: &leadscore::data::Table) -> Result<Option<chrono::NaiveDate>> {
+    let mut best: Option<chrono::NaiveDate> = None;
+    for f in rules.fields() {
+        let col = table.column(f)?;
+        let Ok(c) = col.cast(&polars::prelude::DataType::String) else { continue };
+        let Ok(ca) = c.str() else { continue };
+        for v in ca.iter().flatten() {
+            if let Some(d) = leadscore::features::text::parse_date(v) {
+                best = Some(best.map_or(d, |b| b.max(d)));
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// The short version: ranking quality and buyers at equal capacity.
+pub fn headline(c: &Comparison, what: &str) -> String {
+    let e = &c.equal_capacity;
+    format!(
+        "on {} ({} labelled leads, {} won): ROC AUC manual {:.4} vs predictive {:.4}; PR AUC {:.4} vs {:.4};\nat equal capacity ({} leads, the manual {:?} count) the manual top leads hold {} buyers, the predictive {} ({:+})\n",
+        what,
+        count(c.rows),
+        count(c.positives),
+        c.manual.roc_auc,
+        c.predictive.roc_auc,
+        c.manual.pr_auc,
+        c.predictive.pr_auc,
+        count(e.leads),
+        e.stage,
+        count(e.manual_conversions),
+        count(e.predictive_conversions),
+        e.predictive_conversions as i64 - e.manual_conversions as i64
+    )
+}
+
+/// The human report of a comparison.
+pub fn render(c: &Comparison) -> String {
+    let mut s = format!(
+        "{} labelled leads, {} won (base rate {})\n\n",
+        count(c.rows),
+        count(c.positives),
+        pct(c.base_rate)
+    );
+    s.push_str(&text_table(
+        &["", "ROC AUC", "PR AUC"],
+        &[
+            vec!["manual points".into(), format!("{:.4}", c.manual.roc_auc), format!("{:.4}", c.manual.pr_auc)],
+            vec!["predictive".into(), format!("{:.4}", c.predictive.roc_auc), format!("{:.4}", c.predictive.pr_auc)],
+        ],
+    ));
+    let e = &c.equal_capacity;
+    let rate = |k: usize| if e.leads == 0 { 0.0 } else { k as f64 / e.leads as f64 };
+    s.push_str(&format!(
+        "\nat equal capacity ({} leads, as many as the manual model puts in {:?}):\n  manual top leads hold {} buyers ({}), predictive top leads hold {} buyers ({}): {:+} buyers\n",
+        count(e.leads),
+        e.stage,
+        count(e.manual_conversions),
+        pct(rate(e.manual_conversions)),
+        count(e.predictive_conversions),
+        pct(rate(e.predictive_conversions)),
+        e.predictive_conversions as i64 - e.manual_conversions as i64
+    ));
+    s.push_str("\nconversion by manual stage\n");
+    s.push_str(&super::evaluate::gains(&c.stages));
+    s.push_str("\nconversion by predictive tier\n");
+    s.push_str(&super::evaluate::gains(&c.tiers));
+    s.push_str("\nagreement: leads (conversion rate) by manual stage and predictive tier\n");
+    let mut tiers: Vec<String> = Vec::new();
+    for cell in &c.agreement {
+        if !tiers.contains(&cell.tier) {
+            tiers.push(cell.tier.clone());
+        }
+    }
+    let mut stages: Vec<String> = Vec::new();
+    for cell in &c.agreement {
+        if !stages.contains(&cell.stage) {
+            stages.push(cell.stage.clone());
+        }
+    }
+    let rows: Vec<Vec<String>> = stages
+        .iter()
+        .map(|st| {
+            let mut r = vec![st.clone()];
+            for t in &tiers {
+                let cell = c.agreement.iter().find(|x| &x.stage == st && &x.tier == t);
+                r.push(cell.map(|x| format!("{} ({})", count(x.leads), pct(x.conversion_rate))).unwrap_or_default());
+            }
+            r
+        })
+        .collect();
+    let mut headers = vec!["stage \\ tier"];
+    headers.extend(tiers.iter().map(|t| t.as_str()));
+    s.push_str(&text_table(&headers, &rows));
+    s.push_str("\nleads the two models rank most differently\n");
+    let rows: Vec<Vec<String>> = c
+        .disagreements
+        .iter()
+        .map(|d| {
+            vec![
+                d.lead.clone(),
+                format!("{}", d.points),
+                d.stage.clone(),
+                format!("{:.3}", d.probability),
+                d.tier.clone(),
+                if d.won { "won".into() } else { "lost".into() },
+            ]
+        })
+        .collect();
+    s.push_str(&text_table(&["lead", "points", "stage", "probability", "tier", "outcome"], &rows));
+    s
+}

@@ -1,0 +1,127 @@
+//! `leadscore rules`: run the manual points model; `rules suggest`: write one from a model.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use leadscore::error::Result;
+use leadscore::rules::suggest::{suggest, SuggestParams};
+use leadscore::rules::{rules_frame, RulesFile};
+use leadscore::{data, model_file};
+
+use super::{count, parse_date, Console};
+
+/// Run the manual points model (a TOML rules file) over leads: per lead the total
+/// points, the stage, the rules that fired and the points from each rule, so that "why
+/// is this lead an MQL?" has an answer.
+///
+/// The rules file: [stages] by minimum points (increasing), optional [groups] caps,
+/// optional decay of a group's points by inactivity, and [[rule]] tables with a name,
+/// a field, one condition (equals, in, contains_any, matches, between, gt, gte, lt, lte,
+/// is_missing, older_than_days, within_days) and points or per_unit (with max). A
+/// missing value fires no rule but is_missing. See data/sample_rules.toml.
+///
+/// `leadscore rules suggest` turns a trained model into such a file (see its --help).
+///
+/// Example: leadscore rules --rules data/sample_rules.toml --data data/new_leads.csv --output points.csv
+#[derive(Debug, Parser)]
+#[command(verbatim_doc_comment, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Args {
+    #[command(subcommand)]
+    pub sub: Option<Sub>,
+    /// The rules file (TOML).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub rules: Option<PathBuf>,
+    /// Leads: CSV or Parquet.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub data: Option<PathBuf>,
+    /// Output: CSV or Parquet, by extension.
+    #[arg(long, value_name = "OUT", required = true)]
+    pub output: Option<PathBuf>,
+    /// Date that older_than_days, within_days and decay count from [default: today].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Id column to carry to the output [default: row numbers].
+    #[arg(long, value_name = "COL")]
+    pub id: Option<String>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress messages.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Sub {
+    Suggest(SuggestArgs),
+}
+
+/// Turn a trained model into a points table people can read, as credit scorecards do:
+/// points proportional to the log-odds, scaled so that --pdo points double the odds,
+/// written in the rules format, with stages from the model's tiers.
+///
+/// Example: leadscore rules suggest --model leads.model --output suggested_rules.toml
+#[derive(Debug, Parser)]
+#[command(verbatim_doc_comment)]
+pub struct SuggestArgs {
+    /// Model file written by `leadscore train`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Where to write the rules file (TOML).
+    #[arg(long, value_name = "RULES.toml")]
+    pub output: PathBuf,
+    /// Points that double the odds of winning.
+    #[arg(long, default_value_t = 20.0)]
+    pub pdo: f64,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if let Some(Sub::Suggest(s)) = args.sub {
+        return run_suggest(s);
+    }
+    let console = Console { quiet: args.quiet };
+    let (Some(rules_path), Some(data_path), Some(output)) = (args.rules, args.data, args.output) else {
+        return Err(leadscore::Error::usage("rules", "--rules, --data and --output are required"));
+    };
+    data::check_output(&output, &[&data_path, &rules_path], args.force)?;
+    let rules = RulesFile::load(&rules_path)?;
+    let table = data::load(&data_path)?;
+    let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let scores = rules.evaluate(&table, as_of)?;
+    let mut df = rules_frame(&rules, &table, &scores, args.id.as_deref())?;
+    data::write_table(&mut df, &output)?;
+    let names = rules.stage_names();
+    let mut per_stage = vec![0usize; names.len()];
+    for &s in &scores.stage {
+        per_stage[s] += 1;
+    }
+    let summary: Vec<String> = names.iter().zip(&per_stage).map(|(n, c)| format!("{n} {}", count(*c))).collect();
+    console.note(&format!(
+        "{} leads scored by {} rules as of {as_of}: {}; written to {}",
+        count(table.height()),
+        rules.rules.len(),
+        summary.join(", "),
+        output.display()
+    ));
+    Ok(())
+}
+
+fn run_suggest(args: SuggestArgs) -> Result<()> {
+    if !(args.pdo.is_finite() && args.pdo > 0.0) {
+        return Err(leadscore::Error::usage("--pdo", format!("must be above 0, got {}", args.pdo)));
+    }
+    data::check_output(&args.output, &[&args.model], args.force)?;
+    let model = model_file::load(&args.model)?;
+    let text = suggest(&model, &SuggestParams { pdo: args.pdo });
+    // The suggestion must itself be a valid rules file.
+    RulesFile::parse(&text, &args.output)?;
+    data::atomic_write(&args.output, |w| {
+        use std::io::Write;
+        w.write_all(text.as_bytes()).map_err(|e| leadscore::Error::write(&args.output, e))
+    })?;
+    eprintln!("suggested rules written to {}", args.output.display());
+    Ok(())
+}

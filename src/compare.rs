@@ -1,0 +1,215 @@
+//! Manual versus predictive on the same labelled leads.
+//!
+//! The question every predictive model is asked first: does it beat our points? Both
+//! models score the same leads ([`crate::rules`] for the points, [`crate::score`] for the
+//! probabilities); this module measures both with [`crate::metrics`]: ranking quality
+//! (ROC AUC, PR AUC), conversion by manual stage and by predictive tier, the buyers each
+//! finds at equal sales capacity, the agreement matrix, and the leads where the two
+//! disagree most.
+
+use serde::Serialize;
+
+use crate::data::Table;
+use crate::error::{polars_err, Error, Result};
+use crate::metrics::{self, Band};
+use crate::model::LeadModel;
+use crate::rules::{RuleScores, Rules};
+
+/// Ranking quality of one model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    pub roc_auc: f64,
+    pub pr_auc: f64,
+}
+
+/// Buyers found when both models route the same number of leads.
+#[derive(Debug, Clone, Serialize)]
+pub struct EqualCapacity {
+    /// The manual model's top stage, whose size sets the capacity.
+    pub stage: String,
+    pub leads: usize,
+    pub manual_conversions: usize,
+    pub predictive_conversions: usize,
+}
+
+/// One cell of the agreement matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub stage: String,
+    pub tier: String,
+    pub leads: usize,
+    pub conversions: usize,
+    pub conversion_rate: f64,
+}
+
+/// A lead the two models rank very differently.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disagreement {
+    pub lead: String,
+    pub points: f64,
+    pub stage: String,
+    pub probability: f64,
+    pub tier: String,
+    pub won: bool,
+    /// Share of leads ranked below this one, by each model (0 = bottom, 1 = top).
+    pub manual_percentile: f64,
+    pub predictive_percentile: f64,
+}
+
+/// Everything `compare` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub rows: usize,
+    pub positives: usize,
+    pub base_rate: f64,
+    pub manual: Side,
+    pub predictive: Side,
+    pub equal_capacity: EqualCapacity,
+    /// Conversion by manual stage, highest stage first.
+    pub stages: Vec<Band>,
+    /// Conversion by predictive tier, highest tier first.
+    pub tiers: Vec<Band>,
+    pub agreement: Vec<Cell>,
+    pub disagreements: Vec<Disagreement>,
+}
+
+/// Compare on the labelled rows `rows` (indices into `table`) with outcomes `y`.
+#[allow(clippy::too_many_arguments)]
+pub fn compare(
+    model: &LeadModel,
+    rules: &Rules,
+    table: &Table,
+    scores: &RuleScores,
+    probability: &[f64],
+    rows: &[usize],
+    y: &[bool],
+    id: Option<&str>,
+) -> Result<Comparison> {
+    let pts: Vec<f64> = rows.iter().map(|&i| scores.points[i]).collect();
+    let stage: Vec<usize> = rows.iter().map(|&i| scores.stage[i]).collect();
+    let prob: Vec<f64> = rows.iter().map(|&i| probability[i]).collect();
+    let won = y.iter().filter(|&&v| v).count();
+    if won == 0 || won == y.len() {
+        return Err(Error::data(
+            table.path.display().to_string(),
+            format!("the labelled rows have {won} won leads of {}; a comparison needs both won and lost", y.len()),
+        ));
+    }
+    // Manual ranking: the stage first (overrides count), then points.
+    let manual_score: Vec<f64> = stage.iter().zip(&pts).map(|(&s, &p)| s as f64 * 1e9 + p).collect();
+    let side = |s: &[f64]| -> Result<Side> {
+        Ok(Side {
+            roc_auc: metrics::roc_auc(s, y).ok_or_else(|| Error::Internal("AUC without both classes".into()))?,
+            pr_auc: metrics::average_precision(s, y).ok_or_else(|| Error::Internal("AP without positives".into()))?,
+        })
+    };
+    let manual = side(&manual_score)?;
+    let predictive = side(&prob)?;
+
+    let stage_names = rules.stage_names();
+    let ns = stage_names.len();
+    let stage_group: Vec<usize> = stage.iter().map(|&s| ns - 1 - s).collect();
+    let stage_labels: Vec<String> = stage_names.iter().rev().cloned().collect();
+    let stages = metrics::bands(&manual_score, y, &stage_group, &stage_labels);
+    let nt = model.tiers.names.len();
+    let tier_idx: Vec<usize> = prob.iter().map(|&p| model.tiers.index(p)).collect();
+    let tier_group: Vec<usize> = tier_idx.iter().map(|&t| nt - 1 - t).collect();
+    let tier_labels: Vec<String> = model.tiers.names.iter().rev().cloned().collect();
+    let tiers = metrics::bands(&prob, y, &tier_group, &tier_labels);
+
+    // Equal capacity: as many leads as the manual model's top stage holds.
+    let top = ns - 1;
+    let k = stage.iter().filter(|&&s| s == top).count();
+    let manual_conversions = stage.iter().zip(y).filter(|(&s, &w)| s == top && w).count();
+    let mut order: Vec<usize> = (0..prob.len()).collect();
+    order.sort_by(|&a, &b| prob[b].total_cmp(&prob[a]).then(a.cmp(&b)));
+    let predictive_conversions = order.iter().take(k).filter(|&&i| y[i]).count();
+
+    let mut agreement = Vec::new();
+    for s in (0..ns).rev() {
+        for t in (0..nt).rev() {
+            let members: Vec<usize> = (0..y.len()).filter(|&i| stage[i] == s && tier_idx[i] == t).collect();
+            let conv = members.iter().filter(|&&i| y[i]).count();
+            agreement.push(Cell {
+                stage: stage_names[s].clone(),
+                tier: model.tiers.names[t].clone(),
+                leads: members.len(),
+                conversions: conv,
+                conversion_rate: if members.is_empty() { 0.0 } else { conv as f64 / members.len() as f64 },
+            });
+        }
+    }
+
+    // Disagreements: largest gap between the two rank percentiles.
+    let mp = percentiles(&manual_score);
+    let pp = percentiles(&prob);
+    let ids: Option<Vec<Option<String>>> = match id {
+        Some(c) => {
+            let col = table
+                .column(c)?
+                .cast(&polars::prelude::DataType::String)
+                .map_err(|e| polars_err(&table.path, e))?;
+            let ca = col.str().map_err(|e| polars_err(&table.path, e))?.clone();
+            Some(rows.iter().map(|&i| ca.get(i).map(str::to_string)).collect())
+        }
+        None => None,
+    };
+    let mut gap: Vec<usize> = (0..y.len()).collect();
+    gap.sort_by(|&a, &b| (mp[b] - pp[b]).abs().total_cmp(&(mp[a] - pp[a]).abs()).then(a.cmp(&b)));
+    let disagreements = gap
+        .into_iter()
+        .take(10)
+        .map(|i| Disagreement {
+            lead: ids
+                .as_ref()
+                .and_then(|v| v[i].clone())
+                .unwrap_or_else(|| format!("row {}", rows[i] + 1)),
+            points: (pts[i] * 100.0).round() / 100.0,
+            stage: stage_names[stage[i]].clone(),
+            probability: prob[i],
+            tier: model.tiers.names[tier_idx[i]].clone(),
+            won: y[i],
+            manual_percentile: mp[i],
+            predictive_percentile: pp[i],
+        })
+        .collect();
+
+    Ok(Comparison {
+        rows: y.len(),
+        positives: won,
+        base_rate: won as f64 / y.len() as f64,
+        manual,
+        predictive,
+        equal_capacity: EqualCapacity {
+            stage: stage_names[top].clone(),
+            leads: k,
+            manual_conversions,
+            predictive_conversions,
+        },
+        stages,
+        tiers,
+        agreement,
+        disagreements,
+    })
+}
+
+/// Mid-rank percentile of each value (ties share their rank), 0 to 1.
+fn percentiles(v: &[f64]) -> Vec<f64> {
+    let n = v.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut out = vec![0.0; n];
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        let mid = (i + j) as f64 / 2.0 / (n.max(2) - 1) as f64;
+        for &k in &idx[i..=j] {
+            out[k] = mid;
+        }
+        i = j + 1;
+    }
+    out
+}

@@ -1,0 +1,247 @@
+//! `rules suggest`: turn a logistic model into a points table people can read.
+//!
+//! The credit-scorecard construction: points are proportional to the log-odds, scaled so
+//! that a fixed number of points ([`SuggestParams::pdo`], 20 by default) doubles the
+//! odds of winning. Each input column's contribution becomes rules in the same TOML
+//! format as a hand-made points model:
+//!
+//! - a category becomes one `equals` rule per level, relative to "(other)";
+//! - a number or date becomes cumulative step rules (`gt` / `older_than_days`) at the
+//!   model's quantile cut points, with each step's points taken at the middle of its
+//!   range (exact for the steps, an approximation of the straight-line part);
+//! - a flag becomes one `equals = "yes"` rule; a missing value an `is_missing` rule;
+//! - e-mail kinds become `matches` rules, job-title seniority and function
+//!   whole-word `matches` keyword rules (approximations: the keyword order is not kept).
+//!
+//! The constant part of the log-odds (intercept and reference levels) is not a rule; it
+//! is folded into the stage cut points, which come from the model's tiers.
+
+use crate::features::text::{self, DEFAULT_FUNCTION, DEFAULT_SENIORITY, FUNCTIONS, SENIORITY};
+use crate::features::{fmt_num, CatKind, NumKind, Part};
+use crate::model::LeadModel;
+
+/// Scorecard options.
+#[derive(Debug, Clone)]
+pub struct SuggestParams {
+    /// Points that double the odds. Default: 20.
+    pub pdo: f64,
+}
+
+impl Default for SuggestParams {
+    fn default() -> Self {
+        SuggestParams { pdo: 20.0 }
+    }
+}
+
+struct RuleOut {
+    name: String,
+    field: String,
+    condition: String,
+    points: f64,
+}
+
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The rules file text for `model`.
+pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
+    let factor = params.pdo / std::f64::consts::LN_2;
+    let f = &model.features;
+    let w: Vec<f64> = model.coef.iter().zip(&f.scale).map(|(c, s)| c * s).collect();
+    // Constant part of the log-odds: intercept minus each feature's centre.
+    let mut base = model.intercept - w.iter().zip(&f.center).map(|(w, c)| w * c).sum::<f64>();
+    let mut out: Vec<RuleOut> = Vec::new();
+    let mut j = 0usize;
+    for col in &f.columns {
+        for part in &col.parts {
+            let width = part.width();
+            let ws = &w[j..j + width];
+            j += width;
+            match part {
+                Part::Numeric {
+                    kind,
+                    label,
+                    median,
+                    missing_flag,
+                    log1p,
+                    cuts,
+                    lo,
+                    hi,
+                } => {
+                    let wv = ws[0];
+                    let wm = if *missing_flag { ws[1] } else { 0.0 };
+                    let steps = &ws[1 + *missing_flag as usize..];
+                    let t_med = if *log1p { median.max(0.0).ln_1p() } else { *median };
+                    let value_at = |t: f64| wv * t + cuts.iter().zip(steps).map(|(c, w)| if t > *c { *w } else { 0.0 }).sum::<f64>();
+                    let raw = |t: f64| if *log1p { t.exp() - 1.0 } else { t };
+                    if *kind == NumKind::Flag {
+                        base += value_at(0.0);
+                        out.push(RuleOut {
+                            name: format!("{label} = yes"),
+                            field: col.name.clone(),
+                            condition: "equals = \"yes\"".into(),
+                            points: factor * (value_at(1.0) - value_at(0.0)),
+                        });
+                    } else {
+                        // Segment boundaries: the model's cut points, or the median.
+                        let mut bounds: Vec<f64> = cuts.clone();
+                        if bounds.is_empty() && hi > lo {
+                            bounds.push(((lo + hi) / 2.0).min(t_med.max(*lo)));
+                        }
+                        let mut edges = vec![*lo];
+                        edges.extend(&bounds);
+                        edges.push(*hi);
+                        let reps: Vec<f64> = edges.windows(2).map(|e| (e[0] + e[1]) / 2.0).collect();
+                        let seg: Vec<f64> = reps.iter().map(|&t| value_at(t)).collect();
+                        base += seg[0];
+                        for (i, b) in bounds.iter().enumerate() {
+                            let r = raw(*b);
+                            let (condition, name) = match kind {
+                                NumKind::DaysBefore => (format!("older_than_days = {}", fmt_num(r.max(0.0).round())), format!("{} older than {} days", col.name, fmt_num(r.max(0.0).round()))),
+                                _ => (format!("gt = {}", fmt_num(r)), format!("{label} > {}", fmt_num(r))),
+                            };
+                            out.push(RuleOut {
+                                name,
+                                field: col.name.clone(),
+                                condition,
+                                points: factor * (seg[i + 1] - seg[i]),
+                            });
+                        }
+                    }
+                    if *missing_flag {
+                        let reference = if *kind == NumKind::Flag { value_at(0.0) } else { base_part_reference(&value_at, *lo, cuts, *hi, t_med) };
+                        out.push(RuleOut {
+                            name: format!("{label} is missing"),
+                            field: col.name.clone(),
+                            condition: "is_missing = true".into(),
+                            points: factor * (value_at(t_med) + wm - reference),
+                        });
+                    }
+                }
+                Part::Levels {
+                    kind,
+                    label,
+                    levels,
+                    other,
+                    missing,
+                } => {
+                    let weight = |name: &str| -> f64 {
+                        if let Some(i) = levels.iter().position(|l| l == name) {
+                            ws[i]
+                        } else if name == "(other)" && *other {
+                            ws[levels.len()]
+                        } else if name == "(missing)" && *missing {
+                            ws[levels.len() + *other as usize]
+                        } else {
+                            0.0
+                        }
+                    };
+                    let reference_level = match kind {
+                        CatKind::Text => "(other)",
+                        CatKind::EmailKind => "company",
+                        CatKind::TitleSeniority => DEFAULT_SENIORITY,
+                        CatKind::TitleFunction => DEFAULT_FUNCTION,
+                    };
+                    let reference = if levels.iter().any(|l| l == reference_level) || reference_level == "(other)" {
+                        weight(reference_level)
+                    } else {
+                        weight("(other)")
+                    };
+                    base += reference;
+                    for l in levels {
+                        if l == reference_level {
+                            continue;
+                        }
+                        let condition = match kind {
+                            CatKind::Text => format!("equals = {}", q(l)),
+                            CatKind::EmailKind => match l.as_str() {
+                                "free-mail" => {
+                                    let doms: Vec<String> = text::free_mail_domains().iter().map(|d| regex::escape(d)).collect();
+                                    format!("matches = {}", q(&format!("@({})$", doms.join("|"))))
+                                }
+                                "education" => format!("matches = {}", q(r"@[^@]*(\.edu$|\.edu\.|\.ac\.)")),
+                                "invalid" => format!("matches = {}", q("^[^@]*$")),
+                                _ => continue,
+                            },
+                            CatKind::TitleSeniority | CatKind::TitleFunction => {
+                                let table = if *kind == CatKind::TitleSeniority { SENIORITY } else { FUNCTIONS };
+                                match table.iter().find(|(n, _)| n == l) {
+                                    Some((_, keys)) => {
+                                        let alts: Vec<String> = keys.iter().map(|k| regex::escape(k)).collect();
+                                        format!("matches = {}", q(&format!(r"\b({})\b", alts.join("|"))))
+                                    }
+                                    None => continue,
+                                }
+                            }
+                        };
+                        out.push(RuleOut {
+                            name: format!("{label} = {l}"),
+                            field: col.name.clone(),
+                            condition,
+                            points: factor * (weight(l) - reference),
+                        });
+                    }
+                    if *missing {
+                        out.push(RuleOut {
+                            name: format!("{label} is missing"),
+                            field: col.name.clone(),
+                            condition: "is_missing = true".into(),
+                            points: factor * (weight("(missing)") - reference),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let base_points = factor * base;
+    let mut s = String::new();
+    s.push_str(&format!(
+        "# Points suggested by leadscore {} from a model trained on {} ({} rows, label {:?}).\n",
+        env!("CARGO_PKG_VERSION"),
+        model.meta.data_file,
+        model.meta.rows,
+        model.meta.label
+    ));
+    s.push_str(&format!(
+        "# Points are proportional to the log-odds: {} points double the odds of winning\n# ({:.2} points per unit of log-odds). The model's constant part ({:.1} points) is\n# folded into the stage minimums, which come from the model's tiers ({}).\n",
+        fmt_num(params.pdo),
+        factor,
+        base_points,
+        model.tiers.describe()
+    ));
+    s.push_str("# Number and date rules are cumulative steps at the model's cut points; job-title and\n# e-mail rules approximate the model's keyword tables. Rules worth less than half a\n# point are left out.\n\n[stages]\n");
+    let logit = |p: f64| {
+        let p = p.clamp(1e-6, 1.0 - 1e-6);
+        (p / (1.0 - p)).ln()
+    };
+    let mins: Vec<f64> = model.tiers.cuts.iter().map(|&c| (factor * logit(c) - base_points).round()).collect();
+    let first = (mins[0] - 1.0).min(0.0);
+    s.push_str(&format!("{} = {}\n", q(&model.tiers.names[0]), fmt_num(first)));
+    let mut prev = first;
+    for (name, m) in model.tiers.names[1..].iter().zip(&mins) {
+        let m = if *m <= prev { prev + 1.0 } else { *m };
+        s.push_str(&format!("{} = {}\n", q(name), fmt_num(m)));
+        prev = m;
+    }
+    for r in out {
+        let pts = r.points.round();
+        if pts == 0.0 {
+            continue;
+        }
+        s.push_str(&format!(
+            "\n[[rule]]\nname = {}\nfield = {}\n{}\npoints = {}\n",
+            q(&r.name),
+            q(&r.field),
+            r.condition,
+            fmt_num(pts)
+        ));
+    }
+    s
+}
+
+/// The points a non-missing value in the first segment gets (the reference for missing).
+fn base_part_reference(value_at: &dyn Fn(f64) -> f64, lo: f64, cuts: &[f64], hi: f64, t_med: f64) -> f64 {
+    let first_hi = cuts.first().copied().unwrap_or(if hi > lo { ((lo + hi) / 2.0).min(t_med.max(lo)) } else { hi });
+    value_at((lo + first_hi) / 2.0)
+}

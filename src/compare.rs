@@ -71,6 +71,11 @@ pub struct Comparison {
     pub tiers: Vec<Band>,
     pub agreement: Vec<Cell>,
     pub disagreements: Vec<Disagreement>,
+    /// The curves of both rankings, for charts.
+    #[serde(skip)]
+    pub manual_curve: Vec<metrics::CurvePoint>,
+    #[serde(skip)]
+    pub predictive_curve: Vec<metrics::CurvePoint>,
 }
 
 /// Compare on the labelled rows `rows` (indices into `table`) with outcomes `y`.
@@ -190,6 +195,8 @@ pub fn compare(
         tiers,
         agreement,
         disagreements,
+        manual_curve: metrics::curve(&manual_score, y),
+        predictive_curve: metrics::curve(&prob, y),
     })
 }
 

@@ -396,9 +396,15 @@ where
             std::io::Error::new(std::io::ErrorKind::NotFound, "the output folder does not exist"),
         ));
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".leadscore-")
-        .suffix(".tmp")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".leadscore-").suffix(".tmp");
+    // Outputs are ordinary files (readable by others, as the umask allows), not 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder
         .tempfile_in(&dir)
         .map_err(|e| Error::write(path, e))?;
     {

@@ -44,6 +44,8 @@ pub struct Evaluation {
     pub calibration: Vec<CalibrationBin>,
     pub bands: Vec<Band>,
     pub tiers: Vec<Band>,
+    /// Score distribution of won and lost leads, 20 bins.
+    pub histogram: Vec<metrics::HistBin>,
 }
 
 /// Probabilities and labels of the labelled rows of `table`.
@@ -99,6 +101,7 @@ pub fn evaluate_predictions(model: &LeadModel, p: &[f64], y: &[bool], missing: u
         calibration,
         bands: metrics::deciles(p, y),
         tiers: metrics::bands(p, y, &group, &names),
+        histogram: metrics::histogram(p, y, 20),
     })
 }
 

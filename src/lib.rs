@@ -13,7 +13,8 @@
 //! 7. [`evaluate`]: the evaluation report of a model on labelled leads.
 //! 8. [`rules`] and [`compare`]: the manual points model, run as a second model, and
 //!    the two side by side.
-//! 9. [`synth`]: the synthetic CRM generator for samples, tests and benchmarks.
+//! 9. [`report`]: the self-contained HTML report; it formats, it computes nothing.
+//! 10. [`synth`]: the synthetic CRM generator for samples, tests and benchmarks.
 
 pub mod compare;
 pub mod data;
@@ -24,6 +25,7 @@ pub mod fit;
 pub mod metrics;
 pub mod model;
 pub mod model_file;
+pub mod report;
 pub mod rules;
 pub mod score;
 pub mod synth;

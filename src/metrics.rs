@@ -307,6 +307,36 @@ pub fn bands(probs: &[f64], labels: &[bool], group: &[usize], names: &[String]) 
         .collect()
 }
 
+/// One bin of the score distribution: how many won and lost leads scored in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistBin {
+    pub lower: f64,
+    pub upper: f64,
+    pub won: usize,
+    pub lost: usize,
+}
+
+/// The distribution of probabilities of won and lost leads in `bins` equal-width bins.
+pub fn histogram(probs: &[f64], labels: &[bool], bins: usize) -> Vec<HistBin> {
+    let mut out: Vec<HistBin> = (0..bins)
+        .map(|b| HistBin {
+            lower: b as f64 / bins as f64,
+            upper: (b + 1) as f64 / bins as f64,
+            won: 0,
+            lost: 0,
+        })
+        .collect();
+    for (&p, &y) in probs.iter().zip(labels) {
+        let b = ((p * bins as f64) as usize).min(bins - 1);
+        if y {
+            out[b].won += 1;
+        } else {
+            out[b].lost += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

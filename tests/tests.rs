@@ -9,5 +9,6 @@ mod evaluate_threshold;
 mod metrics_pinned;
 mod model_file;
 mod real_data;
+mod reasons;
 mod rules_compare;
 mod train_score;

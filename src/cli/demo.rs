@@ -11,8 +11,9 @@ use leadscore::{data, metrics, model_file};
 use super::{count, out, Console};
 
 /// Run the whole job on the sample data in data/: train on data/sample_leads.csv,
-/// measure on the holdout, choose the threshold, score data/new_leads.csv, and write
-/// everything into one folder.
+/// measure on the holdout, choose the threshold, score data/new_leads.csv, compare with
+/// the manual points in data/sample_rules.toml on data/holdout_leads.csv, write the HTML
+/// report, and put everything into one folder.
 ///
 /// Example: leadscore demo --output demo-output
 #[derive(Debug, Parser)]
@@ -57,7 +58,8 @@ pub fn run(args: Args) -> Result<()> {
     let model_path = args.output.join("model.leadscore");
     let scored_path = args.output.join("scored_new_leads.csv");
     let curves_path = args.output.join("holdout_curves.csv");
-    for p in [&model_path, &scored_path, &curves_path] {
+    let report_path = args.output.join("report.html");
+    for p in [&model_path, &scored_path, &curves_path, &report_path] {
         data::check_output(p, &[&train_file, &new_file], true)?;
     }
 
@@ -137,13 +139,20 @@ pub fn run(args: Args) -> Result<()> {
         let (rows, y) = leadscore::score::labels_for(&outcome.model, &hold)?;
         let c = leadscore::compare::compare(&outcome.model, &rules, &hold, &scores, &scored.probability, &rows, &y, Some("lead_id"))?;
         s.push_str(&super::compare::headline(&c, &holdout_file.display().to_string()));
+        let html = super::report::build(&outcome.model, &hold, Some(&rules_file), None)?;
+        data::atomic_write(&report_path, |w| {
+            use std::io::Write;
+            w.write_all(html.as_bytes()).map_err(|e| Error::write(&report_path, e))
+        })?;
+        s.push_str(&format!("report: {}\n", report_path.display()));
     }
     s.push_str(&format!(
-        "\noutputs in {}:\n  {}\n  {}\n  {}\n",
+        "\noutputs in {}:\n  {}\n  {}\n  {}\n  {}\n",
         args.output.display(),
         model_path.display(),
         scored_path.display(),
-        curves_path.display()
+        curves_path.display(),
+        report_path.display()
     ));
     out(&s)
 }

@@ -11,6 +11,7 @@ use leadscore::error::{Error, Result};
 mod compare;
 mod demo;
 mod evaluate;
+mod report;
 mod rules;
 mod score;
 mod synth;
@@ -37,6 +38,7 @@ enum Command {
     Threshold(threshold::Args),
     Rules(rules::Args),
     Compare(compare::Args),
+    Report(report::Args),
     Synth(synth::Args),
     Demo(demo::Args),
 }
@@ -51,6 +53,7 @@ pub fn run() -> Result<()> {
         Command::Threshold(a) => threshold::run(a),
         Command::Rules(a) => rules::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Report(a) => report::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Demo(a) => demo::run(a),
     }

@@ -1,0 +1,307 @@
+//! The report's charts, drawn with plotters' SVG backend into strings.
+//!
+//! Each function takes numbers already computed by [`crate::metrics`],
+//! [`crate::evaluate`] or [`crate::compare`] and only draws them.
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::metrics::{Band, CalibrationBin, CurvePoint, HistBin};
+
+const W: u32 = 520;
+const H: u32 = 380;
+const MODEL: RGBColor = RGBColor(31, 119, 180);
+const MANUAL: RGBColor = RGBColor(230, 120, 20);
+const GREY: RGBColor = RGBColor(150, 150, 150);
+const MARK: RGBColor = RGBColor(200, 30, 45);
+const FONT: &str = "sans-serif";
+
+fn err<E: std::fmt::Display>(e: E) -> Error {
+    Error::Internal(format!("drawing a chart: {e}"))
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draw a unit-square chart (both axes 0..1) with `body`, returning the SVG text.
+fn unit_chart<F>(title: &str, x_desc: &str, y_desc: &str, body: F) -> Result<String>
+where
+    F: FnOnce(&mut Chart<'_, '_>) -> Result<()>,
+{
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        body(&mut chart)?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+fn line(chart: &mut Chart<'_, '_>, pts: Vec<(f64, f64)>, color: RGBColor, label: &str) -> Result<()> {
+    chart
+        .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+        .map_err(err)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+    Ok(())
+}
+
+fn diagonal(chart: &mut Chart<'_, '_>, label: &str) -> Result<()> {
+    chart
+        .draw_series(LineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], GREY.stroke_width(1)))
+        .map_err(err)?
+        .label(label)
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREY));
+    Ok(())
+}
+
+fn marker(chart: &mut Chart<'_, '_>, at: (f64, f64), label: &str) -> Result<()> {
+    chart
+        .draw_series(std::iter::once(Circle::new(at, 6, MARK.filled())))
+        .map_err(err)?
+        .label(label)
+        .legend(|(x, y)| Circle::new((x + 9, y), 5, MARK.filled()));
+    Ok(())
+}
+
+/// ROC curve(s): the model's, optionally the manual model's, threshold marked.
+pub fn roc(model: &[CurvePoint], manual: Option<&[CurvePoint]>, threshold: Option<&CurvePoint>) -> Result<String> {
+    unit_chart("ROC curve", "false positive rate", "true positive rate (recall)", |c| {
+        let pts = |cv: &[CurvePoint]| std::iter::once((0.0, 0.0)).chain(cv.iter().map(|p| (p.fpr(), p.recall()))).collect::<Vec<_>>();
+        line(c, pts(model), MODEL, "predictive")?;
+        if let Some(m) = manual {
+            line(c, pts(m), MANUAL, "manual points")?;
+        }
+        diagonal(c, "random")?;
+        if let Some(t) = threshold {
+            marker(c, (t.fpr(), t.recall()), "threshold")?;
+        }
+        Ok(())
+    })
+}
+
+/// Precision-recall curve(s), threshold marked.
+pub fn precision_recall(model: &[CurvePoint], manual: Option<&[CurvePoint]>, threshold: Option<&CurvePoint>, base_rate: f64) -> Result<String> {
+    unit_chart("Precision and recall", "recall (share of buyers routed)", "precision (share of routed who buy)", |c| {
+        let pts = |cv: &[CurvePoint]| cv.iter().map(|p| (p.recall(), p.precision())).collect::<Vec<_>>();
+        line(c, pts(model), MODEL, "predictive")?;
+        if let Some(m) = manual {
+            line(c, pts(m), MANUAL, "manual points")?;
+        }
+        c.draw_series(LineSeries::new(vec![(0.0, base_rate), (1.0, base_rate)], GREY))
+            .map_err(err)?
+            .label("base rate")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREY));
+        if let Some(t) = threshold {
+            marker(c, (t.recall(), t.precision()), "threshold")?;
+        }
+        Ok(())
+    })
+}
+
+/// Calibration: observed conversion rate against mean predicted probability per bin.
+pub fn calibration(bins: &[CalibrationBin]) -> Result<String> {
+    unit_chart("Calibration", "predicted probability", "observed conversion rate", |c| {
+        let pts: Vec<(f64, f64)> = bins.iter().filter(|b| b.count > 0).map(|b| (b.mean_predicted, b.observed_rate)).collect();
+        line(c, pts.clone(), MODEL, "model")?;
+        c.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, MODEL.filled()))).map_err(err)?;
+        diagonal(c, "perfectly calibrated")?;
+        Ok(())
+    })
+}
+
+/// Cumulative gains: share of buyers found against share of leads called.
+pub fn gains(model: &[CurvePoint], manual: Option<&[CurvePoint]>) -> Result<String> {
+    unit_chart("Cumulative gains", "share of leads called, best scores first", "share of all buyers found", |c| {
+        let pts = |cv: &[CurvePoint]| {
+            let n = cv.last().map(|p| (p.routed() + p.fn_ + p.tn) as f64).unwrap_or(1.0).max(1.0);
+            std::iter::once((0.0, 0.0)).chain(cv.iter().map(|p| (p.routed() as f64 / n, p.recall()))).collect::<Vec<_>>()
+        };
+        line(c, pts(model), MODEL, "predictive")?;
+        if let Some(m) = manual {
+            line(c, pts(m), MANUAL, "manual points")?;
+        }
+        diagonal(c, "random order")?;
+        Ok(())
+    })
+}
+
+/// Score distribution of won and lost leads (each as a share of its own class).
+pub fn distribution(hist: &[HistBin]) -> Result<String> {
+    let won: usize = hist.iter().map(|b| b.won).sum::<usize>().max(1);
+    let lost: usize = hist.iter().map(|b| b.lost).sum::<usize>().max(1);
+    let ymax = hist
+        .iter()
+        .map(|b| (b.won as f64 / won as f64).max(b.lost as f64 / lost as f64))
+        .fold(0.0, f64::max)
+        .max(0.01)
+        * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Scores of won and lost leads", (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(0f64..1f64, 0f64..ymax)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("predicted probability")
+            .y_desc("share of the group's leads")
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        for (name, color, count, total) in [
+            ("lost", GREY, (|b: &HistBin| b.lost) as fn(&HistBin) -> usize, lost),
+            ("won", MODEL, |b: &HistBin| b.won, won),
+        ] {
+            chart
+                .draw_series(hist.iter().map(|b| {
+                    Rectangle::new([(b.lower, 0.0), (b.upper, count(b) as f64 / total as f64)], color.mix(0.55).filled())
+                }))
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.55).filled()));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// Horizontal bars of signed values with names (coefficients).
+pub fn bars(title: &str, items: &[(String, f64)], x_desc: &str) -> Result<String> {
+    let k = items.len().max(1);
+    let m = items.iter().map(|(_, v)| v.abs()).fold(0.0, f64::max).max(1e-6) * 1.1;
+    let height = (80 + 24 * k) as u32;
+    let longest = items.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(10).min(48);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W + 260, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(35)
+            .y_label_area_size((longest as u32 * 7).max(60))
+            .build_cartesian_2d(-m..m, (0..k).into_segmented())
+            .map_err(err)?;
+        let names: Vec<String> = items.iter().map(|(n, _)| truncate(n, 48)).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(k)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => k.checked_sub(1 + *i).and_then(|j| names.get(j)).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_desc(x_desc)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(items.iter().enumerate().map(|(i, (_, v))| {
+                let row = k - 1 - i;
+                let color = if *v >= 0.0 { MODEL } else { MANUAL };
+                let mut r = Rectangle::new([(0.0, SegmentValue::Exact(row)), (*v, SegmentValue::Exact(row + 1))], color.filled());
+                r.set_margin(3, 3, 0, 0);
+                r
+            }))
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// Vertical bars of conversion rate per group, for one or two models.
+pub fn conversion_bars(title: &str, groups: &[(&str, &[Band], RGBColor)]) -> Result<String> {
+    let labels: Vec<String> = groups.iter().flat_map(|(m, bands, _)| bands.iter().map(move |b| format!("{m}: {}", b.band))).collect();
+    let k = labels.len().max(1);
+    let ymax = groups
+        .iter()
+        .flat_map(|(_, b, _)| b.iter().map(|x| x.conversion_rate))
+        .fold(0.0, f64::max)
+        .max(0.01)
+        * 1.15;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W + 260, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d((0..k).into_segmented(), 0f64..ymax)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(k)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_desc("conversion rate")
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        let mut i = 0usize;
+        for (_, bands, color) in groups {
+            let start = i;
+            chart
+                .draw_series(bands.iter().enumerate().map(|(j, b)| {
+                    let x = start + j;
+                    let mut r = Rectangle::new([(SegmentValue::Exact(x), 0.0), (SegmentValue::Exact(x + 1), b.conversion_rate)], color.filled());
+                    r.set_margin(0, 0, 6, 6);
+                    r
+                }))
+                .map_err(err)?;
+            i += bands.len();
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).collect::<String>() + "…"
+    }
+}
+
+pub const MODEL_COLOR: RGBColor = MODEL;
+pub const MANUAL_COLOR: RGBColor = MANUAL;

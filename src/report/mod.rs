@@ -1,0 +1,244 @@
+//! The model report: one self-contained HTML file (inline SVG and CSS, no script, no
+//! network) that an analyst can hand to a sales manager.
+//!
+//! The last step of the flow. It formats numbers computed elsewhere: the evaluation
+//! ([`crate::evaluate`]), the curves ([`crate::metrics`]) and optionally the comparison
+//! with the manual points model ([`crate::compare`]). Charts are drawn by
+//! [`charts`] with plotters. The same inputs give a byte-identical file.
+
+pub mod charts;
+
+use crate::compare::Comparison;
+use crate::error::Result;
+use crate::evaluate::Evaluation;
+use crate::metrics::{Band, CurvePoint};
+use crate::model::LeadModel;
+
+/// Everything the report shows.
+pub struct ReportInput<'a> {
+    pub model: &'a LeadModel,
+    /// Name of the labelled file the report measures on.
+    pub data_name: String,
+    pub evaluation: &'a Evaluation,
+    /// Curve of the model on those leads.
+    pub curve: &'a [CurvePoint],
+    /// With `--rules`: the comparison and the rules file's name.
+    pub comparison: Option<(&'a Comparison, String)>,
+}
+
+/// HTML-escape text.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut s = String::from("<table><thead><tr>");
+    for h in headers {
+        s.push_str(&format!("<th>{}</th>", esc(h)));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for r in rows {
+        s.push_str("<tr>");
+        for c in r {
+            s.push_str(&format!("<td>{}</td>", esc(c)));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+fn gains_table(bands: &[Band]) -> String {
+    let rows: Vec<Vec<String>> = bands
+        .iter()
+        .map(|b| {
+            vec![
+                b.band.clone(),
+                b.leads.to_string(),
+                b.conversions.to_string(),
+                pct(b.conversion_rate),
+                pct(b.share_of_conversions),
+                pct(b.cumulative_conversions_share),
+                format!("{:.2}", b.cumulative_lift),
+            ]
+        })
+        .collect();
+    table(&["band", "leads", "won", "conversion rate", "share of won", "cumulative share of won", "cumulative lift"], &rows)
+}
+
+fn tile(label: &str, value: String) -> String {
+    format!("<div class=\"tile\"><div class=\"v\">{}</div><div class=\"l\">{}</div></div>", esc(&value), esc(label))
+}
+
+fn figure(svg: String) -> String {
+    format!("<figure>{svg}</figure>")
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f6f7f9;color:#1d2329}\
+main{max-width:1120px;margin:0 auto;padding:24px}h1{margin:0 0 4px}h2{margin-top:36px;border-bottom:2px solid #dde2e7;padding-bottom:4px}\
+.sub{color:#5b6670}.tiles{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}.tile{background:#fff;border:1px solid #dde2e7;border-radius:8px;padding:12px 16px;min-width:120px}\
+.tile .v{font-size:24px;font-weight:600}.tile .l{color:#5b6670;font-size:13px}.grid{display:flex;flex-wrap:wrap;gap:16px}\
+figure{margin:0;background:#fff;border:1px solid #dde2e7;border-radius:8px;padding:8px}table{border-collapse:collapse;background:#fff;margin:8px 0;font-size:14px}\
+th,td{border:1px solid #dde2e7;padding:4px 10px;text-align:right}th{background:#eef1f4}td:first-child,th:first-child{text-align:left}\
+.note{color:#5b6670;font-size:14px;max-width:900px}";
+
+/// Render the report.
+pub fn render(input: &ReportInput) -> Result<String> {
+    let m = input.model;
+    let ev = input.evaluation;
+    let meta = &m.meta;
+    let c = &ev.confusion;
+    let at = CurvePoint {
+        threshold: ev.threshold,
+        tp: c.true_positives,
+        fp: c.false_positives,
+        fn_: c.false_negatives,
+        tn: c.true_negatives,
+    };
+    let mut h = String::new();
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>leadscore model report</title>");
+    h.push_str(&format!("<style>{CSS}</style></head><body><main>"));
+    h.push_str(&format!(
+        "<h1>Lead-scoring model report</h1><p class=\"sub\">Model trained on {} ({} rows, label {} = {}), measured on {} ({} labelled leads, {} won).</p>",
+        esc(&meta.data_file),
+        meta.rows,
+        esc(&meta.label),
+        esc(&meta.positive_value),
+        esc(&input.data_name),
+        ev.rows,
+        ev.positives
+    ));
+    h.push_str("<div class=\"tiles\">");
+    h.push_str(&tile("ROC AUC", format!("{:.3}", ev.roc_auc)));
+    h.push_str(&tile("PR AUC", format!("{:.3}", ev.pr_auc)));
+    h.push_str(&tile("base rate", pct(ev.base_rate)));
+    h.push_str(&tile("log loss", format!("{:.3}", ev.log_loss)));
+    h.push_str(&tile("Brier", format!("{:.3}", ev.brier)));
+    h.push_str(&tile("calibration error", format!("{:.3}", ev.ece)));
+    h.push_str(&tile("threshold", format!("{:.3}", ev.threshold)));
+    h.push_str(&tile("routed to sales", format!("{} ({} precision, {} recall)", ev.routed, pct(ev.precision), pct(ev.recall))));
+    h.push_str("</div>");
+
+    h.push_str("<h2>How well it ranks buyers</h2><p class=\"note\">The red dot is the model's threshold: leads at or above it are routed to sales.</p><div class=\"grid\">");
+    let manual = input.comparison.as_ref().map(|(c, _)| c.manual_curve.as_slice());
+    h.push_str(&figure(charts::roc(input.curve, manual, Some(&at))?));
+    h.push_str(&figure(charts::precision_recall(input.curve, manual, Some(&at), ev.base_rate)?));
+    h.push_str(&figure(charts::gains(input.curve, manual)?));
+    h.push_str(&figure(charts::distribution(&ev.histogram)?));
+    h.push_str("</div>");
+
+    h.push_str("<h2>Gains by score decile</h2>");
+    h.push_str(&gains_table(&ev.bands));
+    h.push_str("<h2>Conversion by tier</h2>");
+    h.push_str(&format!("<p class=\"note\">Tiers: {}.</p>", esc(&m.tiers.describe())));
+    h.push_str(&gains_table(&ev.tiers));
+    h.push_str("<h2>At the threshold</h2>");
+    h.push_str(&table(
+        &["", "won", "lost"],
+        &[
+            vec!["routed to sales".into(), c.true_positives.to_string(), c.false_positives.to_string()],
+            vec!["not routed".into(), c.false_negatives.to_string(), c.true_negatives.to_string()],
+        ],
+    ));
+    h.push_str(&format!(
+        "<p class=\"note\">Threshold {:.4}, chosen by {} on {}.</p>",
+        m.threshold.value,
+        esc(&m.threshold.strategy),
+        esc(&m.threshold.chosen_on)
+    ));
+
+    h.push_str("<h2>Calibration</h2><div class=\"grid\">");
+    h.push_str(&figure(charts::calibration(&ev.calibration)?));
+    let rows: Vec<Vec<String>> = ev
+        .calibration
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| vec![format!("{:.1}-{:.1}", b.lower, b.upper), b.count.to_string(), format!("{:.3}", b.mean_predicted), format!("{:.3}", b.observed_rate)])
+        .collect();
+    h.push_str(&format!("<div>{}</div>", table(&["predicted", "leads", "mean predicted", "observed"], &rows)));
+    h.push_str("</div>");
+
+    h.push_str("<h2>What drives the score</h2><p class=\"note\">Coefficients per standard deviation of each feature: bars to the right raise the odds of winning, to the left lower them.</p>");
+    h.push_str(&figure(charts::bars("Largest coefficients", &m.top_coefficients(15), "change in log-odds per standard deviation")?));
+
+    if let Some((cmp, rules_name)) = &input.comparison {
+        h.push_str(&format!("<h2>Predictive versus the manual points ({})</h2>", esc(rules_name)));
+        h.push_str("<div class=\"tiles\">");
+        h.push_str(&tile("manual ROC AUC", format!("{:.3}", cmp.manual.roc_auc)));
+        h.push_str(&tile("predictive ROC AUC", format!("{:.3}", cmp.predictive.roc_auc)));
+        h.push_str(&tile("manual PR AUC", format!("{:.3}", cmp.manual.pr_auc)));
+        h.push_str(&tile("predictive PR AUC", format!("{:.3}", cmp.predictive.pr_auc)));
+        let e = &cmp.equal_capacity;
+        h.push_str(&tile(
+            &format!("buyers in the top {} leads (manual {} count)", e.leads, e.stage),
+            format!("{} vs {}", e.manual_conversions, e.predictive_conversions),
+        ));
+        h.push_str("</div><p class=\"note\">The ROC, precision-recall and gains charts above show both models. The manual ranking is by stage, then points.</p>");
+        h.push_str(&figure(charts::conversion_bars(
+            "Conversion rate by manual stage and predictive tier",
+            &[("manual", &cmp.stages, charts::MANUAL_COLOR), ("predictive", &cmp.tiers, charts::MODEL_COLOR)],
+        )?));
+        h.push_str("<h3>Agreement: leads (conversion rate) by manual stage and predictive tier</h3>");
+        let mut tiers: Vec<String> = Vec::new();
+        let mut stages: Vec<String> = Vec::new();
+        for cell in &cmp.agreement {
+            if !tiers.contains(&cell.tier) {
+                tiers.push(cell.tier.clone());
+            }
+            if !stages.contains(&cell.stage) {
+                stages.push(cell.stage.clone());
+            }
+        }
+        let rows: Vec<Vec<String>> = stages
+            .iter()
+            .map(|st| {
+                let mut r = vec![st.clone()];
+                for t in &tiers {
+                    let cell = cmp.agreement.iter().find(|x| &x.stage == st && &x.tier == t);
+                    r.push(cell.map(|x| format!("{} ({})", x.leads, pct(x.conversion_rate))).unwrap_or_default());
+                }
+                r
+            })
+            .collect();
+        let mut headers = vec!["stage \\ tier"];
+        headers.extend(tiers.iter().map(|t| t.as_str()));
+        h.push_str(&table(&headers, &rows));
+        h.push_str("<h3>Leads the two rank most differently</h3>");
+        let rows: Vec<Vec<String>> = cmp
+            .disagreements
+            .iter()
+            .map(|d| vec![d.lead.clone(), format!("{}", d.points), d.stage.clone(), format!("{:.3}", d.probability), d.tier.clone(), if d.won { "won".into() } else { "lost".into() }])
+            .collect();
+        h.push_str(&table(&["lead", "points", "stage", "probability", "tier", "outcome"], &rows));
+    }
+
+    h.push_str("<h2>Training</h2>");
+    let mut rows = vec![
+        vec!["training file".to_string(), meta.data_file.clone()],
+        vec!["training file SHA-256".into(), meta.data_sha256.clone()],
+        vec!["rows (labelled)".into(), format!("{} ({} without a label)", meta.rows, meta.rows_missing_label)],
+        vec!["won".into(), meta.positives.to_string()],
+        vec!["training rows".into(), meta.train_rows.to_string()],
+        vec!["seed".into(), meta.seed.to_string()],
+        vec!["L2 alpha".into(), format!("{}", meta.alpha)],
+        vec!["solver".into(), format!("{} after {} iterations", if meta.converged { "converged" } else { "not converged" }, meta.iterations)],
+        vec!["features".into(), format!("{} input columns, {} model features", m.features.columns.len(), m.features.n_features())],
+        vec!["leadscore version".into(), meta.crate_version.clone()],
+    ];
+    if let Some(hd) = &meta.holdout {
+        rows.push(vec!["holdout".into(), format!("{}: {} rows, ROC AUC {:.4}, PR AUC {:.4}", hd.method, hd.metrics.rows, hd.metrics.roc_auc, hd.metrics.pr_auc)]);
+    }
+    if let Some((mean, sd, k)) = meta.cv_auc {
+        rows.push(vec!["cross-validation".into(), format!("ROC AUC {mean:.4} ± {sd:.4} over {k} folds")]);
+    }
+    h.push_str(&table(&["", ""], &rows));
+    let cols: Vec<Vec<String>> = m.features.columns.iter().map(|c| vec![c.name.clone(), c.role.name().to_string()]).collect();
+    h.push_str("<h3>Input columns</h3>");
+    h.push_str(&table(&["column", "role"], &cols));
+    h.push_str("</main></body></html>\n");
+    Ok(h)
+}

@@ -66,7 +66,35 @@ impl Table {
             path: self.path.clone(),
             column: name.to_string(),
             available: self.column_list(),
+            hint: if self.df.width() == 1 {
+                " (only one column was found: is the file delimited by something other than a comma, semicolon or tab?)".into()
+            } else {
+                String::new()
+            },
         })
+    }
+
+    /// Check that an id column exists and has no repeated value (missing ids are allowed).
+    pub fn check_unique_ids(&self, column: &str) -> Result<()> {
+        let c = self
+            .column(column)?
+            .cast(&DataType::String)
+            .map_err(|e| polars_err(&self.path, e))?;
+        let ca = c.str().map_err(|e| polars_err(&self.path, e))?;
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::with_capacity(ca.len());
+        for (i, v) in ca.iter().enumerate() {
+            let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { continue };
+            if let Some(first) = seen.insert(v, i) {
+                return Err(Error::DuplicateId {
+                    path: self.path.clone(),
+                    column: column.to_string(),
+                    value: crate::error::clip(v),
+                    first_row: first as u64 + 1,
+                    row: i as u64 + 1,
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn column_names(&self) -> Vec<String> {
@@ -348,6 +376,16 @@ fn load_parquet(path: &Path) -> Result<DataFrame> {
 
 /// Refuse to write `output` when it is one of the inputs, or exists and `force` is off.
 pub fn check_output(output: &Path, inputs: &[&Path], force: bool) -> Result<()> {
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::usage(output.display().to_string(), "the output folder does not exist"));
+    }
+    if output.is_dir() {
+        return Err(Error::usage(output.display().to_string(), "is a folder; give a file name"));
+    }
     let out_canon = canonical_target(output);
     for input in inputs {
         if let Ok(inp) = std::fs::canonicalize(input) {
@@ -391,10 +429,7 @@ where
         _ => PathBuf::from("."),
     };
     if !dir.is_dir() {
-        return Err(Error::write(
-            path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "the output folder does not exist"),
-        ));
+        return Err(Error::usage(path.display().to_string(), "the output folder does not exist"));
     }
     let mut builder = tempfile::Builder::new();
     builder.prefix(".leadscore-").suffix(".tmp");
@@ -520,7 +555,7 @@ pub fn read_label(
                         values.push((t.to_string(), 0));
                         if values.len() > 2 {
                             let shown: Vec<String> =
-                                values.iter().map(|(s, _)| format!("{s:?}")).collect();
+                                values.iter().map(|(s, _)| format!("{:?}", crate::error::clip(s))).collect();
                             return Err(bad(format!(
                                 "must have exactly two values (won/lost), found at least three: {}",
                                 shown.join(", ")

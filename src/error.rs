@@ -67,11 +67,22 @@ pub enum Error {
     #[error("{path}: {message}")]
     Malformed { path: PathBuf, message: String },
 
-    #[error("{path}: column {column:?} not found; the file has columns: {available}")]
+    #[error("{path}: column {column:?} not found; the file has columns: {available}{hint}")]
     MissingColumn {
         path: PathBuf,
         column: String,
         available: String,
+        /// Extra advice, e.g. about the delimiter when the file has one column.
+        hint: String,
+    },
+
+    #[error("{path}: id column {column:?} has {value:?} in rows {first_row} and {row}; ids must be unique (or leave out --id)")]
+    DuplicateId {
+        path: PathBuf,
+        column: String,
+        value: String,
+        first_row: u64,
+        row: u64,
     },
 
     #[error("{path}: the model needs columns the file lacks: {}", missing.join(", "))]
@@ -206,6 +217,17 @@ impl Error {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// A cell value as shown in an error message: at most 60 characters, so that a
+/// megabyte-long field does not flood the terminal.
+pub fn clip(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= 60 {
+        value.to_string()
+    } else {
+        format!("{}... ({n} characters)", value.chars().take(57).collect::<String>())
     }
 }
 

@@ -16,6 +16,8 @@
 //! 9. [`report`]: the self-contained HTML report; it formats, it computes nothing.
 //! 10. [`synth`]: the synthetic CRM generator for samples, tests and benchmarks.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod compare;
 pub mod data;
 pub mod error;

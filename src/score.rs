@@ -83,6 +83,7 @@ pub fn score_table(model: &LeadModel, table: &Table, params: &ScoreParams) -> Re
     let id = params.id.clone().or(model.meta.id_column.clone());
     match id {
         Some(id) if table.column_names().contains(&id) => {
+            table.check_unique_ids(&id)?;
             let c = table
                 .column(&id)?
                 .cast(&DataType::String)

@@ -121,6 +121,9 @@ pub const LEAK_AUC: f64 = 0.95;
 /// Train a model on `table` with `params`. `progress` hears what is happening.
 pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)) -> Result<TrainOutcome> {
     params.check()?;
+    if let Some(id) = &params.id {
+        table.check_unique_ids(id)?;
+    }
     let (labels, pos_value, neg_value) = read_label(table, &params.label, params.positive.as_deref())?;
     let labeled: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
     let y_all: Vec<bool> = labels.iter().map(|l| l.unwrap_or(false)).collect();

@@ -5,6 +5,7 @@
 mod common;
 
 mod bad_input;
+mod corpus;
 mod evaluate_threshold;
 mod metrics_pinned;
 mod model_file;

@@ -118,7 +118,7 @@ fn scoring_the_training_file_reproduces_the_holdout_probabilities() {
 }
 
 #[test]
-fn same_seed_gives_byte_identical_models_and_scores() {
+fn same_seed_gives_byte_identical_models_scores_and_reports() {
     let s = Scratch::new();
     s.synth("leads.csv", 1500, 6);
     for m in ["a.bin", "b.bin"] {
@@ -129,6 +129,14 @@ fn same_seed_gives_byte_identical_models_and_scores() {
         s.run(&["score", "--model", "a.bin", "--data", "leads.csv", "--output", o, "-q"]).assert_ok();
     }
     assert_eq!(std::fs::read(s.path("a.csv")).unwrap(), std::fs::read(s.path("b.csv")).unwrap());
+    // Reports too (issue #6).
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample_rules.toml");
+    for o in ["a.html", "b.html"] {
+        s.run(&["report", "--model", "a.bin", "--data", "leads.csv", "--rules", rules.to_str().unwrap(), "--output", o, "-q"]).assert_ok();
+    }
+    let a = std::fs::read(s.path("a.html")).unwrap();
+    assert!(a.len() > 10_000);
+    assert_eq!(a, std::fs::read(s.path("b.html")).unwrap());
     // A different seed gives a different split, so a different model.
     s.run(&["train", "--data", "leads.csv", "--label", "outcome", "--id", "lead_id", "--model", "c.bin", "--seed", "8", "-q"]).assert_ok();
     assert_ne!(std::fs::read(s.path("a.bin")).unwrap(), std::fs::read(s.path("c.bin")).unwrap());

@@ -50,6 +50,7 @@ pub fn run(args: Args) -> Result<()> {
     let model = model_file::load(&args.model)?;
     let rules = RulesFile::load(&args.rules)?;
     let table = data::load(&args.data)?;
+    rules.check_fields(&table)?;
     let model_as_of = match args.as_of {
         Some(d) => Some(day_number(d)),
         None => model.features.default_as_of(&table)?,

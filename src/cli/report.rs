@@ -80,6 +80,7 @@ pub fn build(model: &LeadModel, table: &data::Table, rules: Option<&Path>, as_of
         None => None,
         Some(path) => {
             let rules = RulesFile::load(path)?;
+            rules.check_fields(table)?;
             let rules_as_of = as_of
                 .or_else(|| as_of_day.and_then(from_day_number))
                 .unwrap_or_else(|| chrono::Local::now().date_naive());

@@ -107,7 +107,7 @@ pub struct FeatureSpec {
 impl FeatureSpec {
     pub fn from_file(path: &Path) -> Result<FeatureSpec> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-        toml::from_str(&text).map_err(|e| Error::malformed(path, format!("feature spec: {e}")))
+        toml::from_str(&text).map_err(|e: toml::de::Error| Error::malformed(path, format!("feature spec: {}", e.message())))
     }
 }
 
@@ -462,7 +462,7 @@ fn date_days(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
                         path: table.path.clone(),
                         column: col.name().to_string(),
                         row: row_no(i),
-                        value: s.to_string(),
+                        value: crate::error::clip(s),
                     })
                 }
             },
@@ -488,7 +488,7 @@ fn read_numbers(table: &Table, col: &Column, kind: NumKind, as_of_day: Option<i6
                                 path: table.path.clone(),
                                 column: name,
                                 row: row_no(i),
-                                value: s.to_string(),
+                                value: crate::error::clip(s),
                             })
                         }
                         NumCell::NotANumber => {
@@ -496,7 +496,7 @@ fn read_numbers(table: &Table, col: &Column, kind: NumKind, as_of_day: Option<i6
                                 path: table.path.clone(),
                                 column: name,
                                 row: row_no(i),
-                                value: s.to_string(),
+                                value: crate::error::clip(s),
                                 why: "the model reads this column as numbers".into(),
                             })
                         }
@@ -523,7 +523,7 @@ fn read_numbers(table: &Table, col: &Column, kind: NumKind, as_of_day: Option<i6
                         None => {
                             return Err(Error::Feature {
                                 what: format!("{}: column {name:?}, row {}", table.path.display(), row_no(i)),
-                                message: format!("{s:?} is not a yes/no value (yes, no, true, false, 1, 0)"),
+                                message: format!("{:?} is not a yes/no value (yes, no, true, false, 1, 0)", crate::error::clip(s)),
                             })
                         }
                     },
@@ -621,12 +621,12 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
             NumCell::NonFinite => {
                 numeric += 1;
                 if first_nonfinite.is_none() {
-                    first_nonfinite = Some((i, s.to_string()));
+                    first_nonfinite = Some((i, crate::error::clip(s)));
                 }
             }
             NumCell::NotANumber => {
                 if first_text.is_none() {
-                    first_text = Some((i, s.to_string()));
+                    first_text = Some((i, crate::error::clip(s)));
                 }
             }
         }
@@ -636,7 +636,7 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
         if text::parse_date(s).is_some() {
             dates += 1;
         } else if first_nondate.is_none() {
-            first_nondate = Some((i, s.to_string()));
+            first_nondate = Some((i, crate::error::clip(s)));
         }
         if text::looks_like_email(s) {
             emails += 1;

@@ -58,7 +58,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         return None;
     }
     let (day, rest) = s.split_at(10);
-    if !rest.is_empty() && !(rest.starts_with(' ') || rest.starts_with('T')) {
+    if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('T')) {
         return None;
     }
     NaiveDate::parse_from_str(day, "%Y-%m-%d")

@@ -389,8 +389,8 @@ impl Rules {
         v
     }
 
-    /// Run the rules over every lead of `table`, dates relative to `as_of`.
-    pub fn evaluate(&self, table: &Table, as_of: NaiveDate) -> Result<RuleScores> {
+    /// Check that `table` has every field the rules read; name each rule that lacks one.
+    pub fn check_fields(&self, table: &Table) -> Result<()> {
         let have = table.column_names();
         let mut missing: Vec<String> = Vec::new();
         for r in &self.rules {
@@ -409,6 +409,12 @@ impl Rules {
                 message: format!("{}, which {} does not have", missing.join("; "), table.path.display()),
             });
         }
+        Ok(())
+    }
+
+    /// Run the rules over every lead of `table`, dates relative to `as_of`.
+    pub fn evaluate(&self, table: &Table, as_of: NaiveDate) -> Result<RuleScores> {
+        self.check_fields(table)?;
         let n = table.height();
         let as_of_day = text::day_number(as_of);
         let mut cells: std::collections::HashMap<&str, FieldCells> = std::collections::HashMap::new();
@@ -422,11 +428,12 @@ impl Rules {
         let cell_err = |r: &Rule, row: usize, value: &str, what: &str| Error::Rules {
             path: self.path.clone(),
             message: format!(
-                "rule {:?}: {}, column {:?}, row {}: {value:?} is not {what}",
+                "rule {:?}: {}, column {:?}, row {}: {:?} is not {what}",
                 r.name,
                 table.path.display(),
                 r.field,
-                row + 1
+                row + 1,
+                crate::error::clip(value)
             ),
         };
         let mut by_rule = vec![vec![0.0f64; n]; self.rules.len()];
@@ -502,9 +509,10 @@ impl Rules {
                             let d = text::parse_date(c).ok_or_else(|| Error::Rules {
                                 path: self.path.clone(),
                                 message: format!(
-                                    "decay: {}, column {field:?}, row {}: {c:?} is not a date (YYYY-MM-DD)",
+                                    "decay: {}, column {field:?}, row {}: {:?} is not a date (YYYY-MM-DD)",
                                     table.path.display(),
-                                    i + 1
+                                    i + 1,
+                                    crate::error::clip(c)
                                 ),
                             })?;
                             let days = ((as_of_day - text::day_number(d)) as f64).max(0.0);

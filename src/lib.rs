@@ -4,7 +4,8 @@
 //! out in the order data flows through them:
 //!
 //! 1. [`data`]: read CSV / Parquet exports, check the label; write outputs atomically.
-//! 2. [`features`]: column roles and the fitted feature pipeline (design matrix).
+//! 2. [`events`]: behavioural columns aggregated from a raw activity log, point in time.
+//!    [`features`]: column roles and the fitted feature pipeline (design matrix).
 //! 3. [`fit`] and [`train`]: split, fit linfa-logistic, holdout metrics.
 //! 4. [`metrics`] and [`threshold`]: evaluation on (probability, label) pairs and the
 //!    choice of the operating point.
@@ -22,6 +23,7 @@ pub mod compare;
 pub mod data;
 pub mod error;
 pub mod evaluate;
+pub mod events;
 pub mod features;
 pub mod fit;
 pub mod metrics;

@@ -139,11 +139,15 @@ pub struct TrainMeta {
     pub train_rows: usize,
     pub holdout: Option<HoldoutInfo>,
     pub cv_auc: Option<(f64, f64, usize)>,
+    /// The per-contact cut-off column used for the activity log in training.
+    pub cutoff_col: Option<String>,
 }
 
 /// The whole model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeadModel {
+    /// Event features aggregated from an activity log, when trained with one.
+    pub events: Option<crate::events::EventSpec>,
     pub features: FittedFeatures,
     pub intercept: f64,
     /// One per design column, oriented towards "won".

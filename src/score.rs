@@ -59,6 +59,36 @@ pub struct Scored {
     pub design: Array2<f64>,
 }
 
+/// Append the model's event features to `table` from `log` (cut off at the end of
+/// `as_of`, default: the day of the log's latest event). A table is returned as it is
+/// when the model uses no activity log.
+pub fn with_events(
+    model: &LeadModel,
+    table: Table,
+    log: Option<&crate::events::EventLog>,
+    as_of: Option<chrono::NaiveDate>,
+) -> Result<Table> {
+    match (&model.events, log) {
+        (None, None) => Ok(table),
+        (None, Some(l)) => Err(Error::usage(
+            "--events",
+            format!("the model was trained without an activity log; {} is not used by it", l.path.display()),
+        )),
+        (Some(_), None) => Err(Error::usage(
+            "--events",
+            "the model was trained with an activity log: give the leads' events with --events",
+        )),
+        (Some(spec), Some(log)) => {
+            let id = model.meta.id_column.as_deref().ok_or_else(|| Error::Internal("event model without an id column".into()))?;
+            let day = as_of
+                .or_else(|| crate::events::default_cutoff_day(log))
+                .ok_or_else(|| Error::data(log.path.display().to_string(), "the activity log has no events"))?;
+            let cut = crate::events::cutoff_days(&table, None, day)?;
+            Ok(spec.append(&table, id, log, &cut)?.0)
+        }
+    }
+}
+
 /// Build the design matrix for `table` and compute probabilities.
 pub fn predict_table(model: &LeadModel, table: &Table, as_of_day: Option<i64>) -> Result<Scored> {
     model.features.check_schema(table)?;

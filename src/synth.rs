@@ -24,6 +24,17 @@ pub struct SynthParams {
     pub outcome: bool,
     /// Export date: dates fall before it. Default: 2025-06-30.
     pub as_of: NaiveDate,
+    /// Also make an activity log (and a `closed_date` column). Default: false.
+    pub events: bool,
+    /// Extra page views per contact in the log, on average, beyond those behind the
+    /// behaviour columns (to make large logs for benchmarks). Default: 0.
+    pub extra_events: f64,
+}
+
+/// A synthetic export: the contacts and, when asked for, their activity log.
+pub struct Synthetic {
+    pub contacts: DataFrame,
+    pub events: Option<DataFrame>,
 }
 
 impl SynthParams {
@@ -33,6 +44,8 @@ impl SynthParams {
             seed,
             outcome: true,
             as_of: NaiveDate::from_ymd_opt(2025, 6, 30).unwrap_or_default(),
+            events: false,
+            extra_events: 0.0,
         }
     }
 }
@@ -103,8 +116,23 @@ fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u32 {
     }
 }
 
-/// Generate the table.
+fn stamp(rng: &mut ChaCha8Rng, day: NaiveDate) -> String {
+    let secs = rng.gen_range(0..86_400);
+    format!("{} {:02}:{:02}:{:02}", day.format("%Y-%m-%d"), secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
+/// Generate the contacts (and the activity log when `params.events`).
+pub fn generate_all(params: &SynthParams) -> Result<Synthetic> {
+    let (contacts, events) = build(params)?;
+    Ok(Synthetic { contacts, events })
+}
+
+/// Generate the contacts table.
 pub fn generate(params: &SynthParams) -> Result<DataFrame> {
+    Ok(build(params)?.0)
+}
+
+fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
     let n = params.rows;
     if n == 0 {
         return Err(Error::usage("--rows", "must be at least 1"));
@@ -128,6 +156,12 @@ pub fn generate(params: &SynthParams) -> Result<DataFrame> {
     let mut created = Vec::with_capacity(n);
     let mut last_activity = Vec::with_capacity(n);
     let mut outcome = Vec::with_capacity(n);
+    let mut closed = Vec::with_capacity(if params.events { n } else { 0 });
+    let mut ev_contact: Vec<String> = Vec::new();
+    let mut ev_type: Vec<&'static str> = Vec::new();
+    let mut ev_time: Vec<String> = Vec::new();
+    // The log has its own random stream, so the contacts are the same with or without it.
+    let mut erng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x5eed_e7e7);
     let start = params.as_of - Duration::days(540);
     for i in 0..n {
         id.push(format!("L{:07}", i + 1));
@@ -206,20 +240,70 @@ pub fn generate(params: &SynthParams) -> Result<DataFrame> {
         downloads.push(dl as i64);
         demo.push(if dm { "yes" } else { "no" }.to_string());
 
+        // The outcome is decided on the close date, within the four months before the
+        // export; what counts is how long the lead had gone quiet by then.
+        let close = params.as_of - Duration::days(rng.gen_range(0..120));
         let c_off = rng.gen_range(0..540);
-        let cdate = start + Duration::days(c_off);
-        let span = (params.as_of - cdate).num_days().max(0);
+        let cdate = (start + Duration::days(c_off)).min(close);
+        let span = (close - cdate).num_days().max(0);
         // Engaged leads were active more recently.
         let quiet_share = (1.0 / (1.0 + (1.2 * engagement).exp())) * rng.gen::<f64>();
-        let quiet = (span as f64 * quiet_share).round() as i64;
-        let ldate = params.as_of - Duration::days(quiet.min(span));
+        let quiet = ((span as f64 * quiet_share).round() as i64).min(span);
+        let ldate = close - Duration::days(quiet);
         z -= 0.012 * (quiet.min(180) as f64);
         created.push(cdate.format("%Y-%m-%d").to_string());
         last_activity.push(ldate.format("%Y-%m-%d").to_string());
 
         z += 0.5 * normal(&mut rng);
         let p = 1.0 / (1.0 + (-z).exp());
-        outcome.push(if rng.gen::<f64>() < p { "won" } else { "lost" }.to_string());
+        let won = rng.gen::<f64>() < p;
+        outcome.push(if won { "won" } else { "lost" }.to_string());
+        if params.events {
+            let id = format!("L{:07}", i + 1);
+            let span = (ldate - cdate).num_days().max(0);
+            let extra = if params.extra_events > 0.0 { poisson(&mut erng, params.extra_events) } else { 0 };
+            let kinds: [(&'static str, u32); 9] = [
+                ("page_view", v),
+                ("pricing_page", pv),
+                ("careers_page", cv),
+                ("email_open", eo),
+                ("email_click", ec.min(eo)),
+                ("webinar", wb),
+                ("download", dl),
+                ("demo_request", dm as u32),
+                ("page_view", extra),
+            ];
+            let mut first = true;
+            for (kind, count) in kinds {
+                for _ in 0..count {
+                    // The last activity is the latest event; the others fall since creation.
+                    let day = if first { ldate } else { cdate + Duration::days(erng.gen_range(0..=span)) };
+                    first = false;
+                    ev_contact.push(id.clone());
+                    ev_type.push(kind);
+                    ev_time.push(stamp(&mut erng, day));
+                }
+            }
+            // What follows the decision must not be used (a careless pipeline would see
+            // customers logging in to the product).
+            closed.push(close.format("%Y-%m-%d").to_string());
+            let after = (params.as_of - close).num_days();
+            if after > 0 {
+                let leaks: &[(&'static str, u32)] = if won {
+                    &[("product_login", erng.gen_range(3..=12)), ("pricing_page", erng.gen_range(0..=2))]
+                } else {
+                    &[("email_open", erng.gen_range(0..=2))]
+                };
+                for &(kind, count) in leaks {
+                    for _ in 0..count {
+                        let day = close + Duration::days(erng.gen_range(1..=after));
+                        ev_contact.push(id.clone());
+                        ev_type.push(kind);
+                        ev_time.push(stamp(&mut erng, day));
+                    }
+                }
+            }
+        }
     }
     let mut cols = vec![
         Column::new("lead_id".into(), id),
@@ -240,8 +324,28 @@ pub fn generate(params: &SynthParams) -> Result<DataFrame> {
         Column::new("created_date".into(), created),
         Column::new("last_activity_date".into(), last_activity),
     ];
+    if params.events {
+        cols.push(Column::new("closed_date".into(), closed));
+    }
     if params.outcome {
         cols.push(Column::new("outcome".into(), outcome));
     }
-    DataFrame::new(n, cols).map_err(|e| Error::Internal(format!("building the synthetic table: {e}")))
+    let contacts = DataFrame::new(n, cols).map_err(|e| Error::Internal(format!("building the synthetic table: {e}")))?;
+    let events = if params.events {
+        let m = ev_contact.len();
+        Some(
+            DataFrame::new(
+                m,
+                vec![
+                    Column::new("contact_id".into(), ev_contact),
+                    Column::new("event_type".into(), ev_type),
+                    Column::new("timestamp".into(), ev_time),
+                ],
+            )
+            .map_err(|e| Error::Internal(format!("building the synthetic log: {e}")))?,
+        )
+    } else {
+        None
+    };
+    Ok((contacts, events))
 }

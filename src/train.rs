@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::data::{read_label, Table};
+use crate::events::{cutoff_days, default_cutoff_day, EventLog, EventParams, EventReport};
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, FitReport};
 use crate::fit::{take_rows, LogisticParams};
@@ -55,6 +56,20 @@ pub struct TrainParams {
     pub strategy: Strategy,
     pub cv: Option<usize>,
     pub tiers: Option<Tiers>,
+    /// An activity log to aggregate into behavioural features.
+    pub events: Option<EventsInput>,
+}
+
+/// An activity log and how to use it in training.
+#[derive(Debug, Clone)]
+pub struct EventsInput {
+    pub log: EventLog,
+    pub params: EventParams,
+    /// Per-contact cut-off date column (e.g. the day the deal was won or lost); it is
+    /// never a feature.
+    pub cutoff_col: Option<String>,
+    /// Cut-off for contacts without one [default: the day of the latest event].
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 impl TrainParams {
@@ -73,6 +88,7 @@ impl TrainParams {
             strategy: Strategy::FBeta(1.0),
             cv: None,
             tiers: None,
+            events: None,
         }
     }
 
@@ -113,6 +129,7 @@ pub struct TrainOutcome {
     /// (alpha, mean CV AUC) for each alpha tried by `--alpha auto`.
     pub alpha_search: Vec<(f64, f64)>,
     pub threshold_note: Option<String>,
+    pub event_report: Option<EventReport>,
 }
 
 /// Single-column ROC AUC above which a column is named as a likely leak.
@@ -121,6 +138,31 @@ pub const LEAK_AUC: f64 = 0.95;
 /// Train a model on `table` with `params`. `progress` hears what is happening.
 pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)) -> Result<TrainOutcome> {
     params.check()?;
+    let mut params = params.clone();
+    let (with_events, event_spec, event_report) = match &params.events {
+        None => (None, None, None),
+        Some(ev) => {
+            let id = params.id.clone().ok_or_else(|| {
+                Error::usage("--events", "an activity log is joined to the contacts on the id column: give --id")
+            })?;
+            progress("aggregating the activity log");
+            let default = ev
+                .as_of
+                .or_else(|| default_cutoff_day(&ev.log))
+                .ok_or_else(|| Error::data(ev.log.path.display().to_string(), "the activity log has no events"))?;
+            let cut = cutoff_days(table, ev.cutoff_col.as_deref(), default)?;
+            let spec = ev.params.fit(&ev.log, table, &id, &cut)?;
+            let (t, report) = spec.append(table, &id, &ev.log, &cut)?;
+            if let Some(c) = &ev.cutoff_col {
+                let mut ex = params.features.clone();
+                ex = ex.also_exclude(c);
+                params.features = ex;
+            }
+            (Some(t), Some(spec), Some(report))
+        }
+    };
+    let table: &Table = with_events.as_ref().unwrap_or(table);
+    let params = &params;
     if let Some(id) = &params.id {
         table.check_unique_ids(id)?;
     }
@@ -202,6 +244,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         .fit(x_train.view(), &train_y)?;
 
     let mut model = LeadModel {
+        events: event_spec,
         features,
         intercept: fitted.intercept,
         coef: fitted.coef.clone(),
@@ -237,6 +280,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
             train_rows: train_rows.len(),
             holdout: None,
             cv_auc: None,
+            cutoff_col: params.events.as_ref().and_then(|e| e.cutoff_col.clone()),
         },
     };
     if !cv_aucs.is_empty() {
@@ -322,6 +366,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         cv_aucs,
         alpha_search,
         threshold_note: choice.note,
+        event_report,
     })
 }
 

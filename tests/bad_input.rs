@@ -210,7 +210,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn help_explains_every_subcommand() {
     let s = Scratch::new();
-    for cmd in ["train", "score", "evaluate", "threshold", "synth", "demo"] {
+    for cmd in ["train", "score", "evaluate", "threshold", "rules", "compare", "report", "events", "synth", "demo"] {
         let r = s.run(&[cmd, "--help"]);
         r.assert_ok();
         assert!(r.stdout.contains("Example:"), "{cmd} --help has no example");

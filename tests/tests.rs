@@ -7,6 +7,7 @@ mod common;
 mod bad_input;
 mod corpus;
 mod evaluate_threshold;
+mod events;
 mod metrics_pinned;
 mod model_file;
 mod real_data;

@@ -8,7 +8,7 @@ use leadscore::error::Result;
 use leadscore::features::text::{day_number, from_day_number};
 use leadscore::rules::RulesFile;
 use leadscore::score::{labels_for, predict_table};
-use leadscore::{data, model_file};
+use leadscore::model_file;
 
 use super::{count, out, out_json, parse_date, pct, text_table};
 
@@ -38,6 +38,8 @@ pub struct Args {
     /// leads are historical].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub events: super::EventArgs,
     /// Id column for the list of disagreements [default: the model's id column].
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
@@ -49,7 +51,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let model = model_file::load(&args.model)?;
     let rules = RulesFile::load(&args.rules)?;
-    let table = data::load(&args.data)?;
+    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
     rules.check_fields(&table)?;
     let model_as_of = match args.as_of {
         Some(d) => Some(day_number(d)),

@@ -30,6 +30,8 @@ pub struct Args {
     /// Date that date columns count days back from [default: latest date in the data].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub events: super::EventArgs,
     /// Also write the precision/recall/ROC curve as CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub curves: Option<PathBuf>,
@@ -46,7 +48,7 @@ pub fn run(args: Args) -> Result<()> {
         data::check_output(c, &[&args.data, &args.model], args.force)?;
     }
     let model = model_file::load(&args.model)?;
-    let table = data::load(&args.data)?;
+    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
     let (p, y, missing) = labelled_predictions(&model, &table, args.as_of.map(day_number))?;
     let ev = evaluate_predictions(&model, &p, &y, missing, &args.data.display().to_string())?;
     if let Some(c) = &args.curves {

@@ -11,6 +11,7 @@ use leadscore::error::{Error, Result};
 mod compare;
 mod demo;
 mod evaluate;
+mod events;
 mod report;
 mod rules;
 mod score;
@@ -39,6 +40,7 @@ enum Command {
     Rules(rules::Args),
     Compare(compare::Args),
     Report(report::Args),
+    Events(events::Args),
     Synth(synth::Args),
     Demo(demo::Args),
 }
@@ -54,6 +56,7 @@ pub fn run() -> Result<()> {
         Command::Rules(a) => rules::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Report(a) => report::run(a),
+        Command::Events(a) => events::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Demo(a) => demo::run(a),
     }
@@ -141,4 +144,48 @@ pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 
 pub fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
+}
+
+/// The activity-log options shared by the commands that read leads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EventArgs {
+    /// Activity log (CSV or Parquet): one row per page view, e-mail open, click, webinar,
+    /// demo request..., joined to the leads on the id column.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// The log's contact id column [default: contact_id, lead_id, contact, id, ...].
+    #[arg(long, value_name = "COL", requires = "events")]
+    pub event_contact: Option<String>,
+    /// The log's event type column [default: event_type, type, activity, ...].
+    #[arg(long, value_name = "COL", requires = "events")]
+    pub event_type: Option<String>,
+    /// The log's timestamp column [default: timestamp, event_time, time, date, ...].
+    #[arg(long, value_name = "COL", requires = "events")]
+    pub event_time: Option<String>,
+}
+
+impl EventArgs {
+    pub fn load(&self) -> Result<Option<leadscore::events::EventLog>> {
+        match &self.events {
+            None => Ok(None),
+            Some(p) => Ok(Some(leadscore::events::load(
+                p,
+                self.event_contact.as_deref(),
+                self.event_type.as_deref(),
+                self.event_time.as_deref(),
+            )?)),
+        }
+    }
+}
+
+/// Load leads and append the model's event features (when it has them).
+pub fn load_leads(
+    model: &leadscore::model::LeadModel,
+    data: &Path,
+    events: &EventArgs,
+    as_of: Option<NaiveDate>,
+) -> Result<leadscore::data::Table> {
+    let table = leadscore::data::load(data)?;
+    let log = events.load()?;
+    leadscore::score::with_events(model, table, log.as_ref(), as_of)
 }

@@ -37,6 +37,8 @@ pub struct Args {
     /// As-of date [default: the latest date in the data].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub events: super::EventArgs,
     /// The HTML file to write.
     #[arg(long, value_name = "report.html")]
     pub output: PathBuf,
@@ -56,7 +58,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     data::check_output(&args.output, &inputs, args.force)?;
     let model = model_file::load(&args.model)?;
-    let table = data::load(&args.data)?;
+    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
     let html = build(&model, &table, args.rules.as_deref(), args.as_of)?;
     data::atomic_write(&args.output, |w| {
         use std::io::Write;

@@ -43,6 +43,11 @@ pub struct Args {
     /// Id column to carry to the output [default: row numbers].
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
+    /// Activity log: its aggregates become fields the rules can read, named
+    /// events.<type>.7d / .30d / .90d / .all / .days_since / .decayed, events.days_since_last
+    /// and events.active_days (joined on --id, cut off at --as-of).
+    #[command(flatten)]
+    pub events: super::EventArgs,
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
@@ -88,8 +93,16 @@ pub fn run(args: Args) -> Result<()> {
     };
     data::check_output(&output, &[&data_path, &rules_path], args.force)?;
     let rules = RulesFile::load(&rules_path)?;
-    let table = data::load(&data_path)?;
+    let mut table = data::load(&data_path)?;
     let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    if let Some(log) = args.events.load()? {
+        let id = args.id.as_deref().ok_or_else(|| {
+            leadscore::Error::usage("--events", "the activity log is joined to the leads on the id column: give --id")
+        })?;
+        let cut = leadscore::events::cutoff_days(&table, None, as_of)?;
+        let spec = leadscore::events::EventParams::default().fit(&log, &table, id, &cut)?;
+        table = spec.append(&table, id, &log, &cut)?.0;
+    }
     let scores = rules.evaluate(&table, as_of)?;
     let mut df = rules_frame(&rules, &table, &scores, args.id.as_deref())?;
     data::write_table(&mut df, &output)?;

@@ -39,6 +39,8 @@ pub struct Args {
     /// Id column to carry to the output [default: the model's id column].
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
+    #[command(flatten)]
+    pub events: super::EventArgs,
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
@@ -52,7 +54,7 @@ pub fn run(args: Args) -> Result<()> {
     data::check_output(&args.output, &[&args.data, &args.model], args.force)?;
     let model = model_file::load(&args.model)?;
     console.note(&format!("reading {}", args.data.display()));
-    let table = data::load(&args.data)?;
+    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
     let params = ScoreParams {
         as_of_day: args.as_of.map(day_number),
         reasons: args.reasons,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use leadscore::data;
 use leadscore::error::Result;
-use leadscore::synth::{generate, SynthParams};
+use leadscore::synth::{generate_all, SynthParams};
 
 use super::{count, parse_date, Console};
 
@@ -37,6 +37,15 @@ pub struct Args {
     /// Export date: all dates fall before it.
     #[arg(long, default_value = "2025-06-30", value_parser = parse_date)]
     pub as_of: chrono::NaiveDate,
+    /// Also write a matching activity log here (CSV or Parquet), and add a closed_date
+    /// column (the day the outcome was decided) to the contacts. The log holds the events
+    /// behind the behaviour columns, and events after closed_date that a careless
+    /// pipeline would leak.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Extra page-view events per contact in the log, on average (for benchmarks).
+    #[arg(long, default_value_t = 0.0, value_name = "N", requires = "events")]
+    pub extra_events: f64,
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
@@ -48,11 +57,20 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let console = Console { quiet: args.quiet };
     data::check_output(&args.output, &[], args.force)?;
+    if let Some(e) = &args.events {
+        data::check_output(e, &[&args.output], args.force)?;
+    }
     let mut p = SynthParams::new(args.rows, args.seed);
     p.outcome = !args.no_outcome;
     p.as_of = args.as_of;
-    let mut df = generate(&p)?;
-    data::write_table(&mut df, &args.output)?;
+    p.events = args.events.is_some();
+    p.extra_events = args.extra_events;
+    let mut out = generate_all(&p)?;
+    data::write_table(&mut out.contacts, &args.output)?;
     console.note(&format!("wrote {} synthetic contacts to {}", count(args.rows), args.output.display()));
+    if let (Some(path), Some(ev)) = (&args.events, out.events.as_mut()) {
+        data::write_table(ev, path)?;
+        console.note(&format!("wrote {} events to {}", count(ev.height()), path.display()));
+    }
     Ok(())
 }

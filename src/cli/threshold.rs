@@ -44,6 +44,8 @@ pub struct Args {
     /// Date that date columns count days back from [default: latest date in the data].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub events: super::EventArgs,
     /// Replace an existing --output file.
     #[arg(long)]
     pub force: bool,
@@ -62,7 +64,7 @@ pub fn run(args: Args) -> Result<()> {
         data::check_output(&args.model, &[&args.data], true)?;
     }
     let mut model = model_file::load(&args.model)?;
-    let table = data::load(&args.data)?;
+    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
     if table.sha256 == model.meta.data_sha256 {
         console.note(&format!(
             "warning: {} is the file the model was trained on; its training rows flatter the model. Prefer held-out leads.",

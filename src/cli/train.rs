@@ -83,6 +83,15 @@ pub struct Args {
     /// [default: cold, warm from half the threshold, hot from the threshold].
     #[arg(long, value_name = "SPEC")]
     pub tiers: Option<String>,
+    #[command(flatten)]
+    pub events: super::EventArgs,
+    /// Per-contact cut-off date column for the activity log (e.g. the day the deal was
+    /// won or lost): only events before it count. Never used as a feature.
+    #[arg(long, value_name = "COL", requires = "events")]
+    pub cutoff_col: Option<String>,
+    /// Half-life in days of the recency-decayed event counts.
+    #[arg(long, default_value_t = 30.0, value_name = "DAYS")]
+    pub event_half_life: f64,
     /// Where to write the model file.
     #[arg(long, value_name = "OUT")]
     pub model: PathBuf,
@@ -133,14 +142,25 @@ impl Args {
         p.strategy = self.strategy.parse::<Strategy>()?;
         p.cv = self.cv;
         p.tiers = self.tiers.as_deref().map(Tiers::parse).transpose()?;
+        if let Some(log) = self.events.load()? {
+            p.events = Some(leadscore::train::EventsInput {
+                log,
+                params: leadscore::events::EventParams {
+                    half_life_days: self.event_half_life,
+                    ..Default::default()
+                },
+                cutoff_col: self.cutoff_col.clone(),
+                as_of: self.as_of,
+            });
+        }
         Ok(p)
     }
 }
 
 pub fn run(args: Args) -> Result<()> {
     let console = Console { quiet: args.quiet };
-    let params = args.params()?;
     data::check_output(&args.model, &[&args.data], args.force)?;
+    let params = args.params()?;
     if let Some(c) = &args.curves {
         data::check_output(c, &[&args.data, &args.model], args.force)?;
     }
@@ -153,6 +173,16 @@ pub fn run(args: Args) -> Result<()> {
         data::write_table(&mut evaluate::curve_frame(&curve)?, c)?;
     }
     let mut text = summary(&outcome);
+    if let Some(r) = &outcome.event_report {
+        text.push_str(&format!(
+            "activity log: {} events, {} used, {} at or after their contact's cut-off dropped, {} for unknown contacts; {} event columns\n",
+            count(r.events),
+            count(r.used),
+            count(r.after_cutoff),
+            count(r.unmatched),
+            r.columns
+        ));
+    }
     text.push_str(&format!("model written to {}\n", args.model.display()));
     if args.json {
         eprint!("{text}");
@@ -196,6 +226,7 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
         "converged": m.meta.converged,
         "top_coefficients": m.top_coefficients(10).into_iter().map(|(n, c)| json!({"feature": n, "coefficient": c})).collect::<Vec<_>>(),
         "single_column_roc_auc": column_aucs,
+        "events": o.event_report,
         "warnings": o.warnings,
     })
 }

@@ -153,6 +153,14 @@ impl FeatureParams {
         self
     }
 
+    /// Add one column to those never used as features.
+    pub fn also_exclude(mut self, col: &str) -> Self {
+        if !self.exclude.iter().any(|c| c == col) {
+            self.exclude.push(col.to_string());
+        }
+        self
+    }
+
     /// The date that date columns count days back from. Default: the latest date in the data.
     pub fn as_of(mut self, as_of: Option<NaiveDate>) -> Self {
         self.as_of = as_of;

@@ -1,0 +1,90 @@
+//! `leadscore events`: aggregate an activity log into per-contact behavioural columns.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use leadscore::error::{Error, Result};
+use leadscore::events::{cutoff_days, default_cutoff_day, EventParams};
+use leadscore::data;
+
+use super::{count, parse_date, Console};
+
+/// Aggregate a raw activity log into per-contact behavioural columns, point in time, and
+/// write the contacts with those columns appended: counts per event type in the last 7,
+/// 30 and 90 days and in all, days since the last event of each type, a recency-decayed
+/// count, days since the last event and distinct active days. Each contact uses only
+/// events up to the end of its cut-off day (--cutoff-col, else --as-of); later events
+/// are dropped and counted. This is what `train --events` does before fitting; run it
+/// to inspect the features or feed another tool.
+///
+/// Example: leadscore events --data contacts.csv --id lead_id --events log.csv --output with_events.parquet
+#[derive(Debug, Parser)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Contacts: CSV or Parquet.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The contacts' id column, matched to the log's contact column.
+    #[arg(long, value_name = "COL")]
+    pub id: String,
+    #[command(flatten)]
+    pub events: super::EventArgs,
+    /// Per-contact cut-off date column (e.g. the day the deal was won or lost).
+    #[arg(long, value_name = "COL")]
+    pub cutoff_col: Option<String>,
+    /// Cut-off for contacts without one [default: the day of the log's latest event].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Half-life in days of the recency-decayed counts.
+    #[arg(long, default_value_t = 30.0, value_name = "DAYS")]
+    pub event_half_life: f64,
+    /// Output: CSV or Parquet, by extension.
+    #[arg(long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress messages.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let console = Console { quiet: args.quiet };
+    let log_path = args
+        .events
+        .events
+        .clone()
+        .ok_or_else(|| Error::usage("events", "give the activity log with --events"))?;
+    data::check_output(&args.output, &[&args.data, &log_path], args.force)?;
+    console.note(&format!("reading {}", args.data.display()));
+    let table = data::load(&args.data)?;
+    console.note(&format!("reading {}", log_path.display()));
+    let Some(log) = args.events.load()? else {
+        return Err(Error::usage("events", "give the activity log with --events"));
+    };
+    let default = args
+        .as_of
+        .or_else(|| default_cutoff_day(&log))
+        .ok_or_else(|| Error::data(log_path.display().to_string(), "the activity log has no events"))?;
+    let cut = cutoff_days(&table, args.cutoff_col.as_deref(), default)?;
+    let params = EventParams {
+        half_life_days: args.event_half_life,
+        ..Default::default()
+    };
+    console.note("aggregating");
+    let spec = params.fit(&log, &table, &args.id, &cut)?;
+    let (mut out, report) = spec.append(&table, &args.id, &log, &cut)?;
+    data::write_table(&mut out.df, &args.output)?;
+    console.note(&format!(
+        "{} events for {} contacts: {} used, {} after their contact's cut-off dropped, {} for unknown contacts; {} columns appended; written to {}",
+        count(report.events),
+        count(table.height()),
+        count(report.used),
+        count(report.after_cutoff),
+        count(report.unmatched),
+        report.columns,
+        args.output.display()
+    ));
+    Ok(())
+}

@@ -1,0 +1,476 @@
+//! Behavioural features from a raw activity log, point in time.
+//!
+//! Real CRMs export contacts in one table and an activity log in another: one row per
+//! page view, e-mail open, click, webinar, demo request, with a contact id and a
+//! timestamp. This module sits between loading ([`crate::data`]) and the feature
+//! pipeline ([`crate::features`]): it aggregates the log per contact into columns
+//! appended to the contacts table, which the pipeline then treats like any number:
+//!
+//! - `events.<type>.7d`, `.30d`, `.90d`, `.all`: events of that type in the window;
+//! - `events.<type>.days_since`: days since the last one (missing when none);
+//! - `events.<type>.decayed`: a recency-decayed count, each event weighing
+//!   0.5^(age in days / half-life);
+//! - `events.days_since_last`: days since the last event of any type;
+//! - `events.active_days`: distinct days with any event.
+//!
+//! Point in time: each contact's features use only events up to the end of its cut-off
+//! day (the as-of date, or a per-contact date such as the day the deal was won or
+//! lost); later events are dropped and counted, so the outcome cannot leak in. Event
+//! types are trimmed, lower-cased and rare types pooled as `other`; the kept types and
+//! the settings ([`EventSpec`]) are stored in the model so that scoring rebuilds exactly
+//! the same columns. The join, the cut-off filter and the aggregation run as one lazy
+//! polars query.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Table;
+use crate::error::{polars_err, Error, Result};
+use crate::features::text;
+
+const DAY: i64 = 86_400;
+/// Fixed-point scale of the decayed counts.
+const FIXED: f64 = 4_294_967_296.0;
+
+/// Column names recognised in an activity log when none are given.
+pub const CONTACT_NAMES: &[&str] = &["contact_id", "lead_id", "contact", "lead", "id", "prospect_id", "prospect id"];
+pub const TYPE_NAMES: &[&str] = &["event_type", "type", "activity_type", "activity", "event", "action"];
+pub const TIME_NAMES: &[&str] = &["timestamp", "event_time", "time", "occurred_at", "created_at", "date", "datetime"];
+
+/// A loaded activity log: contact id, normalised event type, time (seconds since 1970).
+#[derive(Debug, Clone)]
+pub struct EventLog {
+    pub path: PathBuf,
+    pub contact_col: String,
+    pub type_col: String,
+    pub time_col: String,
+    pub contact: StringChunked,
+    /// Normalised type of each event (trimmed, lower case, spaces as `_`).
+    pub kind: Vec<String>,
+    pub kind_code: Vec<u32>,
+    pub time: Vec<i64>,
+}
+
+fn normalise(s: &str) -> String {
+    s.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join("_")
+}
+
+fn find(table: &Table, given: Option<&str>, names: &[&str], what: &str) -> Result<String> {
+    if let Some(g) = given {
+        table.column(g)?;
+        return Ok(g.to_string());
+    }
+    let have = table.column_names();
+    names
+        .iter()
+        .find_map(|n| have.iter().find(|h| h.eq_ignore_ascii_case(n)).cloned())
+        .ok_or_else(|| {
+            Error::malformed(
+                &table.path,
+                format!("no {what} column found (looked for {}); name it with --event-{}", names.join(", "), what.split(' ').next().unwrap_or(what)),
+            )
+        })
+}
+
+/// Parse a timestamp cell: `YYYY-MM-DD`, with ` ` or `T` and `HH:MM[:SS[.f]]`, optional `Z`.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim().trim_end_matches('Z');
+    if s.len() <= 10 {
+        return text::parse_date(s).map(|d| (text::day_number(d) - 719_163) * DAY);
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(t.and_utc().timestamp());
+        }
+    }
+    None
+}
+
+/// Read an activity log (CSV or Parquet).
+pub fn load(path: &Path, contact: Option<&str>, kind: Option<&str>, time: Option<&str>) -> Result<EventLog> {
+    let table = crate::data::load(path)?;
+    let contact_col = find(&table, contact, CONTACT_NAMES, "contact id")?;
+    let type_col = find(&table, kind, TYPE_NAMES, "type")?;
+    let time_col = find(&table, time, TIME_NAMES, "time")?;
+    let cast = |c: &str| -> Result<StringChunked> {
+        let col = table.column(c)?.cast(&DataType::String).map_err(|e| polars_err(path, e))?;
+        Ok(col.str().map_err(|e| polars_err(path, e))?.clone())
+    };
+    let contact_ca = cast(&contact_col)?;
+    let type_ca = cast(&type_col)?;
+    let tcol = table.column(&time_col)?;
+    let n = table.height();
+    let mut times = Vec::with_capacity(n);
+    if matches!(tcol.dtype(), DataType::Datetime(_, _) | DataType::Date) {
+        let ms = tcol
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .and_then(|c| c.cast(&DataType::Int64))
+            .map_err(|e| polars_err(path, e))?;
+        for (i, v) in ms.i64().map_err(|e| polars_err(path, e))?.iter().enumerate() {
+            times.push(v.map(|ms| ms.div_euclid(1000)).ok_or_else(|| bad_time(path, &time_col, i, ""))?);
+        }
+    } else {
+        for (i, v) in cast(&time_col)?.iter().enumerate() {
+            let s = v.unwrap_or("");
+            times.push(parse_time(s).ok_or_else(|| bad_time(path, &time_col, i, s))?);
+        }
+    }
+    let mut codes: HashMap<&str, u32> = HashMap::new();
+    let mut kinds_dict: Vec<String> = Vec::new();
+    let mut kind_code = Vec::with_capacity(n);
+    let mut kind = Vec::with_capacity(n);
+    for (i, v) in type_ca.iter().enumerate() {
+        let raw = v.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| Error::Data {
+            context: format!("{}: column {type_col:?}, row {}", path.display(), i + 1),
+            message: "the event type is empty".into(),
+        })?;
+        let code = match codes.get(raw) {
+            Some(&c) => c,
+            None => {
+                let norm = normalise(raw);
+                let c = match kinds_dict.iter().position(|k| *k == norm) {
+                    Some(p) => p as u32,
+                    None => {
+                        kinds_dict.push(norm);
+                        (kinds_dict.len() - 1) as u32
+                    }
+                };
+                codes.insert(raw, c);
+                c
+            }
+        };
+        kind_code.push(code);
+        kind.push(kinds_dict[code as usize].clone());
+    }
+    for (i, v) in contact_ca.iter().enumerate() {
+        if v.map(str::trim).is_none_or(str::is_empty) {
+            return Err(Error::Data {
+                context: format!("{}: column {contact_col:?}, row {}", path.display(), i + 1),
+                message: "the contact id is empty".into(),
+            });
+        }
+    }
+    Ok(EventLog {
+        path: path.to_path_buf(),
+        contact_col,
+        type_col,
+        time_col,
+        contact: contact_ca,
+        kind,
+        kind_code,
+        time: times,
+    })
+}
+
+fn bad_time(path: &Path, col: &str, row: usize, value: &str) -> Error {
+    Error::Data {
+        context: format!("{}: column {col:?}, row {}", path.display(), row + 1),
+        message: format!("{:?} is not a timestamp (expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)", crate::error::clip(value)),
+    }
+}
+
+/// The event-feature definitions stored in the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSpec {
+    pub contact_col: String,
+    pub type_col: String,
+    pub time_col: String,
+    /// Kept event types; any other type counts as `other`.
+    pub types: Vec<String>,
+    pub other: bool,
+    pub windows: Vec<u32>,
+    pub half_life_days: f64,
+}
+
+/// How to build event features (before seeing the log).
+#[derive(Debug, Clone)]
+pub struct EventParams {
+    /// Windows in days. Default: 7, 30, 90.
+    pub windows: Vec<u32>,
+    /// Half-life of the decayed count in days. Default: 30.
+    pub half_life_days: f64,
+    /// Most event types kept; the rest are pooled as `other`. Default: 20.
+    pub max_types: usize,
+    /// A type with fewer events than this share of the log is pooled. Default: 0.001.
+    pub min_type_share: f64,
+}
+
+impl Default for EventParams {
+    fn default() -> Self {
+        EventParams {
+            windows: vec![7, 30, 90],
+            half_life_days: 30.0,
+            max_types: 20,
+            min_type_share: 0.001,
+        }
+    }
+}
+
+impl EventParams {
+    /// Decide which event types to keep, counting only the events the contacts may use:
+    /// those of contacts in `contacts` (by `id_col`) up to their cut-off day.
+    pub fn fit(&self, log: &EventLog, contacts: &Table, id_col: &str, cutoff_days: &[i64]) -> Result<EventSpec> {
+        if !(self.half_life_days.is_finite() && self.half_life_days > 0.0) {
+            return Err(Error::usage("--event-half-life", format!("must be above 0, got {}", self.half_life_days)));
+        }
+        let ids = contacts
+            .column(id_col)?
+            .cast(&DataType::String)
+            .map_err(|e| polars_err(&contacts.path, e))?;
+        let ids = ids.str().map_err(|e| polars_err(&contacts.path, e))?;
+        let cut: HashMap<&str, i64> = ids
+            .iter()
+            .zip(cutoff_days)
+            .filter_map(|(id, d)| id.map(|id| (id, (d + 1 - 719_163) * DAY)))
+            .collect();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut total = 0usize;
+        for ((c, k), t) in log.contact.iter().zip(&log.kind).zip(&log.time) {
+            if c.and_then(|c| cut.get(c)).is_some_and(|&limit| *t < limit) {
+                *counts.entry(k.as_str()).or_insert(0) += 1;
+                total += 1;
+            }
+        }
+        let min = ((self.min_type_share * total as f64).ceil() as usize).max(1);
+        let mut order: Vec<(&str, usize)> = counts.into_iter().collect();
+        order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let types: Vec<String> = order
+            .iter()
+            .filter(|(_, c)| *c >= min)
+            .take(self.max_types)
+            .map(|(k, _)| k.to_string())
+            .filter(|k| k != "other")
+            .collect();
+        let other = order.len() > types.len();
+        Ok(EventSpec {
+            contact_col: log.contact_col.clone(),
+            type_col: log.type_col.clone(),
+            time_col: log.time_col.clone(),
+            types,
+            other,
+            windows: self.windows.clone(),
+            half_life_days: self.half_life_days,
+        })
+    }
+}
+
+/// What aggregation did, for the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EventReport {
+    pub events: usize,
+    pub used: usize,
+    /// Events at or after their contact's cut-off: dropped so the outcome cannot leak.
+    pub after_cutoff: usize,
+    /// Events whose contact is not in the contacts table.
+    pub unmatched: usize,
+    pub columns: usize,
+}
+
+/// The default cut-off day when none is given: the day of the log's latest event, so
+/// that every event counts.
+pub fn default_cutoff_day(log: &EventLog) -> Option<NaiveDate> {
+    let max = log.time.iter().copied().max()?;
+    text::from_day_number(max.div_euclid(DAY) + 719_163)
+}
+
+impl EventSpec {
+    /// Column names this spec produces, in order.
+    pub fn column_names(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        let mut kinds = self.types.clone();
+        if self.other {
+            kinds.push("other".into());
+        }
+        for k in &kinds {
+            for w in &self.windows {
+                v.push(format!("events.{k}.{w}d"));
+            }
+            v.push(format!("events.{k}.all"));
+            v.push(format!("events.{k}.days_since"));
+            v.push(format!("events.{k}.decayed"));
+        }
+        v.push("events.days_since_last".into());
+        v.push("events.active_days".into());
+        v
+    }
+
+    /// Append the event features to `contacts` (joined on `id_col`), each contact's
+    /// events cut off at the start of its day in `cutoff_days` (days from the common era).
+    pub fn append(&self, contacts: &Table, id_col: &str, log: &EventLog, cutoff_days: &[i64]) -> Result<(Table, EventReport)> {
+        let n = contacts.height();
+        let ids = contacts
+            .column(id_col)?
+            .cast(&DataType::String)
+            .map_err(|e| polars_err(&contacts.path, e))?;
+        let ids = ids.str().map_err(|e| polars_err(&contacts.path, e))?.clone();
+        contacts.check_unique_ids(id_col)?;
+        for name in self.column_names() {
+            if contacts.column_names().contains(&name) {
+                return Err(Error::malformed(&contacts.path, format!("already has a column {name:?}, which the event features would replace")));
+            }
+        }
+        // Map each event's type to a kept-type slot (the last slot is "other").
+        let n_kinds = self.types.len() + self.other as usize;
+        let slot: Vec<i64> = log
+            .kind
+            .iter()
+            .map(|k| match self.types.iter().position(|t| t == k) {
+                Some(p) => p as i64,
+                None if self.other => self.types.len() as i64,
+                None => -1,
+            })
+            .collect();
+        let row: Vec<u32> = (0..n as u32).collect();
+        // A cut-off day includes its own events: the cut is at the start of the next day.
+        let cut: Vec<i64> = cutoff_days.iter().map(|d| (d + 1 - 719_163) * DAY).collect();
+        let events = DataFrame::new(
+            log.time.len(),
+            vec![
+                log.contact.clone().with_name("contact".into()).into_column(),
+                Column::new("slot".into(), slot),
+                Column::new("t".into(), log.time.clone()),
+                Column::new("day".into(), log.time.iter().map(|t| t.div_euclid(DAY)).collect::<Vec<_>>()),
+            ],
+        )
+        .map_err(|e| polars_err(&log.path, e))?;
+        let people = DataFrame::new(
+            n,
+            vec![
+                ids.clone().with_name("contact".into()).into_column(),
+                Column::new("row".into(), row),
+                Column::new("cutoff".into(), cut),
+            ],
+        )
+        .map_err(|e| polars_err(&contacts.path, e))?;
+        let hl = self.half_life_days;
+        let before = col("t").lt(col("cutoff"));
+        let age = (col("cutoff") - col("t")).cast(DataType::Float64) / lit(DAY as f64);
+        let joined = events
+            .lazy()
+            .inner_join(people.lazy(), col("contact"), col("contact"))
+            .with_columns([before.clone().alias("before"), age.alias("age")]);
+        let mut aggs = vec![
+            col("before").cast(DataType::UInt32).sum().alias("all"),
+            col("before").not().cast(DataType::UInt32).sum().alias("after"),
+            col("age").filter(col("before")).min().alias("since"),
+            // Weights in fixed point (2^-32): an integer sum does not depend on the order
+            // the parallel group-by adds in, so the same log always gives the same bits.
+            when(col("before"))
+                .then((lit(0.5f64).pow(col("age") / lit(hl)) * lit(FIXED)).cast(DataType::UInt64))
+                .otherwise(lit(0u64))
+                .sum()
+                .alias("decayed"),
+        ];
+        for w in &self.windows {
+            aggs.push(
+                col("before")
+                    .and(col("age").lt_eq(lit(*w as f64)))
+                    .cast(DataType::UInt32)
+                    .sum()
+                    .alias(format!("w{w}")),
+            );
+        }
+        let per_type = joined
+            .clone()
+            .filter(col("slot").gt_eq(lit(0i64)))
+            .group_by([col("row"), col("slot")])
+            .agg(aggs)
+            .collect()
+            .map_err(|e| polars_err(&log.path, e))?;
+        let per_contact = joined
+            .clone()
+            .group_by([col("row")])
+            .agg([
+                col("day").filter(col("before")).n_unique().alias("active_days"),
+                col("age").filter(col("before")).min().alias("since_any"),
+                col("before").not().cast(DataType::UInt32).sum().alias("after"),
+                col("before").cast(DataType::UInt32).sum().alias("used"),
+                len().alias("matched"),
+            ])
+            .collect()
+            .map_err(|e| polars_err(&log.path, e))?;
+
+        // Widen (row, slot) -> columns.
+        let names = self.column_names();
+        let per_kind = self.windows.len() + 3;
+        let mut out: Vec<Vec<Option<f64>>> = names
+            .iter()
+            .map(|nm| vec![if nm.contains("days_since") { None } else { Some(0.0) }; n])
+            .collect();
+        let get_u32 = |df: &DataFrame, c: &str| -> Result<Vec<u32>> {
+            let s = df.column(c).map_err(|e| polars_err(&log.path, e))?.cast(&DataType::UInt32).map_err(|e| polars_err(&log.path, e))?;
+            Ok(s.u32().map_err(|e| polars_err(&log.path, e))?.iter().map(|v| v.unwrap_or(0)).collect())
+        };
+        let get_f64 = |df: &DataFrame, c: &str| -> Result<Vec<Option<f64>>> {
+            let s = df.column(c).map_err(|e| polars_err(&log.path, e))?.cast(&DataType::Float64).map_err(|e| polars_err(&log.path, e))?;
+            Ok(s.f64().map_err(|e| polars_err(&log.path, e))?.iter().collect())
+        };
+        let rows = get_u32(&per_type, "row")?;
+        let slots = get_u32(&per_type, "slot")?;
+        let all = get_u32(&per_type, "all")?;
+        let since = get_f64(&per_type, "since")?;
+        let decayed = get_f64(&per_type, "decayed")?;
+        let wins: Vec<Vec<u32>> = self.windows.iter().map(|w| get_u32(&per_type, &format!("w{w}"))).collect::<Result<_>>()?;
+        for k in 0..rows.len() {
+            let (r, s) = (rows[k] as usize, slots[k] as usize);
+            if s >= n_kinds {
+                continue;
+            }
+            let base = s * per_kind;
+            for (wi, w) in wins.iter().enumerate() {
+                out[base + wi][r] = Some(w[k] as f64);
+            }
+            let nw = self.windows.len();
+            out[base + nw][r] = Some(all[k] as f64);
+            out[base + nw + 1][r] = since[k];
+            out[base + nw + 2][r] = Some(decayed[k].unwrap_or(0.0) / FIXED);
+        }
+        let crow = get_u32(&per_contact, "row")?;
+        let active = get_u32(&per_contact, "active_days")?;
+        let after = get_u32(&per_contact, "after")?;
+        let used = get_u32(&per_contact, "used")?;
+        let matched = get_u32(&per_contact, "matched")?;
+        let since_any = get_f64(&per_contact, "since_any")?;
+        let last = names.len() - 1;
+        for k in 0..crow.len() {
+            out[last][crow[k] as usize] = Some(active[k] as f64);
+            out[last - 1][crow[k] as usize] = since_any[k];
+        }
+        let matched_total: usize = matched.iter().map(|&m| m as usize).sum();
+        let report = EventReport {
+            events: log.time.len(),
+            used: used.iter().map(|&u| u as usize).sum(),
+            after_cutoff: after.iter().map(|&a| a as usize).sum(),
+            unmatched: log.time.len() - matched_total,
+            columns: names.len(),
+        };
+        let mut df = contacts.df.clone();
+        for (name, vals) in names.iter().zip(out) {
+            df.with_column(Column::new(name.as_str().into(), vals)).map_err(|e| polars_err(&contacts.path, e))?;
+        }
+        Ok((
+            Table {
+                path: contacts.path.clone(),
+                df,
+                sha256: contacts.sha256.clone(),
+            },
+            report,
+        ))
+    }
+}
+
+/// Cut-off days per contact: from `cutoff_col` where given and filled, else `default`.
+pub fn cutoff_days(contacts: &Table, cutoff_col: Option<&str>, default: NaiveDate) -> Result<Vec<i64>> {
+    let d = text::day_number(default);
+    match cutoff_col {
+        None => Ok(vec![d; contacts.height()]),
+        Some(c) => {
+            let col = contacts.column(c)?;
+            Ok(crate::features::read_dates(contacts, col)?.into_iter().map(|v| v.unwrap_or(d)).collect())
+        }
+    }
+}

@@ -200,6 +200,31 @@ pub fn compare(
     })
 }
 
+impl Comparison {
+    /// The agreement matrix as a grid: tier names (columns, highest first) and, per
+    /// manual stage (highest first), the cell for each tier.
+    pub fn agreement_grid(&self) -> (Vec<String>, Vec<(String, Vec<&Cell>)>) {
+        let mut tiers: Vec<String> = Vec::new();
+        let mut stages: Vec<String> = Vec::new();
+        for cell in &self.agreement {
+            if !tiers.contains(&cell.tier) {
+                tiers.push(cell.tier.clone());
+            }
+            if !stages.contains(&cell.stage) {
+                stages.push(cell.stage.clone());
+            }
+        }
+        let rows = stages
+            .into_iter()
+            .map(|st| {
+                let cells = self.agreement.iter().filter(|c| c.stage == st).collect();
+                (st, cells)
+            })
+            .collect();
+        (tiers, rows)
+    }
+}
+
 /// Mid-rank percentile of each value (ties share their rank), 0 to 1.
 fn percentiles(v: &[f64]) -> Vec<f64> {
     let n = v.len();

@@ -12,9 +12,9 @@ use leadscore::model_file;
 
 use super::{count, out, out_json, parse_date, pct, text_table};
 
-/// Run the same labelled leads through the manual rule model and the predictive model,
-/// and show which ranks buyers better and where they disagree.
+/// Compare the manual points model with the predictive model on the same labelled leads.
 ///
+/// Shows which ranks buyers better and where they disagree.
 /// Reports ROC AUC and PR AUC of each (the manual ranking is by stage, then points, so a
 /// stage override such as a booked demo counts), conversion by manual stage and by
 /// predictive tier, the buyers each model's top leads hold at equal sales capacity (as
@@ -147,26 +147,12 @@ pub fn render(c: &Comparison) -> String {
     s.push_str("\nconversion by predictive tier\n");
     s.push_str(&super::evaluate::gains(&c.tiers));
     s.push_str("\nagreement: leads (conversion rate) by manual stage and predictive tier\n");
-    let mut tiers: Vec<String> = Vec::new();
-    for cell in &c.agreement {
-        if !tiers.contains(&cell.tier) {
-            tiers.push(cell.tier.clone());
-        }
-    }
-    let mut stages: Vec<String> = Vec::new();
-    for cell in &c.agreement {
-        if !stages.contains(&cell.stage) {
-            stages.push(cell.stage.clone());
-        }
-    }
-    let rows: Vec<Vec<String>> = stages
-        .iter()
-        .map(|st| {
-            let mut r = vec![st.clone()];
-            for t in &tiers {
-                let cell = c.agreement.iter().find(|x| &x.stage == st && &x.tier == t);
-                r.push(cell.map(|x| format!("{} ({})", count(x.leads), pct(x.conversion_rate))).unwrap_or_default());
-            }
+    let (tiers, grid) = c.agreement_grid();
+    let rows: Vec<Vec<String>> = grid
+        .into_iter()
+        .map(|(st, cells)| {
+            let mut r = vec![st];
+            r.extend(cells.iter().map(|x| format!("{} ({})", count(x.leads), pct(x.conversion_rate))));
             r
         })
         .collect();

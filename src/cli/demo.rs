@@ -10,7 +10,9 @@ use leadscore::{data, metrics, model_file};
 
 use super::{count, out, Console};
 
-/// Run the whole job on the sample data in data/: train on data/sample_leads.csv,
+/// Run the whole job on the sample data shipped in data/.
+///
+/// Train on data/sample_leads.csv,
 /// measure on the holdout, choose the threshold, score data/new_leads.csv, compare with
 /// the manual points in data/sample_rules.toml on data/holdout_leads.csv, write the HTML
 /// report, and put everything into one folder.

@@ -9,8 +9,9 @@ use leadscore::data;
 
 use super::{count, parse_date, Console};
 
-/// Aggregate a raw activity log into per-contact behavioural columns, point in time, and
-/// write the contacts with those columns appended: counts per event type in the last 7,
+/// Aggregate a raw activity log into per-contact behavioural columns, point in time.
+///
+/// Writes the contacts with those columns appended: counts per event type in the last 7,
 /// 30 and 90 days and in all, days since the last event of each type, a recency-decayed
 /// count, days since the last event and distinct active days. Each contact uses only
 /// events up to the end of its cut-off day (--cutoff-col, else --as-of); later events

@@ -15,8 +15,9 @@ use leadscore::{data, metrics, model_file};
 
 use super::{file_name, parse_date, Console};
 
-/// Write the model report: one self-contained HTML file (inline SVG and CSS, no network)
-/// with the data summary and training metadata, ROC and precision-recall curves with the
+/// Write the model report as one self-contained HTML file.
+///
+/// The report (inline SVG and CSS, no network) has the data summary and training metadata, ROC and precision-recall curves with the
 /// threshold marked, the calibration plot, the gains chart, the score distribution of
 /// won and lost leads and the largest coefficients; with --rules, the manual-versus-
 /// predictive panel (both curves, conversion by stage and tier, the agreement matrix).

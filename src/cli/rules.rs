@@ -10,7 +10,9 @@ use leadscore::{data, model_file};
 
 use super::{count, parse_date, Console};
 
-/// Run the manual points model (a TOML rules file) over leads: per lead the total
+/// Run the manual points model (a TOML rules file) over leads.
+///
+/// Per lead: the total
 /// points, the stage, the rules that fired and the points from each rule, so that "why
 /// is this lead an MQL?" has an answer.
 ///

@@ -183,24 +183,12 @@ pub fn render(input: &ReportInput) -> Result<String> {
             &[("manual", &cmp.stages, charts::MANUAL_COLOR), ("predictive", &cmp.tiers, charts::MODEL_COLOR)],
         )?));
         h.push_str("<h3>Agreement: leads (conversion rate) by manual stage and predictive tier</h3>");
-        let mut tiers: Vec<String> = Vec::new();
-        let mut stages: Vec<String> = Vec::new();
-        for cell in &cmp.agreement {
-            if !tiers.contains(&cell.tier) {
-                tiers.push(cell.tier.clone());
-            }
-            if !stages.contains(&cell.stage) {
-                stages.push(cell.stage.clone());
-            }
-        }
-        let rows: Vec<Vec<String>> = stages
-            .iter()
-            .map(|st| {
-                let mut r = vec![st.clone()];
-                for t in &tiers {
-                    let cell = cmp.agreement.iter().find(|x| &x.stage == st && &x.tier == t);
-                    r.push(cell.map(|x| format!("{} ({})", x.leads, pct(x.conversion_rate))).unwrap_or_default());
-                }
+        let (tiers, grid) = cmp.agreement_grid();
+        let rows: Vec<Vec<String>> = grid
+            .into_iter()
+            .map(|(st, cells)| {
+                let mut r = vec![st];
+                r.extend(cells.iter().map(|x| format!("{} ({})", x.leads, pct(x.conversion_rate))));
                 r
             })
             .collect();

@@ -229,9 +229,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     };
 
     progress("building features");
-    let (features, fit_report) = fparams.fit(table, &train_rows, &train_y)?;
-    let as_of = features.as_of_day;
-    let x = features.transform(table, as_of)?;
+    let (features, fit_report, x) = fparams.fit_transform(table, &train_rows, &train_y)?;
     let x_train = take_rows(&x, &train_rows);
     progress(&format!(
         "fitting logistic regression: {} rows x {} features",
@@ -461,8 +459,7 @@ fn cross_validate(
         let va: Vec<usize> = rows.iter().copied().filter(|&i| fold[i] == f).collect();
         let tr_y: Vec<bool> = tr.iter().map(|&i| y[i]).collect();
         let va_y: Vec<bool> = va.iter().map(|&i| y[i]).collect();
-        let (feats, _) = fparams.fit(table, &tr, &tr_y)?;
-        let x = feats.transform(table, feats.as_of_day)?;
+        let (_, _, x) = fparams.fit_transform(table, &tr, &tr_y)?;
         let fitted = LogisticParams::default()
             .alpha(alpha)
             .max_iterations(params.max_iterations)

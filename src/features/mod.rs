@@ -791,7 +791,21 @@ impl FeatureParams {
         train_rows: &[usize],
         train_labels: &[bool],
     ) -> Result<(FittedFeatures, FitReport)> {
+        let (fitted, report, _) = self.fit_transform(table, train_rows, train_labels)?;
+        Ok((fitted, report))
+    }
+
+    /// [`Self::fit`], also returning the standardised design matrix of every row of
+    /// `table` (as [`FittedFeatures::transform`] would), built from the cells read once.
+    pub fn fit_transform(
+        &self,
+        table: &Table,
+        train_rows: &[usize],
+        train_labels: &[bool],
+    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
         self.check()?;
+        let n = table.height();
+        let mut raw: Vec<f64> = Vec::new();
         let mut report = FitReport::default();
         for ex in self.exclude.iter().chain(self.id.iter()) {
             table.column(ex)?;
@@ -867,14 +881,21 @@ impl FeatureParams {
             for (nk, ck, label) in specs {
                 let (part, auc) = if let Some(kind) = nk {
                     let v = read_numbers(table, col, kind, as_of_day)?;
-                    self.fit_numeric(kind, label, &v, train_rows, train_labels)
+                    let (part, auc) = self.fit_numeric(kind, label, &v, train_rows, train_labels);
+                    let start = raw.len();
+                    raw.resize(start + part.width() * n, 0.0);
+                    fill_numeric(&part, &v, &mut raw[start..], n);
+                    (part, auc)
                 } else if let Some(kind) = ck {
                     let vals = read_levels(table, col, kind)?;
-                    let (part, auc, pure) = self.fit_levels(kind, label, vals, train_rows, train_labels);
+                    let (part, auc, pure) = self.fit_levels(kind, label, &vals, train_rows, train_labels);
                     if let Some(mut pure) = pure {
                         pure.column = name.clone();
                         report.pure_levels.push(pure);
                     }
+                    let start = raw.len();
+                    raw.resize(start + part.width() * n, 0.0);
+                    fill_levels(&part, &vals, &mut raw[start..], n);
                     (part, auc)
                 } else {
                     continue;
@@ -900,18 +921,22 @@ impl FeatureParams {
             features,
             as_of_day,
         };
-        // 4. Scaling, from the raw training design matrix.
-        let raw = fitted.raw_matrix(table, as_of_day)?;
-        let n = table.height();
+        // 4. Scaling, from the raw training design matrix, applied to every row.
         for j in 0..fitted.features.len() {
-            let col = &raw[j * n..(j + 1) * n];
+            let col = &mut raw[j * n..(j + 1) * n];
             let m = train_rows.len() as f64;
             let mean = train_rows.iter().map(|&i| col[i]).sum::<f64>() / m;
             let var = train_rows.iter().map(|&i| (col[i] - mean).powi(2)).sum::<f64>() / m;
+            let scale = if var > 1e-18 { 1.0 / var.sqrt() } else { 0.0 };
             fitted.center[j] = mean;
-            fitted.scale[j] = if var > 1e-18 { 1.0 / var.sqrt() } else { 0.0 };
+            fitted.scale[j] = scale;
+            for x in col.iter_mut() {
+                *x = (*x - mean) * scale;
+            }
         }
-        Ok((fitted, report))
+        let x = Array2::from_shape_vec((n, fitted.features.len()).f(), raw)
+            .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))?;
+        Ok((fitted, report, x))
     }
 
     fn fit_numeric(
@@ -977,7 +1002,7 @@ impl FeatureParams {
         &self,
         kind: CatKind,
         label: String,
-        vals: Values,
+        vals: &Values,
         rows: &[usize],
         labels: &[bool],
     ) -> (Part, f64, Option<PureLevels>) {
@@ -1134,15 +1159,29 @@ fn fill_part(
     n: usize,
 ) -> Result<()> {
     match part {
-        Part::Numeric {
-            kind,
-            median,
-            missing_flag,
-            log1p,
-            cuts,
-            ..
-        } => {
+        Part::Numeric { kind, .. } => {
             let v = read_numbers(table, col, *kind, as_of_day)?;
+            fill_numeric(part, &v, block, n);
+        }
+        Part::Levels { kind, .. } => {
+            let vals = read_levels(table, col, *kind)?;
+            fill_levels(part, &vals, block, n);
+        }
+    }
+    Ok(())
+}
+
+/// Write a numeric part's design columns from its cells (NaN = missing).
+fn fill_numeric(part: &Part, v: &[f64], block: &mut [f64], n: usize) {
+    if let Part::Numeric {
+        median,
+        missing_flag,
+        log1p,
+        cuts,
+        ..
+    } = part
+    {
+        {
             let (value, rest) = block.split_at_mut(n);
             let (mut flag, steps) = if *missing_flag {
                 let (f, s) = rest.split_at_mut(n);
@@ -1163,14 +1202,20 @@ fn fill_part(
                 }
             }
         }
-        Part::Levels {
-            kind,
-            levels,
-            other,
-            missing,
-            ..
-        } => {
-            let Values { dict, codes } = read_levels(table, col, *kind)?;
+    }
+}
+
+/// Write a level part's one-hot design columns from its level codes.
+fn fill_levels(part: &Part, vals: &Values, block: &mut [f64], n: usize) {
+    if let Part::Levels {
+        levels,
+        other,
+        missing,
+        ..
+    } = part
+    {
+        {
+            let Values { dict, codes } = vals;
             // Map each dictionary code to its design column within the block.
             let other_slot = if *other { Some(levels.len()) } else { None };
             let miss_slot = if *missing {
@@ -1194,5 +1239,4 @@ fn fill_part(
             }
         }
     }
-    Ok(())
 }

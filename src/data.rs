@@ -176,7 +176,7 @@ struct CsvShape {
 }
 
 /// Pick the delimiter from the header line: the most frequent of `,` `;` tab outside quotes.
-fn sniff_delimiter(head: &[u8]) -> u8 {
+pub(crate) fn sniff_delimiter(head: &[u8]) -> u8 {
     let mut counts = [0usize; 3];
     let mut in_quotes = false;
     for &b in head {
@@ -199,9 +199,8 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
     cands[best]
 }
 
-/// One streaming pass with the `csv` crate: delimiter, header, row count, and the first
-/// ragged row or invalid UTF-8, named by row and line.
-fn inspect_csv(path: &Path) -> Result<CsvShape> {
+/// The first 64 KiB of a file without its UTF-8 byte-order mark, for sniffing.
+pub(crate) fn head_bytes(path: &Path) -> Result<Vec<u8>> {
     let mut f = File::open(path).map_err(|e| Error::read(path, e))?;
     let mut head = vec![0u8; 64 * 1024];
     let mut filled = 0;
@@ -213,13 +212,22 @@ fn inspect_csv(path: &Path) -> Result<CsvShape> {
         filled += n;
     }
     head.truncate(filled);
-    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    Ok(match head.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(b) => b.to_vec(),
+        None => head,
+    })
+}
+
+/// One streaming pass with the `csv` crate: delimiter, header, row count, and the first
+/// ragged row or invalid UTF-8, named by row and line.
+fn inspect_csv(path: &Path) -> Result<CsvShape> {
+    let body = head_bytes(path)?;
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::EmptyFile {
             path: path.to_path_buf(),
         });
     }
-    let delimiter = sniff_delimiter(body);
+    let delimiter = sniff_delimiter(&body);
 
     let file = File::open(path).map_err(|e| Error::read(path, e))?;
     let mut rdr = csv::ReaderBuilder::new()
@@ -495,7 +503,7 @@ pub fn looks_like_formula(s: &str) -> bool {
         && s.parse::<f64>().is_err()
 }
 
-fn defuse_formulas(df: &DataFrame) -> PolarsResult<DataFrame> {
+pub(crate) fn defuse_formulas(df: &DataFrame) -> PolarsResult<DataFrame> {
     let mut cols = Vec::with_capacity(df.width());
     for c in df.columns() {
         if c.dtype() == &DataType::String {

@@ -120,6 +120,14 @@ pub enum Error {
         value: String,
     },
 
+    #[error("{path}: column {column:?}, row {row}: {value:?} is not a yes/no value (yes, no, true, false, 1, 0)")]
+    BadFlag {
+        path: PathBuf,
+        column: String,
+        row: u64,
+        value: String,
+    },
+
     #[error("{path}: no usable feature column: {detail}")]
     NoFeatures { path: PathBuf, detail: String },
 
@@ -170,6 +178,24 @@ impl Error {
         match self {
             Error::Write { .. } | Error::Fit(_) | Error::Internal(_) => 1,
             _ => 2,
+        }
+    }
+
+    /// The same error with its row numbers moved on by `offset` (for batches of a file).
+    pub fn shift_rows(self, offset: u64) -> Self {
+        match self {
+            Error::TextInNumeric { path, column, row, value, why } => Error::TextInNumeric { path, column, row: row + offset, value, why },
+            Error::NonFinite { path, column, row, value } => Error::NonFinite { path, column, row: row + offset, value },
+            Error::BadDate { path, column, row, value } => Error::BadDate { path, column, row: row + offset, value },
+            Error::BadFlag { path, column, row, value } => Error::BadFlag { path, column, row: row + offset, value },
+            Error::DuplicateId { path, column, value, first_row, row } => Error::DuplicateId {
+                path,
+                column,
+                value,
+                first_row: first_row + offset,
+                row: row + offset,
+            },
+            other => other,
         }
     }
 

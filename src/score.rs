@@ -236,3 +236,206 @@ pub fn labels_for(model: &LeadModel, table: &Table) -> Result<(Vec<usize>, Vec<b
     let y = rows.iter().map(|&i| labels[i] == Some(true)).collect();
     Ok((rows, y))
 }
+
+/// Rows per batch when scoring a CSV file as a stream.
+pub const STREAM_BATCH: usize = 100_000;
+
+/// Can `model` score `input` into `output` as a stream (CSV to CSV, no activity log)?
+pub fn can_stream(model: &LeadModel, input: &std::path::Path, output: &std::path::Path) -> bool {
+    use crate::data::Format;
+    model.events.is_none()
+        && matches!(Format::of(input), Ok(Format::Csv))
+        && matches!(Format::of(output), Ok(Format::Csv))
+}
+
+/// Score a CSV file into a CSV file in batches of `batch` rows, so that memory does not
+/// grow with the file: the same output as [`score_table`] on the whole file. When no
+/// as-of date is given and the model reads dates, a first pass finds the latest date.
+/// Rows in errors count from the start of the file. Returns (rows, decisions).
+pub fn score_csv_stream(
+    model: &LeadModel,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    params: &ScoreParams,
+    batch: usize,
+) -> Result<(usize, usize)> {
+    use crate::features::Role;
+    let meta = std::fs::metadata(input).map_err(|e| Error::read(input, e))?;
+    if meta.len() == 0 {
+        return Err(Error::EmptyFile { path: input.to_path_buf() });
+    }
+    let head = crate::data::head_bytes(input)?;
+    if head.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::EmptyFile { path: input.to_path_buf() });
+    }
+    let delimiter = crate::data::sniff_delimiter(&head);
+    let open = || -> Result<csv::Reader<std::fs::File>> {
+        let f = std::fs::File::open(input).map_err(|e| Error::read(input, e))?;
+        Ok(csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(f))
+    };
+    let mut rdr = open()?;
+    let mut record = csv::ByteRecord::new();
+    let header: Vec<String> = match rdr.read_byte_record(&mut record) {
+        Ok(true) => record
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let s = String::from_utf8_lossy(f).trim().to_string();
+                if i == 0 { s.trim_start_matches('\u{feff}').trim().to_string() } else { s }
+            })
+            .collect(),
+        Ok(false) => return Err(Error::EmptyFile { path: input.to_path_buf() }),
+        Err(e) => return Err(Error::malformed(input, format!("{e}"))),
+    };
+    let needed: Vec<String> = model.features.input_columns().iter().map(|s| s.to_string()).collect();
+    let missing: Vec<String> = needed.iter().filter(|c| !header.contains(c)).cloned().collect();
+    if !missing.is_empty() {
+        return Err(Error::MissingModelColumns { path: input.to_path_buf(), missing });
+    }
+    let id = params.id.clone().or(model.meta.id_column.clone()).filter(|c| header.contains(c));
+    if let Some(given) = &params.id {
+        if !header.contains(given) {
+            return Err(Error::MissingColumn {
+                path: input.to_path_buf(),
+                column: given.clone(),
+                available: header.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", "),
+                hint: String::new(),
+            });
+        }
+    }
+    let mut wanted: Vec<String> = needed.clone();
+    if let Some(i) = &id {
+        if !wanted.contains(i) {
+            wanted.push(i.clone());
+        }
+    }
+    let idx: Vec<usize> = wanted.iter().map(|c| header.iter().position(|h| h == c).unwrap_or(0)).collect();
+
+    // Read the next batch of the wanted columns; None at the end of the file.
+    let read_batch = |rdr: &mut csv::Reader<std::fs::File>, record: &mut csv::ByteRecord, rows_before: u64, cols: &[usize]| -> Result<Option<Vec<Vec<Option<String>>>>> {
+        let mut out: Vec<Vec<Option<String>>> = cols.iter().map(|_| Vec::with_capacity(batch)).collect();
+        let mut got = 0usize;
+        while got < batch {
+            let more = rdr.read_byte_record(record).map_err(|e| Error::malformed(input, format!("{e}")))?;
+            if !more {
+                break;
+            }
+            let row = rows_before + got as u64 + 1;
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) && header.len() > 1 {
+                continue;
+            }
+            if record.len() != header.len() {
+                return Err(Error::RaggedRow { path: input.to_path_buf(), row, line, found: record.len(), expected: header.len() });
+            }
+            for (k, &c) in cols.iter().enumerate() {
+                let field = record.get(c).unwrap_or(b"");
+                let s = std::str::from_utf8(field).map_err(|e| Error::InvalidUtf8 {
+                    path: input.to_path_buf(),
+                    row,
+                    line,
+                    byte: e.valid_up_to() as u64 + 1,
+                })?;
+                out[k].push(if s.is_empty() { None } else { Some(s.to_string()) });
+            }
+            got += 1;
+        }
+        Ok(if got == 0 { None } else { Some(out) })
+    };
+    let to_table = |cols: Vec<Vec<Option<String>>>, names: &[String]| -> Result<Table> {
+        let n = cols.first().map(|c| c.len()).unwrap_or(0);
+        let columns: Vec<Column> = names.iter().zip(cols).map(|(name, v)| Column::new(name.as_str().into(), v)).collect();
+        Ok(Table {
+            path: input.to_path_buf(),
+            df: DataFrame::new(n, columns).map_err(|e| polars_err(input, e))?,
+            sha256: String::new(),
+        })
+    };
+
+    // Pass 1, when needed: the latest date in the model's date columns.
+    let as_of_day = match params.as_of_day {
+        Some(d) => Some(d),
+        None => {
+            let dates: Vec<String> = model.features.columns.iter().filter(|c| c.role == Role::Date).map(|c| c.name.clone()).collect();
+            if dates.is_empty() {
+                model.features.as_of_day
+            } else {
+                let cols: Vec<usize> = dates.iter().map(|c| header.iter().position(|h| h == c).unwrap_or(0)).collect();
+                let mut r1 = open()?;
+                let mut rec = csv::ByteRecord::new();
+                r1.read_byte_record(&mut rec).map_err(|e| Error::malformed(input, format!("{e}")))?;
+                let mut best: Option<i64> = None;
+                let mut rows = 0u64;
+                while let Some(b) = read_batch(&mut r1, &mut rec, rows, &cols)? {
+                    let n = b[0].len() as u64;
+                    let t = to_table(b, &dates)?;
+                    let fcols: Vec<&crate::features::FittedColumn> = model.features.columns.iter().filter(|c| c.role == Role::Date).collect();
+                    for fc in fcols {
+                        let col = t.column(&fc.name)?;
+                        for d in crate::features::read_dates(&t, col).map_err(|e| e.shift_rows(rows))?.into_iter().flatten() {
+                            best = Some(best.map_or(d, |x: i64| x.max(d)));
+                        }
+                    }
+                    rows += n;
+                }
+                best.or(model.features.as_of_day)
+            }
+        }
+    };
+    let batch_params = ScoreParams { as_of_day, reasons: params.reasons, id: id.clone() };
+
+    // Pass 2: score batch by batch into a temporary file, renamed into place at the end.
+    // Ids seen so far, by 64-bit hash: 16 bytes per lead, the one thing that grows.
+    let mut first_row_of: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    let mut total = 0usize;
+    let mut decisions = 0usize;
+    crate::data::atomic_write(output, |w| {
+        let mut rows = 0u64;
+        let mut first = true;
+        while let Some(b) = read_batch(&mut rdr, &mut record, rows, &idx)? {
+            let n = b[0].len();
+            let table = to_table(b, &wanted)?;
+            if let Some(idc) = &id {
+                let c = table.column(idc)?;
+                let ca = c.str().map_err(|e| polars_err(input, e))?;
+                for (i, v) in ca.iter().enumerate() {
+                    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { continue };
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    v.hash(&mut h);
+                    let key = h.finish();
+                    let row = rows + i as u64 + 1;
+                    if let Some(&first_row) = first_row_of.get(&key) {
+                        return Err(Error::DuplicateId {
+                            path: input.to_path_buf(),
+                            column: idc.clone(),
+                            value: crate::error::clip(v),
+                            first_row,
+                            row,
+                        });
+                    }
+                    first_row_of.insert(key, row);
+                }
+            }
+            let scored = score_table(model, &table, &batch_params).map_err(|e| e.shift_rows(rows))?;
+            decisions += scored
+                .column("decision")
+                .ok()
+                .and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as usize))
+                .unwrap_or(0);
+            let mut safe = crate::data::defuse_formulas(&scored).map_err(|e| polars_err(output, e))?;
+            CsvWriter::new(&mut *w)
+                .include_header(first)
+                .finish(&mut safe)
+                .map_err(|e| Error::write(output, std::io::Error::other(e.to_string())))?;
+            first = false;
+            rows += n as u64;
+            total += n;
+        }
+        if total == 0 {
+            return Err(Error::HeaderOnly { path: input.to_path_buf() });
+        }
+        Ok(())
+    })?;
+    Ok((total, decisions))
+}

@@ -338,3 +338,36 @@ fn csv_output_defuses_spreadsheet_formulas_in_ids() {
     assert_eq!(ids[1], "'@SUM(A1)");
     assert_eq!(ids[2], "c2");
 }
+
+#[test]
+fn streaming_csv_scoring_matches_scoring_in_memory_issue_8() {
+    let s = Scratch::new();
+    s.synth("leads.csv", 1000, 81);
+    s.trained_model("leads.csv", "m.bin");
+    let model = model_file::load(&s.path("m.bin")).unwrap();
+    // In memory, whole file.
+    let table = data::load(&s.path("leads.csv")).unwrap();
+    let mut whole = score::score_table(&model, &table, &score::ScoreParams::default()).unwrap();
+    data::write_table(&mut whole, &s.path("whole.csv")).unwrap();
+    // As a stream in batches of 7 rows (the last batch is short).
+    let (rows, _) = score::score_csv_stream(&model, &s.path("leads.csv"), &s.path("stream.csv"), &score::ScoreParams::default(), 7).unwrap();
+    assert_eq!(rows, 1000);
+    let same = std::fs::read(s.path("whole.csv")).unwrap() == std::fs::read(s.path("stream.csv")).unwrap();
+    assert!(same, "streamed output differs from in-memory output");
+    // Errors count rows from the start of the file, not of the batch.
+    let text = std::fs::read_to_string(s.path("leads.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut f: Vec<String> = lines[500].split(',').map(str::to_string).collect();
+    f[7] = "many".into(); // website_visits
+    lines[500] = f.join(",");
+    s.write("bad.csv", lines.join("\n") + "\n");
+    let e = score::score_csv_stream(&model, &s.path("bad.csv"), &s.path("bad_out.csv"), &score::ScoreParams::default(), 7).unwrap_err();
+    assert!(e.to_string().contains("column \"website_visits\", row 500: \"many\""), "{e}");
+    assert!(!s.path("bad_out.csv").exists());
+    let mut dup = lines.clone();
+    dup[900] = lines[10].replace("\"many\"", "1");
+    dup[500] = text.lines().nth(500).unwrap().to_string();
+    s.write("dup.csv", dup.join("\n") + "\n");
+    let e = score::score_csv_stream(&model, &s.path("dup.csv"), &s.path("dup_out.csv"), &score::ScoreParams::default(), 7).unwrap_err();
+    assert!(e.to_string().contains("has \"L0000010\" in rows 10 and 900"), "{e}");
+}

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::error::Result;
-use leadscore::score::{score_table, ScoreParams};
+use leadscore::score::{score_csv_stream, score_table, ScoreParams, STREAM_BATCH};
 use leadscore::{data, features::text::day_number, model_file};
 
 use super::{count, parse_date, Console};
@@ -53,13 +53,25 @@ pub fn run(args: Args) -> Result<()> {
     let console = Console { quiet: args.quiet };
     data::check_output(&args.output, &[&args.data, &args.model], args.force)?;
     let model = model_file::load(&args.model)?;
-    console.note(&format!("reading {}", args.data.display()));
-    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
     let params = ScoreParams {
         as_of_day: args.as_of.map(day_number),
         reasons: args.reasons,
         id: args.id.clone(),
     };
+    if leadscore::score::can_stream(&model, &args.data, &args.output) && args.events.events.is_none() {
+        console.note(&format!("scoring {} in batches of {}", args.data.display(), count(STREAM_BATCH)));
+        let (rows, decisions) = score_csv_stream(&model, &args.data, &args.output, &params, STREAM_BATCH)?;
+        console.note(&format!(
+            "scored {} leads: {} at or above the threshold {:.4}; written to {}",
+            count(rows),
+            count(decisions),
+            model.threshold.value,
+            args.output.display()
+        ));
+        return Ok(());
+    }
+    console.note(&format!("reading {}", args.data.display()));
+    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
     let mut scored = score_table(&model, &table, &params)?;
     data::write_table(&mut scored, &args.output)?;
     let decisions = scored

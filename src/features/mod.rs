@@ -529,9 +529,11 @@ fn read_numbers(table: &Table, col: &Column, kind: NumKind, as_of_day: Option<i6
                     Some(s) => match text::parse_flag(s) {
                         Some(x) => out.push(x),
                         None => {
-                            return Err(Error::Feature {
-                                what: format!("{}: column {name:?}, row {}", table.path.display(), row_no(i)),
-                                message: format!("{:?} is not a yes/no value (yes, no, true, false, 1, 0)", crate::error::clip(s)),
+                            return Err(Error::BadFlag {
+                                path: table.path.clone(),
+                                column: name,
+                                row: row_no(i),
+                                value: crate::error::clip(s),
                             })
                         }
                     },

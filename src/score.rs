@@ -258,8 +258,10 @@ pub fn score_csv_stream(
     output: &std::path::Path,
     params: &ScoreParams,
     batch: usize,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(usize, usize)> {
     use crate::features::Role;
+    let file_bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
     let meta = std::fs::metadata(input).map_err(|e| Error::read(input, e))?;
     if meta.len() == 0 {
         return Err(Error::EmptyFile { path: input.to_path_buf() });
@@ -431,6 +433,7 @@ pub fn score_csv_stream(
             first = false;
             rows += n as u64;
             total += n;
+            progress(rdr.position().byte(), file_bytes);
         }
         if total == 0 {
             return Err(Error::HeaderOnly { path: input.to_path_buf() });

@@ -350,7 +350,7 @@ fn streaming_csv_scoring_matches_scoring_in_memory_issue_8() {
     let mut whole = score::score_table(&model, &table, &score::ScoreParams::default()).unwrap();
     data::write_table(&mut whole, &s.path("whole.csv")).unwrap();
     // As a stream in batches of 7 rows (the last batch is short).
-    let (rows, _) = score::score_csv_stream(&model, &s.path("leads.csv"), &s.path("stream.csv"), &score::ScoreParams::default(), 7).unwrap();
+    let (rows, _) = score::score_csv_stream(&model, &s.path("leads.csv"), &s.path("stream.csv"), &score::ScoreParams::default(), 7, &mut |_, _| {}).unwrap();
     assert_eq!(rows, 1000);
     let same = std::fs::read(s.path("whole.csv")).unwrap() == std::fs::read(s.path("stream.csv")).unwrap();
     assert!(same, "streamed output differs from in-memory output");
@@ -361,13 +361,13 @@ fn streaming_csv_scoring_matches_scoring_in_memory_issue_8() {
     f[7] = "many".into(); // website_visits
     lines[500] = f.join(",");
     s.write("bad.csv", lines.join("\n") + "\n");
-    let e = score::score_csv_stream(&model, &s.path("bad.csv"), &s.path("bad_out.csv"), &score::ScoreParams::default(), 7).unwrap_err();
+    let e = score::score_csv_stream(&model, &s.path("bad.csv"), &s.path("bad_out.csv"), &score::ScoreParams::default(), 7, &mut |_, _| {}).unwrap_err();
     assert!(e.to_string().contains("column \"website_visits\", row 500: \"many\""), "{e}");
     assert!(!s.path("bad_out.csv").exists());
     let mut dup = lines.clone();
     dup[900] = lines[10].replace("\"many\"", "1");
     dup[500] = text.lines().nth(500).unwrap().to_string();
     s.write("dup.csv", dup.join("\n") + "\n");
-    let e = score::score_csv_stream(&model, &s.path("dup.csv"), &s.path("dup_out.csv"), &score::ScoreParams::default(), 7).unwrap_err();
+    let e = score::score_csv_stream(&model, &s.path("dup.csv"), &s.path("dup_out.csv"), &score::ScoreParams::default(), 7, &mut |_, _| {}).unwrap_err();
     assert!(e.to_string().contains("has \"L0000010\" in rows 10 and 900"), "{e}");
 }

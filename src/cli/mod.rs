@@ -78,6 +78,29 @@ impl Console {
             eprintln!("{msg}");
         }
     }
+
+    /// A progress bar over `total` bytes on stderr: drawn only when stderr is a terminal
+    /// and not `--quiet`.
+    pub fn bytes_bar(&self, total: u64) -> indicatif::ProgressBar {
+        if self.quiet {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed} (eta {eta})") {
+            bar.set_style(style);
+        }
+        bar
+    }
+
+    /// A spinner with the current stage on stderr (terminal only, not with `--quiet`).
+    pub fn spinner(&self) -> indicatif::ProgressBar {
+        if self.quiet {
+            return indicatif::ProgressBar::hidden();
+        }
+        let s = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        s.enable_steady_tick(std::time::Duration::from_millis(200));
+        s
+    }
 }
 
 /// Write text to stdout; a closed pipe surfaces as a broken-pipe write error (exit 0).

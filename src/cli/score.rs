@@ -60,7 +60,11 @@ pub fn run(args: Args) -> Result<()> {
     };
     if leadscore::score::can_stream(&model, &args.data, &args.output) && args.events.events.is_none() {
         console.note(&format!("scoring {} in batches of {}", args.data.display(), count(STREAM_BATCH)));
-        let (rows, decisions) = score_csv_stream(&model, &args.data, &args.output, &params, STREAM_BATCH)?;
+        let bar = console.bytes_bar(std::fs::metadata(&args.data).map(|m| m.len()).unwrap_or(0));
+        let (rows, decisions) = score_csv_stream(&model, &args.data, &args.output, &params, STREAM_BATCH, &mut |done, _| {
+            bar.set_position(done)
+        })?;
+        bar.finish_and_clear();
         console.note(&format!(
             "scored {} leads: {} at or above the threshold {:.4}; written to {}",
             count(rows),

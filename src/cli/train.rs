@@ -166,7 +166,18 @@ pub fn run(args: Args) -> Result<()> {
     }
     console.note(&format!("reading {}", args.data.display()));
     let table = data::load(&args.data)?;
-    let outcome = train::train(&table, &params, &mut |m| console.note(m))?;
+    // Stage notes go to the spinner on a terminal, else to stderr as lines.
+    let spinner = console.spinner();
+    let on_terminal = !spinner.is_hidden();
+    let outcome = train::train(&table, &params, &mut |m| {
+        if on_terminal {
+            spinner.set_message(m.to_string());
+        } else {
+            console.note(m);
+        }
+    });
+    spinner.finish_and_clear();
+    let outcome = outcome?;
     model_file::save(&outcome.model, &args.model)?;
     if let Some(c) = &args.curves {
         let curve = metrics::curve(&outcome.holdout_probs, &outcome.holdout_labels);

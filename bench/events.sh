@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 contacts=${1:-200000}
-extra=${2:-36}
+extra=${2:-37}
 cargo build --release --quiet
 bin=target/release/leadscore
 work=${BENCH_DIR:-bench/work}

@@ -461,6 +461,11 @@ where
     Ok(())
 }
 
+/// Write text (a report, a rules file) atomically.
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    atomic_write(path, |w| w.write_all(text.as_bytes()).map_err(|e| Error::write(path, e)))
+}
+
 /// Write a table as CSV or Parquet (by the extension of `path`), atomically.
 ///
 /// In CSV, text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`,

@@ -142,10 +142,7 @@ pub fn run(args: Args) -> Result<()> {
         let c = leadscore::compare::compare(&outcome.model, &rules, &hold, &scores, &scored.probability, &rows, &y, Some("lead_id"))?;
         s.push_str(&super::compare::headline(&c, &holdout_file.display().to_string()));
         let html = super::report::build(&outcome.model, &hold, Some(&rules_file), None)?;
-        data::atomic_write(&report_path, |w| {
-            use std::io::Write;
-            w.write_all(html.as_bytes()).map_err(|e| Error::write(&report_path, e))
-        })?;
+        data::write_text(&report_path, &html)?;
         s.push_str(&format!("report: {}\n", report_path.display()));
     }
     s.push_str(&format!(

@@ -61,10 +61,7 @@ pub fn run(args: Args) -> Result<()> {
     let model = model_file::load(&args.model)?;
     let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
     let html = build(&model, &table, args.rules.as_deref(), args.as_of)?;
-    data::atomic_write(&args.output, |w| {
-        use std::io::Write;
-        w.write_all(html.as_bytes()).map_err(|e| leadscore::Error::write(&args.output, e))
-    })?;
+    data::write_text(&args.output, &html)?;
     console.note(&format!("report written to {}", args.output.display()));
     Ok(())
 }

@@ -133,10 +133,7 @@ fn run_suggest(args: SuggestArgs) -> Result<()> {
     let text = suggest(&model, &SuggestParams { pdo: args.pdo });
     // The suggestion must itself be a valid rules file.
     RulesFile::parse(&text, &args.output)?;
-    data::atomic_write(&args.output, |w| {
-        use std::io::Write;
-        w.write_all(text.as_bytes()).map_err(|e| leadscore::Error::write(&args.output, e))
-    })?;
+    data::write_text(&args.output, &text)?;
     eprintln!("suggested rules written to {}", args.output.display());
     Ok(())
 }

@@ -28,6 +28,14 @@ fn unit_chart<F>(title: &str, x_desc: &str, y_desc: &str, body: F) -> Result<Str
 where
     F: FnOnce(&mut Chart<'_, '_>) -> Result<()>,
 {
+    chart(title, x_desc, y_desc, 1.0, SeriesLabelPosition::LowerRight, body)
+}
+
+/// Draw a chart with x in 0..1 and y in 0..`y_max` with `body`, returning the SVG text.
+fn chart<F>(title: &str, x_desc: &str, y_desc: &str, y_max: f64, legend: SeriesLabelPosition, body: F) -> Result<String>
+where
+    F: FnOnce(&mut Chart<'_, '_>) -> Result<()>,
+{
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
@@ -37,7 +45,7 @@ where
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(50)
-            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .build_cartesian_2d(0f64..1f64, 0f64..y_max)
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -51,7 +59,7 @@ where
             .configure_series_labels()
             .background_style(WHITE.mix(0.9))
             .border_style(GREY)
-            .position(SeriesLabelPosition::LowerRight)
+            .position(legend)
             .draw()
             .map_err(err)?;
         root.present().map_err(err)?;
@@ -158,46 +166,27 @@ pub fn distribution(hist: &[HistBin]) -> Result<String> {
         .fold(0.0, f64::max)
         .max(0.01)
         * 1.1;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Scores of won and lost leads", (FONT, 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0f64..1f64, 0f64..ymax)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("predicted probability")
-            .y_desc("share of the group's leads")
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(err)?;
-        for (name, color, count, total) in [
-            ("lost", GREY, (|b: &HistBin| b.lost) as fn(&HistBin) -> usize, lost),
-            ("won", MODEL, |b: &HistBin| b.won, won),
-        ] {
-            chart
-                .draw_series(hist.iter().map(|b| {
+    chart(
+        "Scores of won and lost leads",
+        "predicted probability",
+        "share of the group's leads",
+        ymax,
+        SeriesLabelPosition::UpperRight,
+        |c| {
+            for (name, color, count, total) in [
+                ("lost", GREY, (|b: &HistBin| b.lost) as fn(&HistBin) -> usize, lost),
+                ("won", MODEL, |b: &HistBin| b.won, won),
+            ] {
+                c.draw_series(hist.iter().map(|b| {
                     Rectangle::new([(b.lower, 0.0), (b.upper, count(b) as f64 / total as f64)], color.mix(0.55).filled())
                 }))
                 .map_err(err)?
                 .label(name)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.55).filled()));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Horizontal bars of signed values with names (coefficients).

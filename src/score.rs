@@ -137,7 +137,7 @@ pub fn score_table(model: &LeadModel, table: &Table, params: &ScoreParams) -> Re
     ));
     cols.push(Column::new(
         "tier".into(),
-        p.iter().map(|&v| model.tiers.name(v).to_string()).collect::<Vec<_>>(),
+        p.iter().map(|&v| model.tiers.name(v)).collect::<Vec<&str>>(),
     ));
     cols.push(Column::new(
         "decision".into(),
@@ -314,8 +314,8 @@ pub fn score_csv_stream(
     let idx: Vec<usize> = wanted.iter().map(|c| header.iter().position(|h| h == c).unwrap_or(0)).collect();
 
     // Read the next batch of the wanted columns; None at the end of the file.
-    let read_batch = |rdr: &mut csv::Reader<std::fs::File>, record: &mut csv::ByteRecord, rows_before: u64, cols: &[usize]| -> Result<Option<Vec<Vec<Option<String>>>>> {
-        let mut out: Vec<Vec<Option<String>>> = cols.iter().map(|_| Vec::with_capacity(batch)).collect();
+    let read_batch = |rdr: &mut csv::Reader<std::fs::File>, record: &mut csv::ByteRecord, rows_before: u64, cols: &[usize]| -> Result<Option<Vec<StringChunkedBuilder>>> {
+        let mut out: Vec<StringChunkedBuilder> = cols.iter().map(|_| StringChunkedBuilder::new(PlSmallStr::EMPTY, batch)).collect();
         let mut got = 0usize;
         while got < batch {
             let more = rdr.read_byte_record(record).map_err(|e| Error::malformed(input, format!("{e}")))?;
@@ -338,15 +338,23 @@ pub fn score_csv_stream(
                     line,
                     byte: e.valid_up_to() as u64 + 1,
                 })?;
-                out[k].push(if s.is_empty() { None } else { Some(s.to_string()) });
+                if s.is_empty() {
+                    out[k].append_null();
+                } else {
+                    out[k].append_value(s);
+                }
             }
             got += 1;
         }
         Ok(if got == 0 { None } else { Some(out) })
     };
-    let to_table = |cols: Vec<Vec<Option<String>>>, names: &[String]| -> Result<Table> {
-        let n = cols.first().map(|c| c.len()).unwrap_or(0);
-        let columns: Vec<Column> = names.iter().zip(cols).map(|(name, v)| Column::new(name.as_str().into(), v)).collect();
+    let to_table = |cols: Vec<StringChunkedBuilder>, names: &[String]| -> Result<Table> {
+        let columns: Vec<Column> = names
+            .iter()
+            .zip(cols)
+            .map(|(name, b)| b.finish().with_name(name.as_str().into()).into_column())
+            .collect();
+        let n = columns.first().map(|c| c.len()).unwrap_or(0);
         Ok(Table {
             path: input.to_path_buf(),
             df: DataFrame::new(n, columns).map_err(|e| polars_err(input, e))?,
@@ -369,8 +377,8 @@ pub fn score_csv_stream(
                 let mut best: Option<i64> = None;
                 let mut rows = 0u64;
                 while let Some(b) = read_batch(&mut r1, &mut rec, rows, &cols)? {
-                    let n = b[0].len() as u64;
                     let t = to_table(b, &dates)?;
+                    let n = t.height() as u64;
                     let fcols: Vec<&crate::features::FittedColumn> = model.features.columns.iter().filter(|c| c.role == Role::Date).collect();
                     for fc in fcols {
                         let col = t.column(&fc.name)?;
@@ -388,24 +396,23 @@ pub fn score_csv_stream(
 
     // Pass 2: score batch by batch into a temporary file, renamed into place at the end.
     // Ids seen so far, by 64-bit hash: 16 bytes per lead, the one thing that grows.
-    let mut first_row_of: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    let mut first_row_of: foldhash::HashMap<u64, u64> = foldhash::HashMap::default();
+    let id_hasher = foldhash::fast::FixedState::with_seed(0x1ead_5c0e);
     let mut total = 0usize;
     let mut decisions = 0usize;
     crate::data::atomic_write(output, |w| {
         let mut rows = 0u64;
         let mut first = true;
         while let Some(b) = read_batch(&mut rdr, &mut record, rows, &idx)? {
-            let n = b[0].len();
             let table = to_table(b, &wanted)?;
+            let n = table.height();
             if let Some(idc) = &id {
                 let c = table.column(idc)?;
                 let ca = c.str().map_err(|e| polars_err(input, e))?;
                 for (i, v) in ca.iter().enumerate() {
                     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { continue };
-                    use std::hash::{Hash, Hasher};
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    v.hash(&mut h);
-                    let key = h.finish();
+                    use std::hash::BuildHasher;
+                    let key = id_hasher.hash_one(v);
                     let row = rows + i as u64 + 1;
                     if let Some(&first_row) = first_row_of.get(&key) {
                         return Err(Error::DuplicateId {

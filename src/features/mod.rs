@@ -563,9 +563,9 @@ fn level_of(kind: CatKind, s: &str) -> String {
 fn read_levels(table: &Table, col: &Column, kind: CatKind) -> Result<Values> {
     let ca = text_cells(table, col)?;
     let mut dict: Vec<String> = Vec::new();
-    let mut index: HashMap<String, u32> = HashMap::new();
+    let mut index: foldhash::HashMap<String, u32> = foldhash::HashMap::default();
     // Cache by raw cell text so titles and e-mails are classified once per distinct value.
-    let mut raw_cache: HashMap<&str, u32> = HashMap::new();
+    let mut raw_cache: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
     let mut codes = Vec::with_capacity(ca.len());
     for v in ca.iter() {
         match clean(v) {

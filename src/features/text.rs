@@ -61,7 +61,8 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('T')) {
         return None;
     }
-    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+    // FromStr reads ISO dates without re-reading a format string for every cell.
+    day.parse::<NaiveDate>()
         .or_else(|_| NaiveDate::parse_from_str(day, "%Y/%m/%d"))
         .ok()
 }

@@ -49,8 +49,9 @@ pub struct EventLog {
     pub type_col: String,
     pub time_col: String,
     pub contact: StringChunked,
-    /// Normalised type of each event (trimmed, lower case, spaces as `_`).
-    pub kind: Vec<String>,
+    /// The distinct normalised event types (trimmed, lower case, spaces as `_`).
+    pub kinds: Vec<String>,
+    /// Each event's type, as an index into `kinds`.
     pub kind_code: Vec<u32>,
     pub time: Vec<i64>,
 }
@@ -122,7 +123,6 @@ pub fn load(path: &Path, contact: Option<&str>, kind: Option<&str>, time: Option
     let mut codes: HashMap<&str, u32> = HashMap::new();
     let mut kinds_dict: Vec<String> = Vec::new();
     let mut kind_code = Vec::with_capacity(n);
-    let mut kind = Vec::with_capacity(n);
     for (i, v) in type_ca.iter().enumerate() {
         let raw = v.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| Error::Data {
             context: format!("{}: column {type_col:?}, row {}", path.display(), i + 1),
@@ -144,7 +144,6 @@ pub fn load(path: &Path, contact: Option<&str>, kind: Option<&str>, time: Option
             }
         };
         kind_code.push(code);
-        kind.push(kinds_dict[code as usize].clone());
     }
     for (i, v) in contact_ca.iter().enumerate() {
         if v.map(str::trim).is_none_or(str::is_empty) {
@@ -160,7 +159,7 @@ pub fn load(path: &Path, contact: Option<&str>, kind: Option<&str>, time: Option
         type_col,
         time_col,
         contact: contact_ca,
-        kind,
+        kinds: kinds_dict,
         kind_code,
         time: times,
     })
@@ -227,16 +226,22 @@ impl EventParams {
             .zip(cutoff_days)
             .filter_map(|(id, d)| id.map(|id| (id, (d + 1 - 719_163) * DAY)))
             .collect();
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut counts = vec![0usize; log.kinds.len()];
         let mut total = 0usize;
-        for ((c, k), t) in log.contact.iter().zip(&log.kind).zip(&log.time) {
+        for ((c, &k), t) in log.contact.iter().zip(&log.kind_code).zip(&log.time) {
             if c.and_then(|c| cut.get(c)).is_some_and(|&limit| *t < limit) {
-                *counts.entry(k.as_str()).or_insert(0) += 1;
+                counts[k as usize] += 1;
                 total += 1;
             }
         }
         let min = ((self.min_type_share * total as f64).ceil() as usize).max(1);
-        let mut order: Vec<(&str, usize)> = counts.into_iter().collect();
+        let mut order: Vec<(&str, usize)> = log
+            .kinds
+            .iter()
+            .zip(counts)
+            .filter(|(_, c)| *c > 0)
+            .map(|(k, c)| (k.as_str(), c))
+            .collect();
         order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let types: Vec<String> = order
             .iter()
@@ -313,10 +318,11 @@ impl EventSpec {
                 return Err(Error::malformed(&contacts.path, format!("already has a column {name:?}, which the event features would replace")));
             }
         }
-        // Map each event's type to a kept-type slot (the last slot is "other").
+        // Map each event's type to a kept-type slot (the last slot is "other"), once per
+        // distinct type.
         let n_kinds = self.types.len() + self.other as usize;
-        let slot: Vec<i64> = log
-            .kind
+        let slot_of_code: Vec<i64> = log
+            .kinds
             .iter()
             .map(|k| match self.types.iter().position(|t| t == k) {
                 Some(p) => p as i64,
@@ -324,6 +330,7 @@ impl EventSpec {
                 None => -1,
             })
             .collect();
+        let slot: Vec<i64> = log.kind_code.iter().map(|&c| slot_of_code[c as usize]).collect();
         let row: Vec<u32> = (0..n as u32).collect();
         // A cut-off day includes its own events: the cut is at the start of the next day.
         let cut: Vec<i64> = cutoff_days.iter().map(|d| (d + 1 - 719_163) * DAY).collect();

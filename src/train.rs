@@ -138,7 +138,7 @@ pub const LEAK_AUC: f64 = 0.95;
 /// Train a model on `table` with `params`. `progress` hears what is happening.
 pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)) -> Result<TrainOutcome> {
     params.check()?;
-    let mut params = params.clone();
+    let mut feature_params = params.features.clone();
     let (with_events, event_spec, event_report) = match &params.events {
         None => (None, None, None),
         Some(ev) => {
@@ -154,15 +154,12 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
             let spec = ev.params.fit(&ev.log, table, &id, &cut)?;
             let (t, report) = spec.append(table, &id, &ev.log, &cut)?;
             if let Some(c) = &ev.cutoff_col {
-                let mut ex = params.features.clone();
-                ex = ex.also_exclude(c);
-                params.features = ex;
+                feature_params = feature_params.also_exclude(c);
             }
             (Some(t), Some(spec), Some(report))
         }
     };
     let table: &Table = with_events.as_ref().unwrap_or(table);
-    let params = &params;
     if let Some(id) = &params.id {
         table.check_unique_ids(id)?;
     }
@@ -199,7 +196,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         ));
     }
 
-    let fparams = params.features.clone().id(params.id.clone());
+    let fparams = feature_params.id(params.id.clone());
     // Cross-validation and alpha search on the training rows only.
     let mut cv_aucs = Vec::new();
     let mut alpha_search = Vec::new();

@@ -127,10 +127,9 @@ pub fn load(path: &Path) -> Result<Table> {
             path: path.to_path_buf(),
         });
     }
-    let sha256 = file_sha256(path)?;
-    let df = match format {
+    let (df, sha256) = match format {
         Format::Csv => load_csv(path)?,
-        Format::Parquet => load_parquet(path)?,
+        Format::Parquet => (load_parquet(path)?, file_sha256(path)?),
     };
     if df.width() == 0 {
         return Err(Error::EmptyFile {
@@ -173,6 +172,23 @@ struct CsvShape {
     delimiter: u8,
     header: Vec<String>,
     rows: u64,
+    /// SHA-256 of the file's bytes, hex, taken in the same pass.
+    sha256: String,
+}
+
+/// A reader that hashes what passes through it, so the validation pass also gives the
+/// file's checksum without reading the file again.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// Pick the delimiter from the header line: the most frequent of `,` `;` tab outside quotes.
@@ -234,7 +250,10 @@ fn inspect_csv(path: &Path) -> Result<CsvShape> {
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+        .from_reader(HashingReader {
+            inner: std::io::BufReader::with_capacity(1 << 20, file),
+            hasher: Sha256::new(),
+        });
     let mut record = csv::ByteRecord::new();
     let mut header: Option<Vec<String>> = None;
     let mut rows = 0u64;
@@ -295,10 +314,13 @@ fn inspect_csv(path: &Path) -> Result<CsvShape> {
             path: path.to_path_buf(),
         });
     }
+    // The loop above read to the end of the file, so the hash covers all of it.
+    let sha256 = hex(&rdr.into_inner().hasher.finalize());
     Ok(CsvShape {
         delimiter,
         header,
         rows,
+        sha256,
     })
 }
 
@@ -318,7 +340,7 @@ fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn load_csv(path: &Path) -> Result<DataFrame> {
+fn load_csv(path: &Path) -> Result<(DataFrame, String)> {
     let shape = inspect_csv(path)?;
     // Give every column an explicit name and the String type: the header we validated,
     // with the trailing unnamed column (from trailing commas) named so we can drop it.
@@ -369,7 +391,8 @@ fn load_csv(path: &Path) -> Result<DataFrame> {
         }
         keep.push(c.clone());
     }
-    DataFrame::new(df.height(), keep).map_err(|e| polars_err(path, e))
+    let df = DataFrame::new(df.height(), keep).map_err(|e| polars_err(path, e))?;
+    Ok((df, shape.sha256))
 }
 
 fn load_parquet(path: &Path) -> Result<DataFrame> {

@@ -46,6 +46,9 @@ pub struct Evaluation {
     pub tiers: Vec<Band>,
     /// Score distribution of won and lost leads, 20 bins.
     pub histogram: Vec<metrics::HistBin>,
+    /// The precision/recall/ROC curve the numbers above come from (for charts and CSV).
+    #[serde(skip)]
+    pub curve: Vec<CurvePoint>,
 }
 
 /// Probabilities and labels of the labelled rows of `table`.
@@ -102,6 +105,7 @@ pub fn evaluate_predictions(model: &LeadModel, p: &[f64], y: &[bool], missing: u
         bands: metrics::deciles(p, y),
         tiers: metrics::bands(p, y, &group, &names),
         histogram: metrics::histogram(p, y, 20),
+        curve,
     })
 }
 

@@ -219,7 +219,7 @@ fn reason_texts(model: &LeadModel, table: &Table, x: &Array2<f64>, positive: usi
 
 /// Labels of a table for a model's label column, for `evaluate` and `compare`.
 pub fn labels_for(model: &LeadModel, table: &Table) -> Result<(Vec<usize>, Vec<bool>)> {
-    let (labels, pos, neg) = crate::data::read_label(table, &model.meta.label, Some(&model.meta.positive_value))
+    let (labels, _, _) = crate::data::read_label(table, &model.meta.label, Some(&model.meta.positive_value))
         .map_err(|e| match e {
             Error::BadLabel { path, column, problem } => Error::BadLabel {
                 path,
@@ -231,7 +231,6 @@ pub fn labels_for(model: &LeadModel, table: &Table) -> Result<(Vec<usize>, Vec<b
             },
             other => other,
         })?;
-    let _ = (pos, neg);
     let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
     let y = rows.iter().map(|&i| labels[i] == Some(true)).collect();
     Ok((rows, y))
@@ -379,12 +378,8 @@ pub fn score_csv_stream(
                 while let Some(b) = read_batch(&mut r1, &mut rec, rows, &cols)? {
                     let t = to_table(b, &dates)?;
                     let n = t.height() as u64;
-                    let fcols: Vec<&crate::features::FittedColumn> = model.features.columns.iter().filter(|c| c.role == Role::Date).collect();
-                    for fc in fcols {
-                        let col = t.column(&fc.name)?;
-                        for d in crate::features::read_dates(&t, col).map_err(|e| e.shift_rows(rows))?.into_iter().flatten() {
-                            best = Some(best.map_or(d, |x: i64| x.max(d)));
-                        }
+                    if let Some(d) = model.features.latest_date(&t).map_err(|e| e.shift_rows(rows))? {
+                        best = Some(best.map_or(d, |x: i64| x.max(d)));
                     }
                     rows += n;
                 }

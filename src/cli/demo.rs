@@ -6,7 +6,7 @@ use clap::Parser;
 use leadscore::error::{Error, Result};
 use leadscore::score::{score_table, ScoreParams};
 use leadscore::train::{self, TrainParams};
-use leadscore::{data, metrics, model_file};
+use leadscore::{data, model_file};
 
 use super::{count, out, Console};
 
@@ -76,8 +76,6 @@ pub fn run(args: Args) -> Result<()> {
     let outcome = train::train(&table, &params, &mut |m| console.note(m))?;
     model_file::save(&outcome.model, &model_path)?;
     s.push_str(&super::train::summary(&outcome));
-    let curve = metrics::curve(&outcome.holdout_probs, &outcome.holdout_labels);
-    data::write_table(&mut leadscore::evaluate::curve_frame(&curve)?, &curves_path)?;
 
     s.push_str("\n== 2. the holdout, as sales sees it ==\n");
     let ev = leadscore::evaluate::evaluate_predictions(
@@ -87,6 +85,7 @@ pub fn run(args: Args) -> Result<()> {
         0,
         "holdout",
     )?;
+    data::write_table(&mut leadscore::evaluate::curve_frame(&ev.curve)?, &curves_path)?;
     s.push_str(&super::evaluate::gains(&ev.bands));
 
     s.push_str(&format!("\n== 3. score {} ==\n", new_file.display()));

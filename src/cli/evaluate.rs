@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use leadscore::error::Result;
 use leadscore::evaluate::{curve_frame, evaluate_predictions, labelled_predictions, Evaluation};
-use leadscore::{data, features::text::day_number, metrics, model_file};
+use leadscore::{data, features::text::day_number, model_file};
 
 use super::{count, out, out_json, parse_date, pct, text_table};
 
@@ -52,7 +52,7 @@ pub fn run(args: Args) -> Result<()> {
     let (p, y, missing) = labelled_predictions(&model, &table, args.as_of.map(day_number))?;
     let ev = evaluate_predictions(&model, &p, &y, missing, &args.data.display().to_string())?;
     if let Some(c) = &args.curves {
-        data::write_table(&mut curve_frame(&metrics::curve(&p, &y))?, c)?;
+        data::write_table(&mut curve_frame(&ev.curve)?, c)?;
     }
     if args.json {
         out_json(&ev)

@@ -11,7 +11,7 @@ use leadscore::model::LeadModel;
 use leadscore::report::{render, ReportInput};
 use leadscore::rules::RulesFile;
 use leadscore::score::{labels_for, predict_table};
-use leadscore::{data, metrics, model_file};
+use leadscore::{data, model_file};
 
 use super::{file_name, parse_date, Console};
 
@@ -75,7 +75,6 @@ pub fn build(model: &LeadModel, table: &data::Table, rules: Option<&Path>, as_of
     let (p, y, missing) = labelled_predictions(model, table, as_of_day)?;
     let name = file_name(&table.path);
     let ev = evaluate_predictions(model, &p, &y, missing, &name)?;
-    let curve = metrics::curve(&p, &y);
     let comparison = match rules {
         None => None,
         Some(path) => {
@@ -95,7 +94,7 @@ pub fn build(model: &LeadModel, table: &data::Table, rules: Option<&Path>, as_of
         model,
         data_name: name,
         evaluation: &ev,
-        curve: &curve,
+        curve: &ev.curve,
         comparison: comparison.as_ref().map(|(c, n)| (c, n.clone())),
     })
 }

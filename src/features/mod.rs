@@ -749,14 +749,15 @@ fn numeric_verdict(v: &[f64]) -> Inferred {
     Inferred::Role(Role::Number)
 }
 
-/// The latest date in the table's date columns (days from the common era).
-fn latest_day(table: &Table, cols: &[&FittedColumn]) -> Result<Option<i64>> {
+/// The latest date in the named columns of the table that have the date role (days
+/// from the common era).
+fn latest_day<'a>(table: &Table, cols: impl IntoIterator<Item = (&'a str, Role)>) -> Result<Option<i64>> {
     let mut best: Option<i64> = None;
-    for fc in cols {
-        if fc.role != Role::Date {
+    for (name, role) in cols {
+        if role != Role::Date {
             continue;
         }
-        let col = table.column(&fc.name)?;
+        let col = table.column(name)?;
         for d in date_days(table, col)?.into_iter().flatten() {
             best = Some(best.map_or(d, |b: i64| b.max(d)));
         }
@@ -851,17 +852,9 @@ impl FeatureParams {
             });
         }
         // 2. The as-of date.
-        let placeholder: Vec<FittedColumn> = roles
-            .iter()
-            .map(|(n, r)| FittedColumn {
-                name: n.clone(),
-                role: *r,
-                parts: vec![],
-            })
-            .collect();
         let as_of_day = match self.as_of {
             Some(d) => Some(text::day_number(d)),
-            None => latest_day(table, &placeholder.iter().collect::<Vec<_>>())?,
+            None => latest_day(table, roles.iter().map(|(n, r)| (n.as_str(), *r)))?,
         };
         // 3. Parts, fitted on the training rows.
         let mut columns = Vec::new();
@@ -1094,8 +1087,12 @@ impl FittedFeatures {
     /// The as-of date for scoring `table` when none is given: the latest date in its date
     /// columns (as in training), else the training as-of date.
     pub fn default_as_of(&self, table: &Table) -> Result<Option<i64>> {
-        let cols: Vec<&FittedColumn> = self.columns.iter().collect();
-        Ok(latest_day(table, &cols)?.or(self.as_of_day))
+        Ok(self.latest_date(table)?.or(self.as_of_day))
+    }
+
+    /// The latest date in `table`'s columns that the model reads as dates, if any.
+    pub fn latest_date(&self, table: &Table) -> Result<Option<i64>> {
+        latest_day(table, self.columns.iter().map(|c| (c.name.as_str(), c.role)))
     }
 
     /// Check that `table` has every input column; name all that are missing.

@@ -6,7 +6,7 @@
 //! that a positive coefficient raises the probability of a *won* lead, whatever linfa
 //! called its positive class.
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -133,7 +133,11 @@ pub struct TrainMeta {
     pub id_column: Option<String>,
     pub seed: u64,
     pub alpha: f64,
+    /// Plain solver iterations (in blocks of 10); 0 when the preconditioned solve alone
+    /// met the tolerance.
     pub iterations: u64,
+    /// Solved preconditioned (large training sets; see `fit`).
+    pub preconditioned: bool,
     pub converged: bool,
     pub gradient_norm: f64,
     pub train_rows: usize,
@@ -159,13 +163,13 @@ pub struct LeadModel {
 
 impl LeadModel {
     /// Log-odds of "won" for each row of a design matrix.
-    pub fn log_odds(&self, x: &Array2<f64>) -> Array1<f64> {
+    pub fn log_odds(&self, x: ArrayView2<f64>) -> Array1<f64> {
         let w = Array1::from(self.coef.clone());
         x.dot(&w) + self.intercept
     }
 
     /// Probability of "won" for each row of a design matrix.
-    pub fn predict(&self, x: &Array2<f64>) -> Vec<f64> {
+    pub fn predict(&self, x: ArrayView2<f64>) -> Vec<f64> {
         self.log_odds(x).iter().map(|&z| sigmoid(z)).collect()
     }
 

@@ -97,7 +97,7 @@ pub fn predict_table(model: &LeadModel, table: &Table, as_of_day: Option<i64>) -
         None => model.features.default_as_of(table)?,
     };
     let x = model.features.transform(table, as_of)?;
-    let z = model.log_odds(&x);
+    let z = model.log_odds(x.view());
     Ok(Scored {
         probability: z.iter().map(|&v| sigmoid(v)).collect(),
         log_odds: z.to_vec(),

@@ -15,7 +15,7 @@ use crate::data::{read_label, Table};
 use crate::events::{cutoff_days, default_cutoff_day, EventLog, EventParams, EventReport};
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, FitReport};
-use crate::fit::{take_rows, LogisticParams};
+use crate::fit::LogisticParams;
 use crate::metrics::{self, Summary};
 use crate::model::{HoldoutInfo, LeadModel, ThresholdInfo, Tiers, TrainMeta};
 use crate::threshold::{self, Strategy};
@@ -160,6 +160,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         }
     };
     let table: &Table = with_events.as_ref().unwrap_or(table);
+    progress("checking ids and labels");
     if let Some(id) = &params.id {
         table.check_unique_ids(id)?;
     }
@@ -226,8 +227,11 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     };
 
     progress("building features");
-    let (features, fit_report, x) = fparams.fit_transform(table, &train_rows, &train_y)?;
-    let x_train = take_rows(&x, &train_rows);
+    // One design matrix: the training rows first, then the holdout (views, no copies).
+    let out_rows: Vec<usize> = train_rows.iter().chain(&holdout_rows).copied().collect();
+    let (features, fit_report, x) = fparams.fit_transform(table, &train_rows, &train_y, &out_rows)?;
+    drop(out_rows);
+    let x_train = x.slice(ndarray::s![..train_rows.len(), ..]);
     progress(&format!(
         "fitting logistic regression: {} rows x {} features",
         x_train.nrows(),
@@ -236,7 +240,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     let fitted = LogisticParams::default()
         .alpha(alpha)
         .max_iterations(params.max_iterations)
-        .fit(x_train.view(), &train_y)?;
+        .fit(x_train, &train_y)?;
 
     let mut model = LeadModel {
         events: event_spec,
@@ -270,6 +274,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
             seed: params.seed,
             alpha,
             iterations: fitted.iterations,
+            preconditioned: fitted.preconditioned,
             converged: fitted.converged,
             gradient_norm: fitted.gradient_norm,
             train_rows: train_rows.len(),
@@ -284,8 +289,9 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     }
 
     // Holdout metrics and the threshold.
-    let x_hold = take_rows(&x, &holdout_rows);
-    let holdout_probs = model.predict(&x_hold);
+    progress("measuring the holdout and choosing the threshold");
+    let x_hold = x.slice(ndarray::s![train_rows.len().., ..]);
+    let holdout_probs = model.predict(x_hold);
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y_all[i]).collect();
     let summary: Summary = metrics::summary(&holdout_probs, &holdout_labels)
         .ok_or_else(|| Error::Internal("holdout lacks a class after the check".into()))?;
@@ -456,12 +462,13 @@ fn cross_validate(
         let va: Vec<usize> = rows.iter().copied().filter(|&i| fold[i] == f).collect();
         let tr_y: Vec<bool> = tr.iter().map(|&i| y[i]).collect();
         let va_y: Vec<bool> = va.iter().map(|&i| y[i]).collect();
-        let (_, _, x) = fparams.fit_transform(table, &tr, &tr_y)?;
+        let out: Vec<usize> = tr.iter().chain(&va).copied().collect();
+        let (_, _, x) = fparams.fit_transform(table, &tr, &tr_y, &out)?;
         let fitted = LogisticParams::default()
             .alpha(alpha)
             .max_iterations(params.max_iterations)
-            .fit(take_rows(&x, &tr).view(), &tr_y)?;
-        let xv = take_rows(&x, &va);
+            .fit(x.slice(ndarray::s![..tr.len(), ..]), &tr_y)?;
+        let xv = x.slice(ndarray::s![tr.len().., ..]);
         let w = ndarray::Array1::from(fitted.coef);
         let z = xv.dot(&w) + fitted.intercept;
         let auc = metrics::roc_auc(&z.to_vec(), &va_y).unwrap_or(0.5);

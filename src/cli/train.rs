@@ -164,6 +164,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(c) = &args.curves {
         data::check_output(c, &[&args.data, &args.model], args.force)?;
     }
+    let started = std::time::Instant::now();
     console.note(&format!("reading {}", args.data.display()));
     let table = data::load(&args.data)?;
     // Stage notes go to the spinner on a terminal, else to stderr as lines.
@@ -173,7 +174,7 @@ pub fn run(args: Args) -> Result<()> {
         if on_terminal {
             spinner.set_message(m.to_string());
         } else {
-            console.note(m);
+            console.note(&format!("{m} (at {:.1} s)", started.elapsed().as_secs_f64()));
         }
     });
     spinner.finish_and_clear();
@@ -234,6 +235,7 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
         "alpha_search": o.alpha_search.iter().map(|(a, auc)| json!({"alpha": a, "cv_roc_auc": auc})).collect::<Vec<_>>(),
         "cv_roc_auc": o.cv_aucs,
         "iterations": m.meta.iterations,
+        "preconditioned": m.meta.preconditioned,
         "converged": m.meta.converged,
         "top_coefficients": m.top_coefficients(10).into_iter().map(|(n, c)| json!({"feature": n, "coefficient": c})).collect::<Vec<_>>(),
         "single_column_roc_auc": column_aucs,
@@ -277,10 +279,15 @@ pub fn summary(o: &TrainOutcome) -> String {
     if let Some((mean, sd, k)) = meta.cv_auc {
         s.push_str(&format!("cross-validation: ROC AUC {mean:.4} +/- {sd:.4} over {k} folds of the training rows\n"));
     }
+    let how = match (meta.preconditioned, meta.iterations) {
+        (true, 0) => "preconditioned on a subsample's Hessian".to_string(),
+        (true, k) => format!("preconditioned, then {k} plain iterations"),
+        (false, k) => format!("after {k} iterations"),
+    };
     s.push_str(&format!(
-        "solver: {} after {} iterations (alpha {}, gradient norm {:.3e}), {} training rows\n",
+        "solver: {} {} (alpha {}, gradient norm {:.3e}), {} training rows\n",
         if meta.converged { "converged" } else { "NOT converged" },
-        meta.iterations,
+        how,
         meta.alpha,
         meta.gradient_norm,
         count(meta.train_rows)

@@ -14,7 +14,7 @@
 
 pub mod text;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -460,11 +460,16 @@ fn date_days(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
     }
     let ca = text_cells(table, col)?;
     let mut out = Vec::with_capacity(ca.len());
+    // Dates repeat: parse each distinct cell once.
+    let mut cache: foldhash::HashMap<&str, Option<i64>> = foldhash::HashMap::default();
     for (i, v) in ca.iter().enumerate() {
         match clean(v) {
             None => out.push(None),
-            Some(s) => match text::parse_date(s) {
-                Some(d) => out.push(Some(text::day_number(d))),
+            Some(s) => match *cache
+                .entry(s)
+                .or_insert_with(|| text::parse_date(s).map(text::day_number))
+            {
+                Some(d) => out.push(Some(d)),
                 None => {
                     return Err(Error::BadDate {
                         path: table.path.clone(),
@@ -571,7 +576,9 @@ fn read_levels(table: &Table, col: &Column, kind: CatKind) -> Result<Values> {
         match clean(v) {
             None => codes.push(MISSING),
             Some(s) => {
-                if let Some(&c) = raw_cache.get(s) {
+                // E-mail addresses are nearly all distinct: classify each directly.
+                let cacheable = kind != CatKind::EmailKind;
+                if let Some(&c) = raw_cache.get(s).filter(|_| cacheable) {
                     codes.push(c);
                     continue;
                 }
@@ -581,7 +588,9 @@ fn read_levels(table: &Table, col: &Column, kind: CatKind) -> Result<Values> {
                     dict.push(level);
                     next
                 });
-                raw_cache.insert(s, code);
+                if cacheable {
+                    raw_cache.insert(s, code);
+                }
                 codes.push(code);
             }
         }
@@ -607,10 +616,21 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
     }
     if is_numeric_dtype(dt) {
         let v = numeric_cells(table, col)?;
-        return Ok(numeric_verdict(&v));
+        let present = v.into_iter().filter(|x| !x.is_nan()).map(|x| (x, 1)).collect();
+        return Ok(numeric_verdict(present, n));
     }
     let ca = text_cells(table, col)?;
+    // Each distinct cleaned cell once, with its first row and count: the tests below run
+    // per distinct value (a CRM column holds far fewer values than rows).
+    let mut seen: foldhash::HashMap<&str, (usize, usize)> = foldhash::HashMap::default();
     let mut m = 0usize;
+    for (i, v) in ca.iter().enumerate() {
+        let Some(s) = clean(v) else { continue };
+        m += 1;
+        seen.entry(s).and_modify(|e| e.1 += 1).or_insert((i, 1));
+    }
+    let mut cells: Vec<(&str, usize, usize)> = seen.into_iter().map(|(s, (first, count))| (s, first, count)).collect();
+    cells.sort_unstable_by_key(|c| c.1);
     let mut numeric = 0usize;
     let mut first_text: Option<(usize, String)> = None;
     let mut first_nonfinite: Option<(usize, String)> = None;
@@ -618,18 +638,16 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
     let mut dates = 0usize;
     let mut first_nondate: Option<(usize, String)> = None;
     let mut emails = 0usize;
-    let mut nums = Vec::new();
-    let mut distinct: HashMap<String, ()> = HashMap::new();
-    for (i, v) in ca.iter().enumerate() {
-        let Some(s) = clean(v) else { continue };
-        m += 1;
+    let mut nums: Vec<(f64, usize)> = Vec::new();
+    let mut lower: foldhash::HashSet<String> = foldhash::HashSet::default();
+    for &(s, i, count) in &cells {
         match parse_number(s) {
             NumCell::Value(x) => {
-                numeric += 1;
-                nums.push(x);
+                numeric += count;
+                nums.push((x, count));
             }
             NumCell::NonFinite => {
-                numeric += 1;
+                numeric += count;
                 if first_nonfinite.is_none() {
                     first_nonfinite = Some((i, crate::error::clip(s)));
                 }
@@ -641,21 +659,19 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
             }
         }
         if text::parse_flag(s).is_some() {
-            flags += 1;
+            flags += count;
         }
         if text::parse_date(s).is_some() {
-            dates += 1;
+            dates += count;
         } else if first_nondate.is_none() {
             first_nondate = Some((i, crate::error::clip(s)));
         }
         if text::looks_like_email(s) {
-            emails += 1;
+            emails += count;
         }
-        if distinct.len() <= n {
-            let key = s.to_lowercase();
-            distinct.entry(key).or_insert(());
-        }
+        lower.insert(s.to_lowercase());
     }
+    let distinct = lower;
     if m == 0 {
         return Ok(Inferred::Skip("empty in every row".into()));
     }
@@ -668,9 +684,7 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
                 value,
             });
         }
-        let mut v = nums;
-        v.extend(std::iter::repeat_n(f64::NAN, n - m));
-        return Ok(numeric_verdict(&v));
+        return Ok(numeric_verdict(nums, n));
     }
     if numeric as f64 >= 0.9 * m as f64 {
         if let Some((row, value)) = first_text {
@@ -724,23 +738,24 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
     Ok(Inferred::Role(Role::Category))
 }
 
-fn numeric_verdict(v: &[f64]) -> Inferred {
-    let present: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-    let m = present.len();
+/// The role of a column of numbers, from its present values with their counts, of `n`
+/// rows in all.
+fn numeric_verdict(mut values: Vec<(f64, usize)>, n: usize) -> Inferred {
+    let m: usize = values.iter().map(|v| v.1).sum();
     if m == 0 {
         return Inferred::Skip("empty in every row".into());
     }
-    let mut sorted = present.clone();
-    sorted.sort_by(f64::total_cmp);
+    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut sorted: Vec<f64> = values.iter().map(|v| v.0).collect();
     sorted.dedup();
     let d = sorted.len();
-    if d == 1 && m == v.len() {
+    if d == 1 && m == n {
         return Inferred::Skip("the same value in every row".into());
     }
     if sorted.iter().all(|&x| x == 0.0 || x == 1.0) {
         return Inferred::Role(Role::Flag);
     }
-    let integers = present.iter().all(|x| x.fract() == 0.0);
+    let integers = sorted.iter().all(|x| x.fract() == 0.0);
     if integers && m >= 20 && d == m {
         return Inferred::Skip(format!(
             "identifier-like: {d} distinct whole numbers in {m} filled rows"
@@ -794,21 +809,27 @@ impl FeatureParams {
         train_rows: &[usize],
         train_labels: &[bool],
     ) -> Result<(FittedFeatures, FitReport)> {
-        let (fitted, report, _) = self.fit_transform(table, train_rows, train_labels)?;
+        let (fitted, report, _) = self.fit_transform(table, train_rows, train_labels, train_rows)?;
         Ok((fitted, report))
     }
 
-    /// [`Self::fit`], also returning the standardised design matrix of every row of
-    /// `table` (as [`FittedFeatures::transform`] would), built from the cells read once.
+    /// [`Self::fit`], also returning the standardised design matrix (as
+    /// [`FittedFeatures::transform`] would build it) of the table rows `out_rows`, in that
+    /// order, built from the cells read once. `out_rows` must begin with `train_rows`, so
+    /// that the training rows are the matrix's first rows (a view, no copy).
     pub fn fit_transform(
         &self,
         table: &Table,
         train_rows: &[usize],
         train_labels: &[bool],
+        out_rows: &[usize],
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
         self.check()?;
-        let n = table.height();
-        let mut raw: Vec<f64> = Vec::new();
+        if out_rows.get(..train_rows.len()) != Some(train_rows) {
+            return Err(Error::Internal("fit_transform: the output rows must begin with the training rows".into()));
+        }
+        let nout = out_rows.len();
+        let mut cells: Vec<(usize, Cells)> = Vec::new();
         let mut report = FitReport::default();
         for ex in self.exclude.iter().chain(self.id.iter()) {
             table.column(ex)?;
@@ -877,9 +898,7 @@ impl FeatureParams {
                 let (part, auc) = if let Some(kind) = nk {
                     let v = read_numbers(table, col, kind, as_of_day)?;
                     let (part, auc) = self.fit_numeric(kind, label, &v, train_rows, train_labels);
-                    let start = raw.len();
-                    raw.resize(start + part.width() * n, 0.0);
-                    fill_numeric(&part, &v, &mut raw[start..], n);
+                    cells.push((columns.len(), Cells::Numbers(v)));
                     (part, auc)
                 } else if let Some(kind) = ck {
                     let vals = read_levels(table, col, kind)?;
@@ -888,9 +907,7 @@ impl FeatureParams {
                         pure.column = name.clone();
                         report.pure_levels.push(pure);
                     }
-                    let start = raw.len();
-                    raw.resize(start + part.width() * n, 0.0);
-                    fill_levels(&part, &vals, &mut raw[start..], n);
+                    cells.push((columns.len(), Cells::Levels(vals)));
                     (part, auc)
                 } else {
                     continue;
@@ -916,12 +933,29 @@ impl FeatureParams {
             features,
             as_of_day,
         };
-        // 4. Scaling, from the raw training design matrix, applied to every row.
-        for j in 0..fitted.features.len() {
-            let col = &mut raw[j * n..(j + 1) * n];
-            let m = train_rows.len() as f64;
-            let mean = train_rows.iter().map(|&i| col[i]).sum::<f64>() / m;
-            let var = train_rows.iter().map(|&i| (col[i] - mean).powi(2)).sum::<f64>() / m;
+        // 4. The raw design matrix, allocated once, column-major, rows in `out_rows` order.
+        let width = fitted.features.len();
+        let mut raw = vec![0.0f64; width * nout];
+        let mut j = 0usize;
+        let mut cells = cells.into_iter();
+        for c in &fitted.columns {
+            for part in &c.parts {
+                let w = part.width();
+                let block = &mut raw[j * nout..(j + w) * nout];
+                match cells.next() {
+                    Some((_, Cells::Numbers(v))) => fill_numeric(part, &v, Some(out_rows), block, nout),
+                    Some((_, Cells::Levels(vals))) => fill_levels(part, &vals, Some(out_rows), block, nout),
+                    None => return Err(Error::Internal("fit_transform: fewer cells than parts".into())),
+                }
+                j += w;
+            }
+        }
+        // 5. Scaling, from the training rows (the first rows), applied to every row.
+        let m = train_rows.len();
+        for j in 0..width {
+            let col = &mut raw[j * nout..(j + 1) * nout];
+            let mean = col[..m].iter().sum::<f64>() / m as f64;
+            let var = col[..m].iter().map(|&x| (x - mean).powi(2)).sum::<f64>() / m as f64;
             let scale = if var > 1e-18 { 1.0 / var.sqrt() } else { 0.0 };
             fitted.center[j] = mean;
             fitted.scale[j] = scale;
@@ -929,7 +963,7 @@ impl FeatureParams {
                 *x = (*x - mean) * scale;
             }
         }
-        let x = Array2::from_shape_vec((n, fitted.features.len()).f(), raw)
+        let x = Array2::from_shape_vec((nout, width).f(), raw)
             .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))?;
         Ok((fitted, report, x))
     }
@@ -1124,7 +1158,16 @@ impl FittedFeatures {
             for part in &fc.parts {
                 let w = part.width();
                 let block = &mut out[j * n..(j + w) * n];
-                fill_part(table, col, part, as_of_day, block, n)?;
+                match part {
+                    Part::Numeric { kind, .. } => {
+                        let v = read_numbers(table, col, *kind, as_of_day)?;
+                        fill_numeric(part, &v, None, block, n);
+                    }
+                    Part::Levels { kind, .. } => {
+                        let vals = read_levels(table, col, *kind)?;
+                        fill_levels(part, &vals, None, block, n);
+                    }
+                }
                 j += w;
             }
         }
@@ -1148,30 +1191,15 @@ impl FittedFeatures {
     }
 }
 
-/// Write one part's design columns for every row into `block` (column-major, `n` rows).
-fn fill_part(
-    table: &Table,
-    col: &Column,
-    part: &Part,
-    as_of_day: Option<i64>,
-    block: &mut [f64],
-    n: usize,
-) -> Result<()> {
-    match part {
-        Part::Numeric { kind, .. } => {
-            let v = read_numbers(table, col, *kind, as_of_day)?;
-            fill_numeric(part, &v, block, n);
-        }
-        Part::Levels { kind, .. } => {
-            let vals = read_levels(table, col, *kind)?;
-            fill_levels(part, &vals, block, n);
-        }
-    }
-    Ok(())
+/// The cells of one part, read once during fitting.
+enum Cells {
+    Numbers(Vec<f64>),
+    Levels(Values),
 }
 
-/// Write a numeric part's design columns from its cells (NaN = missing).
-fn fill_numeric(part: &Part, v: &[f64], block: &mut [f64], n: usize) {
+/// Write a numeric part's design columns from its cells (NaN = missing) for the table
+/// rows `rows` (every row when `None`), `n` of them.
+fn fill_numeric(part: &Part, v: &[f64], rows: Option<&[usize]>, block: &mut [f64], n: usize) {
     if let Part::Numeric {
         median,
         missing_flag,
@@ -1188,24 +1216,26 @@ fn fill_numeric(part: &Part, v: &[f64], block: &mut [f64], n: usize) {
             } else {
                 (None, rest)
             };
-            for i in 0..n {
-                let missing = v[i].is_nan();
-                let x = if missing { *median } else { v[i] };
+            for k in 0..n {
+                let cell = v[rows.map_or(k, |r| r[k])];
+                let missing = cell.is_nan();
+                let x = if missing { *median } else { cell };
                 let t = if *log1p { x.max(0.0).ln_1p() } else { x };
-                value[i] = t;
+                value[k] = t;
                 if let Some(f) = flag.as_deref_mut() {
-                    f[i] = missing as u8 as f64;
+                    f[k] = missing as u8 as f64;
                 }
-                for (k, c) in cuts.iter().enumerate() {
-                    steps[k * n + i] = (t > *c) as u8 as f64;
+                for (c_i, c) in cuts.iter().enumerate() {
+                    steps[c_i * n + k] = (t > *c) as u8 as f64;
                 }
             }
         }
     }
 }
 
-/// Write a level part's one-hot design columns from its level codes.
-fn fill_levels(part: &Part, vals: &Values, block: &mut [f64], n: usize) {
+/// Write a level part's one-hot design columns from its level codes, for the table rows
+/// `rows` (every row when `None`).
+fn fill_levels(part: &Part, vals: &Values, rows: Option<&[usize]>, block: &mut [f64], n: usize) {
     if let Part::Levels {
         levels,
         other,
@@ -1226,14 +1256,15 @@ fn fill_levels(part: &Part, vals: &Values, block: &mut [f64], n: usize) {
                 .iter()
                 .map(|d| levels.iter().position(|l| l == d).or(other_slot))
                 .collect();
-            for (i, &code) in codes.iter().enumerate() {
+            for k in 0..n {
+                let code = codes[rows.map_or(k, |r| r[k])];
                 let s = if code == MISSING {
                     miss_slot
                 } else {
                     slots[code as usize]
                 };
                 if let Some(s) = s {
-                    block[s * n + i] = 1.0;
+                    block[s * n + k] = 1.0;
                 }
             }
         }

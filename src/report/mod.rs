@@ -213,7 +213,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
         vec!["training rows".into(), meta.train_rows.to_string()],
         vec!["seed".into(), meta.seed.to_string()],
         vec!["L2 alpha".into(), format!("{}", meta.alpha)],
-        vec!["solver".into(), format!("{} after {} iterations", if meta.converged { "converged" } else { "not converged" }, meta.iterations)],
+        vec!["solver".into(), format!("{} after {} iterations{}", if meta.converged { "converged" } else { "not converged" }, meta.iterations, if meta.preconditioned { " (preconditioned)" } else { "" })],
         vec!["features".into(), format!("{} input columns, {} model features", m.features.columns.len(), m.features.n_features())],
         vec!["leadscore version".into(), meta.crate_version.clone()],
     ];

@@ -208,7 +208,7 @@ impl LogisticParams {
         if won == 0 || won == ys.len() {
             return Ok(None);
         }
-        let xs = take_rows_view(x, &rows);
+        let xs = take_rows(x, &rows);
         let ns = rows.len();
         let pi = won as f64 / ns as f64;
         let mut theta0 = Array1::zeros(p + 1);
@@ -369,8 +369,9 @@ pub struct FittedLogistic {
     pub preconditioned: bool,
 }
 
-/// [`take_rows`] for a view.
-fn take_rows_view(x: ArrayView2<f64>, rows: &[usize]) -> Array2<f64> {
+/// Copy the given rows of `x` into a new column-major matrix (the layout the solver is
+/// fastest on).
+fn take_rows(x: ArrayView2<f64>, rows: &[usize]) -> Array2<f64> {
     let mut out = Array2::zeros((rows.len(), x.ncols()).f());
     for (j, col) in x.axis_iter(Axis(1)).enumerate() {
         let mut dst = out.column_mut(j);
@@ -379,12 +380,6 @@ fn take_rows_view(x: ArrayView2<f64>, rows: &[usize]) -> Array2<f64> {
         }
     }
     out
-}
-
-/// Copy the given rows of `x` into a new column-major matrix (the layout the solver is
-/// fastest on).
-pub fn take_rows(x: &Array2<f64>, rows: &[usize]) -> Array2<f64> {
-    take_rows_view(x.view(), rows)
 }
 
 #[cfg(test)]

@@ -569,7 +569,7 @@ fn read_levels(table: &Table, col: &Column, kind: CatKind) -> Result<Values> {
     let ca = text_cells(table, col)?;
     let mut dict: Vec<String> = Vec::new();
     let mut index: foldhash::HashMap<String, u32> = foldhash::HashMap::default();
-    // Cache by raw cell text so titles and e-mails are classified once per distinct value.
+    // Cache by raw cell text so each distinct title or category value is read once.
     let mut raw_cache: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
     let mut codes = Vec::with_capacity(ca.len());
     for v in ca.iter() {
@@ -639,7 +639,7 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
     let mut first_nondate: Option<(usize, String)> = None;
     let mut emails = 0usize;
     let mut nums: Vec<(f64, usize)> = Vec::new();
-    let mut lower: foldhash::HashSet<String> = foldhash::HashSet::default();
+    let mut distinct: foldhash::HashSet<String> = foldhash::HashSet::default();
     for &(s, i, count) in &cells {
         match parse_number(s) {
             NumCell::Value(x) => {
@@ -669,9 +669,8 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
         if text::looks_like_email(s) {
             emails += count;
         }
-        lower.insert(s.to_lowercase());
+        distinct.insert(s.to_lowercase());
     }
-    let distinct = lower;
     if m == 0 {
         return Ok(Inferred::Skip("empty in every row".into()));
     }
@@ -829,7 +828,7 @@ impl FeatureParams {
             return Err(Error::Internal("fit_transform: the output rows must begin with the training rows".into()));
         }
         let nout = out_rows.len();
-        let mut cells: Vec<(usize, Cells)> = Vec::new();
+        let mut cells: Vec<Cells> = Vec::new();
         let mut report = FitReport::default();
         for ex in self.exclude.iter().chain(self.id.iter()) {
             table.column(ex)?;
@@ -898,7 +897,7 @@ impl FeatureParams {
                 let (part, auc) = if let Some(kind) = nk {
                     let v = read_numbers(table, col, kind, as_of_day)?;
                     let (part, auc) = self.fit_numeric(kind, label, &v, train_rows, train_labels);
-                    cells.push((columns.len(), Cells::Numbers(v)));
+                    cells.push(Cells::Numbers(v));
                     (part, auc)
                 } else if let Some(kind) = ck {
                     let vals = read_levels(table, col, kind)?;
@@ -907,7 +906,7 @@ impl FeatureParams {
                         pure.column = name.clone();
                         report.pure_levels.push(pure);
                     }
-                    cells.push((columns.len(), Cells::Levels(vals)));
+                    cells.push(Cells::Levels(vals));
                     (part, auc)
                 } else {
                     continue;
@@ -943,8 +942,8 @@ impl FeatureParams {
                 let w = part.width();
                 let block = &mut raw[j * nout..(j + w) * nout];
                 match cells.next() {
-                    Some((_, Cells::Numbers(v))) => fill_numeric(part, &v, Some(out_rows), block, nout),
-                    Some((_, Cells::Levels(vals))) => fill_levels(part, &vals, Some(out_rows), block, nout),
+                    Some(Cells::Numbers(v)) => fill_numeric(part, &v, Some(out_rows), block, nout),
+                    Some(Cells::Levels(vals)) => fill_levels(part, &vals, Some(out_rows), block, nout),
                     None => return Err(Error::Internal("fit_transform: fewer cells than parts".into())),
                 }
                 j += w;

@@ -163,9 +163,16 @@ pub struct LeadModel {
 
 impl LeadModel {
     /// Log-odds of "won" for each row of a design matrix.
+    ///
+    /// Each row's sum runs over the design columns in order from zero, then adds the
+    /// intercept: the fast scorer (`score::fast`) sums a lead the same way, so both give
+    /// the same bits.
     pub fn log_odds(&self, x: ArrayView2<f64>) -> Array1<f64> {
-        let w = Array1::from(self.coef.clone());
-        x.dot(&w) + self.intercept
+        let mut z = Array1::zeros(x.nrows());
+        for (col, &w) in x.columns().into_iter().zip(&self.coef) {
+            z.zip_mut_with(&col, |z: &mut f64, &v| *z += v * w);
+        }
+        z + self.intercept
     }
 
     /// Probability of "won" for each row of a design matrix.

@@ -371,3 +371,116 @@ fn streaming_csv_scoring_matches_scoring_in_memory_issue_8() {
     let e = score::score_csv_stream(&model, &s.path("dup.csv"), &s.path("dup_out.csv"), &score::ScoreParams::default(), 7, &mut |_, _| {}).unwrap_err();
     assert!(e.to_string().contains("has \"L0000010\" in rows 10 and 900"), "{e}");
 }
+
+/// Rewrite a synthetic export with the quirks that stress the parallel CSV scorer:
+/// quoted commas and newlines, doubled quotes, long Unicode values, placeholders,
+/// formula-like ids, upper-case e-mails, CRLF endings and blank lines.
+fn stress_export(src: &std::path::Path, delimiter: u8, keep_id: bool) -> Vec<u8> {
+    let mut rdr = csv::Reader::from_path(src).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (id, title, industry, employees, country, email) =
+        (col("lead_id"), col("job_title"), col("industry"), col("employees"), col("country"), col("email"));
+    let keep: Vec<usize> = (0..header.len()).filter(|&i| keep_id || i != id).collect();
+    let mut out = Vec::new();
+    let line = |fields: Vec<String>| -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+        w.write_record(keep.iter().map(|&i| fields[i].as_str())).unwrap();
+        w.into_inner().unwrap()
+    };
+    out.extend(line(header.clone()));
+    for (i, rec) in rdr.records().enumerate() {
+        let mut f: Vec<String> = rec.unwrap().iter().map(str::to_string).collect();
+        match i % 11 {
+            1 => f[title] = "Head of \"Growth\", EMEA".into(),
+            2 => f[title] = "VP Sales\nNorth America".into(),
+            3 => f[title] = "Directeur général des opérations commerciales — Europe du Nord".into(),
+            4 => {
+                f[industry] = "Select".into();
+                f[employees] = String::new();
+                f[country] = " N/A ".into();
+            }
+            5 => f[email] = f[email].to_uppercase(),
+            _ => {}
+        }
+        if i % 37 == 6 {
+            f[id] = format!("=cmd{i}");
+        } else if i % 41 == 7 {
+            f[id] = format!("-L{i}");
+        }
+        out.extend(line(f));
+        if i % 97 == 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    out
+}
+
+#[test]
+fn fast_scoring_writes_what_the_general_path_writes_issue_8() {
+    let s = Scratch::new();
+    s.synth("leads.csv", 1500, 12);
+    s.trained_model("leads.csv", "m.bin");
+    let model = model_file::load(&s.path("m.bin")).unwrap();
+    let params = score::ScoreParams::default();
+    for (delimiter, keep_id) in [(b',', true), (b';', true), (b',', false)] {
+        let name = format!("stress_{}_{keep_id}.csv", delimiter as char);
+        s.write(&name, stress_export(&s.path("leads.csv"), delimiter, keep_id));
+        let input = s.path(&name);
+        // The general path, streamed in batches of 7 rows (it matches scoring in memory:
+        // `streaming_csv_scoring_matches_scoring_in_memory_issue_8`; in memory, polars
+        // would read the blank lines as rows).
+        score::score_csv_stream(&model, &input, &s.path("stream.csv"), &params, 7, &mut |_, _| {}).unwrap();
+        let want = std::fs::read(s.path("stream.csv")).unwrap();
+        // The fast path, in blocks of 8 MiB (one block) and of 4 KiB (records and quoted
+        // newlines straddle blocks); it must take the file, not hand it over.
+        for block in [score::fast::BLOCK, 4096, 1000] {
+            let _ = std::fs::remove_file(s.path("fast.csv"));
+            let done =
+                score::fast::score_csv_fast_in_blocks(&model, &input, &s.path("fast.csv"), &params, block, &mut |_, _| {}).unwrap();
+            assert_eq!(done.map(|d| d.0), Some(1500), "{name}, block {block}: the fast path handed the file over");
+            let got = std::fs::read(s.path("fast.csv")).unwrap();
+            assert!(got == want, "{name}, block {block}: fast output differs from the general path's");
+        }
+        let text = String::from_utf8(want).unwrap();
+        // Rows are numbered from the start of the file, not of each batch.
+        if !keep_id {
+            assert!(text.starts_with("row,"), "{}", &text[..40]);
+            assert!(text.trim_end().lines().last().unwrap().starts_with("1500,"));
+        } else {
+            assert!(text.contains("\n'=cmd6,") && text.contains("\n'-L7,"), "formula-like ids are defused");
+        }
+    }
+}
+
+#[test]
+fn fast_scoring_hands_bad_input_to_the_general_path_issue_8() {
+    let s = Scratch::new();
+    s.synth("leads.csv", 600, 13);
+    s.trained_model("leads.csv", "m.bin");
+    let model = model_file::load(&s.path("m.bin")).unwrap();
+    let text = std::fs::read_to_string(s.path("leads.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut rows: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut f: Vec<String> = rows[300].split(',').map(str::to_string).collect();
+    let visits = f.len() - 11; // website_visits, counted from the end (titles may hold commas)
+    f[visits] = "lots".into();
+    rows[300] = f.join(",");
+    s.write("bad.csv", rows.join("\n") + "\n");
+    let dup = format!("{}\n{}\n", text.trim_end(), lines[5]);
+    s.write("dup.csv", dup);
+    let ragged = format!("{}\n{}\n", text.trim_end(), "L9,too,short");
+    s.write("ragged.csv", ragged);
+    for name in ["bad.csv", "dup.csv", "ragged.csv"] {
+        let done = score::fast::score_csv_fast(&model, &s.path(name), &s.path("out.csv"), &score::ScoreParams::default(), &mut |_, _| {})
+            .unwrap();
+        assert!(done.is_none(), "{name}: the fast path should hand the file over");
+        assert!(!s.path("out.csv").exists(), "{name}: a partial output was left");
+    }
+    // Through the command, the general path names the cell.
+    let r = s.run(&["score", "--model", "m.bin", "--data", "bad.csv", "--output", "o.csv", "-q"]);
+    r.assert_bad_input(&["website_visits", "row 300", "\"lots\""]);
+    let r = s.run(&["score", "--model", "m.bin", "--data", "dup.csv", "--output", "o.csv", "-q"]);
+    r.assert_bad_input(&["rows 5 and 601"]);
+    assert!(!s.path("o.csv").exists());
+}

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::error::Result;
+use leadscore::score::fast::score_csv_fast;
 use leadscore::score::{score_csv_stream, score_table, ScoreParams, STREAM_BATCH};
 use leadscore::{data, features::text::day_number, model_file};
 
@@ -47,6 +48,10 @@ pub struct Args {
     /// No progress messages.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Skip the parallel CSV-to-CSV scorer and use the general path (same output;
+    /// for tests and for comparing the two).
+    #[arg(long, hide = true)]
+    pub general_path: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -59,12 +64,28 @@ pub fn run(args: Args) -> Result<()> {
         id: args.id.clone(),
     };
     if leadscore::score::can_stream(&model, &args.data, &args.output) && args.events.events.is_none() {
-        console.note(&format!("scoring {} in batches of {}", args.data.display(), count(STREAM_BATCH)));
-        let bar = console.bytes_bar(std::fs::metadata(&args.data).map(|m| m.len()).unwrap_or(0));
-        let (rows, decisions) = score_csv_stream(&model, &args.data, &args.output, &params, STREAM_BATCH, &mut |done, _| {
-            bar.set_position(done)
-        })?;
-        bar.finish_and_clear();
+        let size = std::fs::metadata(&args.data).map(|m| m.len()).unwrap_or(0);
+        let fast = if args.general_path {
+            None
+        } else {
+            console.note(&format!("scoring {} on {} threads", args.data.display(), rayon::current_num_threads()));
+            let bar = console.bytes_bar(size);
+            let done = score_csv_fast(&model, &args.data, &args.output, &params, &mut |done, _| bar.set_position(done))?;
+            bar.finish_and_clear();
+            done
+        };
+        let (rows, decisions) = match fast {
+            Some(done) => done,
+            None => {
+                console.note(&format!("scoring {} in batches of {}", args.data.display(), count(STREAM_BATCH)));
+                let bar = console.bytes_bar(size);
+                let done = score_csv_stream(&model, &args.data, &args.output, &params, STREAM_BATCH, &mut |done, _| {
+                    bar.set_position(done)
+                })?;
+                bar.finish_and_clear();
+                done
+            }
+        };
         console.note(&format!(
             "scored {} leads: {} at or above the threshold {:.4}; written to {}",
             count(rows),

@@ -556,7 +556,8 @@ fn read_numbers(table: &Table, col: &Column, kind: NumKind, as_of_day: Option<i6
     }
 }
 
-fn level_of(kind: CatKind, s: &str) -> String {
+/// The level a cleaned cell stands for in a level part (shared with the fast scorer).
+pub(crate) fn level_of(kind: CatKind, s: &str) -> String {
     match kind {
         CatKind::Text => s.to_lowercase(),
         CatKind::TitleSeniority => text::title_seniority(s).to_string(),

@@ -67,6 +67,21 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         .ok()
 }
 
+/// [`parse_date`] as a day number ([`day_number`]), with `YYYY-MM-DD` read directly (the
+/// common case; the same dates and the same refusals as chrono's parser).
+pub fn parse_day(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let digits = |r: std::ops::Range<usize>| {
+            b[r].iter().try_fold(0u32, |a, &d| d.is_ascii_digit().then(|| a * 10 + (d - b'0') as u32))
+        };
+        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
+            return NaiveDate::from_ymd_opt(y as i32, m, d).map(day_number);
+        }
+    }
+    parse_date(s).map(day_number)
+}
+
 /// Days from the common era, the integer form dates take inside the pipeline.
 pub fn day_number(d: NaiveDate) -> i64 {
     use chrono::Datelike;
@@ -100,10 +115,12 @@ pub fn email_kind(s: &str) -> &'static str {
     if !looks_like_email(s) {
         return "invalid";
     }
-    let domain = s.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
-    if FREE_MAIL.contains(&domain.as_str()) {
+    // Compared case-insensitively in place (no lower-cased copy per address).
+    let domain = s.rsplit('@').next().unwrap_or("").as_bytes();
+    let has = |needle: &[u8]| domain.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle));
+    if FREE_MAIL.iter().any(|f| f.as_bytes().eq_ignore_ascii_case(domain)) {
         "free-mail"
-    } else if domain.ends_with(".edu") || domain.contains(".edu.") || domain.contains(".ac.") {
+    } else if domain.len() >= 4 && domain[domain.len() - 4..].eq_ignore_ascii_case(b".edu") || has(b".edu.") || has(b".ac.") {
         "education"
     } else {
         "company"
@@ -213,6 +230,10 @@ mod tests {
         assert_eq!(email_kind("a@acme.io"), "company");
         assert_eq!(email_kind("a@mit.edu"), "education");
         assert_eq!(email_kind("nope"), "invalid");
+        assert_eq!(email_kind("A@GMail.COM"), "free-mail");
+        assert_eq!(email_kind("a@Cs.Ox.AC.uk"), "education");
+        assert_eq!(email_kind("a@uni.EDU.au"), "education");
+        assert_eq!(email_kind("a@x.EDU"), "education");
     }
 
     #[test]
@@ -220,6 +241,21 @@ mod tests {
         assert_eq!(clean(Some(" Select ")), None);
         assert_eq!(clean(Some("N/A")), None);
         assert_eq!(clean(Some(" x ")), Some("x"));
+    }
+
+    #[test]
+    fn direct_day_parse_agrees_with_chrono() {
+        for y in [0, 1, 99, 999, 1900, 1999, 2000, 2023, 2024, 2100, 9999] {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    let s = format!("{y:04}-{m:02}-{d:02}");
+                    assert_eq!(parse_day(&s), parse_date(&s).map(day_number), "{s}");
+                }
+            }
+        }
+        for s in ["2024-1-01", "2024-01-1 ", "2024/01/02", "2024-01-02T10:00", "+024-01-02", "2024-0a-02", "2024-01-02 x"] {
+            assert_eq!(parse_day(s), parse_date(s).map(day_number), "{s}");
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! coefficient times the lead's standardised value, so the intercept plus all
 //! contributions is the lead's log-odds.
 
+pub mod fast;
+
 use ndarray::Array2;
 use polars::prelude::*;
 
@@ -107,6 +109,12 @@ pub fn predict_table(model: &LeadModel, table: &Table, as_of_day: Option<i64>) -
 
 /// Score every lead of `table`: the output frame for the `score` command.
 pub fn score_table(model: &LeadModel, table: &Table, params: &ScoreParams) -> Result<DataFrame> {
+    score_rows_from(model, table, params, 1)
+}
+
+/// [`score_table`] for a batch whose first lead is row `first_row` of its file (the
+/// numbers in the `row` column when there is no id column).
+fn score_rows_from(model: &LeadModel, table: &Table, params: &ScoreParams, first_row: u64) -> Result<DataFrame> {
     let scored = predict_table(model, table, params.as_of_day)?;
     let n = table.height();
     let mut cols: Vec<Column> = Vec::new();
@@ -124,7 +132,7 @@ pub fn score_table(model: &LeadModel, table: &Table, params: &ScoreParams) -> Re
             table.column(&id)?;
         }
         _ => {
-            let rows: Vec<u64> = (1..=n as u64).collect();
+            let rows: Vec<u64> = (first_row..first_row + n as u64).collect();
             cols.push(Column::new("row".into(), rows));
         }
     }
@@ -276,16 +284,9 @@ pub fn score_csv_stream(
     };
     let mut rdr = open()?;
     let mut record = csv::ByteRecord::new();
-    let header: Vec<String> = match rdr.read_byte_record(&mut record) {
-        Ok(true) => record
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let s = String::from_utf8_lossy(f).trim().to_string();
-                if i == 0 { s.trim_start_matches('\u{feff}').trim().to_string() } else { s }
-            })
-            .collect(),
-        Ok(false) => return Err(Error::EmptyFile { path: input.to_path_buf() }),
+    let header = match read_header_record(&mut rdr, &mut record) {
+        Ok(Some(h)) => h,
+        Ok(None) => return Err(Error::EmptyFile { path: input.to_path_buf() }),
         Err(e) => return Err(Error::malformed(input, format!("{e}"))),
     };
     let needed: Vec<String> = model.features.input_columns().iter().map(|s| s.to_string()).collect();
@@ -421,7 +422,7 @@ pub fn score_csv_stream(
                     first_row_of.insert(key, row);
                 }
             }
-            let scored = score_table(model, &table, &batch_params).map_err(|e| e.shift_rows(rows))?;
+            let scored = score_rows_from(model, &table, &batch_params, rows + 1).map_err(|e| e.shift_rows(rows))?;
             decisions += scored
                 .column("decision")
                 .ok()
@@ -443,4 +444,41 @@ pub fn score_csv_stream(
         Ok(())
     })?;
     Ok((total, decisions))
+}
+
+/// A CSV file's delimiter and header names, read as the streaming scorers read them.
+pub(crate) struct CsvHead {
+    pub delimiter: u8,
+    pub names: Vec<String>,
+}
+
+/// The header record: names trimmed, a byte-order mark dropped from the first.
+fn read_header_record(rdr: &mut csv::Reader<std::fs::File>, record: &mut csv::ByteRecord) -> csv::Result<Option<Vec<String>>> {
+    if !rdr.read_byte_record(record)? {
+        return Ok(None);
+    }
+    Ok(Some(
+        record
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let s = String::from_utf8_lossy(f).trim().to_string();
+                if i == 0 { s.trim_start_matches('\u{feff}').trim().to_string() } else { s }
+            })
+            .collect(),
+    ))
+}
+
+/// The delimiter and header of a CSV file; `None` when the file is empty or blank.
+pub(crate) fn read_csv_header(input: &std::path::Path) -> Result<Option<CsvHead>> {
+    let head = crate::data::head_bytes(input)?;
+    if head.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(None);
+    }
+    let delimiter = crate::data::sniff_delimiter(&head);
+    let f = std::fs::File::open(input).map_err(|e| Error::read(input, e))?;
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(f);
+    let mut record = csv::ByteRecord::new();
+    let names = read_header_record(&mut rdr, &mut record).map_err(|e| Error::malformed(input, format!("{e}")))?;
+    Ok(names.map(|names| CsvHead { delimiter, names }))
 }

@@ -1,0 +1,1090 @@
+//! The fast path of `score`: a CSV file of leads in, a CSV file of scores out, on every
+//! core, in bounded memory.
+//!
+//! Where it sits: the `score` command tries [`score_csv_fast`] first when both files are
+//! CSV and no activity log is involved. It hands the file to the general path
+//! ([`super::score_csv_stream`]: polars columns, [`super::score_table`], polars' CSV
+//! writer) whenever it meets anything it does not handle exactly: a cell that does not
+//! parse, a ragged row, invalid UTF-8, a repeated id, a missing column, a file without
+//! rows, a record longer than [`MAX_CARRY`]. The general path then reports the error
+//! with its file, column, row and value, and nothing written here is left behind. When
+//! this path succeeds, its output is byte for byte what the general path writes (tested
+//! in `tests/train_score.rs`).
+//!
+//! How: the file is read in blocks of about [`BLOCK`] bytes. Each block is cut at record
+//! boundaries into pieces: at newlines when the block holds no quote character, at
+//! csv-core's own record ends when it does. The pieces are parsed and scored in parallel
+//! (rayon), each lead going straight from its fields to its output line. Its design row
+//! is built in a small buffer with the same arithmetic as
+//! [`crate::features::FittedFeatures::transform`]. Its log-odds and the reasons'
+//! contributions are summed in the same order as [`crate::model::LeadModel::log_odds`]
+//! and [`super::contributions`]. Numbers are written with the formatters polars uses
+//! (zmij for floats, itoa for integers). The pieces' outputs are written in file order
+//! while the next block is read and scored.
+
+use std::fs::File;
+use std::hash::BuildHasher;
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::ScoreParams;
+use crate::data::looks_like_formula;
+use crate::error::{Error, Result};
+use crate::features::text::{self, clean, parse_number, NumCell};
+use crate::features::{level_of, CatKind, NumKind, Part, Role};
+use crate::model::{sigmoid, LeadModel};
+
+/// Bytes read per block; the incomplete record at its end carries over to the next.
+pub const BLOCK: usize = 8 << 20;
+/// Pieces per block, scored in parallel.
+const PIECES: usize = 16;
+/// A record that does not end within this many bytes sends the file to the general path.
+pub const MAX_CARRY: usize = 64 << 20;
+
+/// Why the fast path stopped: the file goes to the general path, or a real failure
+/// (writing the output) that the general path would meet too.
+enum Stop {
+    Fallback,
+    Fail(Error),
+}
+
+type Step<T> = std::result::Result<T, Stop>;
+
+/// One part of an input column, ready to fill its design columns from a cell.
+enum PartPlan {
+    Number {
+        kind: NumKind,
+        j0: usize,
+        median: f64,
+        missing_flag: bool,
+        log1p: bool,
+        cuts: Vec<f64>,
+    },
+    Levels {
+        kind: CatKind,
+        j0: usize,
+        width: usize,
+        levels: Vec<String>,
+        other: Option<usize>,
+        missing: Option<usize>,
+    },
+}
+
+/// An input column: its field in the file and its parts.
+struct ColPlan {
+    field: usize,
+    name: String,
+    email: bool,
+    parts: Vec<PartPlan>,
+    /// Design columns `first..end` are built from this column.
+    first: usize,
+    end: usize,
+}
+
+/// The model compiled for scoring one lead at a time from its CSV fields.
+struct Plan<'m> {
+    model: &'m LeadModel,
+    cols: Vec<ColPlan>,
+    nfields: usize,
+    delimiter: u8,
+    id_field: Option<usize>,
+    reasons: usize,
+    tiers: Vec<Vec<u8>>,
+}
+
+/// Score `input` (CSV) into `output` (CSV) on every core. `Ok(None)` means this path
+/// handed the file over: call [`super::score_csv_stream`], which gives the same output
+/// or the error. Returns (rows, decisions) otherwise.
+pub fn score_csv_fast(
+    model: &LeadModel,
+    input: &Path,
+    output: &Path,
+    params: &ScoreParams,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Option<(usize, usize)>> {
+    score_csv_fast_in_blocks(model, input, output, params, BLOCK, progress)
+}
+
+/// [`score_csv_fast`] reading blocks of `block` bytes (tests use small ones, so that
+/// records and quotes straddle blocks).
+#[doc(hidden)]
+pub fn score_csv_fast_in_blocks(
+    model: &LeadModel,
+    input: &Path,
+    output: &Path,
+    params: &ScoreParams,
+    block: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Option<(usize, usize)>> {
+    let block = block.max(1);
+    if model.events.is_some() {
+        return Ok(None);
+    }
+    let Ok(Some(head)) = super::read_csv_header(input) else { return Ok(None) };
+    let Some(data_start) = header_end(input, head.delimiter) else { return Ok(None) };
+    let header = &head.names;
+    let field_of = |name: &str| header.iter().position(|h| h == name);
+    if let Some(given) = &params.id {
+        if field_of(given).is_none() {
+            return Ok(None);
+        }
+    }
+    let id = params.id.clone().or(model.meta.id_column.clone()).filter(|c| field_of(c).is_some());
+    let mut cols = Vec::new();
+    let mut j = 0usize;
+    for (ci, c) in model.features.columns.iter().enumerate() {
+        let Some(field) = field_of(&c.name) else { return Ok(None) };
+        let first = j;
+        let mut parts = Vec::new();
+        for part in &c.parts {
+            let w = part.width();
+            parts.push(match part {
+                Part::Numeric { kind, median, missing_flag, log1p, cuts, .. } => PartPlan::Number {
+                    kind: *kind,
+                    j0: j,
+                    median: *median,
+                    missing_flag: *missing_flag,
+                    log1p: *log1p,
+                    cuts: cuts.clone(),
+                },
+                Part::Levels { kind, levels, other, missing, .. } => PartPlan::Levels {
+                    kind: *kind,
+                    j0: j,
+                    width: w,
+                    levels: levels.clone(),
+                    other: other.then_some(levels.len()),
+                    missing: missing.then_some(levels.len() + *other as usize),
+                },
+            });
+            j += w;
+        }
+        // The features of a column are contiguous and in column order.
+        if model.features.features[first..j].iter().any(|f| f.column != ci) {
+            return Ok(None);
+        }
+        cols.push(ColPlan { field, name: c.name.clone(), email: c.role == Role::Email, parts, first, end: j });
+    }
+    if j != model.coef.len() {
+        return Ok(None);
+    }
+    let tiers = model
+        .tiers
+        .names
+        .iter()
+        .map(|t| {
+            let mut b = Vec::new();
+            push_defused(&mut b, t);
+            b
+        })
+        .collect();
+    let plan = Plan {
+        model,
+        cols,
+        nfields: header.len(),
+        delimiter: head.delimiter,
+        id_field: id.as_deref().and_then(field_of),
+        reasons: params.reasons,
+        tiers,
+    };
+    let file_bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
+
+    // Pass 1, when needed: the latest date in the model's date columns.
+    let as_of = match params.as_of_day {
+        Some(d) => d,
+        None if plan.cols.iter().any(|c| c.parts.iter().any(|p| matches!(p, PartPlan::Number { kind: NumKind::DaysBefore, .. }))) => {
+            let mut best: Option<i64> = None;
+            let pass = for_each_block(input, data_start, plan.delimiter, block, &|piece| plan.latest_day(piece), &mut |d: Option<i64>| {
+                if let Some(d) = d {
+                    best = Some(best.map_or(d, |b| b.max(d)));
+                }
+                Ok(())
+            }, &mut |_| {});
+            match pass {
+                Ok(()) => {}
+                Err(Stop::Fallback) => return Ok(None),
+                Err(Stop::Fail(e)) => return Err(e),
+            }
+            best.or(model.features.as_of_day).unwrap_or(0)
+        }
+        None => model.features.as_of_day.unwrap_or(0),
+    };
+    // Pass 2: score into a temporary file, renamed into place at the end.
+    let mut seen: foldhash::HashSet<u64> = foldhash::HashSet::default();
+    let mut rows = 0usize;
+    let mut decisions = 0usize;
+    let mut fell_back = false;
+    let id_name = id.clone().unwrap_or_else(|| "row".to_string());
+    let written = crate::data::atomic_write(output, |w| {
+        let mut head_line = Vec::new();
+        push_csv_str(&mut head_line, id_name.as_bytes());
+        head_line.extend_from_slice(b",probability,score,tier,decision");
+        if plan.reasons > 0 {
+            head_line.extend_from_slice(b",reasons");
+        }
+        head_line.push(b'\n');
+        w.write_all(&head_line).map_err(|e| Error::write(output, e))?;
+        let pass = for_each_block(
+            input,
+            data_start,
+            plan.delimiter,
+            block,
+            &|piece| plan.score_piece(piece, as_of),
+            &mut |mut out: PieceOut| {
+                for h in &out.ids {
+                    if !seen.insert(*h) {
+                        return Err(Stop::Fallback);
+                    }
+                }
+                if plan.id_field.is_none() {
+                    out.renumber(rows as u64);
+                }
+                w.write_all(&out.bytes).map_err(|e| Stop::Fail(Error::write(output, e)))?;
+                rows += out.rows;
+                decisions += out.decisions;
+                Ok(())
+            },
+            &mut |done| progress(done, file_bytes),
+        );
+        match pass {
+            Ok(()) if rows > 0 => Ok(()),
+            Ok(()) | Err(Stop::Fallback) => {
+                fell_back = true;
+                Err(Error::Internal("fast path: handed to the general path".into()))
+            }
+            Err(Stop::Fail(e)) => Err(e),
+        }
+    });
+    match written {
+        Ok(()) => Ok(Some((rows, decisions))),
+        Err(_) if fell_back => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// What scoring one piece gives.
+struct PieceOut {
+    bytes: Vec<u8>,
+    rows: usize,
+    decisions: usize,
+    /// Hashes of the trimmed, non-empty ids, for the duplicate check.
+    ids: Vec<u64>,
+    /// Where each line's row number starts in `bytes` (no id column: numbered later).
+    row_marks: Vec<usize>,
+}
+
+impl PieceOut {
+    /// Without an id column, each line starts with its row number, counted from the
+    /// start of the file: written here, once the rows before this piece are known.
+    fn renumber(&mut self, before: u64) {
+        let mut out = Vec::with_capacity(self.bytes.len() + self.rows * 8);
+        let mut buf = itoa::Buffer::new();
+        let mut from = 0usize;
+        for (k, &mark) in self.row_marks.iter().enumerate() {
+            out.extend_from_slice(&self.bytes[from..mark]);
+            out.extend_from_slice(buf.format(before + k as u64 + 1).as_bytes());
+            from = mark;
+        }
+        out.extend_from_slice(&self.bytes[from..]);
+        self.bytes = out;
+    }
+}
+
+/// Seed of the id hashes (any fixed value: only equality matters).
+const ID_SEED: u64 = 0x1ead_5c0e;
+
+impl Plan<'_> {
+    /// The latest date of the piece's date columns.
+    fn latest_day(&self, piece: &[u8]) -> Step<Option<i64>> {
+        let mut best: Option<i64> = None;
+        let dates: Vec<usize> = self
+            .cols
+            .iter()
+            .filter(|c| c.parts.iter().any(|p| matches!(p, PartPlan::Number { kind: NumKind::DaysBefore, .. })))
+            .map(|c| c.field)
+            .collect();
+        self.each_record(piece, &dates, &mut |rec| {
+            for &f in &dates {
+                if let Some(s) = clean(Some(rec[f])) {
+                    let d = text::parse_day(s).ok_or(Stop::Fallback)?;
+                    best = Some(best.map_or(d, |b| b.max(d)));
+                }
+            }
+            Ok(())
+        })?;
+        Ok(best)
+    }
+
+    /// Call `each` with the fields of every record of `piece` to score, skipping blank
+    /// lines as the general path does. The fields in `wanted` are checked to be UTF-8.
+    /// A piece that is all UTF-8 is split by [`split_record`]; from the first record
+    /// that one does not read exactly as csv-core would (a doubled quote, a quote inside
+    /// an unquoted field), and for a piece that is not all UTF-8, the csv crate reads.
+    fn each_record(&self, piece: &[u8], wanted: &[usize], each: &mut dyn FnMut(&[&str]) -> Step<()>) -> Step<()> {
+        let mut fields: Vec<&str> = Vec::with_capacity(self.nfields);
+        let mut pos = 0usize;
+        if let Ok(text) = std::str::from_utf8(piece) {
+            loop {
+                match split_record(text, pos, self.delimiter, &mut fields) {
+                    Split::Record(next) => {
+                        if fields.len() != self.nfields {
+                            return Err(Stop::Fallback);
+                        }
+                        each(&fields)?;
+                        pos = next;
+                    }
+                    Split::End => return Ok(()),
+                    Split::Unsupported(start) => {
+                        pos = start;
+                        break;
+                    }
+                }
+            }
+        }
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&piece[pos..]);
+        let mut rec = csv::ByteRecord::new();
+        while rdr.read_byte_record(&mut rec).map_err(|_| Stop::Fallback)? {
+            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) && self.nfields > 1 {
+                continue;
+            }
+            if rec.len() != self.nfields {
+                return Err(Stop::Fallback);
+            }
+            let mut owned: Vec<&str> = vec![""; self.nfields];
+            for &i in wanted {
+                owned[i] = std::str::from_utf8(rec.get(i).unwrap_or(b"")).map_err(|_| Stop::Fallback)?;
+            }
+            each(&owned)?;
+        }
+        Ok(())
+    }
+
+    /// Score every lead of a piece into its output lines.
+    fn score_piece(&self, piece: &[u8], as_of: i64) -> Step<PieceOut> {
+        let m = self.model;
+        let f = &m.features;
+        let p = m.coef.len();
+        let mut x = vec![0.0f64; p];
+        let mut contrib = vec![0.0f64; self.cols.len()];
+        let mut bottom: Vec<usize> = Vec::with_capacity(self.reasons + 1);
+        let mut chosen: Vec<usize> = Vec::with_capacity(2 * self.reasons + 1);
+        let mut caches: Vec<Vec<foldhash::HashMap<Box<str>, u32>>> =
+            self.cols.iter().map(|c| c.parts.iter().map(|_| foldhash::HashMap::default()).collect()).collect();
+        let mut out = PieceOut {
+            bytes: Vec::with_capacity(piece.len() + piece.len() / 2),
+            rows: 0,
+            decisions: 0,
+            ids: Vec::new(),
+            row_marks: Vec::new(),
+        };
+        let mut text_buf = String::with_capacity(256);
+        let hasher = foldhash::fast::FixedState::with_seed(ID_SEED);
+        let mut zbuf = zmij::Buffer::new();
+        let mut ibuf = itoa::Buffer::new();
+        let thr = m.threshold.value;
+        let mut wanted: Vec<usize> = self.cols.iter().map(|c| c.field).collect();
+        wanted.extend(self.id_field);
+        self.each_record(piece, &wanted, &mut |rec| {
+            // The design row, raw, then standardised as `transform` does.
+            for (ci, col) in self.cols.iter().enumerate() {
+                let cell = rec[col.field];
+                let cleaned = clean(Some(cell));
+                for (pi, part) in col.parts.iter().enumerate() {
+                    fill_part(part, cleaned, as_of, &mut caches[ci][pi], &mut x)?;
+                }
+            }
+            let mut z = 0.0f64;
+            for (((v, c), sc), w) in x.iter_mut().zip(&f.center).zip(&f.scale).zip(&m.coef) {
+                *v = (*v - c) * sc;
+                z += *v * w;
+            }
+            let prob = sigmoid(z + m.intercept);
+            // The line: id (or row number), probability, score, tier, decision, reasons.
+            match self.id_field {
+                Some(fi) => {
+                    let id = rec[fi];
+                    if !id.is_empty() {
+                        push_defused(&mut out.bytes, id);
+                    }
+                    let t = id.trim();
+                    if !t.is_empty() {
+                        out.ids.push(hasher.hash_one(t));
+                    }
+                }
+                None => out.row_marks.push(out.bytes.len()),
+            }
+            out.bytes.push(b',');
+            out.bytes.extend_from_slice(zbuf.format(prob).as_bytes());
+            out.bytes.push(b',');
+            out.bytes.extend_from_slice(ibuf.format((prob * 100.0).round() as i32).as_bytes());
+            out.bytes.push(b',');
+            out.bytes.extend_from_slice(&self.tiers[m.tiers.index(prob)]);
+            let decision = prob >= thr;
+            out.bytes.extend_from_slice(if decision { b",true" } else { b",false" });
+            out.decisions += decision as usize;
+            if self.reasons > 0 {
+                for (ci, col) in self.cols.iter().enumerate() {
+                    let mut c = 0.0f64;
+                    for (&w, &v) in m.coef[col.first..col.end].iter().zip(&x[col.first..col.end]) {
+                        if w != 0.0 {
+                            c += w * v;
+                        }
+                    }
+                    contrib[ci] = c;
+                }
+                select_reasons(&contrib, self.reasons, &mut bottom, &mut chosen);
+                text_buf.clear();
+                for (k, &ci) in chosen.iter().enumerate() {
+                    if k > 0 {
+                        text_buf.push_str("; ");
+                    }
+                    let col = &self.cols[ci];
+                    text_buf.push_str(&col.name);
+                    text_buf.push_str(" = ");
+                    let raw = rec[col.field].trim();
+                    let value = if raw.is_empty() {
+                        "(missing)"
+                    } else if col.email {
+                        text::email_kind(raw)
+                    } else {
+                        raw
+                    };
+                    push_clipped(&mut text_buf, value);
+                    text_buf.push_str(" (");
+                    push_signed_2dp(&mut text_buf, contrib[ci]);
+                    text_buf.push(')');
+                }
+                out.bytes.push(b',');
+                push_defused(&mut out.bytes, &text_buf);
+            }
+            out.bytes.push(b'\n');
+            out.rows += 1;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// What [`split_record`] found.
+enum Split {
+    /// A record's fields; the next record starts at this offset.
+    Record(usize),
+    /// No more records.
+    End,
+    /// The record starting at this offset needs the full CSV reader.
+    Unsupported(usize),
+}
+
+/// Split the record at `pos` of `text` into `fields`, as csv-core reads it: blank lines
+/// skipped, records ended by CR, LF or CRLF, fields split at the delimiter, a field that
+/// opens with a quote running to the closing quote (newlines and delimiters included).
+/// A doubled quote, a quote inside an unquoted field, or text after a closing quote
+/// gives [`Split::Unsupported`].
+fn split_record<'t>(text: &'t str, pos: usize, delimiter: u8, fields: &mut Vec<&'t str>) -> Split {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = pos;
+    while i < n && (b[i] == b'\n' || b[i] == b'\r') {
+        i += 1;
+    }
+    if i >= n {
+        return Split::End;
+    }
+    let record = i;
+    fields.clear();
+    loop {
+        if i < n && b[i] == b'"' {
+            let start = i + 1;
+            let Some(k) = memchr::memchr(b'"', &b[start..]) else { return Split::Unsupported(record) };
+            let close = start + k;
+            fields.push(&text[start..close]);
+            i = close + 1;
+            if i == n || b[i] == b'\n' || b[i] == b'\r' {
+                return Split::Record(i);
+            }
+            if b[i] != delimiter {
+                // A doubled quote or text after the closing quote.
+                return Split::Unsupported(record);
+            }
+            i += 1;
+        } else {
+            let start = i;
+            while i < n {
+                let c = b[i];
+                if c == delimiter || c == b'\n' || c == b'\r' {
+                    break;
+                }
+                if c == b'"' {
+                    return Split::Unsupported(record);
+                }
+                i += 1;
+            }
+            fields.push(&text[start..i]);
+            if i == n || b[i] != delimiter {
+                return Split::Record(i);
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Write one part's raw design values for a cleaned cell (`None`: missing), as
+/// `fill_numeric` and `fill_levels` in the feature pipeline do.
+fn fill_part(
+    part: &PartPlan,
+    cell: Option<&str>,
+    as_of: i64,
+    cache: &mut foldhash::HashMap<Box<str>, u32>,
+    x: &mut [f64],
+) -> Step<()> {
+    match part {
+        PartPlan::Number { kind, j0, median, missing_flag, log1p, cuts } => {
+            let v = match cell {
+                None => f64::NAN,
+                Some(s) => match kind {
+                    NumKind::Number => match parse_int(s) {
+                        Some(v) => v,
+                        None => match parse_number(s) {
+                            NumCell::Value(v) => v,
+                            _ => return Err(Stop::Fallback),
+                        },
+                    },
+                    NumKind::Flag => text::parse_flag(s).ok_or(Stop::Fallback)?,
+                    NumKind::DaysBefore => (as_of - text::parse_day(s).ok_or(Stop::Fallback)?) as f64,
+                },
+            };
+            let missing = v.is_nan();
+            let xv = if missing { *median } else { v };
+            let t = if *log1p { ln_1p(xv) } else { xv };
+            let mut j = *j0;
+            x[j] = t;
+            j += 1;
+            if *missing_flag {
+                x[j] = missing as u8 as f64;
+                j += 1;
+            }
+            for c in cuts {
+                x[j] = (t > *c) as u8 as f64;
+                j += 1;
+            }
+        }
+        PartPlan::Levels { kind, j0, width, levels, other, missing } => {
+            let slot = match cell {
+                None => *missing,
+                Some(s) => {
+                    let code = match cache.get(s) {
+                        Some(&c) => c,
+                        None => {
+                            let level = level_of(*kind, s);
+                            let c = levels.iter().position(|l| *l == level).or(*other).map_or(u32::MAX, |k| k as u32);
+                            // E-mail addresses are nearly all distinct: not worth keeping.
+                            if *kind != CatKind::EmailKind {
+                                cache.insert(s.into(), c);
+                            }
+                            c
+                        }
+                    };
+                    (code != u32::MAX).then_some(code as usize)
+                }
+            };
+            let block = &mut x[*j0..*j0 + *width];
+            block.fill(0.0);
+            if let Some(s) = slot {
+                block[s] = 1.0;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `x.max(0.0).ln_1p()`, from a table for the small whole numbers that counts mostly are
+/// (the same bits: the table holds `ln_1p` of each).
+fn ln_1p(x: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..4096).map(|k| (k as f64).ln_1p()).collect());
+    let k = x as usize;
+    // -0.0 keeps its sign through ln_1p: not from the table.
+    if k as f64 == x && k < table.len() && x.is_sign_positive() {
+        table[k]
+    } else {
+        x.max(0.0).ln_1p()
+    }
+}
+
+/// Whole numbers of up to 15 digits, the common case, read without the float parser
+/// (exactly the value `str::parse::<f64>` gives).
+fn parse_int(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 15 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0u64, |a, &d| a * 10 + (d - b'0') as u64) as f64)
+}
+
+/// The reasons' columns, in the order the general path lists them: the strongest
+/// `positive` raising contributions (largest first, ties by column order), then the
+/// strongest `positive - 1` lowering ones (most negative first, ties by reverse column
+/// order), as a descending sort by `total_cmp` with ties by index, then its reverse.
+/// One pass, keeping both short lists sorted.
+fn select_reasons(contrib: &[f64], positive: usize, bottom: &mut Vec<usize>, chosen: &mut Vec<usize>) {
+    let negative = positive.saturating_sub(1);
+    chosen.clear();
+    bottom.clear();
+    for (k, &c) in contrib.iter().enumerate() {
+        if c > 0.0 {
+            // After every kept value at least as large (earlier columns first on ties).
+            let at = chosen.iter().position(|&b| contrib[b].total_cmp(&c).is_lt()).unwrap_or(chosen.len());
+            if at < positive {
+                chosen.insert(at, k);
+                chosen.truncate(positive);
+            }
+        } else if c < 0.0 {
+            // Before every kept value at least as large (later columns first on ties).
+            let at = bottom.iter().position(|&b| contrib[b].total_cmp(&c).is_ge()).unwrap_or(bottom.len());
+            if at < negative {
+                bottom.insert(at, k);
+                bottom.truncate(negative);
+            }
+        }
+    }
+    chosen.extend_from_slice(bottom);
+}
+
+/// A reason's value, cut to 37 characters and "..." when longer than 40.
+fn push_clipped(buf: &mut String, value: &str) {
+    if value.len() <= 40 || value.chars().count() <= 40 {
+        buf.push_str(value);
+    } else {
+        let end = value.char_indices().nth(37).map_or(value.len(), |(i, _)| i);
+        buf.push_str(&value[..end]);
+        buf.push_str("...");
+    }
+}
+
+/// `format!("{:+.2}", v)` without the formatting machinery, for values not within a
+/// hair of a rounding tie (those, and huge values, go through `format!`).
+fn push_signed_2dp(buf: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    let a = v.abs();
+    let y = a * 100.0;
+    // Below 1e12 the truncation is the floor (y is not negative).
+    let small = a < 1e12; // false for NaN too
+    let fl = if small { y as u64 } else { 0 };
+    let frac = y - fl as f64;
+    if !small || (frac - 0.5).abs() < 1e-6 {
+        let _ = write!(buf, "{v:+.2}");
+        return;
+    }
+    let r = if frac > 0.5 { fl + 1 } else { fl };
+    buf.push(if v.is_sign_negative() { '-' } else { '+' });
+    let mut ib = itoa::Buffer::new();
+    buf.push_str(ib.format(r / 100));
+    let cents = (r % 100) as u8;
+    buf.push('.');
+    buf.push((b'0' + cents / 10) as char);
+    buf.push((b'0' + cents % 10) as char);
+}
+
+/// A text cell as polars writes a string column after `defuse_formulas`: a leading
+/// `=`, `+`, `-`, `@`, tab or CR gets a `'`, then CSV quoting where needed.
+fn push_defused(buf: &mut Vec<u8>, s: &str) {
+    if looks_like_formula(s) {
+        let mut t = String::with_capacity(s.len() + 1);
+        t.push('\'');
+        t.push_str(s);
+        push_csv_str(buf, t.as_bytes());
+    } else {
+        push_csv_str(buf, s.as_bytes());
+    }
+}
+
+/// polars' `QuoteStyle::Necessary` for a non-null string: `""` when empty; quoted when
+/// it holds a comma, a newline or a quote, with quotes doubled.
+fn push_csv_str(buf: &mut Vec<u8>, s: &[u8]) {
+    if s.is_empty() {
+        buf.extend_from_slice(b"\"\"");
+        return;
+    }
+    if memchr::memchr3(b',', b'\n', b'\r', s).is_none() && memchr::memchr(b'"', s).is_none() {
+        buf.extend_from_slice(s);
+        return;
+    }
+    buf.push(b'"');
+    let mut from = 0;
+    for q in memchr::memchr_iter(b'"', s) {
+        buf.extend_from_slice(&s[from..=q]);
+        buf.push(b'"');
+        from = q + 1;
+    }
+    buf.extend_from_slice(&s[from..]);
+    buf.push(b'"');
+}
+
+/// Byte offset just after the header record (csv-core's record end, as the csv crate
+/// reads it), or `None` when it cannot be found in the first [`MAX_CARRY`] bytes.
+fn header_end(input: &Path, delimiter: u8) -> Option<u64> {
+    let mut f = File::open(input).ok()?;
+    let mut rdr = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let mut out = vec![0u8; 1 << 16];
+    let mut ends = vec![0usize; 1024];
+    let mut buf = vec![0u8; 1 << 16];
+    let mut pos = 0u64;
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        let mut at = 0usize;
+        loop {
+            let (res, nin, _, _) = rdr.read_record(&buf[at..n], &mut out, &mut ends);
+            at += nin;
+            pos += nin as u64;
+            match res {
+                csv_core::ReadRecordResult::Record => return Some(pos),
+                csv_core::ReadRecordResult::End => return None,
+                csv_core::ReadRecordResult::InputEmpty if n == 0 => return None,
+                csv_core::ReadRecordResult::InputEmpty => break,
+                _ => continue,
+            }
+        }
+        if pos > MAX_CARRY as u64 {
+            return None;
+        }
+    }
+}
+
+/// Offsets just after each complete record of `block` (all of it at the end of the file),
+/// by csv-core: exact when quoted fields hold newlines.
+fn record_ends(block: &[u8], delimiter: u8, eof: bool) -> Vec<usize> {
+    let mut rdr = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let mut out = vec![0u8; 1 << 16];
+    let mut ends = vec![0usize; 1024];
+    let mut bounds = Vec::new();
+    let mut pos = 0usize;
+    loop {
+        let (res, nin, _, _) = rdr.read_record(&block[pos..], &mut out, &mut ends);
+        pos += nin;
+        match res {
+            csv_core::ReadRecordResult::Record => bounds.push(pos),
+            csv_core::ReadRecordResult::End => break,
+            csv_core::ReadRecordResult::InputEmpty if !eof => break,
+            // At the end of the file, an empty input tells csv-core to finish.
+            _ => continue,
+        }
+    }
+    bounds
+}
+
+/// Where to cut `buf` into about [`PIECES`] pieces of whole records: `[0, ..., end]`,
+/// where `end` is the end of the last complete record (all of `buf` at the end of the
+/// file). `None` when no record ends in `buf`.
+///
+/// Cuts go after a newline that is outside quotes. With no quote character in `buf`,
+/// any newline will do. When every quote is *regular* (odd-numbered ones open a field:
+/// at the start of `buf` or after a delimiter or line end; even-numbered ones close it:
+/// followed by a delimiter or line end), a newline is outside quotes exactly when an
+/// even number of quotes precede it. Otherwise csv-core finds the record ends.
+fn cut_points(buf: &[u8], delimiter: u8, eof: bool) -> Option<Vec<usize>> {
+    let quotes: Vec<usize> = memchr::memchr_iter(b'"', buf).collect();
+    let sep = |c: u8| c == delimiter || c == b'\n' || c == b'\r';
+    let regular = quotes.iter().enumerate().all(|(k, &q)| {
+        if k % 2 == 0 {
+            q == 0 || sep(buf[q - 1])
+        } else {
+            buf.get(q + 1).map_or(eof, |&c| sep(c))
+        }
+    });
+    let exact = if regular { Vec::new() } else { record_ends(buf, delimiter, eof) };
+    let outside = |nl: usize| quotes.partition_point(|&q| q < nl) % 2 == 0;
+    // The first record boundary at or after `t`.
+    let next_cut = |mut t: usize| -> Option<usize> {
+        if !regular {
+            return exact.get(exact.partition_point(|&b| b < t)).copied();
+        }
+        while let Some(i) = memchr::memchr(b'\n', &buf[t..]) {
+            if outside(t + i) {
+                return Some(t + i + 1);
+            }
+            t += i + 1;
+        }
+        None
+    };
+    let end = if eof {
+        buf.len()
+    } else if !regular {
+        exact.last().copied()?
+    } else {
+        let mut to = buf.len();
+        loop {
+            let nl = memchr::memrchr(b'\n', &buf[..to])?;
+            if outside(nl) {
+                break nl + 1;
+            }
+            to = nl;
+        }
+    };
+    if end == 0 {
+        return None;
+    }
+    let mut cuts = vec![0usize];
+    for k in 1..PIECES {
+        if let Some(b) = next_cut(k * end / PIECES).filter(|&b| b > *cuts.last().unwrap_or(&0) && b < end) {
+            cuts.push(b);
+        }
+    }
+    cuts.push(end);
+    Some(cuts)
+}
+
+/// Blocks of complete records read from a file.
+struct Blocks {
+    file: File,
+    delimiter: u8,
+    block: usize,
+    carry: Vec<u8>,
+    eof: bool,
+}
+
+/// A block and the boundaries of its pieces (`cuts[0] = 0`, last = its length).
+struct Block {
+    bytes: Vec<u8>,
+    cuts: Vec<usize>,
+}
+
+impl Blocks {
+    fn next(&mut self) -> Step<Option<Block>> {
+        loop {
+            if self.eof && self.carry.is_empty() {
+                return Ok(None);
+            }
+            let mut buf = std::mem::take(&mut self.carry);
+            if !self.eof {
+                let old = buf.len();
+                buf.resize(old + self.block, 0);
+                let mut filled = old;
+                while filled < buf.len() {
+                    let n = self.file.read(&mut buf[filled..]).map_err(|_| Stop::Fallback)?;
+                    if n == 0 {
+                        self.eof = true;
+                        break;
+                    }
+                    filled += n;
+                }
+                buf.truncate(filled);
+            }
+            let cuts = match cut_points(&buf, self.delimiter, self.eof) {
+                Some(c) => c,
+                None if buf.len() > MAX_CARRY => return Err(Stop::Fallback),
+                None => {
+                    self.carry = buf;
+                    continue;
+                }
+            };
+            let cut = *cuts.last().unwrap_or(&0);
+            self.carry = buf[cut..].to_vec();
+            buf.truncate(cut);
+            return Ok(Some(Block { bytes: buf, cuts }));
+        }
+    }
+}
+
+/// Read `input` from byte `start` in blocks, run `work` on each block's pieces in
+/// parallel and hand the results to `take` in file order. While a block is being worked
+/// on, the previous block's results are taken and the next block is read.
+fn for_each_block<T: Send>(
+    input: &Path,
+    start: u64,
+    delimiter: u8,
+    block: usize,
+    work: &(dyn Fn(&[u8]) -> Step<T> + Sync),
+    take: &mut (dyn FnMut(T) -> Step<()> + Send),
+    progress: &mut dyn FnMut(u64),
+) -> Step<()> {
+    let mut file = File::open(input).map_err(|_| Stop::Fallback)?;
+    file.seek(SeekFrom::Start(start)).map_err(|_| Stop::Fallback)?;
+    let mut blocks = Blocks { file, delimiter, block, carry: Vec::new(), eof: false };
+    let take_all = |take: &mut (dyn FnMut(T) -> Step<()> + Send), results: Vec<Step<T>>| -> Step<()> {
+        for r in results {
+            take(r?)?;
+        }
+        Ok(())
+    };
+    let mut done = start;
+    let mut pending: Vec<Step<T>> = Vec::new();
+    let mut current = blocks.next()?;
+    while let Some(block) = current {
+        let pieces: Vec<&[u8]> = block.cuts.windows(2).map(|w| &block.bytes[w[0]..w[1]]).collect();
+        let previous = std::mem::take(&mut pending);
+        let (results, (taken, next)) = rayon::join(
+            || pieces.par_iter().map(|p| work(p)).collect::<Vec<Step<T>>>(),
+            || (take_all(&mut *take, previous), blocks.next()),
+        );
+        taken?;
+        pending = results;
+        done += block.bytes.len() as u64;
+        progress(done);
+        current = next?;
+    }
+    take_all(take, pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_decimal_sign_matches_format() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut vals = vec![0.001, -0.001, 0.005, -0.005, 0.015, 0.125, -0.125, 1.0, -2.675, 99.995, 1e-300, 123456.789];
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = [0.01, 0.1, 1.0, 10.0, 1000.0][(state % 5) as usize];
+            vals.push((u - 0.5) * 2.0 * scale);
+        }
+        for v in vals {
+            let mut b = String::new();
+            push_signed_2dp(&mut b, v);
+            assert_eq!(b, format!("{v:+.2}"), "value {v:e}");
+        }
+    }
+
+    #[test]
+    fn csv_strings_quote_as_polars_does() {
+        let cases = [("", "\"\""), ("a", "a"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""), ("x\ny", "\"x\ny\"")];
+        for (s, want) in cases {
+            let mut b = Vec::new();
+            push_csv_str(&mut b, s.as_bytes());
+            assert_eq!(String::from_utf8(b).unwrap(), want);
+        }
+        let mut b = Vec::new();
+        push_defused(&mut b, "=SUM(A1)");
+        assert_eq!(String::from_utf8(b).unwrap(), "'=SUM(A1)");
+    }
+
+    #[test]
+    fn ln_1p_table_gives_the_same_bits() {
+        for x in [0.0, 1.0, 2.0, 17.0, 4095.0, 4096.0, 1e6, 0.5, -0.0, -3.0, 2.5] {
+            assert_eq!(ln_1p(x).to_bits(), x.max(0.0).ln_1p().to_bits(), "{x}");
+        }
+    }
+
+    #[test]
+    fn cuts_fall_between_records_with_quoted_newlines() {
+        let block = b"a,\"x\ny\",1\nb,c,2\nd,\"e\",3\nf,g,4\n";
+        for eof in [false, true] {
+            let cuts = cut_points(block, b',', eof).unwrap();
+            let ends = record_ends(block, b',', true);
+            for c in &cuts[1..] {
+                assert!(ends.contains(c), "cut {c} is not a record end ({ends:?})");
+            }
+            assert_eq!(*cuts.last().unwrap(), block.len());
+        }
+        // An irregular quote (inside an unquoted field) sends the block to csv-core.
+        let odd = b"a,5\" screen,1\nb,c,2\n";
+        let cuts = cut_points(odd, b',', false).unwrap();
+        assert_eq!(*cuts.last().unwrap(), record_ends(odd, b',', false).last().copied().unwrap());
+    }
+
+    #[test]
+    fn whole_numbers_read_as_the_float_parser_does() {
+        for s in ["0", "7", "0012", "999999999999999", "123456789012345"] {
+            assert_eq!(parse_int(s), s.parse::<f64>().ok(), "{s}");
+        }
+        assert_eq!(parse_int("1.5"), None);
+        assert_eq!(parse_int("-3"), None);
+        assert_eq!(parse_int("1234567890123456"), None);
+    }
+
+    #[test]
+    fn reasons_order_matches_a_sort_with_ties_by_column() {
+        // The general path's order: sort descending with ties by index, then reversed.
+        let by_sort = |contrib: &[f64], positive: usize| -> Vec<usize> {
+            let mut idx: Vec<usize> = (0..contrib.len()).collect();
+            idx.sort_by(|&a, &b| contrib[b].total_cmp(&contrib[a]).then(a.cmp(&b)));
+            let pos = idx.iter().filter(|&&k| contrib[k] > 0.0).take(positive);
+            let neg = idx.iter().rev().filter(|&&k| contrib[k] < 0.0).take(positive.saturating_sub(1));
+            pos.chain(neg).copied().collect()
+        };
+        let (mut bottom, mut chosen) = (Vec::new(), Vec::new());
+        let contrib = [0.5, -0.2, 0.5, 0.0, -0.2, 0.9, -0.7];
+        select_reasons(&contrib, 3, &mut bottom, &mut chosen);
+        assert_eq!(chosen, vec![5, 0, 2, 6, 4]);
+        // Random rows with many ties, and every number of reasons.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let row: Vec<f64> = (0..12)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state % 7) as f64 - 3.0) * 0.25
+                })
+                .collect();
+            for positive in 0..6 {
+                select_reasons(&row, positive, &mut bottom, &mut chosen);
+                assert_eq!(chosen, by_sort(&row, positive), "{row:?} {positive}");
+            }
+        }
+    }
+
+    /// Every way of writing a record gives the fields the csv crate gives, or is left to it.
+    #[test]
+    fn split_record_reads_as_the_csv_crate_does() {
+        let inputs = [
+            "a,b,c\n1,2,3\n",
+            "a,b,c\r\n1,2,3\r\n\r\n4,5,6",
+            "\"x, y\",2,3\n\"multi\nline\",\"\",z\n",
+            "a,,\n,,\n",
+            "x,\"he said \"\"hi\"\"\",3\n",
+            "x,5\" screen,3\n",
+            "x,\"q\"tail,3\n",
+            "last,field,\"open",
+            "\n\n\r\nonly,one,rec",
+        ];
+        for input in inputs {
+            let mut ours: Vec<Vec<String>> = Vec::new();
+            let mut fields = Vec::new();
+            let mut pos = 0;
+            let mut left = None;
+            loop {
+                match split_record(input, pos, b',', &mut fields) {
+                    Split::Record(next) => {
+                        ours.push(fields.iter().map(|s| s.to_string()).collect());
+                        pos = next;
+                    }
+                    Split::End => break,
+                    Split::Unsupported(at) => {
+                        left = Some(at);
+                        break;
+                    }
+                }
+            }
+            let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input.as_bytes());
+            let theirs: Vec<Vec<String>> =
+                rdr.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+            match left {
+                None => assert_eq!(ours, theirs, "{input:?}"),
+                // The records before the hand-over agree, and the csv crate reads the rest.
+                Some(at) => {
+                    let mut rest = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&input.as_bytes()[at..]);
+                    let mut all = ours.clone();
+                    all.extend(rest.records().map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>()));
+                    assert_eq!(all, theirs, "{input:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn record_ends_respect_quoted_newlines() {
+        let block = b"a,\"x\ny\",1\nb,c,2\nd,e";
+        assert_eq!(record_ends(block, b',', false), vec![10, 16]);
+        assert_eq!(record_ends(block, b',', true), vec![10, 16, 19]);
+    }
+}

@@ -15,7 +15,10 @@
 //! solves the same loss in whitened coordinates `u = L'θ` (`H = LL'`), where the Hessian
 //! is close to the identity and a few full passes suffice. The answer is mapped back to
 //! the original coefficients and accepted only if the gradient of the original penalised
-//! loss passes the same tolerance; otherwise the plain solver polishes it.
+//! loss passes the same tolerance; otherwise the plain solver polishes it. `train` calls
+//! [`LogisticParams::fit_in_place`], which whitens the training rows inside the design
+//! matrix (with one spare column for the intercept) rather than in a copy: for a million
+//! rows that saves allocating and page-faulting 600 MB.
 
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
@@ -33,7 +36,7 @@ pub const BLOCK: u64 = 10;
 /// Training sets of at least this many rows are solved preconditioned.
 pub const PRECONDITION_MIN_ROWS: usize = 200_000;
 /// About this many rows in the subsample that estimates the Hessian.
-pub const SUBSAMPLE_ROWS: usize = 100_000;
+pub const SUBSAMPLE_ROWS: usize = 50_000;
 
 /// Logistic regression settings, scikit-learn style: `alpha` is 1/C.
 #[derive(Debug, Clone)]
@@ -82,7 +85,7 @@ impl LogisticParams {
         self
     }
     /// About this many rows (every k-th) estimate the Hessian. Default:
-    /// [`SUBSAMPLE_ROWS`] (100,000).
+    /// [`SUBSAMPLE_ROWS`] (50,000).
     pub fn subsample_rows(mut self, n: usize) -> Self {
         self.subsample_rows = n.max(1);
         self
@@ -103,26 +106,32 @@ impl LogisticParams {
 
     /// Fit on `x` (rows = leads) and labels (`true` = won).
     pub fn fit(&self, x: ArrayView2<f64>, y: &[bool]) -> Result<FittedLogistic> {
-        self.check()?;
-        let n = x.nrows();
-        let p = x.ncols();
-        if n != y.len() {
-            return Err(Error::Internal(format!("{n} rows but {} labels", y.len())));
+        if x.nrows() >= self.precondition_min_rows {
+            // Room for the solver: a copy with a spare column.
+            let (n, p) = x.dim();
+            let mut a = Array2::zeros((n, p + 1).f());
+            a.slice_mut(s![.., ..p]).assign(&x);
+            self.fit_in_place(a.view_mut(), y)
+        } else {
+            self.check_problem(x.nrows(), y)?;
+            self.plain(x, y, None, false)
         }
-        let won = y.iter().filter(|&&v| v).count();
-        if won == 0 || won == n {
-            return Err(Error::data(
-                "training rows",
-                format!("need both won and lost leads; got {won} won of {n}"),
-            ));
+    }
+
+    /// Fit on the first `p` columns of `a` (`p + 1` columns: the last is spare room).
+    /// When the training set is large enough to be solved preconditioned, the columns
+    /// are whitened in place: afterwards `a`'s contents are unspecified (the design
+    /// values, give or take rounding, or their whitened form).
+    pub fn fit_in_place(&self, mut a: ndarray::ArrayViewMut2<f64>, y: &[bool]) -> Result<FittedLogistic> {
+        let (n, q) = a.dim();
+        if q == 0 {
+            return Err(Error::Internal("fit_in_place needs a spare column".into()));
         }
-        let tol = self.tolerance_per_row * n as f64;
-        let mut start: Option<Array1<f64>> = None;
-        let mut preconditioned = false;
+        let p = q - 1;
+        let tol = self.check_problem(n, y)?;
         if n >= self.precondition_min_rows {
-            if let Some(theta) = self.preconditioned(x, y, tol)? {
+            if let Some((theta, g)) = self.preconditioned(a.view_mut(), y, tol)? {
                 let (coef, intercept) = (theta.slice(s![..p]).to_vec(), theta[p]);
-                let g = gradient_norm(x, y, &coef, intercept, self.alpha);
                 if g <= tol {
                     return Ok(FittedLogistic {
                         coef,
@@ -134,12 +143,37 @@ impl LogisticParams {
                         preconditioned: true,
                     });
                 }
-                // Polish with the plain solver from there (linfa's orientation).
+                // Polish with the plain solver from there (linfa's orientation), on the
+                // design values restored in place.
                 let sign = if linfa_won_is_positive(y) { 1.0 } else { -1.0 };
-                start = Some(theta * sign);
-                preconditioned = true;
+                return self.plain(a.slice(s![.., ..p]), y, Some(theta * sign), true);
             }
         }
+        self.plain(a.slice(s![.., ..p]), y, None, false)
+    }
+
+    /// Check the settings and the labels; the tolerance on the summed gradient's norm.
+    fn check_problem(&self, n: usize, y: &[bool]) -> Result<f64> {
+        self.check()?;
+        if n != y.len() {
+            return Err(Error::Internal(format!("{n} rows but {} labels", y.len())));
+        }
+        let won = y.iter().filter(|&&v| v).count();
+        if won == 0 || won == n {
+            return Err(Error::data(
+                "training rows",
+                format!("need both won and lost leads; got {won} won of {n}"),
+            ));
+        }
+        Ok(self.tolerance_per_row * n as f64)
+    }
+
+    /// linfa-logistic on `x` as it is, in warm-started blocks of [`BLOCK`] iterations
+    /// until our own gradient check passes, from `start` (linfa's orientation) if given.
+    fn plain(&self, x: ArrayView2<f64>, y: &[bool], start: Option<Array1<f64>>, preconditioned: bool) -> Result<FittedLogistic> {
+        let n = x.nrows();
+        let p = x.ncols();
+        let tol = self.tolerance_per_row * n as f64;
         let targets: Array1<usize> = y.iter().map(|&v| v as usize).collect();
         let dataset = DatasetBase::new(x, targets);
         // Parameters in linfa's orientation: [w..., intercept].
@@ -196,11 +230,15 @@ impl LogisticParams {
 
     /// The preconditioned solve (see the module notes): the Hessian at the intercept-only
     /// model from a subsample, a first solve on the subsample, the Hessian there, then the
-    /// solve on every row. Returns `[w..., b]` oriented towards "won", or `None` when a
-    /// step fails numerically (the plain solver then starts from scratch).
-    fn preconditioned(&self, x: ArrayView2<f64>, y: &[bool], tol: f64) -> Result<Option<Array1<f64>>> {
-        let n = x.nrows();
-        let p = x.ncols();
+    /// solve on every row, whitened in place in `a` (`p` design columns and a spare).
+    /// Returns `[w..., b]` oriented towards "won" and the norm of the penalised loss's
+    /// gradient there; `None` when a step fails numerically (the plain solver then starts
+    /// from scratch on `a`'s design columns, which are then intact). When the gradient
+    /// check fails, `a`'s design columns are restored (give or take rounding) for the
+    /// plain solver's polish.
+    fn preconditioned(&self, mut a: ndarray::ArrayViewMut2<f64>, y: &[bool], tol: f64) -> Result<Option<(Array1<f64>, f64)>> {
+        let (n, q) = a.dim();
+        let p = q - 1;
         let step = (n / self.subsample_rows).max(2);
         let rows: Vec<usize> = (0..n).step_by(step).collect();
         let ys: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
@@ -208,7 +246,7 @@ impl LogisticParams {
         if won == 0 || won == ys.len() {
             return Ok(None);
         }
-        let xs = take_rows(x, &rows);
+        let xs = take_rows(a.slice(s![.., ..p]), &rows);
         let ns = rows.len();
         let pi = won as f64 / ns as f64;
         let mut theta0 = Array1::zeros(p + 1);
@@ -216,9 +254,14 @@ impl LogisticParams {
         // At the intercept-only model every row has weight pi(1 - pi).
         let h0 = self.hessian(xs.view(), &vec![pi * (1.0 - pi); ns], 1.0);
         let tol_s = self.tolerance_per_row * ns as f64;
-        let Some(theta1) = solve_whitened(xs.view(), &ys, &h0, &theta0, tol_s, self.max_iterations)? else {
+        let mut zs = Array2::zeros((ns, q).f());
+        zs.slice_mut(s![.., ..p]).assign(&xs);
+        let Some(w0) = Whitening::of(&h0) else { return Ok(None) };
+        w0.whiten_in_place(zs.view_mut());
+        let Some((theta1, _)) = w0.solve(zs.view(), &ys, &theta0, tol_s, self.max_iterations) else {
             return Ok(None);
         };
+        drop(zs);
         let w: Vec<f64> = xs
             .dot(&theta1.slice(s![..p]))
             .iter()
@@ -229,7 +272,26 @@ impl LogisticParams {
             .collect();
         let h1 = self.hessian(xs.view(), &w, n as f64 / ns as f64);
         drop(xs);
-        solve_whitened(x, y, &h1, &theta1, tol, self.max_iterations)
+        let Some(w1) = Whitening::of(&h1) else { return Ok(None) };
+        w1.whiten_in_place(a.view_mut());
+        match w1.solve(a.view(), y, &theta1, tol, self.max_iterations) {
+            Some((theta, grad_u)) => {
+                // The penalised loss's gradient in θ: L (Z'r) plus the penalty on w.
+                let mut g = w1.l.dot(&grad_u);
+                for j in 0..p {
+                    g[j] += self.alpha * theta[j];
+                }
+                let norm = g.dot(&g).sqrt();
+                if norm > tol {
+                    w1.restore_in_place(a.view_mut());
+                }
+                Ok(Some((theta, norm)))
+            }
+            None => {
+                w1.restore_in_place(a.view_mut());
+                Ok(None)
+            }
+        }
     }
 
     /// `scale * A' D A + alpha E` for `A = [x 1]`, `D = diag(weights)`, `E` = identity
@@ -290,54 +352,110 @@ fn linfa_won_is_positive(y: &[bool]) -> bool {
     }
 }
 
-/// Minimise the (unpenalised) summed log loss of `A = [x 1]` with linfa-logistic in the
-/// coordinates `u = L'θ`, where `h = LL'`, from `theta0`, to a gradient norm (in θ) of at
-/// most `tol`. The penalty's gradient is checked by the caller. `None` if the
-/// factorisation or the solver fails numerically.
-fn solve_whitened(
-    x: ArrayView2<f64>,
-    y: &[bool],
-    h: &Array2<f64>,
-    theta0: &Array1<f64>,
-    tol: f64,
-    max_iterations: u64,
-) -> Result<Option<Array1<f64>>> {
-    let (n, p) = x.dim();
-    let q = p + 1;
-    let Ok(l) = h.cholesky() else { return Ok(None) };
-    let Ok(linv) = l.solve_triangular(&Array2::eye(q), UPLO::Lower) else {
-        return Ok(None);
-    };
-    let m = linv.t().to_owned(); // L^-T: θ = M u
-    if !m.iter().all(|v| v.is_finite()) {
-        return Ok(None);
+/// Column blocks of the in-place whitening: each block's product goes through a scratch
+/// buffer of about 1/`WHITEN_BLOCKS` of the matrix.
+const WHITEN_BLOCKS: usize = 4;
+
+/// The change of coordinates `θ = M u`, `M = L^-T`, where `H = LL'` (Cholesky), under
+/// which the Hessian `H` becomes the identity: `Z = [x 1] M`.
+struct Whitening {
+    l: Array2<f64>,
+    m: Array2<f64>,
+    /// |L|_2: a gradient in u of norm g is at most |L|_2 g in θ.
+    l_norm: f64,
+}
+
+impl Whitening {
+    fn of(h: &Array2<f64>) -> Option<Whitening> {
+        let q = h.nrows();
+        let l = h.cholesky().ok()?;
+        let linv = l.solve_triangular(&Array2::eye(q), UPLO::Lower).ok()?;
+        let m = linv.t().to_owned();
+        if !m.iter().all(|v| v.is_finite()) {
+            return None;
+        }
+        // |L|_2^2 is H's largest eigenvalue.
+        let l_norm = largest_eigenvalue(h).sqrt().max(1e-300);
+        Some(Whitening { l, m, l_norm })
     }
-    // Z = [x 1] M, column-major.
-    let mut z = Array2::zeros((n, q).f());
-    general_mat_mul(1.0, &x, &m.slice(s![..p, ..]), 0.0, &mut z);
-    for j in 0..q {
-        let c = m[[p, j]];
-        if c != 0.0 {
-            z.column_mut(j).mapv_inplace(|v| v + c);
+
+    /// Replace `a` (`p` design columns, then one spare) by `Z = [x 1] M`. M is upper
+    /// triangular, so column j of Z needs x's columns up to j only: column blocks are
+    /// computed from the last to the first, each through a scratch buffer, and written
+    /// over columns no later block reads.
+    fn whiten_in_place(&self, a: ndarray::ArrayViewMut2<f64>) {
+        self.transform_in_place(a, &self.m, true);
+    }
+
+    /// Undo [`Self::whiten_in_place`]: `[x 1] = Z M^-1 = Z L'` (upper triangular too).
+    fn restore_in_place(&self, a: ndarray::ArrayViewMut2<f64>) {
+        let lt = self.l.t().to_owned();
+        self.transform_in_place(a, &lt, false);
+    }
+
+    /// `a <- a T` for an upper triangular `T`, in place. With `ones`, `a`'s last column
+    /// is taken as the constant 1 (whitening `[x 1]`); otherwise it is read as it is.
+    fn transform_in_place(&self, mut a: ndarray::ArrayViewMut2<f64>, t: &Array2<f64>, ones: bool) {
+        let (n, q) = a.dim();
+        let p = q - 1;
+        let width = q.div_ceil(WHITEN_BLOCKS);
+        let mut tmp = Array2::<f64>::zeros((n, width).f());
+        let mut j1 = q;
+        while j1 > 0 {
+            let j0 = j1.saturating_sub(width);
+            let mut out = tmp.slice_mut(s![.., ..j1 - j0]);
+            // Read x's columns up to j1 (the last one is the constant when whitening).
+            let e = if ones { j1.min(p) } else { j1 };
+            if e > 0 {
+                general_mat_mul(1.0, &a.slice(s![.., ..e]), &t.slice(s![..e, j0..j1]), 0.0, &mut out);
+            } else {
+                out.fill(0.0);
+            }
+            if ones {
+                for j in j0..j1 {
+                    let c = t[[p, j]];
+                    if c != 0.0 {
+                        out.column_mut(j - j0).mapv_inplace(|v| v + c);
+                    }
+                }
+            }
+            a.slice_mut(s![.., j0..j1]).assign(&out);
+            j1 = j0;
         }
     }
-    let sign = if linfa_won_is_positive(y) { 1.0 } else { -1.0 };
-    let u0 = l.t().dot(theta0) * sign;
-    // |grad_θ| = |L grad_u| <= |L|_2 |grad_u|, and |L|_2^2 is H's largest eigenvalue.
-    let l_norm = largest_eigenvalue(h).sqrt().max(1e-300);
-    let targets: Array1<usize> = y.iter().map(|&v| v as usize).collect();
-    let fitted = LogisticRegression::default()
-        .alpha(0.0)
-        .with_intercept(false)
-        .gradient_tolerance(tol / l_norm)
-        .max_iterations(max_iterations)
-        .initial_params(u0)
-        .fit(&DatasetBase::new(z.view(), targets));
-    let Ok(fitted) = fitted else { return Ok(None) };
-    let actual = if fitted.labels().pos.class == 1 { 1.0 } else { -1.0 };
-    let u = fitted.params() * actual;
-    let theta = m.dot(&u);
-    Ok(theta.iter().all(|v| v.is_finite()).then_some(theta))
+
+    /// Minimise the (unpenalised) summed log loss of `z` (whitened) with linfa-logistic,
+    /// from `theta0`, to a gradient norm (in θ) of at most `tol`. The penalty's gradient
+    /// is checked by the caller. Returns θ oriented towards "won" and the loss's gradient
+    /// in u (`Z'r`), or `None` if the solver fails numerically.
+    fn solve(
+        &self,
+        z: ArrayView2<f64>,
+        y: &[bool],
+        theta0: &Array1<f64>,
+        tol: f64,
+        max_iterations: u64,
+    ) -> Option<(Array1<f64>, Array1<f64>)> {
+        let sign = if linfa_won_is_positive(y) { 1.0 } else { -1.0 };
+        let u0 = self.l.t().dot(theta0) * sign;
+        let targets: Array1<usize> = y.iter().map(|&v| v as usize).collect();
+        let fitted = LogisticRegression::default()
+            .alpha(0.0)
+            .with_intercept(false)
+            .gradient_tolerance(tol / self.l_norm)
+            .max_iterations(max_iterations)
+            .initial_params(u0)
+            .fit(&DatasetBase::new(z, targets))
+            .ok()?;
+        let actual = if fitted.labels().pos.class == 1 { 1.0 } else { -1.0 };
+        let u = fitted.params() * actual;
+        let theta = self.m.dot(&u);
+        if !theta.iter().all(|v| v.is_finite()) {
+            return None;
+        }
+        let resid: Array1<f64> = z.dot(&u).iter().zip(y).map(|(&v, &won)| sigmoid(v) - won as u8 as f64).collect();
+        Some((theta, z.t().dot(&resid)))
+    }
 }
 
 /// Norm of the gradient of the summed L2-penalised log loss (intercept not penalised).
@@ -425,6 +543,41 @@ mod tests {
         assert!(plain.converged && fast.converged);
         assert!(fast.gradient_norm <= fast.tolerance, "{} > {}", fast.gradient_norm, fast.tolerance);
         // Same optimum: the log-odds agree closely on every row.
+        let zp = x.dot(&Array1::from(plain.coef.clone())) + plain.intercept;
+        let zf = x.dot(&Array1::from(fast.coef.clone())) + fast.intercept;
+        let worst = zp.iter().zip(&zf).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-2, "log-odds differ by up to {worst}");
+    }
+
+    #[test]
+    fn whitening_in_place_matches_the_product_and_restores_the_design() {
+        let (x, _) = data(3_001);
+        let (n, p) = x.dim();
+        let mut a = Array2::zeros((n, p + 1).f());
+        a.slice_mut(s![.., ..p]).assign(&x);
+        let ones = Array2::from_elem((n, 1), 1.0);
+        let full = ndarray::concatenate![Axis(1), x.view(), ones.view()];
+        let h = LogisticParams::default().hessian(x.view(), &vec![0.2; n], 1.0);
+        let w = Whitening::of(&h).unwrap();
+        w.whiten_in_place(a.view_mut());
+        let want = full.dot(&w.m);
+        let err = (&a - &want).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(err < 1e-9, "whitened columns differ by {err}");
+        w.restore_in_place(a.view_mut());
+        let err = (&a.slice(s![.., ..p]) - &x).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(err < 1e-9, "restored design differs by {err}");
+    }
+
+    #[test]
+    fn preconditioned_solve_is_polished_when_the_penalty_matters() {
+        // A strong penalty: the whitened solve (unpenalised) fails the penalised check,
+        // so the design is restored in place and the plain solver finishes.
+        let (x, y) = data(20_000);
+        let params = LogisticParams::default().alpha(5_000.0);
+        let plain = params.clone().precondition_min_rows(usize::MAX).fit(x.view(), &y).unwrap();
+        let fast = params.precondition_min_rows(1).subsample_rows(2_000).fit(x.view(), &y).unwrap();
+        assert!(fast.preconditioned && fast.iterations > 0, "expected a polish: {fast:?}");
+        assert!(plain.converged && fast.converged);
         let zp = x.dot(&Array1::from(plain.coef.clone())) + plain.intercept;
         let zf = x.dot(&Array1::from(fast.coef.clone())) + fast.intercept;
         let worst = zp.iter().zip(&zf).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);

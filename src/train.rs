@@ -229,18 +229,20 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     progress("building features");
     // One design matrix: the training rows first, then the holdout (views, no copies).
     let out_rows: Vec<usize> = train_rows.iter().chain(&holdout_rows).copied().collect();
-    let (features, fit_report, x) = fparams.fit_transform(table, &train_rows, &train_y, &out_rows)?;
+    // One spare column: the solver whitens the training rows in place.
+    let (features, fit_report, mut x) = fparams.fit_transform_with_spare(table, &train_rows, &train_y, &out_rows, 1)?;
     drop(out_rows);
-    let x_train = x.slice(ndarray::s![..train_rows.len(), ..]);
+    let width = features.n_features();
     progress(&format!(
         "fitting logistic regression: {} rows x {} features",
-        x_train.nrows(),
-        x_train.ncols()
+        train_rows.len(),
+        width
     ));
+    // The training rows of `x` are the solver's from here on; the holdout rows are kept.
     let fitted = LogisticParams::default()
         .alpha(alpha)
         .max_iterations(params.max_iterations)
-        .fit(x_train, &train_y)?;
+        .fit_in_place(x.slice_mut(ndarray::s![..train_rows.len(), ..]), &train_y)?;
 
     let mut model = LeadModel {
         events: event_spec,
@@ -290,7 +292,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
 
     // Holdout metrics and the threshold.
     progress("measuring the holdout and choosing the threshold");
-    let x_hold = x.slice(ndarray::s![train_rows.len().., ..]);
+    let x_hold = x.slice(ndarray::s![train_rows.len().., ..width]);
     let holdout_probs = model.predict(x_hold);
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y_all[i]).collect();
     let summary: Summary = metrics::summary(&holdout_probs, &holdout_labels)

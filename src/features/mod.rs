@@ -20,6 +20,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use ndarray::{Array2, ShapeBuilder};
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Table;
@@ -824,6 +825,20 @@ impl FeatureParams {
         train_labels: &[bool],
         out_rows: &[usize],
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
+        self.fit_transform_with_spare(table, train_rows, train_labels, out_rows, 0)
+    }
+
+    /// [`Self::fit_transform`] with `spare` zero columns after the design columns, in the
+    /// same allocation: room for the solver, which whitens the training rows in place
+    /// ([`crate::fit::LogisticParams::fit_in_place`]) instead of copying 800 MB.
+    pub fn fit_transform_with_spare(
+        &self,
+        table: &Table,
+        train_rows: &[usize],
+        train_labels: &[bool],
+        out_rows: &[usize],
+        spare: usize,
+    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
         self.check()?;
         if out_rows.get(..train_rows.len()) != Some(train_rows) {
             return Err(Error::Internal("fit_transform: the output rows must begin with the training rows".into()));
@@ -837,23 +852,33 @@ impl FeatureParams {
         for col in self.roles.keys() {
             table.column(col)?;
         }
-        // 1. Roles.
+        // 1. Roles, inferred for the columns in parallel, taken in column order (so the
+        // first error in column order is the one reported).
+        let candidates: Vec<&Column> = table
+            .df
+            .columns()
+            .iter()
+            .filter(|col| {
+                let name = col.name().as_str();
+                name != self.label
+                    && self.id.as_deref() != Some(name)
+                    && !self.exclude.iter().any(|e| e == name)
+                    && self.roles.get(name) != Some(&RoleChoice::Ignore)
+            })
+            .collect();
+        let inferred: Vec<Result<Inferred>> = candidates
+            .par_iter()
+            .map(|col| match self.roles.get(col.name().as_str()) {
+                Some(RoleChoice::Use(r)) => Ok(Inferred::Role(*r)),
+                _ => infer_role(table, col),
+            })
+            .collect();
         let mut roles: Vec<(String, Role)> = Vec::new();
-        for col in table.df.columns() {
+        for (col, inf) in candidates.iter().zip(inferred) {
             let name = col.name().to_string();
-            if name == self.label {
-                continue;
-            }
-            if self.id.as_deref() == Some(name.as_str()) || self.exclude.contains(&name) {
-                continue;
-            }
-            match self.roles.get(&name) {
-                Some(RoleChoice::Ignore) => continue,
-                Some(RoleChoice::Use(r)) => roles.push((name, *r)),
-                None => match infer_role(table, col)? {
-                    Inferred::Role(r) => roles.push((name, r)),
-                    Inferred::Skip(reason) => report.skipped.push(Skipped { column: name, reason }),
-                },
+            match inf? {
+                Inferred::Role(r) => roles.push((name, r)),
+                Inferred::Skip(reason) => report.skipped.push(Skipped { column: name, reason }),
             }
         }
         if roles.is_empty() {
@@ -877,46 +902,59 @@ impl FeatureParams {
             Some(d) => Some(text::day_number(d)),
             None => latest_day(table, roles.iter().map(|(n, r)| (n.as_str(), *r)))?,
         };
-        // 3. Parts, fitted on the training rows.
-        let mut columns = Vec::new();
-        for (name, role) in roles {
-            let col = table.column(&name)?;
-            let mut parts = Vec::new();
-            let mut best_auc: f64 = 0.5;
-            let specs: Vec<(Option<NumKind>, Option<CatKind>, String)> = match role {
-                Role::Number => vec![(Some(NumKind::Number), None, name.clone())],
-                Role::Flag => vec![(Some(NumKind::Flag), None, name.clone())],
-                Role::Date => vec![(Some(NumKind::DaysBefore), None, format!("{name} (days before as-of)"))],
-                Role::Category => vec![(None, Some(CatKind::Text), name.clone())],
-                Role::Email => vec![(None, Some(CatKind::EmailKind), format!("{name} kind"))],
-                Role::Title => vec![
-                    (None, Some(CatKind::TitleSeniority), format!("{name} seniority")),
-                    (None, Some(CatKind::TitleFunction), format!("{name} function")),
-                ],
-            };
-            for (nk, ck, label) in specs {
-                let (part, auc) = if let Some(kind) = nk {
-                    let v = read_numbers(table, col, kind, as_of_day)?;
-                    let (part, auc) = self.fit_numeric(kind, label, &v, train_rows, train_labels);
-                    cells.push(Cells::Numbers(v));
-                    (part, auc)
-                } else if let Some(kind) = ck {
-                    let vals = read_levels(table, col, kind)?;
-                    let (part, auc, pure) = self.fit_levels(kind, label, &vals, train_rows, train_labels);
-                    if let Some(mut pure) = pure {
-                        pure.column = name.clone();
-                        report.pure_levels.push(pure);
-                    }
-                    cells.push(Cells::Levels(vals));
-                    (part, auc)
-                } else {
-                    continue;
+        // 3. Parts, fitted on the training rows: the columns in parallel, the results
+        // (and their errors and report lines) taken in column order.
+        type Fitted = (FittedColumn, Vec<Cells>, f64, Vec<PureLevels>);
+        let fitted_cols: Vec<Result<Fitted>> = roles
+            .par_iter()
+            .map(|(name, role)| -> Result<Fitted> {
+                let col = table.column(name)?;
+                let mut parts = Vec::new();
+                let mut cells = Vec::new();
+                let mut pure_levels = Vec::new();
+                let mut best_auc: f64 = 0.5;
+                let specs: Vec<(Option<NumKind>, Option<CatKind>, String)> = match role {
+                    Role::Number => vec![(Some(NumKind::Number), None, name.clone())],
+                    Role::Flag => vec![(Some(NumKind::Flag), None, name.clone())],
+                    Role::Date => vec![(Some(NumKind::DaysBefore), None, format!("{name} (days before as-of)"))],
+                    Role::Category => vec![(None, Some(CatKind::Text), name.clone())],
+                    Role::Email => vec![(None, Some(CatKind::EmailKind), format!("{name} kind"))],
+                    Role::Title => vec![
+                        (None, Some(CatKind::TitleSeniority), format!("{name} seniority")),
+                        (None, Some(CatKind::TitleFunction), format!("{name} function")),
+                    ],
                 };
-                best_auc = best_auc.max(auc);
-                parts.push(part);
-            }
-            report.single_column_auc.push((name.clone(), best_auc));
-            columns.push(FittedColumn { name, role, parts });
+                for (nk, ck, label) in specs {
+                    let (part, auc) = if let Some(kind) = nk {
+                        let v = read_numbers(table, col, kind, as_of_day)?;
+                        let (part, auc) = self.fit_numeric(kind, label, &v, train_rows, train_labels);
+                        cells.push(Cells::Numbers(v));
+                        (part, auc)
+                    } else if let Some(kind) = ck {
+                        let vals = read_levels(table, col, kind)?;
+                        let (part, auc, pure) = self.fit_levels(kind, label, &vals, train_rows, train_labels);
+                        if let Some(mut pure) = pure {
+                            pure.column = name.clone();
+                            pure_levels.push(pure);
+                        }
+                        cells.push(Cells::Levels(vals));
+                        (part, auc)
+                    } else {
+                        continue;
+                    };
+                    best_auc = best_auc.max(auc);
+                    parts.push(part);
+                }
+                Ok((FittedColumn { name: name.clone(), role: *role, parts }, cells, best_auc, pure_levels))
+            })
+            .collect();
+        let mut columns = Vec::new();
+        for r in fitted_cols {
+            let (column, col_cells, auc, pure) = r?;
+            report.single_column_auc.push((column.name.clone(), auc));
+            report.pure_levels.extend(pure);
+            cells.extend(col_cells);
+            columns.push(column);
         }
         let mut features = Vec::new();
         for (ci, c) in columns.iter().enumerate() {
@@ -933,37 +971,50 @@ impl FeatureParams {
             features,
             as_of_day,
         };
-        // 4. The raw design matrix, allocated once, column-major, rows in `out_rows` order.
+        // 4. The raw design matrix, allocated once, column-major, rows in `out_rows`
+        // order; each part fills its own block of columns, the parts in parallel.
         let width = fitted.features.len();
-        let mut raw = vec![0.0f64; width * nout];
-        let mut j = 0usize;
-        let mut cells = cells.into_iter();
-        for c in &fitted.columns {
-            for part in &c.parts {
-                let w = part.width();
-                let block = &mut raw[j * nout..(j + w) * nout];
-                match cells.next() {
-                    Some(Cells::Numbers(v)) => fill_numeric(part, &v, Some(out_rows), block, nout),
-                    Some(Cells::Levels(vals)) => fill_levels(part, &vals, Some(out_rows), block, nout),
-                    None => return Err(Error::Internal("fit_transform: fewer cells than parts".into())),
-                }
-                j += w;
-            }
+        let mut raw = vec![0.0f64; (width + spare) * nout];
+        let parts: Vec<&Part> = fitted.columns.iter().flat_map(|c| c.parts.iter()).collect();
+        if parts.len() != cells.len() {
+            return Err(Error::Internal("fit_transform: cells and parts differ in number".into()));
         }
-        // 5. Scaling, from the training rows (the first rows), applied to every row.
+        let mut blocks: Vec<&mut [f64]> = Vec::with_capacity(parts.len());
+        let mut rest: &mut [f64] = &mut raw;
+        for part in &parts {
+            let (block, tail) = rest.split_at_mut(part.width() * nout);
+            blocks.push(block);
+            rest = tail;
+        }
+        blocks
+            .into_par_iter()
+            .zip(parts.par_iter())
+            .zip(cells.par_iter())
+            .for_each(|((block, part), cell)| match cell {
+                Cells::Numbers(v) => fill_numeric(part, v, Some(out_rows), block, nout),
+                Cells::Levels(vals) => fill_levels(part, vals, Some(out_rows), block, nout),
+            });
+        drop(cells);
+        // 5. Scaling, from the training rows (the first rows), applied to every row; the
+        // columns in parallel.
         let m = train_rows.len();
-        for j in 0..width {
-            let col = &mut raw[j * nout..(j + 1) * nout];
-            let mean = col[..m].iter().sum::<f64>() / m as f64;
-            let var = col[..m].iter().map(|&x| (x - mean).powi(2)).sum::<f64>() / m as f64;
-            let scale = if var > 1e-18 { 1.0 / var.sqrt() } else { 0.0 };
+        let scaling: Vec<(f64, f64)> = raw[..width * nout]
+            .par_chunks_mut(nout.max(1))
+            .map(|col| {
+                let mean = col[..m].iter().sum::<f64>() / m as f64;
+                let var = col[..m].iter().map(|&x| (x - mean).powi(2)).sum::<f64>() / m as f64;
+                let scale = if var > 1e-18 { 1.0 / var.sqrt() } else { 0.0 };
+                for x in col.iter_mut() {
+                    *x = (*x - mean) * scale;
+                }
+                (mean, scale)
+            })
+            .collect();
+        for (j, (mean, scale)) in scaling.into_iter().enumerate().take(width) {
             fitted.center[j] = mean;
             fitted.scale[j] = scale;
-            for x in col.iter_mut() {
-                *x = (*x - mean) * scale;
-            }
         }
-        let x = Array2::from_shape_vec((nout, width).f(), raw)
+        let x = Array2::from_shape_vec((nout, width + spare).f(), raw)
             .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))?;
         Ok((fitted, report, x))
     }

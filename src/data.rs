@@ -81,7 +81,8 @@ impl Table {
             .cast(&DataType::String)
             .map_err(|e| polars_err(&self.path, e))?;
         let ca = c.str().map_err(|e| polars_err(&self.path, e))?;
-        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::with_capacity(ca.len());
+        let mut seen: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
+        seen.reserve(ca.len());
         for (i, v) in ca.iter().enumerate() {
             let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { continue };
             if let Some(first) = seen.insert(v, i) {
@@ -340,37 +341,40 @@ fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The delimiter and the header's names (trimmed, without a byte-order mark), from the
+/// first record only.
+fn csv_header(path: &Path) -> Result<(u8, Vec<String>)> {
+    let body = head_bytes(path)?;
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::EmptyFile { path: path.to_path_buf() });
+    }
+    let delimiter = sniff_delimiter(&body);
+    let file = File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(file);
+    let mut record = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut record) {
+        Ok(true) => {}
+        Ok(false) => return Err(Error::EmptyFile { path: path.to_path_buf() }),
+        Err(e) => return Err(Error::malformed(path, format!("{e}"))),
+    }
+    let mut names: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+    if let Some(first) = names.first_mut() {
+        *first = first.trim_start_matches('\u{feff}').trim().to_string();
+    }
+    Ok((delimiter, names))
+}
+
 fn load_csv(path: &Path) -> Result<(DataFrame, String)> {
-    let shape = inspect_csv(path)?;
-    // Give every column an explicit name and the String type: the header we validated,
-    // with the trailing unnamed column (from trailing commas) named so we can drop it.
-    let names: Vec<PlSmallStr> = shape
-        .header
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            if n.is_empty() {
-                PlSmallStr::from(format!("__unnamed_{i}"))
-            } else {
-                PlSmallStr::from(n.as_str())
-            }
-        })
-        .collect();
-    let schema: Schema = names
-        .iter()
-        .map(|n| Field::new(n.clone(), DataType::String))
-        .collect();
-    let parse = CsvParseOptions::default()
-        .with_separator(shape.delimiter)
-        .with_missing_is_null(true);
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_schema(Some(Arc::new(schema)))
-        .with_parse_options(parse)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .map_err(|e| polars_err(path, e))?
-        .finish()
-        .map_err(|e| polars_err(path, e))?;
+    // The validating pass and polars' read run side by side; the pass's verdict (ragged
+    // rows, invalid UTF-8, named by row and line) comes first.
+    let (delimiter, header) = csv_header(path)?;
+    check_duplicate_names(path, &header)?;
+    let (shape, read) = rayon::join(|| inspect_csv(path), || read_csv_text(path, delimiter, &header));
+    let shape = shape?;
+    if shape.header != header || shape.delimiter != delimiter {
+        return Err(Error::Internal("the CSV header read twice differs".into()));
+    }
+    let df = read?;
     if df.height() as u64 != shape.rows {
         return Err(Error::malformed(
             path,
@@ -393,6 +397,38 @@ fn load_csv(path: &Path) -> Result<(DataFrame, String)> {
     }
     let df = DataFrame::new(df.height(), keep).map_err(|e| polars_err(path, e))?;
     Ok((df, shape.sha256))
+}
+
+/// The CSV read by polars with every column as text, under the given header.
+fn read_csv_text(path: &Path, delimiter: u8, header: &[String]) -> Result<DataFrame> {
+    // Give every column an explicit name and the String type: the header we validated,
+    // with the trailing unnamed column (from trailing commas) named so we can drop it.
+    let names: Vec<PlSmallStr> = header
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if n.is_empty() {
+                PlSmallStr::from(format!("__unnamed_{i}"))
+            } else {
+                PlSmallStr::from(n.as_str())
+            }
+        })
+        .collect();
+    let schema: Schema = names
+        .iter()
+        .map(|n| Field::new(n.clone(), DataType::String))
+        .collect();
+    let parse = CsvParseOptions::default()
+        .with_separator(delimiter)
+        .with_missing_is_null(true);
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_schema(Some(Arc::new(schema)))
+        .with_parse_options(parse)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .map_err(|e| polars_err(path, e))?
+        .finish()
+        .map_err(|e| polars_err(path, e))
 }
 
 fn load_parquet(path: &Path) -> Result<DataFrame> {

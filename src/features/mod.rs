@@ -641,7 +641,6 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
     let mut first_nondate: Option<(usize, String)> = None;
     let mut emails = 0usize;
     let mut nums: Vec<(f64, usize)> = Vec::new();
-    let mut distinct: foldhash::HashSet<String> = foldhash::HashSet::default();
     for &(s, i, count) in &cells {
         match parse_number(s) {
             NumCell::Value(x) => {
@@ -671,7 +670,6 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
         if text::looks_like_email(s) {
             emails += count;
         }
-        distinct.insert(s.to_lowercase());
     }
     if m == 0 {
         return Ok(Inferred::Skip("empty in every row".into()));
@@ -727,7 +725,9 @@ fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
     {
         return Ok(Inferred::Role(Role::Title));
     }
-    let d = distinct.len();
+    // Distinct values ignoring case: needed only for the identifier test, so counted only
+    // when it is reached (not for an e-mail column of a million addresses).
+    let d = cells.iter().map(|c| c.0.to_lowercase()).collect::<foldhash::HashSet<String>>().len();
     if d == 1 && m == n {
         return Ok(Inferred::Skip("the same value in every row".into()));
     }

@@ -34,7 +34,7 @@ use crate::model::sigmoid;
 pub const BLOCK: u64 = 10;
 
 /// Training sets of at least this many rows are solved preconditioned.
-pub const PRECONDITION_MIN_ROWS: usize = 200_000;
+pub const PRECONDITION_MIN_ROWS: usize = 50_000;
 /// About this many rows in the subsample that estimates the Hessian.
 pub const SUBSAMPLE_ROWS: usize = 50_000;
 
@@ -79,7 +79,7 @@ impl LogisticParams {
     }
 
     /// Solve preconditioned from this many training rows on. Default:
-    /// [`PRECONDITION_MIN_ROWS`] (200,000); `usize::MAX` turns it off.
+    /// [`PRECONDITION_MIN_ROWS`] (50,000); `usize::MAX` turns it off.
     pub fn precondition_min_rows(mut self, n: usize) -> Self {
         self.precondition_min_rows = n;
         self
@@ -239,7 +239,8 @@ impl LogisticParams {
     fn preconditioned(&self, mut a: ndarray::ArrayViewMut2<f64>, y: &[bool], tol: f64) -> Result<Option<(Array1<f64>, f64)>> {
         let (n, q) = a.dim();
         let p = q - 1;
-        let step = (n / self.subsample_rows).max(2);
+        // At least every 4th row: a subsample is copied three times (rows, whitened, weighted).
+        let step = (n / self.subsample_rows).max(4);
         let rows: Vec<usize> = (0..n).step_by(step).collect();
         let ys: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
         let won = ys.iter().filter(|&&v| v).count();

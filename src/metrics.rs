@@ -12,24 +12,74 @@ use serde::{Deserialize, Serialize};
 
 /// ROC AUC (Mann-Whitney U with average ranks for ties). `None` when either class is absent.
 pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let n = scores.len();
-    let pos = labels.iter().filter(|&&y| y).count();
+    // (score, label) pairs sorted by the score's total order; equal scores (by `==`, so
+    // -0.0 and 0.0 together) form one group of ties.
+    let mut pairs: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
+    pairs.sort_unstable_by_key(|p| order_key(p.0));
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut last: Option<f64> = None;
+    for &(s, y) in &pairs {
+        if last != Some(s) {
+            groups.push((0, 0));
+            last = Some(s);
+        }
+        if let Some(g) = groups.last_mut() {
+            g.0 += 1;
+            g.1 += y as usize;
+        }
+    }
+    auc_of_groups(&groups)
+}
+
+/// ROC AUC from groups of tied scores in ascending order of score: (rows, positives)
+/// each. The same number as [`roc_auc`] on the rows the groups stand for, without
+/// sorting them (a category's levels, say). `None` when either class is absent.
+pub fn roc_auc_grouped(mut groups: Vec<(f64, usize, usize)>) -> Option<f64> {
+    groups.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(groups.len());
+    let mut last: Option<f64> = None;
+    for (s, n, p) in groups {
+        if n == 0 {
+            continue;
+        }
+        match merged.last_mut() {
+            Some(g) if last == Some(s) => {
+                g.0 += n;
+                g.1 += p;
+            }
+            _ => {
+                merged.push((n, p));
+                last = Some(s);
+            }
+        }
+    }
+    auc_of_groups(&merged)
+}
+
+/// A key whose unsigned order is `f64::total_cmp`'s order (equal keys: equal scores).
+fn order_key(s: f64) -> u64 {
+    let b = s.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
+/// The Mann-Whitney AUC from tie groups (rows, positives) in ascending order of score.
+fn auc_of_groups(groups: &[(usize, usize)]) -> Option<f64> {
+    let n: usize = groups.iter().map(|g| g.0).sum();
+    let pos: usize = groups.iter().map(|g| g.1).sum();
     let neg = n - pos;
     if pos == 0 || neg == 0 {
         return None;
     }
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     let mut rank_sum_pos = 0.0f64;
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && scores[idx[j + 1]] == scores[idx[i]] {
-            j += 1;
-        }
+    let mut i = 0usize;
+    for &(rows, p_in_group) in groups {
+        let j = i + rows - 1;
         // Ranks i+1 ..= j+1 share their average.
         let avg = (i + j + 2) as f64 / 2.0;
-        let p_in_group = idx[i..=j].iter().filter(|&&k| labels[k]).count();
         rank_sum_pos += avg * p_in_group as f64;
         i = j + 1;
     }
@@ -340,6 +390,58 @@ pub fn histogram(probs: &[f64], labels: &[bool], bins: usize) -> Vec<HistBin> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The earlier implementation (an index sort), kept as the reference.
+    fn roc_auc_by_index(scores: &[f64], labels: &[bool]) -> Option<f64> {
+        let n = scores.len();
+        let pos = labels.iter().filter(|&&y| y).count();
+        let neg = n - pos;
+        if pos == 0 || neg == 0 {
+            return None;
+        }
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+        let mut rank_sum_pos = 0.0f64;
+        let mut i = 0;
+        while i < n {
+            let mut j = i;
+            while j + 1 < n && scores[idx[j + 1]] == scores[idx[i]] {
+                j += 1;
+            }
+            let avg = (i + j + 2) as f64 / 2.0;
+            let p_in_group = idx[i..=j].iter().filter(|&&k| labels[k]).count();
+            rank_sum_pos += avg * p_in_group as f64;
+            i = j + 1;
+        }
+        let p = pos as f64;
+        Some((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * neg as f64))
+    }
+
+    #[test]
+    fn grouped_auc_is_the_row_auc() {
+        let mut state = 0x1234_5678_9abc_def1u64;
+        for _ in 0..200 {
+            let mut groups = Vec::new();
+            let (mut scores, mut labels) = (Vec::new(), Vec::new());
+            for _ in 0..12 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Few distinct scores, so that groups tie with each other too; -0.0 and 0.0 differ.
+                let score = [0.0, -0.0, 0.25, 0.5, 0.5, 0.75][(state % 6) as usize];
+                let rows = (state >> 8) as usize % 40;
+                let pos = if rows == 0 { 0 } else { (state >> 20) as usize % (rows + 1) };
+                groups.push((score, rows, pos));
+                for k in 0..rows {
+                    scores.push(score);
+                    labels.push(k < pos);
+                }
+            }
+            let want = roc_auc_by_index(&scores, &labels).map(f64::to_bits);
+            assert_eq!(roc_auc(&scores, &labels).map(f64::to_bits), want);
+            assert_eq!(roc_auc_grouped(groups).map(f64::to_bits), want);
+        }
+    }
 
     #[test]
     fn auc_counts_ties_as_half() {

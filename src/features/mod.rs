@@ -1122,14 +1122,9 @@ impl FeatureParams {
             all[s] += 1;
             won[s] += y as usize;
         }
-        let scores: Vec<f64> = rows
-            .iter()
-            .map(|&i| {
-                let s = slot_of(codes[i]);
-                won[s] as f64 / all[s].max(1) as f64
-            })
-            .collect();
-        let auc = crate::metrics::roc_auc(&scores, labels).unwrap_or(0.5);
+        // Every row of a slot scores the slot's rate: the AUC from the slots' counts.
+        let groups = (0..all.len()).map(|s| (won[s] as f64 / all[s].max(1) as f64, all[s], won[s])).collect();
+        let auc = crate::metrics::roc_auc_grouped(groups).unwrap_or(0.5);
         let total_won = labels.iter().filter(|&&y| y).count();
         let min_rows = 20usize.max(rows.len() / 100);
         let pure: Vec<(String, usize, f64)> = kept
@@ -1321,3 +1316,4 @@ fn fill_levels(part: &Part, vals: &Values, rows: Option<&[usize]>, block: &mut [
         }
     }
 }
+

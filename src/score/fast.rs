@@ -211,8 +211,11 @@ pub fn score_csv_fast_in_blocks(
         }
         None => model.features.as_of_day.unwrap_or(0),
     };
-    // Pass 2: score into a temporary file, renamed into place at the end.
-    let mut seen: foldhash::HashSet<u64> = foldhash::HashSet::default();
+    // Pass 2: score into a temporary file, renamed into place at the end. The ids' 64-bit
+    // hashes are kept (8 bytes per lead, reserved once from the first piece's bytes per
+    // lead) and sorted at the end: a repeat hands the file to the general path, which
+    // names both rows.
+    let mut id_hashes: Vec<u64> = Vec::new();
     let mut rows = 0usize;
     let mut decisions = 0usize;
     let mut fell_back = false;
@@ -233,11 +236,11 @@ pub fn score_csv_fast_in_blocks(
             block,
             &|piece| plan.score_piece(piece, as_of),
             &mut |mut out: PieceOut| {
-                for h in &out.ids {
-                    if !seen.insert(*h) {
-                        return Err(Stop::Fallback);
-                    }
+                if id_hashes.capacity() == 0 && !out.ids.is_empty() {
+                    let per_lead = (out.input_bytes / out.rows.max(1)).max(1) as u64;
+                    id_hashes.reserve((file_bytes / per_lead + file_bytes / per_lead / 10 + 1024) as usize);
                 }
+                id_hashes.extend_from_slice(&out.ids);
                 if plan.id_field.is_none() {
                     out.renumber(rows as u64);
                 }
@@ -248,6 +251,13 @@ pub fn score_csv_fast_in_blocks(
             },
             &mut |done| progress(done, file_bytes),
         );
+        let pass = pass.and_then(|()| {
+            id_hashes.par_sort_unstable();
+            match id_hashes.windows(2).any(|w| w[0] == w[1]) {
+                true => Err(Stop::Fallback),
+                false => Ok(()),
+            }
+        });
         match pass {
             Ok(()) if rows > 0 => Ok(()),
             Ok(()) | Err(Stop::Fallback) => {
@@ -267,6 +277,8 @@ pub fn score_csv_fast_in_blocks(
 /// What scoring one piece gives.
 struct PieceOut {
     bytes: Vec<u8>,
+    /// Bytes of input the piece held.
+    input_bytes: usize,
     rows: usize,
     decisions: usize,
     /// Hashes of the trimmed, non-empty ids, for the duplicate check.
@@ -378,6 +390,7 @@ impl Plan<'_> {
             self.cols.iter().map(|c| c.parts.iter().map(|_| foldhash::HashMap::default()).collect()).collect();
         let mut out = PieceOut {
             bytes: Vec::with_capacity(piece.len() + piece.len() / 2),
+            input_bytes: piece.len(),
             rows: 0,
             decisions: 0,
             ids: Vec::new(),

@@ -96,4 +96,12 @@ if len(score) >= 2:
     per_lead = (m1 - m0) * 2**20 / (n1 - n0)
     print(f"- score peak memory: {sizes}; {n1 / n0:,.0f}x the rows, {m1 / m0:.2f}x the memory, "
           f"{per_lead:.1f} bytes per additional lead. The blocks in flight are fixed in size; what grows is the "
-          "duplicate-id check (a 64-bit hash per lead in a hash set).")
+          "duplicate-id check (a 64-bit hash per lead, kept in one vector reserved from the file's size and sorted at the end).")
+
+try:
+    cap = json.load(open(os.path.join(work, "capped.json")))
+except (OSError, ValueError):
+    cap = None
+if cap and cap["file_mib"] > cap["cap_mib"]:
+    print(f"- score of the {cap['rows']:,}-row CSV ({cap['file_mib']:,} MiB) with the address space capped at {cap['cap_mib']} MiB "
+          f"(`ulimit -v`, smaller than the file): {'ran, and wrote the same bytes as without the cap' if cap['ok'] else 'FAILED'}")

@@ -12,15 +12,16 @@
 //! in `tests/train_score.rs`).
 //!
 //! How: the file is read in blocks of about [`BLOCK`] bytes. Each block is cut at record
-//! boundaries into pieces: at newlines when the block holds no quote character, at
-//! csv-core's own record ends when it does. The pieces are parsed and scored in parallel
-//! (rayon), each lead going straight from its fields to its output line. Its design row
-//! is built in a small buffer with the same arithmetic as
-//! [`crate::features::FittedFeatures::transform`]. Its log-odds and the reasons'
-//! contributions are summed in the same order as [`crate::model::LeadModel::log_odds`]
-//! and [`super::contributions`]. Numbers are written with the formatters polars uses
-//! (zmij for floats, itoa for integers). The pieces' outputs are written in file order
-//! while the next block is read and scored.
+//! boundaries into pieces ([`cut_points`]): at newlines outside quotes, told apart by
+//! quote parity when every quote in the block opens or closes a field, and by csv-core's
+//! own record ends otherwise. The pieces are parsed ([`split_record`], or the csv crate
+//! for what that does not read exactly) and scored in parallel (rayon), each lead going
+//! straight from its fields to its output line. Its design row is built in a small
+//! buffer with the same arithmetic as [`crate::features::FittedFeatures::transform`]. Its
+//! log-odds and the reasons' contributions are summed in the same order as
+//! [`crate::model::LeadModel::log_odds`] and [`super::contributions`]. Numbers are written
+//! with the formatters polars uses (zmij for floats, itoa for integers). The pieces'
+//! outputs are written in file order while the next block is read and scored.
 
 use std::fs::File;
 use std::hash::BuildHasher;

@@ -167,14 +167,56 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// What the sniffing pass learned about a CSV file.
+/// What the validating pass learned about a CSV file.
 #[derive(Debug)]
 struct CsvShape {
-    delimiter: u8,
-    header: Vec<String>,
     rows: u64,
     /// SHA-256 of the file's bytes, hex, taken in the same pass.
     sha256: String,
+}
+
+/// A CSV file's delimiter and header names, as every CSV reader here takes them.
+#[derive(Debug)]
+pub(crate) struct CsvHead {
+    pub delimiter: u8,
+    pub names: Vec<String>,
+}
+
+/// The csv crate's reader as leadscore reads CSV: the given delimiter, the header read
+/// as a record, records of any length (their length is checked by the caller).
+pub(crate) fn csv_reader<R: Read>(inner: R, delimiter: u8) -> csv::Reader<R> {
+    csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(inner)
+}
+
+/// The names of a header record: trimmed, the first without a byte-order mark.
+pub(crate) fn header_names(record: &csv::ByteRecord) -> Vec<String> {
+    let mut names: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+    if let Some(first) = names.first_mut() {
+        *first = first.trim_start_matches('\u{feff}').trim().to_string();
+    }
+    names
+}
+
+/// A lone empty field in a file of several columns: a blank line, which CSV readers skip.
+pub(crate) fn is_blank_record(record: &csv::ByteRecord, width: usize) -> bool {
+    record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) && width > 1
+}
+
+/// The delimiter (sniffed from the first line) and the header's names, from the first
+/// record only. An empty or blank file is [`Error::EmptyFile`].
+pub(crate) fn csv_head(path: &Path) -> Result<CsvHead> {
+    let body = head_bytes(path)?;
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::EmptyFile { path: path.to_path_buf() });
+    }
+    let delimiter = sniff_delimiter(&body);
+    let file = File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut record = csv::ByteRecord::new();
+    match csv_reader(file, delimiter).read_byte_record(&mut record) {
+        Ok(true) => Ok(CsvHead { delimiter, names: header_names(&record) }),
+        Ok(false) => Err(Error::EmptyFile { path: path.to_path_buf() }),
+        Err(e) => Err(Error::malformed(path, format!("{e}"))),
+    }
 }
 
 /// A reader that hashes what passes through it, so the validation pass also gives the
@@ -235,28 +277,20 @@ pub(crate) fn head_bytes(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// One streaming pass with the `csv` crate: delimiter, header, row count, and the first
-/// ragged row or invalid UTF-8, named by row and line.
-fn inspect_csv(path: &Path) -> Result<CsvShape> {
-    let body = head_bytes(path)?;
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::EmptyFile {
-            path: path.to_path_buf(),
-        });
-    }
-    let delimiter = sniff_delimiter(&body);
-
+/// One streaming pass with the `csv` crate over a file whose head is `head`: the row
+/// count, the checksum, and the first ragged row or invalid UTF-8, named by row and line.
+fn inspect_csv(path: &Path, head: &CsvHead) -> Result<CsvShape> {
     let file = File::open(path).map_err(|e| Error::read(path, e))?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(HashingReader {
+    let mut rdr = csv_reader(
+        HashingReader {
             inner: std::io::BufReader::with_capacity(1 << 20, file),
             hasher: Sha256::new(),
-        });
+        },
+        head.delimiter,
+    );
+    let width = head.names.len();
     let mut record = csv::ByteRecord::new();
-    let mut header: Option<Vec<String>> = None;
+    let mut seen_header = false;
     let mut rows = 0u64;
     loop {
         let more = rdr.read_byte_record(&mut record).map_err(|e| match e.kind() {
@@ -271,45 +305,34 @@ fn inspect_csv(path: &Path) -> Result<CsvShape> {
             return Err(Error::InvalidUtf8 {
                 path: path.to_path_buf(),
                 // Row 0 is the header.
-                row: if header.is_some() { rows + 1 } else { 0 },
+                row: if seen_header { rows + 1 } else { 0 },
                 line,
                 byte: e.valid_up_to() as u64 + 1,
             });
         }
-        match &header {
-            None => {
-                let mut names: Vec<String> = record
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).trim().to_string())
-                    .collect();
-                if let Some(first) = names.first_mut() {
-                    *first = first.trim_start_matches('\u{feff}').trim().to_string();
-                }
-                check_duplicate_names(path, &names)?;
-                header = Some(names);
-            }
-            Some(h) => {
-                rows += 1;
-                // A lone empty field is a blank line, which CSV readers skip.
-                if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) && h.len() > 1 {
-                    rows -= 1;
-                    continue;
-                }
-                if record.len() != h.len() {
-                    return Err(Error::RaggedRow {
-                        path: path.to_path_buf(),
-                        row: rows,
-                        line,
-                        found: record.len(),
-                        expected: h.len(),
-                    });
-                }
-            }
+        if !seen_header {
+            seen_header = true;
+            continue;
+        }
+        if is_blank_record(&record, width) {
+            continue;
+        }
+        rows += 1;
+        if record.len() != width {
+            return Err(Error::RaggedRow {
+                path: path.to_path_buf(),
+                row: rows,
+                line,
+                found: record.len(),
+                expected: width,
+            });
         }
     }
-    let header = header.ok_or_else(|| Error::EmptyFile {
-        path: path.to_path_buf(),
-    })?;
+    if !seen_header {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
     if rows == 0 {
         return Err(Error::HeaderOnly {
             path: path.to_path_buf(),
@@ -317,12 +340,7 @@ fn inspect_csv(path: &Path) -> Result<CsvShape> {
     }
     // The loop above read to the end of the file, so the hash covers all of it.
     let sha256 = hex(&rdr.into_inner().hasher.finalize());
-    Ok(CsvShape {
-        delimiter,
-        header,
-        rows,
-        sha256,
-    })
+    Ok(CsvShape { rows, sha256 })
 }
 
 fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
@@ -341,39 +359,13 @@ fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The delimiter and the header's names (trimmed, without a byte-order mark), from the
-/// first record only.
-fn csv_header(path: &Path) -> Result<(u8, Vec<String>)> {
-    let body = head_bytes(path)?;
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::EmptyFile { path: path.to_path_buf() });
-    }
-    let delimiter = sniff_delimiter(&body);
-    let file = File::open(path).map_err(|e| Error::read(path, e))?;
-    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(file);
-    let mut record = csv::ByteRecord::new();
-    match rdr.read_byte_record(&mut record) {
-        Ok(true) => {}
-        Ok(false) => return Err(Error::EmptyFile { path: path.to_path_buf() }),
-        Err(e) => return Err(Error::malformed(path, format!("{e}"))),
-    }
-    let mut names: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
-    if let Some(first) = names.first_mut() {
-        *first = first.trim_start_matches('\u{feff}').trim().to_string();
-    }
-    Ok((delimiter, names))
-}
-
 fn load_csv(path: &Path) -> Result<(DataFrame, String)> {
     // The validating pass and polars' read run side by side; the pass's verdict (ragged
     // rows, invalid UTF-8, named by row and line) comes first.
-    let (delimiter, header) = csv_header(path)?;
-    check_duplicate_names(path, &header)?;
-    let (shape, read) = rayon::join(|| inspect_csv(path), || read_csv_text(path, delimiter, &header));
+    let head = csv_head(path)?;
+    check_duplicate_names(path, &head.names)?;
+    let (shape, read) = rayon::join(|| inspect_csv(path, &head), || read_csv_text(path, &head));
     let shape = shape?;
-    if shape.header != header || shape.delimiter != delimiter {
-        return Err(Error::Internal("the CSV header read twice differs".into()));
-    }
     let df = read?;
     if df.height() as u64 != shape.rows {
         return Err(Error::malformed(
@@ -400,10 +392,11 @@ fn load_csv(path: &Path) -> Result<(DataFrame, String)> {
 }
 
 /// The CSV read by polars with every column as text, under the given header.
-fn read_csv_text(path: &Path, delimiter: u8, header: &[String]) -> Result<DataFrame> {
+fn read_csv_text(path: &Path, head: &CsvHead) -> Result<DataFrame> {
     // Give every column an explicit name and the String type: the header we validated,
     // with the trailing unnamed column (from trailing commas) named so we can drop it.
-    let names: Vec<PlSmallStr> = header
+    let names: Vec<PlSmallStr> = head
+        .names
         .iter()
         .enumerate()
         .map(|(i, n)| {
@@ -419,7 +412,7 @@ fn read_csv_text(path: &Path, delimiter: u8, header: &[String]) -> Result<DataFr
         .map(|n| Field::new(n.clone(), DataType::String))
         .collect();
     let parse = CsvParseOptions::default()
-        .with_separator(delimiter)
+        .with_separator(head.delimiter)
         .with_missing_is_null(true);
     CsvReadOptions::default()
         .with_has_header(true)

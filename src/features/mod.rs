@@ -274,6 +274,40 @@ impl Part {
         }
     }
 
+    /// A numeric part's raw design values for one cell (NaN: missing) into `out` (its
+    /// [`Self::width`] values): the value (the median when missing; log1p'd when
+    /// skewed), the missing flag when kept, then 0/1 for each step. Both training
+    /// (`fill_numeric`) and the fast scorer build rows with it.
+    pub(crate) fn numeric_values(&self, cell: f64, out: &mut [f64]) {
+        if let Part::Numeric { median, missing_flag, log1p, cuts, .. } = self {
+            let missing = cell.is_nan();
+            let x = if missing { *median } else { cell };
+            let t = if *log1p { ln_1p_nonneg(x) } else { x };
+            out[0] = t;
+            let mut j = 1;
+            if *missing_flag {
+                out[j] = missing as u8 as f64;
+                j += 1;
+            }
+            for c in cuts {
+                out[j] = (t > *c) as u8 as f64;
+                j += 1;
+            }
+        }
+    }
+
+    /// A level part's design column (within its block) for a level, `None` meaning
+    /// missing: the level's own column, else "(other)", else the missing column; `None`
+    /// when the part has no such column. Shared by `fill_levels` and the fast scorer.
+    pub(crate) fn level_slot(&self, level: Option<&str>) -> Option<usize> {
+        let Part::Levels { levels, other, missing, .. } = self else { return None };
+        let other_slot = other.then_some(levels.len());
+        match level {
+            Some(l) => levels.iter().position(|k| k == l).or(other_slot),
+            None => missing.then_some(levels.len() + *other as usize),
+        }
+    }
+
     fn feature_names(&self) -> Vec<String> {
         match self {
             Part::Numeric {
@@ -468,7 +502,7 @@ fn date_days(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
             None => out.push(None),
             Some(s) => match *cache
                 .entry(s)
-                .or_insert_with(|| text::parse_date(s).map(text::day_number))
+                .or_insert_with(|| text::parse_day(s))
             {
                 Some(d) => out.push(Some(d)),
                 None => {
@@ -830,7 +864,7 @@ impl FeatureParams {
 
     /// [`Self::fit_transform`] with `spare` zero columns after the design columns, in the
     /// same allocation: room for the solver, which whitens the training rows in place
-    /// ([`crate::fit::LogisticParams::fit_in_place`]) instead of copying 800 MB.
+    /// ([`crate::fit::LogisticParams::fit_in_place`]) instead of in a copy.
     pub fn fit_transform_with_spare(
         &self,
         table: &Table,
@@ -1246,35 +1280,11 @@ enum Cells {
 /// Write a numeric part's design columns from its cells (NaN = missing) for the table
 /// rows `rows` (every row when `None`), `n` of them.
 fn fill_numeric(part: &Part, v: &[f64], rows: Option<&[usize]>, block: &mut [f64], n: usize) {
-    if let Part::Numeric {
-        median,
-        missing_flag,
-        log1p,
-        cuts,
-        ..
-    } = part
-    {
-        {
-            let (value, rest) = block.split_at_mut(n);
-            let (mut flag, steps) = if *missing_flag {
-                let (f, s) = rest.split_at_mut(n);
-                (Some(f), s)
-            } else {
-                (None, rest)
-            };
-            for k in 0..n {
-                let cell = v[rows.map_or(k, |r| r[k])];
-                let missing = cell.is_nan();
-                let x = if missing { *median } else { cell };
-                let t = if *log1p { x.max(0.0).ln_1p() } else { x };
-                value[k] = t;
-                if let Some(f) = flag.as_deref_mut() {
-                    f[k] = missing as u8 as f64;
-                }
-                for (c_i, c) in cuts.iter().enumerate() {
-                    steps[c_i * n + k] = (t > *c) as u8 as f64;
-                }
-            }
+    let mut row = vec![0.0f64; part.width()];
+    for k in 0..n {
+        part.numeric_values(v[rows.map_or(k, |r| r[k])], &mut row);
+        for (c, &x) in row.iter().enumerate() {
+            block[c * n + k] = x;
         }
     }
 }
@@ -1282,38 +1292,41 @@ fn fill_numeric(part: &Part, v: &[f64], rows: Option<&[usize]>, block: &mut [f64
 /// Write a level part's one-hot design columns from its level codes, for the table rows
 /// `rows` (every row when `None`).
 fn fill_levels(part: &Part, vals: &Values, rows: Option<&[usize]>, block: &mut [f64], n: usize) {
-    if let Part::Levels {
-        levels,
-        other,
-        missing,
-        ..
-    } = part
-    {
-        {
-            let Values { dict, codes } = vals;
-            // Map each dictionary code to its design column within the block.
-            let other_slot = if *other { Some(levels.len()) } else { None };
-            let miss_slot = if *missing {
-                Some(levels.len() + *other as usize)
-            } else {
-                None
-            };
-            let slots: Vec<Option<usize>> = dict
-                .iter()
-                .map(|d| levels.iter().position(|l| l == d).or(other_slot))
-                .collect();
-            for k in 0..n {
-                let code = codes[rows.map_or(k, |r| r[k])];
-                let s = if code == MISSING {
-                    miss_slot
-                } else {
-                    slots[code as usize]
-                };
-                if let Some(s) = s {
-                    block[s * n + k] = 1.0;
-                }
-            }
+    let Values { dict, codes } = vals;
+    // Each dictionary code's design column within the block.
+    let slots: Vec<Option<usize>> = dict.iter().map(|d| part.level_slot(Some(d))).collect();
+    let miss_slot = part.level_slot(None);
+    for k in 0..n {
+        let code = codes[rows.map_or(k, |r| r[k])];
+        let s = if code == MISSING { miss_slot } else { slots[code as usize] };
+        if let Some(s) = s {
+            block[s * n + k] = 1.0;
         }
     }
 }
 
+/// `x.max(0.0).ln_1p()`, from a table for the small whole numbers that counts mostly are
+/// (the same bits: the table holds `ln_1p` of each).
+pub(crate) fn ln_1p_nonneg(x: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..4096).map(|k| (k as f64).ln_1p()).collect());
+    let k = x as usize;
+    // -0.0 keeps its sign through ln_1p: not from the table.
+    if k as f64 == x && k < table.len() && x.is_sign_positive() {
+        table[k]
+    } else {
+        x.max(0.0).ln_1p()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ln_1p_table_gives_the_same_bits() {
+        for x in [0.0, 1.0, 2.0, 17.0, 4095.0, 4096.0, 1e6, 0.5, -0.0, -3.0, 2.5] {
+            assert_eq!(ln_1p_nonneg(x).to_bits(), x.max(0.0).ln_1p().to_bits(), "{x}");
+        }
+    }
+}

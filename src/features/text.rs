@@ -31,6 +31,12 @@ pub enum NumCell {
 
 /// Parse a cleaned cell as a number (`1`, `-2.5`, `3e4`).
 pub fn parse_number(s: &str) -> NumCell {
+    // Whole numbers of up to 15 digits, the common case, without the float parser (the
+    // same value: every such number is exact in an f64).
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
+        return NumCell::Value(b.iter().fold(0u64, |a, &d| a * 10 + (d - b'0') as u64) as f64);
+    }
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => NumCell::Value(v),
         Ok(_) => NumCell::NonFinite,
@@ -241,6 +247,15 @@ mod tests {
         assert_eq!(clean(Some(" Select ")), None);
         assert_eq!(clean(Some("N/A")), None);
         assert_eq!(clean(Some(" x ")), Some("x"));
+    }
+
+    #[test]
+    fn whole_numbers_read_as_the_float_parser_does() {
+        for s in ["0", "7", "0012", "999999999999999", "123456789012345", "1234567890123456", "1.5", "-3", "1e3"] {
+            assert_eq!(parse_number(s), NumCell::Value(s.parse::<f64>().unwrap()), "{s}");
+        }
+        assert_eq!(parse_number("inf"), NumCell::NonFinite);
+        assert_eq!(parse_number("12a"), NumCell::NotANumber);
     }
 
     #[test]

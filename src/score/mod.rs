@@ -168,7 +168,6 @@ pub struct Reason {
 
 /// The strongest positive and negative reasons of every lead.
 pub fn reasons(model: &LeadModel, table: &Table, x: &Array2<f64>, positive: usize) -> Result<Vec<Vec<Reason>>> {
-    let negative = positive.saturating_sub(1);
     let contrib = contributions(model, x);
     let names: Vec<&str> = model.features.input_columns();
     let mut cells: Vec<StringChunked> = Vec::with_capacity(names.len());
@@ -180,27 +179,18 @@ pub fn reasons(model: &LeadModel, table: &Table, x: &Array2<f64>, positive: usiz
         cells.push(c.str().map_err(|e| polars_err(&table.path, e))?.clone());
     }
     let mut out = Vec::with_capacity(x.nrows());
+    let (mut bottom, mut chosen) = (Vec::new(), Vec::new());
     for (i, row) in contrib.rows().into_iter().enumerate() {
-        let mut idx: Vec<usize> = (0..row.len()).collect();
-        idx.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
-        let pos = idx.iter().filter(|&&k| row[k] > 0.0).take(positive);
-        let neg = idx.iter().rev().filter(|&&k| row[k] < 0.0).take(negative);
-        let mut v = Vec::new();
-        for &k in pos.chain(neg) {
-            let value = match cells[k].get(i).map(str::trim) {
-                // Show an address's kind, never the address itself.
-                Some(s) if !s.is_empty() && model.features.columns[k].role == Role::Email => {
-                    crate::features::text::email_kind(s).to_string()
-                }
-                Some(s) if !s.is_empty() => s.to_string(),
-                _ => "(missing)".to_string(),
-            };
-            v.push(Reason {
+        let row = row.to_vec();
+        select_reasons(&row, positive, &mut bottom, &mut chosen);
+        let v = chosen
+            .iter()
+            .map(|&k| Reason {
                 column: names[k].to_string(),
-                value,
+                value: reason_value(cells[k].get(i), model.features.columns[k].role == Role::Email).to_string(),
                 contribution: row[k],
-            });
-        }
+            })
+            .collect();
         out.push(v);
     }
     Ok(out)
@@ -211,19 +201,103 @@ fn reason_texts(model: &LeadModel, table: &Table, x: &Array2<f64>, positive: usi
     Ok(all
         .into_iter()
         .map(|v| {
-            v.iter()
-                .map(|r| {
-                    let mut value = r.value.clone();
-                    if value.chars().count() > 40 {
-                        value = value.chars().take(37).collect::<String>() + "...";
-                    }
-                    format!("{} = {} ({:+.2})", r.column, value, r.contribution)
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
+            let mut text = String::new();
+            for (k, r) in v.iter().enumerate() {
+                if k > 0 {
+                    text.push_str("; ");
+                }
+                write_reason(&mut text, &r.column, &r.value, r.contribution);
+            }
+            text
         })
         .collect())
 }
+
+/// The value a reason shows for a cell (`None` or blank: "(missing)"): the trimmed
+/// text, or for an e-mail column the address's kind, never the address itself.
+pub(crate) fn reason_value(cell: Option<&str>, email: bool) -> &str {
+    match cell.map(str::trim) {
+        Some(s) if !s.is_empty() && email => crate::features::text::email_kind(s),
+        Some(s) if !s.is_empty() => s,
+        _ => "(missing)",
+    }
+}
+
+/// One reason as the output shows it: `column = value (+0.84)`, the value cut to 37
+/// characters and "..." when longer than 40.
+pub(crate) fn write_reason(buf: &mut String, column: &str, value: &str, contribution: f64) {
+    buf.push_str(column);
+    buf.push_str(" = ");
+    push_clipped(buf, value);
+    buf.push_str(" (");
+    push_signed_2dp(buf, contribution);
+    buf.push(')');
+}
+
+/// The reasons' columns, in the order the general path lists them: the strongest
+/// `positive` raising contributions (largest first, ties by column order), then the
+/// strongest `positive - 1` lowering ones (most negative first, ties by reverse column
+/// order), as a descending sort by `total_cmp` with ties by index, then its reverse.
+/// One pass, keeping both short lists sorted.
+pub(crate) fn select_reasons(contrib: &[f64], positive: usize, bottom: &mut Vec<usize>, chosen: &mut Vec<usize>) {
+    let negative = positive.saturating_sub(1);
+    chosen.clear();
+    bottom.clear();
+    for (k, &c) in contrib.iter().enumerate() {
+        if c > 0.0 {
+            // After every kept value at least as large (earlier columns first on ties).
+            let at = chosen.iter().position(|&b| contrib[b].total_cmp(&c).is_lt()).unwrap_or(chosen.len());
+            if at < positive {
+                chosen.insert(at, k);
+                chosen.truncate(positive);
+            }
+        } else if c < 0.0 {
+            // Before every kept value at least as large (later columns first on ties).
+            let at = bottom.iter().position(|&b| contrib[b].total_cmp(&c).is_ge()).unwrap_or(bottom.len());
+            if at < negative {
+                bottom.insert(at, k);
+                bottom.truncate(negative);
+            }
+        }
+    }
+    chosen.extend_from_slice(bottom);
+}
+
+/// A reason's value, cut to 37 characters and "..." when longer than 40.
+fn push_clipped(buf: &mut String, value: &str) {
+    if value.len() <= 40 || value.chars().count() <= 40 {
+        buf.push_str(value);
+    } else {
+        let end = value.char_indices().nth(37).map_or(value.len(), |(i, _)| i);
+        buf.push_str(&value[..end]);
+        buf.push_str("...");
+    }
+}
+
+/// `format!("{:+.2}", v)` without the formatting machinery, for values not within a
+/// hair of a rounding tie (those, and huge values, go through `format!`).
+fn push_signed_2dp(buf: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    let a = v.abs();
+    let y = a * 100.0;
+    // Below 1e12 the truncation is the floor (y is not negative).
+    let small = a < 1e12; // false for NaN too
+    let fl = if small { y as u64 } else { 0 };
+    let frac = y - fl as f64;
+    if !small || (frac - 0.5).abs() < 1e-6 {
+        let _ = write!(buf, "{v:+.2}");
+        return;
+    }
+    let r = if frac > 0.5 { fl + 1 } else { fl };
+    buf.push(if v.is_sign_negative() { '-' } else { '+' });
+    let mut ib = itoa::Buffer::new();
+    buf.push_str(ib.format(r / 100));
+    let cents = (r % 100) as u8;
+    buf.push('.');
+    buf.push((b'0' + cents / 10) as char);
+    buf.push((b'0' + cents % 10) as char);
+}
+
 
 /// Labels of a table for a model's label column, for `evaluate` and `compare`.
 pub fn labels_for(model: &LeadModel, table: &Table) -> Result<(Vec<usize>, Vec<bool>)> {
@@ -273,22 +347,16 @@ pub fn score_csv_stream(
     if meta.len() == 0 {
         return Err(Error::EmptyFile { path: input.to_path_buf() });
     }
-    let head = crate::data::head_bytes(input)?;
-    if head.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::EmptyFile { path: input.to_path_buf() });
-    }
-    let delimiter = crate::data::sniff_delimiter(&head);
+    let crate::data::CsvHead { delimiter, names: header } = crate::data::csv_head(input)?;
+    // A reader past the header record (already read by `csv_head`).
     let open = || -> Result<csv::Reader<std::fs::File>> {
         let f = std::fs::File::open(input).map_err(|e| Error::read(input, e))?;
-        Ok(csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(f))
+        let mut rdr = crate::data::csv_reader(f, delimiter);
+        rdr.read_byte_record(&mut csv::ByteRecord::new()).map_err(|e| Error::malformed(input, format!("{e}")))?;
+        Ok(rdr)
     };
     let mut rdr = open()?;
     let mut record = csv::ByteRecord::new();
-    let header = match read_header_record(&mut rdr, &mut record) {
-        Ok(Some(h)) => h,
-        Ok(None) => return Err(Error::EmptyFile { path: input.to_path_buf() }),
-        Err(e) => return Err(Error::malformed(input, format!("{e}"))),
-    };
     let needed: Vec<String> = model.features.input_columns().iter().map(|s| s.to_string()).collect();
     let missing: Vec<String> = needed.iter().filter(|c| !header.contains(c)).cloned().collect();
     if !missing.is_empty() {
@@ -324,7 +392,7 @@ pub fn score_csv_stream(
             }
             let row = rows_before + got as u64 + 1;
             let line = record.position().map(|p| p.line()).unwrap_or(0);
-            if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) && header.len() > 1 {
+            if crate::data::is_blank_record(record, header.len()) {
                 continue;
             }
             if record.len() != header.len() {
@@ -373,7 +441,6 @@ pub fn score_csv_stream(
                 let cols: Vec<usize> = dates.iter().map(|c| header.iter().position(|h| h == c).unwrap_or(0)).collect();
                 let mut r1 = open()?;
                 let mut rec = csv::ByteRecord::new();
-                r1.read_byte_record(&mut rec).map_err(|e| Error::malformed(input, format!("{e}")))?;
                 let mut best: Option<i64> = None;
                 let mut rows = 0u64;
                 while let Some(b) = read_batch(&mut r1, &mut rec, rows, &cols)? {
@@ -446,39 +513,58 @@ pub fn score_csv_stream(
     Ok((total, decisions))
 }
 
-/// A CSV file's delimiter and header names, read as the streaming scorers read them.
-pub(crate) struct CsvHead {
-    pub delimiter: u8,
-    pub names: Vec<String>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The header record: names trimmed, a byte-order mark dropped from the first.
-fn read_header_record(rdr: &mut csv::Reader<std::fs::File>, record: &mut csv::ByteRecord) -> csv::Result<Option<Vec<String>>> {
-    if !rdr.read_byte_record(record)? {
-        return Ok(None);
+    #[test]
+    fn two_decimal_sign_matches_format() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut vals = vec![0.001, -0.001, 0.005, -0.005, 0.015, 0.125, -0.125, 1.0, -2.675, 99.995, 1e-300, 123456.789];
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = [0.01, 0.1, 1.0, 10.0, 1000.0][(state % 5) as usize];
+            vals.push((u - 0.5) * 2.0 * scale);
+        }
+        for v in vals {
+            let mut b = String::new();
+            push_signed_2dp(&mut b, v);
+            assert_eq!(b, format!("{v:+.2}"), "value {v:e}");
+        }
     }
-    Ok(Some(
-        record
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let s = String::from_utf8_lossy(f).trim().to_string();
-                if i == 0 { s.trim_start_matches('\u{feff}').trim().to_string() } else { s }
-            })
-            .collect(),
-    ))
-}
 
-/// The delimiter and header of a CSV file; `None` when the file is empty or blank.
-pub(crate) fn read_csv_header(input: &std::path::Path) -> Result<Option<CsvHead>> {
-    let head = crate::data::head_bytes(input)?;
-    if head.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(None);
+    #[test]
+    fn reasons_order_matches_a_sort_with_ties_by_column() {
+        // The general path's order: sort descending with ties by index, then reversed.
+        let by_sort = |contrib: &[f64], positive: usize| -> Vec<usize> {
+            let mut idx: Vec<usize> = (0..contrib.len()).collect();
+            idx.sort_by(|&a, &b| contrib[b].total_cmp(&contrib[a]).then(a.cmp(&b)));
+            let pos = idx.iter().filter(|&&k| contrib[k] > 0.0).take(positive);
+            let neg = idx.iter().rev().filter(|&&k| contrib[k] < 0.0).take(positive.saturating_sub(1));
+            pos.chain(neg).copied().collect()
+        };
+        let (mut bottom, mut chosen) = (Vec::new(), Vec::new());
+        let contrib = [0.5, -0.2, 0.5, 0.0, -0.2, 0.9, -0.7];
+        select_reasons(&contrib, 3, &mut bottom, &mut chosen);
+        assert_eq!(chosen, vec![5, 0, 2, 6, 4]);
+        // Random rows with many ties, and every number of reasons.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let row: Vec<f64> = (0..12)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state % 7) as f64 - 3.0) * 0.25
+                })
+                .collect();
+            for positive in 0..6 {
+                select_reasons(&row, positive, &mut bottom, &mut chosen);
+                assert_eq!(chosen, by_sort(&row, positive), "{row:?} {positive}");
+            }
+        }
     }
-    let delimiter = crate::data::sniff_delimiter(&head);
-    let f = std::fs::File::open(input).map_err(|e| Error::read(input, e))?;
-    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(f);
-    let mut record = csv::ByteRecord::new();
-    let names = read_header_record(&mut rdr, &mut record).map_err(|e| Error::malformed(input, format!("{e}")))?;
-    Ok(names.map(|names| CsvHead { delimiter, names }))
 }

@@ -98,6 +98,18 @@ if len(score) >= 2:
           f"{per_lead:.1f} bytes per additional lead. The blocks in flight are fixed in size; what grows is the "
           "duplicate-id check (a 64-bit hash per lead, kept in one vector reserved from the file's size and sorted at the end).")
 
+base = [k for k in keys if (*k, "baseline") in runs and (*k, "leadscore") in runs]
+if base:
+    print("\nAgainst the previous build (`BENCH_BASELINE`, the same runs interleaved on the same files): "
+          "ratio = previous build's time / this build's time (1 or above: no slower).\n")
+    print("| rows | format | step | this build s | previous build s | ratio | this build peak MiB | previous build peak MiB | runs |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    for (n, fmt, step) in base:
+        a, b = (n, fmt, step, "leadscore"), (n, fmt, step, "baseline")
+        la, lb = med(a, "wall_s"), med(b, "wall_s")
+        print(f"| {n:,} | {fmt} | {step} | {la:.2f} | {lb:.2f} | {lb / la:.2f} | {med(a, 'peak_rss_mib'):,.0f} | "
+              f"{med(b, 'peak_rss_mib'):,.0f} | {len(runs[a])} |")
+
 try:
     cap = json.load(open(os.path.join(work, "capped.json")))
 except (OSError, ValueError):

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::data::Table;
-use crate::error::{polars_err, Error, Result};
+use crate::error::{Error, Result};
 use crate::metrics::{self, Band};
 use crate::model::LeadModel;
 use crate::rules::{RuleScores, Rules};
@@ -59,6 +59,9 @@ pub struct Disagreement {
 /// Everything `compare` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
+    /// The as-of date both models scored at, and why (set by [`compare_on`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<crate::as_of::AsOf>,
     pub rows: usize,
     pub positives: usize,
     pub base_rate: f64,
@@ -76,6 +79,28 @@ pub struct Comparison {
     pub manual_curve: Vec<metrics::CurvePoint>,
     #[serde(skip)]
     pub predictive_curve: Vec<metrics::CurvePoint>,
+}
+
+/// The one compare pipeline, used by `compare`, `report --rules` and `demo`: the as-of
+/// date ([`crate::as_of::for_history`], over the model's date columns and the rules'
+/// fields), the points, the probabilities and the labels of `table`, then [`compare`].
+pub fn compare_on(
+    model: &LeadModel,
+    rules: &Rules,
+    table: &Table,
+    given_as_of: Option<chrono::NaiveDate>,
+    id: Option<&str>,
+) -> Result<(Comparison, crate::as_of::AsOf)> {
+    rules.check_fields(table)?;
+    let fields = rules.fields();
+    let as_of = crate::as_of::for_history(given_as_of, Some(model), table, &fields)?;
+    let scores = rules.evaluate(table, as_of.date)?;
+    let scored = crate::score::predict_table(model, table, as_of.day())?;
+    let (rows, y) = crate::score::labels_for(model, table)?;
+    let id = id.map(str::to_string).or(model.meta.id_column.clone()).filter(|c| table.column_names().contains(c));
+    let mut c = compare(model, rules, table, &scores, &scored.probability, &rows, &y, id.as_deref())?;
+    c.as_of = Some(as_of);
+    Ok((c, as_of))
 }
 
 /// Compare on the labelled rows `rows` (indices into `table`) with outcomes `y`.
@@ -115,7 +140,16 @@ pub fn compare(
     let ns = stage_names.len();
     let stage_group: Vec<usize> = stage.iter().map(|&s| ns - 1 - s).collect();
     let stage_labels: Vec<String> = stage_names.iter().rev().cloned().collect();
-    let stages = metrics::bands(&manual_score, y, &stage_group, &stage_labels);
+    let mut stages = metrics::bands(&manual_score, y, &stage_group, &stage_labels);
+    // A stage's band carries its minimum points, not the internal ranking key.
+    let mut min_points = vec![f64::INFINITY; ns];
+    for (&g, &p) in stage_group.iter().zip(&pts) {
+        min_points[g] = min_points[g].min(p);
+    }
+    for (band, m) in stages.iter_mut().zip(min_points) {
+        band.min_probability = None;
+        band.min_points = m.is_finite().then_some((m * 100.0).round() / 100.0);
+    }
     let nt = model.tiers.names.len();
     let tier_idx: Vec<usize> = prob.iter().map(|&p| model.tiers.index(p)).collect();
     let tier_group: Vec<usize> = tier_idx.iter().map(|&t| nt - 1 - t).collect();
@@ -153,8 +187,8 @@ pub fn compare(
             let col = table
                 .column(c)?
                 .cast(&polars::prelude::DataType::String)
-                .map_err(|e| polars_err(&table.path, e))?;
-            let ca = col.str().map_err(|e| polars_err(&table.path, e))?.clone();
+                .map_err(|e| Error::Internal(format!("{}: {e}", table.path.display())))?;
+            let ca = col.str().map_err(|e| Error::Internal(format!("{}: {e}", table.path.display())))?.clone();
             Some(rows.iter().map(|&i| ca.get(i).map(str::to_string)).collect())
         }
         None => None,
@@ -165,10 +199,7 @@ pub fn compare(
         .into_iter()
         .take(10)
         .map(|i| Disagreement {
-            lead: ids
-                .as_ref()
-                .and_then(|v| v[i].clone())
-                .unwrap_or_else(|| format!("row {}", rows[i] + 1)),
+            lead: ids.as_ref().and_then(|v| v[i].clone()).unwrap_or_else(|| format!("row {}", rows[i] + 1)),
             points: (pts[i] * 100.0).round() / 100.0,
             stage: stage_names[stage[i]].clone(),
             probability: prob[i],
@@ -180,6 +211,7 @@ pub fn compare(
         .collect();
 
     Ok(Comparison {
+        as_of: None,
         rows: y.len(),
         positives: won,
         base_rate: won as f64 / y.len() as f64,
@@ -201,6 +233,25 @@ pub fn compare(
 }
 
 impl Comparison {
+    /// The leads the two rank most differently, as a table: headers and text rows.
+    pub fn disagreement_table(&self) -> ([&'static str; 6], Vec<Vec<String>>) {
+        let rows = self
+            .disagreements
+            .iter()
+            .map(|d| {
+                vec![
+                    d.lead.clone(),
+                    format!("{}", d.points),
+                    d.stage.clone(),
+                    format!("{:.3}", d.probability),
+                    d.tier.clone(),
+                    if d.won { "won".into() } else { "lost".into() },
+                ]
+            })
+            .collect();
+        (["lead", "points", "stage", "probability", "tier", "outcome"], rows)
+    }
+
     /// The agreement matrix as a grid: tier names (columns, highest first) and, per
     /// manual stage (highest first), the cell for each tier.
     pub fn agreement_grid(&self) -> (Vec<String>, Vec<(String, Vec<&Cell>)>) {

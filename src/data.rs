@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::error::{polars_err, Error, Result};
+use crate::error::{file_err, polars_err, Error, Result};
 
 /// File formats leadscore reads and writes, chosen by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,18 +30,11 @@ pub enum Format {
 impl Format {
     /// The format for a path, from its extension (`.csv`, `.tsv`, `.txt`, `.parquet`, `.pq`).
     pub fn of(path: &Path) -> Result<Format> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         match ext.as_str() {
             "csv" | "tsv" | "txt" => Ok(Format::Csv),
             "parquet" | "pq" => Ok(Format::Parquet),
-            _ => Err(Error::UnsupportedFormat {
-                path: path.to_path_buf(),
-                ext,
-            }),
+            _ => Err(Error::UnsupportedFormat { path: path.to_path_buf(), ext }),
         }
     }
 }
@@ -67,7 +60,8 @@ impl Table {
             column: name.to_string(),
             available: self.column_list(),
             hint: if self.df.width() == 1 {
-                " (only one column was found: is the file delimited by something other than a comma, semicolon or tab?)".into()
+                " (only one column was found: is the file delimited by something other than a comma, semicolon or tab?)"
+                    .into()
             } else {
                 String::new()
             },
@@ -76,10 +70,7 @@ impl Table {
 
     /// Check that an id column exists and has no repeated value (missing ids are allowed).
     pub fn check_unique_ids(&self, column: &str) -> Result<()> {
-        let c = self
-            .column(column)?
-            .cast(&DataType::String)
-            .map_err(|e| polars_err(&self.path, e))?;
+        let c = self.column(column)?.cast(&DataType::String).map_err(|e| polars_err(&self.path, e))?;
         let ca = c.str().map_err(|e| polars_err(&self.path, e))?;
         let mut seen: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
         seen.reserve(ca.len());
@@ -99,11 +90,7 @@ impl Table {
     }
 
     pub fn column_names(&self) -> Vec<String> {
-        self.df
-            .get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        self.df.get_column_names().iter().map(|s| s.to_string()).collect()
     }
 
     fn column_list(&self) -> String {
@@ -124,29 +111,19 @@ pub fn load(path: &Path) -> Result<Table> {
         return Err(Error::malformed(path, "is a folder, not a file"));
     }
     if meta.len() == 0 {
-        return Err(Error::EmptyFile {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::EmptyFile { path: path.to_path_buf() });
     }
     let (df, sha256) = match format {
         Format::Csv => load_csv(path)?,
         Format::Parquet => (load_parquet(path)?, file_sha256(path)?),
     };
     if df.width() == 0 {
-        return Err(Error::EmptyFile {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::EmptyFile { path: path.to_path_buf() });
     }
     if df.height() == 0 {
-        return Err(Error::HeaderOnly {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::HeaderOnly { path: path.to_path_buf() });
     }
-    Ok(Table {
-        path: path.to_path_buf(),
-        df,
-        sha256,
-    })
+    Ok(Table { path: path.to_path_buf(), df, sha256 })
 }
 
 fn file_sha256(path: &Path) -> Result<String> {
@@ -200,6 +177,43 @@ pub(crate) fn header_names(record: &csv::ByteRecord) -> Vec<String> {
 /// A lone empty field in a file of several columns: a blank line, which CSV readers skip.
 pub(crate) fn is_blank_record(record: &csv::ByteRecord, width: usize) -> bool {
     record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) && width > 1
+}
+
+/// The one CSV record rule, for loading, the streaming scorer and the parallel one: a
+/// blank line is skipped (`Ok(false)`); a record with another number of fields than the
+/// header's `width` is a ragged row; a field that is not UTF-8 (of `fields`, or of all
+/// when `None`) is refused. `row` counts the records that are not blank, from 1.
+pub(crate) fn check_record(
+    path: &Path,
+    record: &csv::ByteRecord,
+    width: usize,
+    row: u64,
+    fields: Option<&[usize]>,
+) -> Result<bool> {
+    if is_blank_record(record, width) {
+        return Ok(false);
+    }
+    let line = record.position().map(|p| p.line()).unwrap_or(0);
+    if record.len() != width {
+        return Err(Error::RaggedRow { path: path.to_path_buf(), row, line, found: record.len(), expected: width });
+    }
+    let all: Vec<usize>;
+    let fields = match fields {
+        Some(f) => f,
+        None => {
+            all = (0..record.len()).collect();
+            &all
+        }
+    };
+    for &i in fields {
+        if let Err(e) = std::str::from_utf8(record.get(i).unwrap_or(b"")) {
+            // The byte's place in the line: the fields before it and their delimiters.
+            let before: usize = (0..i).map(|k| record.get(k).map_or(0, <[u8]>::len) + 1).sum();
+            let byte = (before + e.valid_up_to()) as u64 + 1;
+            return Err(Error::InvalidUtf8 { path: path.to_path_buf(), row, line, byte });
+        }
+    }
+    Ok(true)
 }
 
 /// The delimiter (sniffed from the first line) and the header's names, from the first
@@ -282,10 +296,7 @@ pub(crate) fn head_bytes(path: &Path) -> Result<Vec<u8>> {
 fn inspect_csv(path: &Path, head: &CsvHead) -> Result<CsvShape> {
     let file = File::open(path).map_err(|e| Error::read(path, e))?;
     let mut rdr = csv_reader(
-        HashingReader {
-            inner: std::io::BufReader::with_capacity(1 << 20, file),
-            hasher: Sha256::new(),
-        },
+        HashingReader { inner: std::io::BufReader::with_capacity(1 << 20, file), hasher: Sha256::new() },
         head.delimiter,
     );
     let width = head.names.len();
@@ -300,43 +311,25 @@ fn inspect_csv(path: &Path, head: &CsvHead) -> Result<CsvShape> {
         if !more {
             break;
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if let Err(e) = std::str::from_utf8(record.as_slice()) {
-            return Err(Error::InvalidUtf8 {
-                path: path.to_path_buf(),
-                // Row 0 is the header.
-                row: if seen_header { rows + 1 } else { 0 },
-                line,
-                byte: e.valid_up_to() as u64 + 1,
-            });
-        }
         if !seen_header {
+            // Row 0 is the header.
+            if let Err(e) = std::str::from_utf8(record.as_slice()) {
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let byte = e.valid_up_to() as u64 + 1;
+                return Err(Error::InvalidUtf8 { path: path.to_path_buf(), row: 0, line, byte });
+            }
             seen_header = true;
             continue;
         }
-        if is_blank_record(&record, width) {
-            continue;
-        }
-        rows += 1;
-        if record.len() != width {
-            return Err(Error::RaggedRow {
-                path: path.to_path_buf(),
-                row: rows,
-                line,
-                found: record.len(),
-                expected: width,
-            });
+        if check_record(path, &record, width, rows + 1, None)? {
+            rows += 1;
         }
     }
     if !seen_header {
-        return Err(Error::EmptyFile {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::EmptyFile { path: path.to_path_buf() });
     }
     if rows == 0 {
-        return Err(Error::HeaderOnly {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::HeaderOnly { path: path.to_path_buf() });
     }
     // The loop above read to the end of the file, so the hash covers all of it.
     let sha256 = hex(&rdr.into_inner().hasher.finalize());
@@ -349,11 +342,7 @@ fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     for w in sorted.windows(2) {
         if w[0] == w[1] {
             let count = names.iter().filter(|n| *n == w[0]).count();
-            return Err(Error::DuplicateColumn {
-                path: path.to_path_buf(),
-                name: w[0].clone(),
-                count,
-            });
+            return Err(Error::DuplicateColumn { path: path.to_path_buf(), name: w[0].clone(), count });
         }
     }
     Ok(())
@@ -370,11 +359,7 @@ fn load_csv(path: &Path) -> Result<(DataFrame, String)> {
     if df.height() as u64 != shape.rows {
         return Err(Error::malformed(
             path,
-            format!(
-                "read {} rows but the file has {} data rows; check quoting",
-                df.height(),
-                shape.rows
-            ),
+            format!("read {} rows but the file has {} data rows; check quoting", df.height(), shape.rows),
         ));
     }
     // Drop unnamed columns that are empty throughout (trailing commas); an unnamed column
@@ -399,36 +384,31 @@ fn read_csv_text(path: &Path, head: &CsvHead) -> Result<DataFrame> {
         .names
         .iter()
         .enumerate()
-        .map(|(i, n)| {
-            if n.is_empty() {
-                PlSmallStr::from(format!("__unnamed_{i}"))
-            } else {
-                PlSmallStr::from(n.as_str())
-            }
-        })
+        .map(
+            |(i, n)| {
+                if n.is_empty() {
+                    PlSmallStr::from(format!("__unnamed_{i}"))
+                } else {
+                    PlSmallStr::from(n.as_str())
+                }
+            },
+        )
         .collect();
-    let schema: Schema = names
-        .iter()
-        .map(|n| Field::new(n.clone(), DataType::String))
-        .collect();
-    let parse = CsvParseOptions::default()
-        .with_separator(head.delimiter)
-        .with_missing_is_null(true);
+    let schema: Schema = names.iter().map(|n| Field::new(n.clone(), DataType::String)).collect();
+    let parse = CsvParseOptions::default().with_separator(head.delimiter).with_missing_is_null(true);
     CsvReadOptions::default()
         .with_has_header(true)
         .with_schema(Some(Arc::new(schema)))
         .with_parse_options(parse)
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .map_err(|e| polars_err(path, e))?
+        .map_err(|e| file_err(path, e))?
         .finish()
-        .map_err(|e| polars_err(path, e))
+        .map_err(|e| file_err(path, e))
 }
 
 fn load_parquet(path: &Path) -> Result<DataFrame> {
     let file = File::open(path).map_err(|e| Error::read(path, e))?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| polars_err(path, e))?;
+    let df = ParquetReader::new(file).finish().map_err(|e| file_err(path, e))?;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     check_duplicate_names(path, &names)?;
     Ok(df)
@@ -450,17 +430,12 @@ pub fn check_output(output: &Path, inputs: &[&Path], force: bool) -> Result<()> 
     for input in inputs {
         if let Ok(inp) = std::fs::canonicalize(input) {
             if Some(&inp) == out_canon.as_ref() {
-                return Err(Error::OutputIsInput {
-                    path: output.to_path_buf(),
-                    input: input.to_path_buf(),
-                });
+                return Err(Error::OutputIsInput { path: output.to_path_buf(), input: input.to_path_buf() });
             }
         }
     }
     if output.exists() && !force {
-        return Err(Error::OutputExists {
-            path: output.to_path_buf(),
-        });
+        return Err(Error::OutputExists { path: output.to_path_buf() });
     }
     Ok(())
 }
@@ -484,6 +459,15 @@ pub fn atomic_write<F>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(&mut BufWriter<&mut File>) -> Result<()>,
 {
+    atomic_write_if(path, |w| fill(w).map(|()| true)).map(|_| ())
+}
+
+/// [`atomic_write`] where `fill` may decide not to keep what it wrote (`Ok(false)`): the
+/// temporary file is then removed, `path` is untouched, and the answer is `false`.
+pub fn atomic_write_if<F>(path: &Path, fill: F) -> Result<bool>
+where
+    F: FnOnce(&mut BufWriter<&mut File>) -> Result<bool>,
+{
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -499,18 +483,18 @@ where
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder
-        .tempfile_in(&dir)
-        .map_err(|e| Error::write(path, e))?;
+    let mut tmp = builder.tempfile_in(&dir).map_err(|e| Error::write(path, e))?;
     {
         let file = tmp.as_file_mut();
         let mut w = BufWriter::new(file);
-        fill(&mut w)?;
+        if !fill(&mut w)? {
+            return Ok(false);
+        }
         w.flush().map_err(|e| Error::write(path, e))?;
     }
     tmp.as_file().sync_all().map_err(|e| Error::write(path, e))?;
     tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
-    Ok(())
+    Ok(true)
 }
 
 /// Write text (a report, a rules file) atomically.
@@ -529,18 +513,12 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<()> {
         Format::Csv => {
             let mut safe = defuse_formulas(df).map_err(|e| polars_err(path, e))?;
             atomic_write(path, |w| {
-                CsvWriter::new(w)
-                    .include_header(true)
-                    .finish(&mut safe)
-                    .map_err(|e| polars_io_err(path, e))
+                CsvWriter::new(w).include_header(true).finish(&mut safe).map_err(|e| polars_io_err(path, e))
             })
         }
-        Format::Parquet => atomic_write(path, |w| {
-            ParquetWriter::new(w)
-                .finish(df)
-                .map(|_| ())
-                .map_err(|e| polars_io_err(path, e))
-        }),
+        Format::Parquet => {
+            atomic_write(path, |w| ParquetWriter::new(w).finish(df).map(|_| ()).map_err(|e| polars_io_err(path, e)))
+        }
     }
 }
 
@@ -554,10 +532,17 @@ fn polars_io_err(path: &Path, e: PolarsError) -> Error {
     }
 }
 
+/// One cell of a frame as plain text (empty when missing), for summaries.
+pub fn cell_text(df: &DataFrame, column: &str, row: usize) -> String {
+    df.column(column)
+        .ok()
+        .and_then(|c| c.get(row).ok().map(|v| v.to_string().trim_matches('"').to_string()))
+        .unwrap_or_default()
+}
+
 /// Does this text start like a spreadsheet formula?
 pub fn looks_like_formula(s: &str) -> bool {
-    matches!(s.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
-        && s.parse::<f64>().is_err()
+    matches!(s.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')) && s.parse::<f64>().is_err()
 }
 
 pub(crate) fn defuse_formulas(df: &DataFrame) -> PolarsResult<DataFrame> {
@@ -568,15 +553,7 @@ pub(crate) fn defuse_formulas(df: &DataFrame) -> PolarsResult<DataFrame> {
             if ca.iter().flatten().any(looks_like_formula) {
                 let fixed: StringChunked = ca
                     .iter()
-                    .map(|v| {
-                        v.map(|s| {
-                            if looks_like_formula(s) {
-                                format!("'{s}")
-                            } else {
-                                s.to_string()
-                            }
-                        })
-                    })
+                    .map(|v| v.map(|s| if looks_like_formula(s) { format!("'{s}") } else { s.to_string() }))
                     .collect();
                 cols.push(fixed.with_name(c.name().clone()).into_column());
                 continue;
@@ -592,21 +569,11 @@ pub const POSITIVE_WORDS: &[&str] = &["1", "true", "yes", "y", "won", "closed wo
 
 /// Read a binary label column: `Some(true)` for the positive class, `None` where missing.
 /// Returns the labels and the positive and negative values as written in the file.
-pub fn read_label(
-    table: &Table,
-    column: &str,
-    positive: Option<&str>,
-) -> Result<(Vec<Option<bool>>, String, String)> {
+pub fn read_label(table: &Table, column: &str, positive: Option<&str>) -> Result<(Vec<Option<bool>>, String, String)> {
     let col = table.column(column)?;
-    let text = col
-        .cast(&DataType::String)
-        .map_err(|e| polars_err(&table.path, e))?;
+    let text = col.cast(&DataType::String).map_err(|e| polars_err(&table.path, e))?;
     let ca = text.str().map_err(|e| polars_err(&table.path, e))?;
-    let bad = |problem: String| Error::BadLabel {
-        path: table.path.clone(),
-        column: column.to_string(),
-        problem,
-    };
+    let bad = |problem: String| Error::BadLabel { path: table.path.clone(), column: column.to_string(), problem };
     let mut values: Vec<(String, usize)> = Vec::new();
     let mut keys: Vec<Option<usize>> = Vec::with_capacity(ca.len());
     for v in ca.iter() {
@@ -647,15 +614,9 @@ pub fn read_label(
     let pos_idx = match positive {
         Some(p) => {
             let p = p.trim();
-            values
-                .iter()
-                .position(|(s, _)| s.eq_ignore_ascii_case(p))
-                .ok_or_else(|| {
-                    bad(format!(
-                        "has values {:?} and {:?}; --positive {:?} is neither",
-                        values[0].0, values[1].0, p
-                    ))
-                })?
+            values.iter().position(|(s, _)| s.eq_ignore_ascii_case(p)).ok_or_else(|| {
+                bad(format!("has values {:?} and {:?}; --positive {:?} is neither", values[0].0, values[1].0, p))
+            })?
         }
         None => {
             let is_pos = |s: &str| POSITIVE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s));
@@ -672,9 +633,5 @@ pub fn read_label(
         }
     };
     let labels = keys.into_iter().map(|k| k.map(|i| i == pos_idx)).collect();
-    Ok((
-        labels,
-        values[pos_idx].0.clone(),
-        values[1 - pos_idx].0.clone(),
-    ))
+    Ok((labels, values[pos_idx].0.clone(), values[1 - pos_idx].0.clone()))
 }

@@ -1,10 +1,13 @@
-//! The library's typed errors.
+//! The library's typed errors, by who must act.
 //!
 //! Every stage of the flow (load, features, fit, model file, score, rules) reports
-//! failures through [`Error`]. Each variant's message names the file, column, row and
-//! value involved, so an analyst can fix the input without reading code. The binary maps
-//! [`Error::exit_code`] to the process exit status: 2 for bad input or usage, 1 for an
-//! internal failure.
+//! failures through [`Error`]. Bad input (the user fixes the file: exit 2) names the
+//! file, column, row and value; usage errors (the user fixes the command line: exit 2)
+//! name the option; a damaged or foreign model file names the file (exit 2); the solver
+//! failing ([`Error::Fit`]), a write failing and an internal failure
+//! ([`Error::Internal`], a bug or a library failure on data already read) exit 1 and do
+//! not blame the file. Errors carry no control flow: a path that hands work over says so
+//! in its return value.
 
 use std::path::{Path, PathBuf};
 
@@ -41,28 +44,13 @@ pub enum Error {
     UnsupportedFormat { path: PathBuf, ext: String },
 
     #[error("{path}: row {row} (line {line}) has {found} fields, the header has {expected}")]
-    RaggedRow {
-        path: PathBuf,
-        row: u64,
-        line: u64,
-        found: usize,
-        expected: usize,
-    },
+    RaggedRow { path: PathBuf, row: u64, line: u64, found: usize, expected: usize },
 
     #[error("{path}: row {row} (line {line}) is not valid UTF-8 text (byte {byte} of the line); re-export the file as UTF-8")]
-    InvalidUtf8 {
-        path: PathBuf,
-        row: u64,
-        line: u64,
-        byte: u64,
-    },
+    InvalidUtf8 { path: PathBuf, row: u64, line: u64, byte: u64 },
 
     #[error("{path}: column name {name:?} appears {count} times in the header; column names must be unique")]
-    DuplicateColumn {
-        path: PathBuf,
-        name: String,
-        count: usize,
-    },
+    DuplicateColumn { path: PathBuf, name: String, count: usize },
 
     #[error("{path}: {message}")]
     Malformed { path: PathBuf, message: String },
@@ -77,56 +65,27 @@ pub enum Error {
     },
 
     #[error("{path}: id column {column:?} has {value:?} in rows {first_row} and {row}; ids must be unique (or leave out --id)")]
-    DuplicateId {
-        path: PathBuf,
-        column: String,
-        value: String,
-        first_row: u64,
-        row: u64,
-    },
+    DuplicateId { path: PathBuf, column: String, value: String, first_row: u64, row: u64 },
 
     #[error("{path}: the model needs columns the file lacks: {}", missing.join(", "))]
     MissingModelColumns { path: PathBuf, missing: Vec<String> },
 
     #[error("{path}: label column {column:?} {problem}")]
-    BadLabel {
-        path: PathBuf,
-        column: String,
-        problem: String,
-    },
+    BadLabel { path: PathBuf, column: String, problem: String },
 
     #[error("{path}: column {column:?}, row {row}: {value:?} is not a number ({why}); fix the value, or give the column role \"category\" in a feature spec, or --exclude it")]
-    TextInNumeric {
-        path: PathBuf,
-        column: String,
-        row: u64,
-        value: String,
-        why: String,
-    },
+    TextInNumeric { path: PathBuf, column: String, row: u64, value: String, why: String },
 
     #[error("{path}: column {column:?}, row {row}: {value:?} is not a finite number (NaN and infinity are not allowed); leave the cell empty for a missing value")]
-    NonFinite {
-        path: PathBuf,
-        column: String,
-        row: u64,
-        value: String,
-    },
+    NonFinite { path: PathBuf, column: String, row: u64, value: String },
 
-    #[error("{path}: column {column:?}, row {row}: {value:?} is not a date (expected YYYY-MM-DD, optionally with a time)")]
-    BadDate {
-        path: PathBuf,
-        column: String,
-        row: u64,
-        value: String,
-    },
+    #[error(
+        "{path}: column {column:?}, row {row}: {value:?} is not a date (expected YYYY-MM-DD, optionally with a time)"
+    )]
+    BadDate { path: PathBuf, column: String, row: u64, value: String },
 
     #[error("{path}: column {column:?}, row {row}: {value:?} is not a yes/no value (yes, no, true, false, 1, 0)")]
-    BadFlag {
-        path: PathBuf,
-        column: String,
-        row: u64,
-        value: String,
-    },
+    BadFlag { path: PathBuf, column: String, row: u64, value: String },
 
     #[error("{path}: no usable feature column: {detail}")]
     NoFeatures { path: PathBuf, detail: String },
@@ -144,17 +103,10 @@ pub enum Error {
     NotAModel { path: PathBuf },
 
     #[error("{path}: model file format version {found} is newer than this leadscore understands (up to {supported}); upgrade leadscore")]
-    ModelTooNew {
-        path: PathBuf,
-        found: u32,
-        supported: u32,
-    },
+    ModelTooNew { path: PathBuf, found: u32, supported: u32 },
 
     #[error("{path}: model file is damaged: {message}")]
     CorruptModel { path: PathBuf, message: String },
-
-    #[error("{what}: {message}")]
-    Feature { what: String, message: String },
 
     #[error("{path}: {message}")]
     Rules { path: PathBuf, message: String },
@@ -184,17 +136,17 @@ impl Error {
     /// The same error with its row numbers moved on by `offset` (for batches of a file).
     pub fn shift_rows(self, offset: u64) -> Self {
         match self {
-            Error::TextInNumeric { path, column, row, value, why } => Error::TextInNumeric { path, column, row: row + offset, value, why },
-            Error::NonFinite { path, column, row, value } => Error::NonFinite { path, column, row: row + offset, value },
+            Error::TextInNumeric { path, column, row, value, why } => {
+                Error::TextInNumeric { path, column, row: row + offset, value, why }
+            }
+            Error::NonFinite { path, column, row, value } => {
+                Error::NonFinite { path, column, row: row + offset, value }
+            }
             Error::BadDate { path, column, row, value } => Error::BadDate { path, column, row: row + offset, value },
             Error::BadFlag { path, column, row, value } => Error::BadFlag { path, column, row: row + offset, value },
-            Error::DuplicateId { path, column, value, first_row, row } => Error::DuplicateId {
-                path,
-                column,
-                value,
-                first_row: first_row + offset,
-                row: row + offset,
-            },
+            Error::DuplicateId { path, column, value, first_row, row } => {
+                Error::DuplicateId { path, column, value, first_row: first_row + offset, row: row + offset }
+            }
             other => other,
         }
     }
@@ -205,44 +157,27 @@ impl Error {
     }
 
     pub fn usage(what: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Usage {
-            what: what.into(),
-            message: message.into(),
-        }
+        Error::Usage { what: what.into(), message: message.into() }
     }
 
     pub fn data(context: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Data {
-            context: context.into(),
-            message: message.into(),
-        }
+        Error::Data { context: context.into(), message: message.into() }
     }
 
     pub fn malformed(path: &Path, message: impl Into<String>) -> Self {
-        Error::Malformed {
-            path: path.to_path_buf(),
-            message: message.into(),
-        }
+        Error::Malformed { path: path.to_path_buf(), message: message.into() }
     }
 
     pub fn read(path: &Path, source: std::io::Error) -> Self {
         if source.kind() == std::io::ErrorKind::NotFound {
-            Error::FileNotFound {
-                path: path.to_path_buf(),
-            }
+            Error::FileNotFound { path: path.to_path_buf() }
         } else {
-            Error::Read {
-                path: path.to_path_buf(),
-                source,
-            }
+            Error::Read { path: path.to_path_buf(), source }
         }
     }
 
     pub fn write(path: &Path, source: std::io::Error) -> Self {
-        Error::Write {
-            path: path.to_path_buf(),
-            source,
-        }
+        Error::Write { path: path.to_path_buf(), source }
     }
 }
 
@@ -257,7 +192,14 @@ pub fn clip(value: &str) -> String {
     }
 }
 
-/// Polars errors reaching the library boundary are tagged with the file they concern.
+/// A polars failure while working on data already read (a cast, a new column): ours, not
+/// the user's file, so exit 1. Tagged with the file it concerns.
 pub(crate) fn polars_err(path: &Path, e: polars::prelude::PolarsError) -> Error {
+    Error::Internal(format!("while working on {}: {e}", path.display()))
+}
+
+/// A polars failure while reading a user's file: the file does not read as its format
+/// says (exit 2).
+pub(crate) fn file_err(path: &Path, e: polars::prelude::PolarsError) -> Error {
     Error::malformed(path, format!("{e}"))
 }

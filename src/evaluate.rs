@@ -49,10 +49,13 @@ pub struct Evaluation {
     /// The precision/recall/ROC curve the numbers above come from (for charts and CSV).
     #[serde(skip)]
     pub curve: Vec<CurvePoint>,
+    /// The as-of date the leads were scored at, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<crate::as_of::AsOf>,
 }
 
 /// Probabilities and labels of the labelled rows of `table`.
-pub fn labelled_predictions(model: &LeadModel, table: &Table, as_of_day: Option<i64>) -> Result<(Vec<f64>, Vec<bool>, usize)> {
+pub fn labelled_predictions(model: &LeadModel, table: &Table, as_of_day: i64) -> Result<(Vec<f64>, Vec<bool>, usize)> {
     let (rows, y) = labels_for(model, table)?;
     let scored = predict_table(model, table, as_of_day)?;
     let p: Vec<f64> = rows.iter().map(|&i| scored.probability[i]).collect();
@@ -60,15 +63,18 @@ pub fn labelled_predictions(model: &LeadModel, table: &Table, as_of_day: Option<
 }
 
 /// Measure `model` on probabilities `p` with labels `y`.
-pub fn evaluate_predictions(model: &LeadModel, p: &[f64], y: &[bool], missing: usize, what: &str) -> Result<Evaluation> {
+pub fn evaluate_predictions(
+    model: &LeadModel,
+    p: &[f64],
+    y: &[bool],
+    missing: usize,
+    what: &str,
+) -> Result<Evaluation> {
     let summary = metrics::summary(p, y).ok_or_else(|| {
         let won = y.iter().filter(|&&v| v).count();
         Error::data(
             what,
-            format!(
-                "the labelled rows have {won} won and {} lost leads; evaluation needs both",
-                y.len() - won
-            ),
+            format!("the labelled rows have {won} won and {} lost leads; evaluation needs both", y.len() - won),
         )
     })?;
     let (calibration, ece) = metrics::calibration(p, y, 10);
@@ -106,6 +112,7 @@ pub fn evaluate_predictions(model: &LeadModel, p: &[f64], y: &[bool], missing: u
         tiers: metrics::bands(p, y, &group, &names),
         histogram: metrics::histogram(p, y, 20),
         curve,
+        as_of: None,
     })
 }
 
@@ -113,18 +120,13 @@ pub fn evaluate_predictions(model: &LeadModel, p: &[f64], y: &[bool], missing: u
 pub fn point_at(curve: &[CurvePoint], thr: f64, y: &[bool]) -> CurvePoint {
     let pos = y.iter().filter(|&&v| v).count();
     let neg = y.len() - pos;
-    curve
-        .iter()
-        .take_while(|c| c.threshold >= thr)
-        .last()
-        .copied()
-        .unwrap_or(CurvePoint {
-            threshold: thr,
-            tp: 0,
-            fp: 0,
-            fn_: pos,
-            tn: neg,
-        })
+    curve.iter().take_while(|c| c.threshold >= thr).last().copied().unwrap_or(CurvePoint {
+        threshold: thr,
+        tp: 0,
+        fp: 0,
+        fn_: pos,
+        tn: neg,
+    })
 }
 
 /// The curve as a table: threshold, precision, recall, fpr, tpr, routed.

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Table;
 use crate::error::{polars_err, Error, Result};
-use crate::features::text;
+use crate::features::cell as text;
 
 const DAY: i64 = 86_400;
 /// Fixed-point scale of the decayed counts.
@@ -66,15 +66,16 @@ fn find(table: &Table, given: Option<&str>, names: &[&str], what: &str) -> Resul
         return Ok(g.to_string());
     }
     let have = table.column_names();
-    names
-        .iter()
-        .find_map(|n| have.iter().find(|h| h.eq_ignore_ascii_case(n)).cloned())
-        .ok_or_else(|| {
-            Error::malformed(
-                &table.path,
-                format!("no {what} column found (looked for {}); name it with --event-{}", names.join(", "), what.split(' ').next().unwrap_or(what)),
-            )
-        })
+    names.iter().find_map(|n| have.iter().find(|h| h.eq_ignore_ascii_case(n)).cloned()).ok_or_else(|| {
+        Error::malformed(
+            &table.path,
+            format!(
+                "no {what} column found (looked for {}); name it with --event-{}",
+                names.join(", "),
+                what.split(' ').next().unwrap_or(what)
+            ),
+        )
+    })
 }
 
 /// Parse a timestamp cell: `YYYY-MM-DD`, with ` ` or `T` and `HH:MM[:SS[.f]]`, optional `Z`.
@@ -168,7 +169,10 @@ pub fn load(path: &Path, contact: Option<&str>, kind: Option<&str>, time: Option
 fn bad_time(path: &Path, col: &str, row: usize, value: &str) -> Error {
     Error::Data {
         context: format!("{}: column {col:?}, row {}", path.display(), row + 1),
-        message: format!("{:?} is not a timestamp (expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)", crate::error::clip(value)),
+        message: format!(
+            "{:?} is not a timestamp (expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)",
+            crate::error::clip(value)
+        ),
     }
 }
 
@@ -200,12 +204,7 @@ pub struct EventParams {
 
 impl Default for EventParams {
     fn default() -> Self {
-        EventParams {
-            windows: vec![7, 30, 90],
-            half_life_days: 30.0,
-            max_types: 20,
-            min_type_share: 0.001,
-        }
+        EventParams { windows: vec![7, 30, 90], half_life_days: 30.0, max_types: 20, min_type_share: 0.001 }
     }
 }
 
@@ -216,16 +215,10 @@ impl EventParams {
         if !(self.half_life_days.is_finite() && self.half_life_days > 0.0) {
             return Err(Error::usage("--event-half-life", format!("must be above 0, got {}", self.half_life_days)));
         }
-        let ids = contacts
-            .column(id_col)?
-            .cast(&DataType::String)
-            .map_err(|e| polars_err(&contacts.path, e))?;
+        let ids = contacts.column(id_col)?.cast(&DataType::String).map_err(|e| polars_err(&contacts.path, e))?;
         let ids = ids.str().map_err(|e| polars_err(&contacts.path, e))?;
-        let cut: HashMap<&str, i64> = ids
-            .iter()
-            .zip(cutoff_days)
-            .filter_map(|(id, d)| id.map(|id| (id, (d + 1 - 719_163) * DAY)))
-            .collect();
+        let cut: HashMap<&str, i64> =
+            ids.iter().zip(cutoff_days).filter_map(|(id, d)| id.map(|id| (id, (d + 1 - 719_163) * DAY))).collect();
         let mut counts = vec![0usize; log.kinds.len()];
         let mut total = 0usize;
         for ((c, &k), t) in log.contact.iter().zip(&log.kind_code).zip(&log.time) {
@@ -235,13 +228,8 @@ impl EventParams {
             }
         }
         let min = ((self.min_type_share * total as f64).ceil() as usize).max(1);
-        let mut order: Vec<(&str, usize)> = log
-            .kinds
-            .iter()
-            .zip(counts)
-            .filter(|(_, c)| *c > 0)
-            .map(|(k, c)| (k.as_str(), c))
-            .collect();
+        let mut order: Vec<(&str, usize)> =
+            log.kinds.iter().zip(counts).filter(|(_, c)| *c > 0).map(|(k, c)| (k.as_str(), c)).collect();
         order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let types: Vec<String> = order
             .iter()
@@ -305,17 +293,23 @@ impl EventSpec {
 
     /// Append the event features to `contacts` (joined on `id_col`), each contact's
     /// events cut off at the start of its day in `cutoff_days` (days from the common era).
-    pub fn append(&self, contacts: &Table, id_col: &str, log: &EventLog, cutoff_days: &[i64]) -> Result<(Table, EventReport)> {
+    pub fn append(
+        &self,
+        contacts: &Table,
+        id_col: &str,
+        log: &EventLog,
+        cutoff_days: &[i64],
+    ) -> Result<(Table, EventReport)> {
         let n = contacts.height();
-        let ids = contacts
-            .column(id_col)?
-            .cast(&DataType::String)
-            .map_err(|e| polars_err(&contacts.path, e))?;
+        let ids = contacts.column(id_col)?.cast(&DataType::String).map_err(|e| polars_err(&contacts.path, e))?;
         let ids = ids.str().map_err(|e| polars_err(&contacts.path, e))?.clone();
         contacts.check_unique_ids(id_col)?;
         for name in self.column_names() {
             if contacts.column_names().contains(&name) {
-                return Err(Error::malformed(&contacts.path, format!("already has a column {name:?}, which the event features would replace")));
+                return Err(Error::malformed(
+                    &contacts.path,
+                    format!("already has a column {name:?}, which the event features would replace"),
+                ));
             }
         }
         // Map each event's type to a kept-type slot (the last slot is "other"), once per
@@ -374,11 +368,7 @@ impl EventSpec {
         ];
         for w in &self.windows {
             aggs.push(
-                col("before")
-                    .and(col("age").lt_eq(lit(*w as f64)))
-                    .cast(DataType::UInt32)
-                    .sum()
-                    .alias(format!("w{w}")),
+                col("before").and(col("age").lt_eq(lit(*w as f64))).cast(DataType::UInt32).sum().alias(format!("w{w}")),
             );
         }
         let per_type = joined
@@ -404,16 +394,22 @@ impl EventSpec {
         // Widen (row, slot) -> columns.
         let names = self.column_names();
         let per_kind = self.windows.len() + 3;
-        let mut out: Vec<Vec<Option<f64>>> = names
-            .iter()
-            .map(|nm| vec![if nm.contains("days_since") { None } else { Some(0.0) }; n])
-            .collect();
+        let mut out: Vec<Vec<Option<f64>>> =
+            names.iter().map(|nm| vec![if nm.contains("days_since") { None } else { Some(0.0) }; n]).collect();
         let get_u32 = |df: &DataFrame, c: &str| -> Result<Vec<u32>> {
-            let s = df.column(c).map_err(|e| polars_err(&log.path, e))?.cast(&DataType::UInt32).map_err(|e| polars_err(&log.path, e))?;
+            let s = df
+                .column(c)
+                .map_err(|e| polars_err(&log.path, e))?
+                .cast(&DataType::UInt32)
+                .map_err(|e| polars_err(&log.path, e))?;
             Ok(s.u32().map_err(|e| polars_err(&log.path, e))?.iter().map(|v| v.unwrap_or(0)).collect())
         };
         let get_f64 = |df: &DataFrame, c: &str| -> Result<Vec<Option<f64>>> {
-            let s = df.column(c).map_err(|e| polars_err(&log.path, e))?.cast(&DataType::Float64).map_err(|e| polars_err(&log.path, e))?;
+            let s = df
+                .column(c)
+                .map_err(|e| polars_err(&log.path, e))?
+                .cast(&DataType::Float64)
+                .map_err(|e| polars_err(&log.path, e))?;
             Ok(s.f64().map_err(|e| polars_err(&log.path, e))?.iter().collect())
         };
         let rows = get_u32(&per_type, "row")?;
@@ -421,7 +417,8 @@ impl EventSpec {
         let all = get_u32(&per_type, "all")?;
         let since = get_f64(&per_type, "since")?;
         let decayed = get_f64(&per_type, "decayed")?;
-        let wins: Vec<Vec<u32>> = self.windows.iter().map(|w| get_u32(&per_type, &format!("w{w}"))).collect::<Result<_>>()?;
+        let wins: Vec<Vec<u32>> =
+            self.windows.iter().map(|w| get_u32(&per_type, &format!("w{w}"))).collect::<Result<_>>()?;
         for k in 0..rows.len() {
             let (r, s) = (rows[k] as usize, slots[k] as usize);
             if s >= n_kinds {
@@ -459,15 +456,29 @@ impl EventSpec {
         for (name, vals) in names.iter().zip(out) {
             df.with_column(Column::new(name.as_str().into(), vals)).map_err(|e| polars_err(&contacts.path, e))?;
         }
-        Ok((
-            Table {
-                path: contacts.path.clone(),
-                df,
-                sha256: contacts.sha256.clone(),
-            },
-            report,
-        ))
+        Ok((Table { path: contacts.path.clone(), df, sha256: contacts.sha256.clone() }, report))
     }
+}
+
+/// Fit the event features on `contacts` and append them, point in time: the one join of
+/// a log that no model has seen yet (`train`, `rules`, `events`; a saved model's own
+/// features are appended by [`crate::score::with_events`]). Each contact's cut-off is its
+/// `cutoff_col` date, else `as_of`, else the day of the log's latest event.
+pub fn fit_and_append(
+    log: &EventLog,
+    contacts: &Table,
+    id_col: &str,
+    cutoff_col: Option<&str>,
+    as_of: Option<NaiveDate>,
+    params: &EventParams,
+) -> Result<(Table, EventSpec, EventReport)> {
+    let default = as_of
+        .or_else(|| default_cutoff_day(log))
+        .ok_or_else(|| Error::data(log.path.display().to_string(), "the activity log has no events"))?;
+    let cut = cutoff_days(contacts, cutoff_col, default)?;
+    let spec = params.fit(log, contacts, id_col, &cut)?;
+    let (table, report) = spec.append(contacts, id_col, log, &cut)?;
+    Ok((table, spec, report))
 }
 
 /// Cut-off days per contact: from `cutoff_col` where given and filled, else `default`.

@@ -11,19 +11,23 @@
 //! Large training sets are solved *preconditioned*: linfa-logistic's L-BFGS starts with
 //! an identity Hessian, which for a summed loss over a million rows is off by a factor of
 //! about 10^5, so its first steps overshoot and each costs many passes over the data.
-//! Here the Hessian is estimated on a subsample (every k-th row), and linfa-logistic
-//! solves the same loss in whitened coordinates `u = L'θ` (`H = LL'`), where the Hessian
-//! is close to the identity and a few full passes suffice. The answer is mapped back to
-//! the original coefficients and accepted only if the gradient of the original penalised
-//! loss passes the same tolerance; otherwise the plain solver polishes it. `train` calls
+//! Here the Hessian of the penalised loss is estimated on a subsample (every k-th row),
+//! and linfa-logistic solves in whitened coordinates `u = L'θ` (`H = LL'`), where the
+//! Hessian is close to the identity and a few full passes suffice. What it solves there
+//! is the *unpenalised* log loss (linfa's L2 penalty would fall on `u`, not on `θ`): the
+//! penalty shapes the preconditioner only. The answer is mapped back to the original
+//! coefficients and accepted only if the gradient of the original *penalised* loss passes
+//! the same tolerance; otherwise the plain solver polishes it from there, on the
+//! penalised loss. Both solves run in blocks of [`BLOCK`] iterations and are counted:
+//! the model records the whitened iterations plus the polish. `train` calls
 //! [`LogisticParams::fit_in_place`], which whitens the training rows inside the design
 //! matrix (with one spare column for the intercept) rather than in a copy: for a million
 //! rows that saves allocating and page-faulting a 550 MB copy.
 
 use linfa::prelude::*;
-use linfa_logistic::LogisticRegression;
 use linfa_linalg::cholesky::Cholesky;
 use linfa_linalg::triangular::{SolveTriangular, UPLO};
+use linfa_logistic::LogisticRegression;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis, ShapeBuilder};
 
@@ -130,13 +134,13 @@ impl LogisticParams {
         let p = q - 1;
         let tol = self.check_problem(n, y)?;
         if n >= self.precondition_min_rows {
-            if let Some((theta, g)) = self.preconditioned(a.view_mut(), y, tol)? {
+            if let Some((theta, g, whitened_iterations)) = self.preconditioned(a.view_mut(), y, tol)? {
                 let (coef, intercept) = (theta.slice(s![..p]).to_vec(), theta[p]);
                 if g <= tol {
                     return Ok(FittedLogistic {
                         coef,
                         intercept,
-                        iterations: 0,
+                        iterations: whitened_iterations,
                         converged: true,
                         gradient_norm: g,
                         tolerance: tol,
@@ -146,7 +150,9 @@ impl LogisticParams {
                 // Polish with the plain solver from there (linfa's orientation), on the
                 // design values restored in place.
                 let sign = if linfa_won_is_positive(y) { 1.0 } else { -1.0 };
-                return self.plain(a.slice(s![.., ..p]), y, tol, Some(theta * sign), true);
+                let mut polished = self.plain(a.slice(s![.., ..p]), y, tol, Some(theta * sign), true)?;
+                polished.iterations += whitened_iterations;
+                return Ok(polished);
             }
         }
         self.plain(a.slice(s![.., ..p]), y, tol, None, false)
@@ -160,10 +166,7 @@ impl LogisticParams {
         }
         let won = y.iter().filter(|&&v| v).count();
         if won == 0 || won == n {
-            return Err(Error::data(
-                "training rows",
-                format!("need both won and lost leads; got {won} won of {n}"),
-            ));
+            return Err(Error::data("training rows", format!("need both won and lost leads; got {won} won of {n}")));
         }
         Ok(self.tolerance_per_row * n as f64)
     }
@@ -190,16 +193,12 @@ impl LogisticParams {
         let mut grad_norm = f64::INFINITY;
         while iterations < self.max_iterations {
             let block = BLOCK.min(self.max_iterations - iterations);
-            let mut params = LogisticRegression::default()
-                .alpha(self.alpha)
-                .gradient_tolerance(tol)
-                .max_iterations(block);
+            let mut params =
+                LogisticRegression::default().alpha(self.alpha).gradient_tolerance(tol).max_iterations(block);
             if let Some(init) = &linfa_params {
                 params = params.initial_params(init.clone());
             }
-            let fitted = params
-                .fit(&dataset)
-                .map_err(|e| Error::Fit(format!("linfa-logistic: {e}")))?;
+            let fitted = params.fit(&dataset).map_err(|e| Error::Fit(format!("linfa-logistic: {e}")))?;
             iterations += block;
             let sign = if fitted.labels().pos.class == 1 { 1.0 } else { -1.0 };
             let w = fitted.params();
@@ -237,12 +236,17 @@ impl LogisticParams {
     /// The preconditioned solve (see the module notes): the Hessian at the intercept-only
     /// model from a subsample, a first solve on the subsample, the Hessian there, then the
     /// solve on every row, whitened in place in `a` (`p` design columns and a spare).
-    /// Returns `[w..., b]` oriented towards "won" and the norm of the penalised loss's
-    /// gradient there; `None` when a step fails numerically (the plain solver then starts
+    /// Returns `[w..., b]` oriented towards "won", the norm of the penalised loss's
+    /// gradient there, and the iterations of the solve on every row; `None` when a step fails numerically (the plain solver then starts
     /// from scratch on `a`'s design columns, which are then intact). When the gradient
     /// check fails, `a`'s design columns are restored (give or take rounding) for the
     /// plain solver's polish.
-    fn preconditioned(&self, mut a: ndarray::ArrayViewMut2<f64>, y: &[bool], tol: f64) -> Result<Option<(Array1<f64>, f64)>> {
+    fn preconditioned(
+        &self,
+        mut a: ndarray::ArrayViewMut2<f64>,
+        y: &[bool],
+        tol: f64,
+    ) -> Result<Option<(Array1<f64>, f64, u64)>> {
         let (n, q) = a.dim();
         let p = q - 1;
         // At least every 4th row: a subsample is copied three times (rows, whitened, weighted).
@@ -265,7 +269,9 @@ impl LogisticParams {
         zs.slice_mut(s![.., ..p]).assign(&xs);
         let Some(w0) = Whitening::of(&h0) else { return Ok(None) };
         w0.whiten_in_place(zs.view_mut());
-        let Some((theta1, _)) = w0.solve(zs.view(), &ys, &theta0, tol_s, self.max_iterations) else {
+        // The subsample's solve in one run (its iterations are not on the training rows).
+        let Some((theta1, _, _)) = w0.solve(zs.view(), &ys, &theta0, tol_s, self.max_iterations, self.max_iterations)
+        else {
             return Ok(None);
         };
         drop(zs);
@@ -281,8 +287,8 @@ impl LogisticParams {
         drop(xs);
         let Some(w1) = Whitening::of(&h1) else { return Ok(None) };
         w1.whiten_in_place(a.view_mut());
-        match w1.solve(a.view(), y, &theta1, tol, self.max_iterations) {
-            Some((theta, grad_u)) => {
+        match w1.solve(a.view(), y, &theta1, tol, self.max_iterations, BLOCK) {
+            Some((theta, grad_u, iterations)) => {
                 // The penalised loss's gradient in θ: L (Z'r) plus the penalty on w.
                 let mut g = w1.l.dot(&grad_u);
                 for j in 0..p {
@@ -292,7 +298,7 @@ impl LogisticParams {
                 if norm > tol {
                     w1.restore_in_place(a.view_mut());
                 }
-                Ok(Some((theta, norm)))
+                Ok(Some((theta, norm, iterations)))
             }
             None => {
                 w1.restore_in_place(a.view_mut());
@@ -433,8 +439,9 @@ impl Whitening {
 
     /// Minimise the (unpenalised) summed log loss of `z` (whitened) with linfa-logistic,
     /// from `theta0`, to a gradient norm (in θ) of at most `tol`. The penalty's gradient
-    /// is checked by the caller. Returns θ oriented towards "won" and the loss's gradient
-    /// in u (`Z'r`), or `None` if the solver fails numerically.
+    /// is checked by the caller. Runs in warm-started blocks of `block` iterations (at most
+    /// `max_iterations` in all). Returns θ oriented towards "won", the loss's gradient in u
+    /// (`Z'r`) and the iterations run, or `None` if the solver fails numerically.
     fn solve(
         &self,
         z: ArrayView2<f64>,
@@ -442,26 +449,43 @@ impl Whitening {
         theta0: &Array1<f64>,
         tol: f64,
         max_iterations: u64,
-    ) -> Option<(Array1<f64>, Array1<f64>)> {
+        block: u64,
+    ) -> Option<(Array1<f64>, Array1<f64>, u64)> {
         let sign = if linfa_won_is_positive(y) { 1.0 } else { -1.0 };
-        let u0 = self.l.t().dot(theta0) * sign;
+        let mut u = self.l.t().dot(theta0) * sign;
         let targets: Array1<usize> = y.iter().map(|&v| v as usize).collect();
-        let fitted = LogisticRegression::default()
-            .alpha(0.0)
-            .with_intercept(false)
-            .gradient_tolerance(tol / self.l_norm)
-            .max_iterations(max_iterations)
-            .initial_params(u0)
-            .fit(&DatasetBase::new(z, targets))
-            .ok()?;
-        let actual = if fitted.labels().pos.class == 1 { 1.0 } else { -1.0 };
-        let u = fitted.params() * actual;
-        let theta = self.m.dot(&u);
-        if !theta.iter().all(|v| v.is_finite()) {
-            return None;
+        let dataset = DatasetBase::new(z, targets);
+        let tol_u = tol / self.l_norm;
+        // In blocks of `block` iterations, warm-started, so that they can be counted.
+        // L-BFGS is deterministic: a solve that converges within a block ends where one
+        // long solve would.
+        let mut iterations = 0u64;
+        loop {
+            let block = block.min(max_iterations.saturating_sub(iterations)).max(1);
+            let fitted = LogisticRegression::default()
+                .alpha(0.0)
+                .with_intercept(false)
+                .gradient_tolerance(tol_u)
+                .max_iterations(block)
+                .initial_params(u.clone())
+                .fit(&dataset)
+                .ok()?;
+            iterations += block;
+            // Back in linfa's orientation for a warm start; ours for the answer.
+            let actual = if fitted.labels().pos.class == 1 { 1.0 } else { -1.0 };
+            let ours = fitted.params() * actual;
+            u = fitted.params().clone();
+            let resid: Array1<f64> =
+                z.dot(&ours).iter().zip(y).map(|(&v, &won)| sigmoid(v) - won as u8 as f64).collect();
+            let grad = z.t().dot(&resid);
+            let theta = self.m.dot(&ours);
+            if !theta.iter().all(|v| v.is_finite()) {
+                return None;
+            }
+            if grad.dot(&grad).sqrt() <= tol_u || iterations >= max_iterations {
+                return Some((theta, grad, iterations));
+            }
         }
-        let resid: Array1<f64> = z.dot(&u).iter().zip(y).map(|(&v, &won)| sigmoid(v) - won as u8 as f64).collect();
-        Some((theta, z.t().dot(&resid)))
     }
 }
 
@@ -469,11 +493,7 @@ impl Whitening {
 pub fn gradient_norm(x: ArrayView2<f64>, y: &[bool], coef: &[f64], intercept: f64, alpha: f64) -> f64 {
     let w = Array1::from(coef.to_vec());
     let z = x.dot(&w) + intercept;
-    let resid: Array1<f64> = z
-        .iter()
-        .zip(y)
-        .map(|(&z, &y)| sigmoid(z) - y as u8 as f64)
-        .collect();
+    let resid: Array1<f64> = z.iter().zip(y).map(|(&z, &y)| sigmoid(z) - y as u8 as f64).collect();
     let gw = x.t().dot(&resid) + &(&w * alpha);
     let gb: f64 = resid.sum();
     (gw.dot(&gw) + gb * gb).sqrt()
@@ -490,7 +510,7 @@ pub struct FittedLogistic {
     pub gradient_norm: f64,
     pub tolerance: f64,
     /// Solved in whitened coordinates (large training sets); `iterations` then counts
-    /// only the plain solver's polishing iterations.
+    /// the whitened solve's iterations on every row plus any polishing ones.
     pub preconditioned: bool,
 }
 
@@ -541,11 +561,7 @@ mod tests {
     fn preconditioned_solve_meets_the_same_tolerance_as_the_plain_one() {
         let (x, y) = data(20_000);
         let plain = LogisticParams::default().precondition_min_rows(usize::MAX).fit(x.view(), &y).unwrap();
-        let fast = LogisticParams::default()
-            .precondition_min_rows(1)
-            .subsample_rows(2_000)
-            .fit(x.view(), &y)
-            .unwrap();
+        let fast = LogisticParams::default().precondition_min_rows(1).subsample_rows(2_000).fit(x.view(), &y).unwrap();
         assert!(!plain.preconditioned && fast.preconditioned);
         assert!(plain.converged && fast.converged);
         assert!(fast.gradient_norm <= fast.tolerance, "{} > {}", fast.gradient_norm, fast.tolerance);
@@ -594,11 +610,7 @@ mod tests {
     #[test]
     fn preconditioned_solve_orients_coefficients_towards_won() {
         let (x, y) = data(20_000);
-        let fast = LogisticParams::default()
-            .precondition_min_rows(1)
-            .subsample_rows(2_000)
-            .fit(x.view(), &y)
-            .unwrap();
+        let fast = LogisticParams::default().precondition_min_rows(1).subsample_rows(2_000).fit(x.view(), &y).unwrap();
         // Column 0 drives "won" up in the simulation; the intercept is well below 0.
         assert!(fast.coef[0] > 0.0 && fast.intercept < 0.0, "{:?} {}", fast.coef, fast.intercept);
     }

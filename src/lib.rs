@@ -3,22 +3,27 @@
 //! The library does the work; the `leadscore` binary is glue around it. Modules are laid
 //! out in the order data flows through them:
 //!
-//! 1. [`data`]: read CSV / Parquet exports, check the label; write outputs atomically.
+//! 1. [`data`]: read CSV / Parquet exports (the one CSV record rule), check the label;
+//!    write outputs atomically.
 //! 2. [`events`]: behavioural columns aggregated from a raw activity log, point in time.
-//!    [`features`]: column roles and the fitted feature pipeline (design matrix).
-//! 3. [`fit`] and [`train`]: split, fit linfa-logistic, holdout metrics.
-//! 4. [`metrics`] and [`threshold`]: evaluation on (probability, label) pairs and the
+//! 3. [`as_of`]: the one rule for the date that dates count back from.
+//! 4. [`features`]: column roles and the fitted feature pipeline; one file per role, the
+//!    part encodings, cell readers and keyword tables.
+//! 5. [`fit`] and [`train`]: split, fit linfa-logistic, holdout metrics.
+//! 6. [`metrics`] and [`threshold`]: evaluation on (probability, label) pairs and the
 //!    choice of the operating point.
-//! 5. [`model`] and [`model_file`]: the trained model and its file format.
-//! 6. [`score`]: probabilities, scores, tiers, decisions and reasons for new leads.
-//! 7. [`evaluate`]: the evaluation report of a model on labelled leads.
-//! 8. [`rules`] and [`compare`]: the manual points model, run as a second model, and
-//!    the two side by side.
-//! 9. [`report`]: the self-contained HTML report; it formats, it computes nothing.
-//! 10. [`synth`]: the synthetic CRM generator for samples, tests and benchmarks.
+//! 7. [`model`] and [`model_file`]: the trained model and its file format.
+//! 8. [`score`]: the per-lead arithmetic ([`score::row`]) and its drivers: in-memory,
+//!    streaming, parallel CSV; probabilities, scores, tiers, decisions and reasons.
+//! 9. [`evaluate`]: the evaluation report of a model on labelled leads.
+//! 10. [`rules`] and [`compare`]: the manual points model, run as a second model, and
+//!     the two side by side (one compare pipeline for `compare`, `report` and `demo`).
+//! 11. [`report`]: the self-contained HTML report; it formats, it computes nothing.
+//! 12. [`synth`]: the synthetic CRM generator for samples, tests and benchmarks.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod as_of;
 pub mod compare;
 pub mod data;
 pub mod error;

@@ -155,13 +155,7 @@ pub fn curve(scores: &[f64], labels: &[bool]) -> Vec<CurvePoint> {
             }
             i += 1;
         }
-        out.push(CurvePoint {
-            threshold: s,
-            tp,
-            fp,
-            fn_: pos - tp,
-            tn: neg - fp,
-        });
+        out.push(CurvePoint { threshold: s, tp, fp, fn_: pos - tp, tn: neg - fp });
     }
     out
 }
@@ -202,11 +196,7 @@ pub fn log_loss(probs: &[f64], labels: &[bool]) -> f64 {
 
 /// Mean squared difference between probability and outcome.
 pub fn brier(probs: &[f64], labels: &[bool]) -> f64 {
-    let s: f64 = probs
-        .iter()
-        .zip(labels)
-        .map(|(&p, &y)| (p - y as u8 as f64).powi(2))
-        .sum();
+    let s: f64 = probs.iter().zip(labels).map(|(&p, &y)| (p - y as u8 as f64).powi(2)).sum();
     s / probs.len().max(1) as f64
 }
 
@@ -263,11 +253,7 @@ pub fn calibration(probs: &[f64], labels: &[bool], bins: usize) -> (Vec<Calibrat
     let table = (0..bins)
         .map(|b| {
             let c = count[b];
-            let (mp, obs) = if c == 0 {
-                (0.0, 0.0)
-            } else {
-                (sum_p[b] / c as f64, won[b] as f64 / c as f64)
-            };
+            let (mp, obs) = if c == 0 { (0.0, 0.0) } else { (sum_p[b] / c as f64, won[b] as f64 / c as f64) };
             ece += c as f64 / n * (obs - mp).abs();
             CalibrationBin {
                 lower: b as f64 / bins as f64,
@@ -293,7 +279,12 @@ pub struct Band {
     pub cumulative_conversions_share: f64,
     /// Cumulative conversion rate over the base rate.
     pub cumulative_lift: f64,
-    pub min_probability: f64,
+    /// The lowest probability in the group (groups of leads by probability).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub min_probability: Option<f64>,
+    /// The lowest points in the group (manual stages).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub min_points: Option<f64>,
 }
 
 /// Gains table by score decile (best first). Tied scores stay in one decile: a lead's
@@ -312,9 +303,7 @@ pub fn deciles(probs: &[f64], labels: &[bool]) -> Vec<Band> {
             i += 1;
         }
     }
-    let names: Vec<String> = (0..10)
-        .map(|d| format!("decile {} ({}-{}%)", d + 1, d * 10, (d + 1) * 10))
-        .collect();
+    let names: Vec<String> = (0..10).map(|d| format!("decile {} ({}-{}%)", d + 1, d * 10, (d + 1) * 10)).collect();
     bands(probs, labels, &group, &names)
 }
 
@@ -342,16 +331,13 @@ pub fn bands(probs: &[f64], labels: &[bool], group: &[usize], names: &[String]) 
                 band: names[g].clone(),
                 leads: leads[g],
                 conversions: conv[g],
-                conversion_rate: if leads[g] == 0 {
-                    0.0
-                } else {
-                    conv[g] as f64 / leads[g] as f64
-                },
+                conversion_rate: if leads[g] == 0 { 0.0 } else { conv[g] as f64 / leads[g] as f64 },
                 share_of_conversions: conv[g] as f64 / total_conv,
                 cumulative_leads_share: cl as f64 / n,
                 cumulative_conversions_share: cc as f64 / total_conv,
                 cumulative_lift: if base > 0.0 { cum_rate / base } else { 0.0 },
-                min_probability: if minp[g].is_finite() { minp[g] } else { 0.0 },
+                min_probability: Some(if minp[g].is_finite() { minp[g] } else { 0.0 }),
+                min_points: None,
             }
         })
         .collect()
@@ -369,12 +355,7 @@ pub struct HistBin {
 /// The distribution of probabilities of won and lost leads in `bins` equal-width bins.
 pub fn histogram(probs: &[f64], labels: &[bool], bins: usize) -> Vec<HistBin> {
     let mut out: Vec<HistBin> = (0..bins)
-        .map(|b| HistBin {
-            lower: b as f64 / bins as f64,
-            upper: (b + 1) as f64 / bins as f64,
-            won: 0,
-            lost: 0,
-        })
+        .map(|b| HistBin { lower: b as f64 / bins as f64, upper: (b + 1) as f64 / bins as f64, won: 0, lost: 0 })
         .collect();
     for (&p, &y) in probs.iter().zip(labels) {
         let b = ((p * bins as f64) as usize).min(bins - 1);

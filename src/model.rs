@@ -51,9 +51,8 @@ impl Tiers {
                 names.push(item.to_string());
                 continue;
             }
-            let (name, cut) = item
-                .split_once(':')
-                .ok_or_else(|| bad(format!("{item:?}: expected name:probability")))?;
+            let (name, cut) =
+                item.split_once(':').ok_or_else(|| bad(format!("{item:?}: expected name:probability")))?;
             let cut: f64 = cut
                 .trim()
                 .parse()
@@ -72,11 +71,7 @@ impl Tiers {
         if names.len() < 2 {
             return Err(bad("give at least two tiers".into()));
         }
-        Ok(Tiers {
-            names,
-            cuts,
-            top_follows_threshold: false,
-        })
+        Ok(Tiers { names, cuts, top_follows_threshold: false })
     }
 
     /// Index of the tier of a probability.
@@ -133,8 +128,8 @@ pub struct TrainMeta {
     pub id_column: Option<String>,
     pub seed: u64,
     pub alpha: f64,
-    /// Plain solver iterations (in blocks of 10); 0 when the preconditioned solve alone
-    /// met the tolerance.
+    /// Solver iterations on the training rows, in blocks of 10: the plain solve's, or the
+    /// preconditioned solve's plus any polishing ones.
     pub iterations: u64,
     /// Solved preconditioned (large training sets; see `fit`).
     pub preconditioned: bool,
@@ -190,13 +185,8 @@ impl LeadModel {
 
     /// The largest coefficients by absolute size, with their feature names.
     pub fn top_coefficients(&self, k: usize) -> Vec<(String, f64)> {
-        let mut v: Vec<(String, f64)> = self
-            .features
-            .features
-            .iter()
-            .zip(&self.coef)
-            .map(|(f, &c)| (f.name.clone(), c))
-            .collect();
+        let mut v: Vec<(String, f64)> =
+            self.features.features.iter().zip(&self.coef).map(|(f, &c)| (f.name.clone(), c)).collect();
         v.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
         v.truncate(k);
         v
@@ -213,21 +203,10 @@ impl LeadModel {
                 self.features.scale.len()
             ));
         }
-        if self
-            .features
-            .features
-            .iter()
-            .any(|f| f.column >= self.features.columns.len())
-        {
+        if self.features.features.iter().any(|f| f.column >= self.features.columns.len()) {
             return Err("a feature refers to a column the model does not have".into());
         }
-        let widths: usize = self
-            .features
-            .columns
-            .iter()
-            .flat_map(|c| c.parts.iter())
-            .map(|part| part.width())
-            .sum();
+        let widths: usize = self.features.columns.iter().flat_map(|c| c.parts.iter()).map(|part| part.width()).sum();
         if widths != p {
             return Err(format!("the feature pipeline builds {widths} columns but the model has {p}"));
         }

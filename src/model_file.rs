@@ -54,36 +54,22 @@ pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
 
 /// Decode a model from the file format's bytes; `path` names the file in errors.
 pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
-    let corrupt = |m: String| Error::CorruptModel {
-        path: path.to_path_buf(),
-        message: m,
-    };
+    let corrupt = |m: String| Error::CorruptModel { path: path.to_path_buf(), message: m };
     if bytes.len() < MAGIC.len() {
         if !bytes.is_empty() && MAGIC.starts_with(bytes) {
             return Err(corrupt(format!("truncated after {} bytes", bytes.len())));
         }
-        return Err(Error::NotAModel {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::NotAModel { path: path.to_path_buf() });
     }
     if &bytes[..8] != MAGIC {
-        return Err(Error::NotAModel {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::NotAModel { path: path.to_path_buf() });
     }
     if bytes.len() < HEADER {
-        return Err(corrupt(format!(
-            "truncated: {} bytes, shorter than the {HEADER}-byte header",
-            bytes.len()
-        )));
+        return Err(corrupt(format!("truncated: {} bytes, shorter than the {HEADER}-byte header", bytes.len())));
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if version > FORMAT_VERSION {
-        return Err(Error::ModelTooNew {
-            path: path.to_path_buf(),
-            found: version,
-            supported: FORMAT_VERSION,
-        });
+        return Err(Error::ModelTooNew { path: path.to_path_buf(), found: version, supported: FORMAT_VERSION });
     }
     if version == 0 {
         return Err(corrupt("format version 0 does not exist".into()));
@@ -100,21 +86,14 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
     }
     let payload = &bytes[HEADER..];
     if Sha256::digest(payload).as_slice() != &bytes[20..52] {
-        return Err(corrupt(
-            "checksum mismatch: the file was changed or damaged after it was written".into(),
-        ));
+        return Err(corrupt("checksum mismatch: the file was changed or damaged after it was written".into()));
     }
     let (model, used): (LeadModel, usize) = bincode::serde::decode_from_slice(payload, config())
         .map_err(|e| corrupt(format!("cannot decode the model: {e}")))?;
     if used != payload.len() {
-        return Err(corrupt(format!(
-            "{} unexpected bytes after the model",
-            payload.len() - used
-        )));
+        return Err(corrupt(format!("{} unexpected bytes after the model", payload.len() - used)));
     }
-    model
-        .validate()
-        .map_err(|m| corrupt(format!("inconsistent model: {m}")))?;
+    model.validate().map_err(|m| corrupt(format!("inconsistent model: {m}")))?;
     Ok(model)
 }
 
@@ -131,17 +110,12 @@ pub fn save(model: &LeadModel, path: &Path) -> Result<()> {
 pub fn load(path: &Path) -> Result<LeadModel> {
     let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
     if meta.is_dir() {
-        return Err(Error::NotAModel {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::NotAModel { path: path.to_path_buf() });
     }
     if meta.len() > MAX_MODEL_BYTES {
         return Err(Error::CorruptModel {
             path: path.to_path_buf(),
-            message: format!(
-                "{} bytes is larger than the {MAX_MODEL_BYTES}-byte limit for model files",
-                meta.len()
-            ),
+            message: format!("{} bytes is larger than the {MAX_MODEL_BYTES}-byte limit for model files", meta.len()),
         });
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);

@@ -51,31 +51,69 @@ impl SynthParams {
 }
 
 const TITLES: &[(&str, &str, f64)] = &[
-    ("CEO", "c", 2.0), ("Founder & CEO", "c", 1.5), ("Chief Technology Officer", "c", 1.0), ("CFO", "c", 1.0),
-    ("Chief Marketing Officer", "c", 0.8), ("VP of Sales", "vp", 2.0), ("VP Marketing", "vp", 1.5),
-    ("Vice President, Engineering", "vp", 1.2), ("Director of Marketing", "dir", 3.0), ("Head of Sales", "dir", 2.0),
-    ("IT Director", "dir", 2.0), ("Director, Operations", "dir", 1.5), ("Marketing Manager", "mgr", 5.0),
-    ("Sales Manager", "mgr", 4.0), ("Engineering Manager", "mgr", 3.0), ("Product Manager", "mgr", 3.0),
-    ("HR Manager", "mgr", 2.0), ("Software Engineer", "ic", 6.0), ("Senior Data Analyst", "ic", 4.0),
-    ("Account Executive", "ic", 4.0), ("Marketing Specialist", "ic", 4.0), ("Accountant", "ic", 2.0),
-    ("Operations Analyst", "ic", 3.0), ("Consultant", "ic", 3.0), ("Student", "st", 3.0),
-    ("Marketing Intern", "st", 2.0), ("Graduate Student", "st", 1.5),
+    ("CEO", "c", 2.0),
+    ("Founder & CEO", "c", 1.5),
+    ("Chief Technology Officer", "c", 1.0),
+    ("CFO", "c", 1.0),
+    ("Chief Marketing Officer", "c", 0.8),
+    ("VP of Sales", "vp", 2.0),
+    ("VP Marketing", "vp", 1.5),
+    ("Vice President, Engineering", "vp", 1.2),
+    ("Director of Marketing", "dir", 3.0),
+    ("Head of Sales", "dir", 2.0),
+    ("IT Director", "dir", 2.0),
+    ("Director, Operations", "dir", 1.5),
+    ("Marketing Manager", "mgr", 5.0),
+    ("Sales Manager", "mgr", 4.0),
+    ("Engineering Manager", "mgr", 3.0),
+    ("Product Manager", "mgr", 3.0),
+    ("HR Manager", "mgr", 2.0),
+    ("Software Engineer", "ic", 6.0),
+    ("Senior Data Analyst", "ic", 4.0),
+    ("Account Executive", "ic", 4.0),
+    ("Marketing Specialist", "ic", 4.0),
+    ("Accountant", "ic", 2.0),
+    ("Operations Analyst", "ic", 3.0),
+    ("Consultant", "ic", 3.0),
+    ("Student", "st", 3.0),
+    ("Marketing Intern", "st", 2.0),
+    ("Graduate Student", "st", 1.5),
 ];
 
 const INDUSTRIES: &[(&str, f64, f64)] = &[
-    ("Software", 0.5, 20.0), ("Financial Services", 0.3, 12.0), ("Healthcare", 0.2, 10.0),
-    ("Manufacturing", 0.0, 12.0), ("Retail", -0.1, 10.0), ("Education", -0.5, 8.0),
-    ("Government", -0.4, 5.0), ("Consulting", 0.1, 10.0), ("Media", -0.1, 6.0), ("Other", -0.2, 7.0),
+    ("Software", 0.5, 20.0),
+    ("Financial Services", 0.3, 12.0),
+    ("Healthcare", 0.2, 10.0),
+    ("Manufacturing", 0.0, 12.0),
+    ("Retail", -0.1, 10.0),
+    ("Education", -0.5, 8.0),
+    ("Government", -0.4, 5.0),
+    ("Consulting", 0.1, 10.0),
+    ("Media", -0.1, 6.0),
+    ("Other", -0.2, 7.0),
 ];
 
 const COUNTRIES: &[(&str, f64, f64)] = &[
-    ("United States", 0.2, 40.0), ("United Kingdom", 0.1, 12.0), ("Germany", 0.1, 10.0), ("France", 0.0, 6.0),
-    ("India", -0.4, 10.0), ("Canada", 0.1, 6.0), ("Australia", 0.0, 5.0), ("Brazil", -0.3, 4.0), ("Other", -0.3, 7.0),
+    ("United States", 0.2, 40.0),
+    ("United Kingdom", 0.1, 12.0),
+    ("Germany", 0.1, 10.0),
+    ("France", 0.0, 6.0),
+    ("India", -0.4, 10.0),
+    ("Canada", 0.1, 6.0),
+    ("Australia", 0.0, 5.0),
+    ("Brazil", -0.3, 4.0),
+    ("Other", -0.3, 7.0),
 ];
 
 const SOURCES: &[(&str, f64, f64)] = &[
-    ("Organic Search", 0.0, 25.0), ("Paid Search", -0.1, 18.0), ("Referral", 0.6, 8.0), ("Webinar", 0.3, 10.0),
-    ("Event", 0.3, 7.0), ("Content Download", 0.0, 12.0), ("Outbound", -0.3, 10.0), ("Partner", 0.4, 5.0),
+    ("Organic Search", 0.0, 25.0),
+    ("Paid Search", -0.1, 18.0),
+    ("Referral", 0.6, 8.0),
+    ("Webinar", 0.3, 10.0),
+    ("Event", 0.3, 7.0),
+    ("Content Download", 0.0, 12.0),
+    ("Outbound", -0.3, 10.0),
+    ("Partner", 0.4, 5.0),
     ("Social", -0.4, 5.0),
 ];
 
@@ -330,7 +368,8 @@ fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
     if params.outcome {
         cols.push(Column::new("outcome".into(), outcome));
     }
-    let contacts = DataFrame::new(n, cols).map_err(|e| Error::Internal(format!("building the synthetic table: {e}")))?;
+    let contacts =
+        DataFrame::new(n, cols).map_err(|e| Error::Internal(format!("building the synthetic table: {e}")))?;
     let events = if params.events {
         let m = ev_contact.len();
         Some(

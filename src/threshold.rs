@@ -47,11 +47,7 @@ impl std::str::FromStr for Strategy {
     fn from_str(s: &str) -> Result<Strategy> {
         let bad = |m: &str| Error::usage(format!("--strategy {s}"), m.to_string());
         let num = |t: &str| -> Result<f64> {
-            t.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| bad(&format!("{t:?} is not a number")))
+            t.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| bad(&format!("{t:?} is not a number")))
         };
         let (name, arg) = match s.split_once(':') {
             Some((n, a)) => (n.trim().to_ascii_lowercase(), Some(a.trim())),
@@ -85,9 +81,7 @@ impl std::str::FromStr for Strategy {
                     }
                     Ok(Strategy::TopShare(x / 100.0))
                 } else {
-                    let k: usize = a
-                        .parse()
-                        .map_err(|_| bad(&format!("{a:?} is not a whole number of leads")))?;
+                    let k: usize = a.parse().map_err(|_| bad(&format!("{a:?} is not a whole number of leads")))?;
                     if k == 0 {
                         return Err(bad("must route at least one lead"));
                     }
@@ -95,18 +89,14 @@ impl std::str::FromStr for Strategy {
                 }
             }
             "value" => {
-                let (g, c) = need()?
-                    .split_once(',')
-                    .ok_or_else(|| bad("expected value:GAIN,COST"))?;
+                let (g, c) = need()?.split_once(',').ok_or_else(|| bad("expected value:GAIN,COST"))?;
                 let (gain, cost) = (num(g)?, num(c)?);
                 if gain <= 0.0 || cost < 0.0 {
                     return Err(bad("GAIN must be above 0 and COST at least 0"));
                 }
                 Ok(Strategy::Value { gain, cost })
             }
-            _ => Err(bad(
-                "unknown strategy; use f1, fbeta:B, precision:P, recall:R, top:K, top:X%, value:GAIN,COST",
-            )),
+            _ => Err(bad("unknown strategy; use f1, fbeta:B, precision:P, recall:R, top:K, top:X%, value:GAIN,COST")),
         }
     }
 }
@@ -122,17 +112,12 @@ pub struct Choice {
 
 /// Pick the point of `curve` (from [`crate::metrics::curve`]) that `strategy` asks for.
 pub fn choose(curve: &[CurvePoint], strategy: &Strategy) -> Result<Choice> {
-    let err = |m: String| Error::Threshold {
-        strategy: strategy.to_string(),
-        message: m,
-    };
+    let err = |m: String| Error::Threshold { strategy: strategy.to_string(), message: m };
     let Some(first) = curve.first() else {
         return Err(err("no held-out rows to choose from".into()));
     };
     if first.tp + first.fn_ == 0 {
-        return Err(err(
-            "the held-out rows contain no won leads, so precision and recall are undefined".into(),
-        ));
+        return Err(err("the held-out rows contain no won leads, so precision and recall are undefined".into()));
     }
     // argmax helper: the first (highest-threshold) point with the best key.
     let best_by = |key: &dyn Fn(&CurvePoint) -> f64, ok: &dyn Fn(&CurvePoint) -> bool| {
@@ -150,21 +135,13 @@ pub fn choose(curve: &[CurvePoint], strategy: &Strategy) -> Result<Choice> {
     };
     let (index, note) = match strategy {
         Strategy::FBeta(b) => (best_by(&|p| p.f_beta(*b), &|_| true).unwrap_or(0), None),
-        Strategy::Precision(target) => {
-            match best_by(&|p| p.recall(), &|p| p.precision() >= *target && p.tp > 0) {
-                Some(i) => (i, None),
-                None => {
-                    let best = curve
-                        .iter()
-                        .filter(|p| p.tp > 0)
-                        .map(|p| p.precision())
-                        .fold(0.0, f64::max);
-                    return Err(err(format!(
-                        "no threshold reaches precision {target}; the best reachable is {best:.4}"
-                    )));
-                }
+        Strategy::Precision(target) => match best_by(&|p| p.recall(), &|p| p.precision() >= *target && p.tp > 0) {
+            Some(i) => (i, None),
+            None => {
+                let best = curve.iter().filter(|p| p.tp > 0).map(|p| p.precision()).fold(0.0, f64::max);
+                return Err(err(format!("no threshold reaches precision {target}; the best reachable is {best:.4}")));
             }
-        }
+        },
         Strategy::Recall(target) => match best_by(&|p| p.precision(), &|p| p.recall() >= *target) {
             Some(i) => (i, None),
             None => {
@@ -180,20 +157,11 @@ pub fn choose(curve: &[CurvePoint], strategy: &Strategy) -> Result<Choice> {
             let k = ((x * n as f64).round() as usize).max(1);
             top_k(curve, k)
         }
-        Strategy::Value { gain, cost } => (
-            best_by(
-                &|p| p.tp as f64 * gain - p.routed() as f64 * cost,
-                &|_| true,
-            )
-            .unwrap_or(0),
-            None,
-        ),
+        Strategy::Value { gain, cost } => {
+            (best_by(&|p| p.tp as f64 * gain - p.routed() as f64 * cost, &|_| true).unwrap_or(0), None)
+        }
     };
-    Ok(Choice {
-        point: curve[index],
-        index,
-        note,
-    })
+    Ok(Choice { point: curve[index], index, note })
 }
 
 /// The point that routes K leads; when a tie straddles the K-th lead, the largest count
@@ -201,7 +169,8 @@ pub fn choose(curve: &[CurvePoint], strategy: &Strategy) -> Result<Choice> {
 fn top_k(curve: &[CurvePoint], k: usize) -> (usize, Option<String>) {
     let total = curve.last().map(|p| p.routed()).unwrap_or(0);
     if k >= total {
-        let note = (k > total).then(|| format!("{k} leads asked for, only {total} held-out leads exist: all are routed"));
+        let note =
+            (k > total).then(|| format!("{k} leads asked for, only {total} held-out leads exist: all are routed"));
         return (curve.len() - 1, note);
     }
     let mut idx = None;

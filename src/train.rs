@@ -12,8 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::data::{read_label, Table};
-use crate::events::{cutoff_days, default_cutoff_day, EventLog, EventParams, EventReport};
 use crate::error::{Error, Result};
+use crate::events::{EventLog, EventParams, EventReport};
 use crate::features::{FeatureParams, FitReport};
 use crate::fit::LogisticParams;
 use crate::metrics::{self, Summary};
@@ -130,6 +130,8 @@ pub struct TrainOutcome {
     pub alpha_search: Vec<(f64, f64)>,
     pub threshold_note: Option<String>,
     pub event_report: Option<EventReport>,
+    /// The as-of date that date columns counted back from, and why (none without dates).
+    pub as_of: Option<crate::as_of::AsOf>,
 }
 
 /// Single-column ROC AUC above which a column is named as a likely leak.
@@ -146,13 +148,8 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
                 Error::usage("--events", "an activity log is joined to the contacts on the id column: give --id")
             })?;
             progress("aggregating the activity log");
-            let default = ev
-                .as_of
-                .or_else(|| default_cutoff_day(&ev.log))
-                .ok_or_else(|| Error::data(ev.log.path.display().to_string(), "the activity log has no events"))?;
-            let cut = cutoff_days(table, ev.cutoff_col.as_deref(), default)?;
-            let spec = ev.params.fit(&ev.log, table, &id, &cut)?;
-            let (t, report) = spec.append(table, &id, &ev.log, &cut)?;
+            let (t, spec, report) =
+                crate::events::fit_and_append(&ev.log, table, &id, ev.cutoff_col.as_deref(), ev.as_of, &ev.params)?;
             if let Some(c) = &ev.cutoff_col {
                 feature_params = feature_params.also_exclude(c);
             }
@@ -233,11 +230,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     let (features, fit_report, mut x) = fparams.fit_transform_with_spare(table, &train_rows, &train_y, &out_rows, 1)?;
     drop(out_rows);
     let width = features.n_features();
-    progress(&format!(
-        "fitting logistic regression: {} rows x {} features",
-        train_rows.len(),
-        width
-    ));
+    progress(&format!("fitting logistic regression: {} rows x {} features", train_rows.len(), width));
     // The training rows of `x` are the solver's from here on; the holdout rows are kept.
     let fitted = LogisticParams::default()
         .alpha(alpha)
@@ -260,11 +253,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         tiers: Tiers::default_for(0.5),
         meta: TrainMeta {
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
-            data_file: table
-                .path
-                .file_name()
-                .map(|f| f.to_string_lossy().to_string())
-                .unwrap_or_default(),
+            data_file: table.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
             data_sha256: table.sha256.clone(),
             rows: table.height(),
             rows_missing_label,
@@ -299,19 +288,11 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         .ok_or_else(|| Error::Internal("holdout lacks a class after the check".into()))?;
     let curve = metrics::curve(&holdout_probs, &holdout_labels);
     let choice = threshold::choose(&curve, &params.strategy)?;
-    model.meta.holdout = Some(HoldoutInfo {
-        method: method.clone(),
-        fraction: params.holdout,
-        metrics: summary,
-    });
+    model.meta.holdout = Some(HoldoutInfo { method: method.clone(), fraction: params.holdout, metrics: summary });
     model.set_threshold(ThresholdInfo {
         value: choice.point.threshold,
         strategy: params.strategy.to_string(),
-        chosen_on: format!(
-            "holdout ({method}) of {} rows of {}",
-            holdout_rows.len(),
-            model.meta.data_file
-        ),
+        chosen_on: format!("holdout ({method}) of {} rows of {}", holdout_rows.len(), model.meta.data_file),
         precision: choice.point.precision(),
         recall: choice.point.recall(),
         routed: choice.point.routed(),
@@ -335,12 +316,8 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         if warnings.iter().any(|w| w.column == pure.column) {
             continue;
         }
-        let shown: Vec<String> = pure
-            .levels
-            .iter()
-            .take(5)
-            .map(|(l, n, r)| format!("{l:?} ({n} rows, {:.0}% won)", 100.0 * r))
-            .collect();
+        let shown: Vec<String> =
+            pure.levels.iter().take(5).map(|(l, n, r)| format!("{l:?} ({n} rows, {:.0}% won)", 100.0 * r)).collect();
         warnings.push(Warning {
             column: pure.column.clone(),
             message: format!(
@@ -359,6 +336,15 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
             ),
         });
     }
+    let as_of =
+        model.features.as_of_day.and_then(crate::features::cell::from_day_number).map(|date| crate::as_of::AsOf {
+            date,
+            source: if params.features.given_as_of().is_some() {
+                crate::as_of::Source::Given
+            } else {
+                crate::as_of::Source::LatestInData
+            },
+        });
     Ok(TrainOutcome {
         model,
         fit_report,
@@ -370,6 +356,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         alpha_search,
         threshold_note: choice.note,
         event_report,
+        as_of,
     })
 }
 
@@ -404,11 +391,9 @@ fn split_rows(
             train.sort_unstable();
             Ok((train, hold, format!("stratified random, seed {}", params.seed)))
         }
-        Split::Last => Ok((
-            labeled[..n - k].to_vec(),
-            labeled[n - k..].to_vec(),
-            "last rows in file order".to_string(),
-        )),
+        Split::Last => {
+            Ok((labeled[..n - k].to_vec(), labeled[n - k..].to_vec(), "last rows in file order".to_string()))
+        }
         Split::ByDate(col) => {
             let c = table.column(col)?;
             let days = crate::features::read_dates(table, c)?;

@@ -23,7 +23,8 @@ fn train_fails(name: &str, content: impl AsRef<[u8]>, label: &str, needles: &[&s
 #[test]
 fn rejects_missing_file() {
     let s = Scratch::new();
-    s.run(&["train", "--data", "nope.csv", "--label", "won", "--model", "m.bin"]).assert_bad_input(&["nope.csv", "not found"]);
+    s.run(&["train", "--data", "nope.csv", "--label", "won", "--model", "m.bin"])
+        .assert_bad_input(&["nope.csv", "not found"]);
     assert!(s.files().is_empty());
 }
 
@@ -57,7 +58,11 @@ fn rejects_label_with_three_values() {
 
 #[test]
 fn rejects_label_that_is_all_missing() {
-    let csv: String = small_csv().lines().enumerate().map(|(i, l)| if i == 0 { format!("{l}\n") } else { format!("{},\n", &l[..l.rfind(',').unwrap()]) }).collect();
+    let csv: String = small_csv()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i == 0 { format!("{l}\n") } else { format!("{},\n", &l[..l.rfind(',').unwrap()]) })
+        .collect();
     train_fails("a.csv", csv, "won", &["a.csv", "empty in every row"]);
 }
 
@@ -67,7 +72,12 @@ fn rejects_data_with_no_usable_feature_column() {
     for i in 0..50 {
         csv.push_str(&format!("c{i},same,{}\n", i % 2));
     }
-    train_fails("a.csv", csv, "won", &["a.csv", "no usable feature column", "id (identifier-like", "constant (the same value in every row)"]);
+    train_fails(
+        "a.csv",
+        csv,
+        "won",
+        &["a.csv", "no usable feature column", "id (identifier-like", "constant (the same value in every row)"],
+    );
 }
 
 #[test]
@@ -116,11 +126,14 @@ fn rejects_output_path_equal_to_input_and_leaves_input_intact() {
     let s = Scratch::new();
     let csv = small_csv();
     s.write("a.csv", &csv);
-    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "a.csv"]).assert_bad_input(&["a.csv", "same file as the input"]);
+    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "a.csv"])
+        .assert_bad_input(&["a.csv", "same file as the input"]);
     assert_eq!(std::fs::read_to_string(s.path("a.csv")).unwrap(), csv);
     s.run(&["train", "--data", "a.csv", "--label", "won", "--id", "id", "--model", "m.bin", "-q"]).assert_ok();
-    s.run(&["score", "--model", "m.bin", "--data", "a.csv", "--output", "./a.csv"]).assert_bad_input(&["same file as the input"]);
-    s.run(&["score", "--model", "m.bin", "--data", "a.csv", "--output", "m.bin"]).assert_bad_input(&["same file as the input"]);
+    s.run(&["score", "--model", "m.bin", "--data", "a.csv", "--output", "./a.csv"])
+        .assert_bad_input(&["same file as the input"]);
+    s.run(&["score", "--model", "m.bin", "--data", "a.csv", "--output", "m.bin"])
+        .assert_bad_input(&["same file as the input"]);
     assert_eq!(std::fs::read_to_string(s.path("a.csv")).unwrap(), csv);
 }
 
@@ -129,7 +142,11 @@ fn refuses_to_replace_an_existing_output_without_force() {
     let s = Scratch::new();
     s.write("a.csv", small_csv());
     s.write("m.bin", "precious");
-    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "m.bin"]).assert_bad_input(&["m.bin", "already exists", "--force"]);
+    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "m.bin"]).assert_bad_input(&[
+        "m.bin",
+        "already exists",
+        "--force",
+    ]);
     assert_eq!(std::fs::read_to_string(s.path("m.bin")).unwrap(), "precious");
     s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "m.bin", "--force", "-q"]).assert_ok();
 }
@@ -142,7 +159,8 @@ fn rejects_truncated_model_file() {
     let bytes = std::fs::read(s.path("m.bin")).unwrap();
     for cut in [4, 30, bytes.len() / 2, bytes.len() - 1] {
         s.write("t.bin", &bytes[..cut]);
-        s.run(&["score", "--model", "t.bin", "--data", "a.csv", "--output", "s.csv"]).assert_bad_input(&["t.bin", "truncated"]);
+        s.run(&["score", "--model", "t.bin", "--data", "a.csv", "--output", "s.csv"])
+            .assert_bad_input(&["t.bin", "truncated"]);
         assert!(!s.path("s.csv").exists());
     }
 }
@@ -151,9 +169,11 @@ fn rejects_truncated_model_file() {
 fn rejects_a_file_that_is_not_a_model() {
     let s = Scratch::new();
     s.write("a.csv", small_csv());
-    s.run(&["score", "--model", "a.csv", "--data", "a.csv", "--output", "s.csv"]).assert_bad_input(&["a.csv", "not a leadscore model file"]);
+    s.run(&["score", "--model", "a.csv", "--data", "a.csv", "--output", "s.csv"])
+        .assert_bad_input(&["a.csv", "not a leadscore model file"]);
     s.write("empty.bin", "");
-    s.run(&["score", "--model", "empty.bin", "--data", "a.csv", "--output", "s.csv"]).assert_bad_input(&["empty.bin", "not a leadscore model file"]);
+    s.run(&["score", "--model", "empty.bin", "--data", "a.csv", "--output", "s.csv"])
+        .assert_bad_input(&["empty.bin", "not a leadscore model file"]);
     assert!(!s.path("s.csv").exists());
 }
 
@@ -163,7 +183,8 @@ fn rejects_scoring_file_missing_model_columns_naming_all_of_them() {
     s.write("a.csv", small_csv());
     s.run(&["train", "--data", "a.csv", "--label", "won", "--id", "id", "--model", "m.bin", "-q"]).assert_ok();
     s.write("new.csv", "id,other\nc1,3\n");
-    s.run(&["score", "--model", "m.bin", "--data", "new.csv", "--output", "s.csv"]).assert_bad_input(&["new.csv", "the model needs columns the file lacks: visits, source"]);
+    s.run(&["score", "--model", "m.bin", "--data", "new.csv", "--output", "s.csv"])
+        .assert_bad_input(&["new.csv", "the model needs columns the file lacks: visits, source"]);
     assert!(!s.path("s.csv").exists());
 }
 
@@ -173,7 +194,11 @@ fn rejects_text_in_a_numeric_column_at_scoring_time() {
     s.write("a.csv", small_csv());
     s.run(&["train", "--data", "a.csv", "--label", "won", "--id", "id", "--model", "m.bin", "-q"]).assert_ok();
     s.write("new.csv", "id,visits,source\nc1,3,web\nc2,lots,ads\n");
-    s.run(&["score", "--model", "m.bin", "--data", "new.csv", "--output", "s.csv"]).assert_bad_input(&["new.csv", "column \"visits\", row 2", "\"lots\" is not a number"]);
+    s.run(&["score", "--model", "m.bin", "--data", "new.csv", "--output", "s.csv"]).assert_bad_input(&[
+        "new.csv",
+        "column \"visits\", row 2",
+        "\"lots\" is not a number",
+    ]);
     assert!(!s.path("s.csv").exists());
 }
 
@@ -201,9 +226,12 @@ fn usage_errors_exit_2() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--label"), "{}", r.stderr);
     s.write("a.csv", small_csv());
-    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "m.bin", "--holdout", "1.5"]).assert_bad_input(&["--holdout", "below 1"]);
-    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "m.bin", "--strategy", "precision:2"]).assert_bad_input(&["precision must be between 0 and 1"]);
-    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "m.bin", "--alpha", "-1"]).assert_bad_input(&["--alpha"]);
+    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "m.bin", "--holdout", "1.5"])
+        .assert_bad_input(&["--holdout", "below 1"]);
+    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "m.bin", "--strategy", "precision:2"])
+        .assert_bad_input(&["precision must be between 0 and 1"]);
+    s.run(&["train", "--data", "a.csv", "--label", "won", "--model", "m.bin", "--alpha", "-1"])
+        .assert_bad_input(&["--alpha"]);
     assert_eq!(s.files(), vec!["a.csv".to_string()]);
 }
 

@@ -41,7 +41,10 @@ fn check(s: &Scratch, name: &str, args: &[&str], expect: &[&str]) {
 }
 
 fn train(file: &str) -> Vec<String> {
-    ["train", "--data", file, "--label", "won", "--id", "id", "--model", "out.model"].iter().map(|s| s.to_string()).collect()
+    ["train", "--data", file, "--label", "won", "--id", "id", "--model", "out.model"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// (case, file, expected fragments) for `train --data FILE --label won --id id`.
@@ -84,8 +87,15 @@ fn every_bad_data_file_is_a_clear_error_and_leaves_nothing_behind() {
         check(&s, file, &args, expect);
     }
     // No usable feature: the id is left out as an identifier here (no --id).
-    check(&s, "no_usable_features.csv", &["train", "--data", "no_usable_features.csv", "--label", "won", "--model", "out.model"],
-        &["no_usable_features.csv: no usable feature column: id (identifier-like", "constant (the same value in every row)"]);
+    check(
+        &s,
+        "no_usable_features.csv",
+        &["train", "--data", "no_usable_features.csv", "--label", "won", "--model", "out.model"],
+        &[
+            "no_usable_features.csv: no usable feature column: id (identifier-like",
+            "constant (the same value in every row)",
+        ],
+    );
 }
 
 #[test]
@@ -137,11 +147,19 @@ fn every_bad_feature_spec_is_a_clear_error() {
     let s = setup();
     let cases: &[(&str, &[&str])] = &[
         ("spec_unknown_role.toml", &["feature spec, column \"visits\": unknown role \"banana\""]),
-        ("spec_unknown_key.toml", &["spec_unknown_key.toml: feature spec: unknown field `maximum_levels`, expected one of"]),
+        (
+            "spec_unknown_key.toml",
+            &["spec_unknown_key.toml: feature spec: unknown field `maximum_levels`, expected one of"],
+        ),
         ("spec_missing_column.toml", &["good.csv: column \"revenue\" not found"]),
     ];
     for (file, expect) in cases {
-        check(&s, file, &["train", "--data", "good.csv", "--label", "won", "--spec", file, "--model", "out.model"], expect);
+        check(
+            &s,
+            file,
+            &["train", "--data", "good.csv", "--label", "won", "--spec", file, "--model", "out.model"],
+            expect,
+        );
     }
 }
 
@@ -152,31 +170,75 @@ fn every_damaged_model_file_is_a_clear_error() {
     // Truncated at every tenth byte.
     for cut in (0..bytes.len()).step_by(10) {
         s.write("bad.model", &bytes[..cut]);
-        let expect: &[&str] = if cut == 0 { &["bad.model: not a leadscore model file"] } else { &["bad.model: model file is damaged", "truncated"] };
-        check(&s, &format!("truncated at {cut}"), &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"], expect);
+        let expect: &[&str] = if cut == 0 {
+            &["bad.model: not a leadscore model file"]
+        } else {
+            &["bad.model: model file is damaged", "truncated"]
+        };
+        check(
+            &s,
+            &format!("truncated at {cut}"),
+            &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"],
+            expect,
+        );
     }
     // A flipped byte anywhere after the header's length field.
     for pos in (20..bytes.len()).step_by(37) {
         let mut b = bytes.clone();
         b[pos] ^= 0x40;
         s.write("bad.model", &b);
-        check(&s, &format!("flipped byte {pos}"), &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"], &["bad.model: model file is damaged: checksum mismatch"]);
+        check(
+            &s,
+            &format!("flipped byte {pos}"),
+            &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"],
+            &["bad.model: model file is damaged: checksum mismatch"],
+        );
     }
     // A flipped byte in the version or length fields.
     let mut b = bytes.clone();
     b[13] ^= 0x01;
     s.write("bad.model", &b);
-    check(&s, "length field", &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"], &["bad.model: model file is damaged: the header announces"]);
+    check(
+        &s,
+        "length field",
+        &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"],
+        &["bad.model: model file is damaged: the header announces"],
+    );
     let mut b = bytes.clone();
     b[8] = 9;
     s.write("bad.model", &b);
-    check(&s, "newer version", &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"], &["bad.model: model file format version 9 is newer than this leadscore understands (up to 1)"]);
+    check(
+        &s,
+        "newer version",
+        &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"],
+        &["bad.model: model file format version 9 is newer than this leadscore understands (up to 1)"],
+    );
     // Not a model at all; a folder; a missing file.
-    check(&s, "csv as model", &["score", "--model", "good.csv", "--data", "good.csv", "--output", "out.csv"], &["good.csv: not a leadscore model file"]);
-    check(&s, "folder as model", &["score", "--model", "folder.csv", "--data", "good.csv", "--output", "out.csv"], &["folder.csv: not a leadscore model file"]);
-    check(&s, "missing model", &["evaluate", "--model", "nope.model", "--data", "good.csv"], &["nope.model: file not found"]);
+    check(
+        &s,
+        "csv as model",
+        &["score", "--model", "good.csv", "--data", "good.csv", "--output", "out.csv"],
+        &["good.csv: not a leadscore model file"],
+    );
+    check(
+        &s,
+        "folder as model",
+        &["score", "--model", "folder.csv", "--data", "good.csv", "--output", "out.csv"],
+        &["folder.csv: not a leadscore model file"],
+    );
+    check(
+        &s,
+        "missing model",
+        &["evaluate", "--model", "nope.model", "--data", "good.csv"],
+        &["nope.model: file not found"],
+    );
     // The threshold command must not replace a damaged model.
     s.write("bad.model", &bytes[..bytes.len() / 2]);
-    check(&s, "threshold on truncated", &["threshold", "--model", "bad.model", "--data", "good.csv", "--strategy", "f1"], &["bad.model: model file is damaged"]);
+    check(
+        &s,
+        "threshold on truncated",
+        &["threshold", "--model", "bad.model", "--data", "good.csv", "--strategy", "f1"],
+        &["bad.model: model file is damaged"],
+    );
     assert_eq!(std::fs::read(s.path("bad.model")).unwrap(), &bytes[..bytes.len() / 2]);
 }

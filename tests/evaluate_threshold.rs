@@ -16,7 +16,19 @@ fn evaluate_json_has_every_field() {
     let r = s.run(&["evaluate", "--model", "m.bin", "--data", "holdout.csv", "--json"]);
     r.assert_ok();
     let j = r.json();
-    for k in ["roc_auc", "pr_auc", "log_loss", "brier", "ece", "base_rate", "threshold", "precision", "recall", "f1", "routed"] {
+    for k in [
+        "roc_auc",
+        "pr_auc",
+        "log_loss",
+        "brier",
+        "ece",
+        "base_rate",
+        "threshold",
+        "precision",
+        "recall",
+        "f1",
+        "routed",
+    ] {
         assert!(j[k].is_number(), "{k} missing: {j}");
     }
     assert_eq!(j["rows"], 1500);
@@ -47,13 +59,36 @@ fn evaluate(s: &Scratch, model: &str) -> serde_json::Value {
 fn precision_target_gives_at_least_that_precision() {
     let s = Scratch::new();
     setup(&s);
-    let r = s.run(&["threshold", "--model", "m.bin", "--data", "holdout.csv", "--strategy", "precision:0.4", "--output", "p.bin", "-q"]);
+    let r = s.run(&[
+        "threshold",
+        "--model",
+        "m.bin",
+        "--data",
+        "holdout.csv",
+        "--strategy",
+        "precision:0.4",
+        "--output",
+        "p.bin",
+        "-q",
+    ]);
     r.assert_ok();
     assert!(r.stdout.contains("->"), "{}", r.stdout);
     let j = evaluate(&s, "p.bin");
     assert!(j["precision"].as_f64().unwrap() >= 0.4, "{j}");
     // Recall target.
-    s.run(&["threshold", "--model", "m.bin", "--data", "holdout.csv", "--strategy", "recall:0.8", "--output", "r.bin", "-q"]).assert_ok();
+    s.run(&[
+        "threshold",
+        "--model",
+        "m.bin",
+        "--data",
+        "holdout.csv",
+        "--strategy",
+        "recall:0.8",
+        "--output",
+        "r.bin",
+        "-q",
+    ])
+    .assert_ok();
     assert!(evaluate(&s, "r.bin")["recall"].as_f64().unwrap() >= 0.8);
 }
 
@@ -61,9 +96,33 @@ fn precision_target_gives_at_least_that_precision() {
 fn top_k_routes_exactly_k_leads() {
     let s = Scratch::new();
     setup(&s);
-    s.run(&["threshold", "--model", "m.bin", "--data", "holdout.csv", "--strategy", "top:150", "--output", "t.bin", "-q"]).assert_ok();
+    s.run(&[
+        "threshold",
+        "--model",
+        "m.bin",
+        "--data",
+        "holdout.csv",
+        "--strategy",
+        "top:150",
+        "--output",
+        "t.bin",
+        "-q",
+    ])
+    .assert_ok();
     assert_eq!(evaluate(&s, "t.bin")["routed"], 150);
-    s.run(&["threshold", "--model", "m.bin", "--data", "holdout.csv", "--strategy", "top:10%", "--output", "t2.bin", "-q"]).assert_ok();
+    s.run(&[
+        "threshold",
+        "--model",
+        "m.bin",
+        "--data",
+        "holdout.csv",
+        "--strategy",
+        "top:10%",
+        "--output",
+        "t2.bin",
+        "-q",
+    ])
+    .assert_ok();
     assert_eq!(evaluate(&s, "t2.bin")["routed"], 150);
 }
 
@@ -72,7 +131,8 @@ fn value_and_fbeta_strategies_choose_a_threshold() {
     let s = Scratch::new();
     setup(&s);
     for (st, out) in [("value:1000,50", "v.bin"), ("fbeta:2", "b.bin"), ("f1", "f.bin")] {
-        s.run(&["threshold", "--model", "m.bin", "--data", "holdout.csv", "--strategy", st, "--output", out, "-q"]).assert_ok();
+        s.run(&["threshold", "--model", "m.bin", "--data", "holdout.csv", "--strategy", st, "--output", out, "-q"])
+            .assert_ok();
         let m = model_file::load(&s.path(out)).unwrap();
         assert_eq!(m.threshold.strategy, st);
         assert!(m.threshold.chosen_on.contains("holdout.csv"));
@@ -110,7 +170,17 @@ fn unreachable_target_says_the_best_reachable_value() {
     // Through the binary, on a model and data where a target is out of reach, nothing is written.
     let s = Scratch::new();
     setup(&s);
-    let r = s.run(&["threshold", "--model", "m.bin", "--data", "holdout.csv", "--strategy", "fbeta:0", "--output", "x.bin"]);
+    let r = s.run(&[
+        "threshold",
+        "--model",
+        "m.bin",
+        "--data",
+        "holdout.csv",
+        "--strategy",
+        "fbeta:0",
+        "--output",
+        "x.bin",
+    ]);
     r.assert_bad_input(&["beta must be above 0"]);
     assert!(!s.path("x.bin").exists());
 }
@@ -134,12 +204,32 @@ fn holdout_with_no_won_leads_is_a_clear_error() {
 fn tiers_can_be_named_lifecycle_stages() {
     let s = Scratch::new();
     s.synth("train.csv", 2000, 43);
-    s.run(&["train", "--data", "train.csv", "--label", "outcome", "--id", "lead_id", "--tiers", "contact,mql:0.1,sql:0.3", "--model", "m.bin", "-q"]).assert_ok();
+    s.run(&[
+        "train",
+        "--data",
+        "train.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--tiers",
+        "contact,mql:0.1,sql:0.3",
+        "--model",
+        "m.bin",
+        "-q",
+    ])
+    .assert_ok();
     s.run(&["score", "--model", "m.bin", "--data", "train.csv", "--output", "s.csv", "-q"]).assert_ok();
     let p = crate::common::csv_f64(&s.path("s.csv"), "probability");
     let t = csv_column(&s.path("s.csv"), "tier");
     for (p, t) in p.iter().zip(&t) {
-        let want = if *p >= 0.3 { "sql" } else if *p >= 0.1 { "mql" } else { "contact" };
+        let want = if *p >= 0.3 {
+            "sql"
+        } else if *p >= 0.1 {
+            "mql"
+        } else {
+            "contact"
+        };
         assert_eq!(t, want);
     }
     s.run(&["train", "--data", "train.csv", "--label", "outcome", "--tiers", "a,b:0.5,c:0.2", "--model", "m2.bin"])
@@ -150,13 +240,34 @@ fn tiers_can_be_named_lifecycle_stages() {
 fn cross_validation_and_alpha_search_are_reported() {
     let s = Scratch::new();
     s.synth("train.csv", 1500, 44);
-    let r = s.run(&["train", "--data", "train.csv", "--label", "outcome", "--id", "lead_id", "--cv", "3", "--alpha", "auto", "--model", "m.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "train.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--cv",
+        "3",
+        "--alpha",
+        "auto",
+        "--model",
+        "m.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     let j = r.json();
     assert_eq!(j["alpha_search"].as_array().unwrap().len(), 5);
     assert_eq!(j["cv_roc_auc"].as_array().unwrap().len(), 3);
     let chosen = j["alpha"].as_f64().unwrap();
-    let best = j["alpha_search"].as_array().unwrap().iter().max_by(|a, b| a["cv_roc_auc"].as_f64().unwrap().total_cmp(&b["cv_roc_auc"].as_f64().unwrap())).unwrap();
+    let best = j["alpha_search"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by(|a, b| a["cv_roc_auc"].as_f64().unwrap().total_cmp(&b["cv_roc_auc"].as_f64().unwrap()))
+        .unwrap();
     assert_eq!(best["alpha"].as_f64().unwrap(), chosen);
     assert!(r.stderr.contains("cross-validation: ROC AUC"), "{}", r.stderr);
 }

@@ -19,7 +19,21 @@ const X_EXCLUDE: &str = "Prospect ID,Lead Number,Tags,Lead Quality,Lead Profile,
 fn x_education_fair_model_reaches_auc_0_86() {
     let s = Scratch::new();
     let data = shared("x-education-leads/Leads.csv");
-    let r = s.run(&["train", "--data", &data, "--label", "Converted", "--exclude", X_EXCLUDE, "--holdout", "0.3", "--model", "m.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        &data,
+        "--label",
+        "Converted",
+        "--exclude",
+        X_EXCLUDE,
+        "--holdout",
+        "0.3",
+        "--model",
+        "m.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     let j = r.json();
     let auc = j["holdout"]["roc_auc"].as_f64().unwrap();
@@ -33,7 +47,19 @@ fn x_education_fair_model_reaches_auc_0_86() {
 fn x_education_with_all_columns_warns_about_tags() {
     let s = Scratch::new();
     let data = shared("x-education-leads/Leads.csv");
-    let r = s.run(&["train", "--data", &data, "--label", "Converted", "--holdout", "0.3", "--model", "m.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        &data,
+        "--label",
+        "Converted",
+        "--holdout",
+        "0.3",
+        "--model",
+        "m.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     let w = r.json()["warnings"].clone();
     eprintln!("x-education all columns: warnings {w}");
@@ -44,7 +70,22 @@ fn x_education_with_all_columns_warns_about_tags() {
 /// (the last 20%) to their own file for `threshold` and `evaluate`.
 fn bank(s: &Scratch) -> serde_json::Value {
     let data = shared("uci-bank-marketing/bank-additional-full.csv");
-    let r = s.run(&["train", "--data", &data, "--label", "y", "--exclude", "duration", "--holdout-last", "--holdout", "0.2", "--model", "bank.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        &data,
+        "--label",
+        "y",
+        "--exclude",
+        "duration",
+        "--holdout-last",
+        "--holdout",
+        "0.2",
+        "--model",
+        "bank.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     let text = std::fs::read_to_string(&data).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -75,14 +116,34 @@ fn bank_marketing_time_ordered_holdout_reaches_auc_0_74_and_thresholds_hold() {
     assert!((ev["roc_auc"].as_f64().unwrap() - auc).abs() < 1e-12);
     assert_eq!(ev["rows"], j["holdout"]["rows"]);
 
-    let r = s.run(&["threshold", "--model", "bank.bin", "--data", "holdout.csv", "--strategy", "precision:0.5", "--output", "p.bin"]);
+    let r = s.run(&[
+        "threshold",
+        "--model",
+        "bank.bin",
+        "--data",
+        "holdout.csv",
+        "--strategy",
+        "precision:0.5",
+        "--output",
+        "p.bin",
+    ]);
     r.assert_ok();
     eprintln!("{}", r.stdout);
     let r = s.run(&["evaluate", "--model", "p.bin", "--data", "holdout.csv", "--json"]);
     r.assert_ok();
     assert!(r.json()["precision"].as_f64().unwrap() >= 0.5, "{}", r.json());
 
-    let r = s.run(&["threshold", "--model", "bank.bin", "--data", "holdout.csv", "--strategy", "top:500", "--output", "t.bin"]);
+    let r = s.run(&[
+        "threshold",
+        "--model",
+        "bank.bin",
+        "--data",
+        "holdout.csv",
+        "--strategy",
+        "top:500",
+        "--output",
+        "t.bin",
+    ]);
     r.assert_ok();
     eprintln!("{}", r.stdout);
     let r = s.run(&["evaluate", "--model", "t.bin", "--data", "holdout.csv"]);
@@ -110,14 +171,32 @@ fn tail_rows(path: &str, share: f64) -> Vec<u8> {
 fn x_education_manual_points_versus_model() {
     let s = Scratch::new();
     let data = shared("x-education-leads/Leads.csv");
-    let r = s.run(&["train", "--data", &data, "--label", "Converted", "--id", "Prospect ID", "--exclude", X_EXCLUDE, "--holdout-last", "--holdout", "0.3", "--model", "x.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        &data,
+        "--label",
+        "Converted",
+        "--id",
+        "Prospect ID",
+        "--exclude",
+        X_EXCLUDE,
+        "--holdout-last",
+        "--holdout",
+        "0.3",
+        "--model",
+        "x.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     s.write("holdout.csv", tail_rows(&data, 0.3));
     let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/x_education_rules.toml");
     let r = s.run(&["compare", "--model", "x.bin", "--rules", rules.to_str().unwrap(), "--data", "holdout.csv"]);
     r.assert_ok();
     eprintln!("{}", r.stdout);
-    let r = s.run(&["compare", "--model", "x.bin", "--rules", rules.to_str().unwrap(), "--data", "holdout.csv", "--json"]);
+    let r =
+        s.run(&["compare", "--model", "x.bin", "--rules", rules.to_str().unwrap(), "--data", "holdout.csv", "--json"]);
     let j = r.json();
     assert_eq!(j["rows"], 2772);
     let (m, p) = (j["manual"]["roc_auc"].as_f64().unwrap(), j["predictive"]["roc_auc"].as_f64().unwrap());

@@ -119,7 +119,21 @@ stage = "sql"
 fn run_rules(s: &Scratch, rules: &str) -> crate::common::Run {
     s.write("leads.csv", LEADS);
     s.write("rules.toml", rules);
-    s.run(&["rules", "--rules", "rules.toml", "--data", "leads.csv", "--output", "out.csv", "--id", "id", "--as-of", "2025-01-31", "--force", "-q"])
+    s.run(&[
+        "rules",
+        "--rules",
+        "rules.toml",
+        "--data",
+        "leads.csv",
+        "--output",
+        "out.csv",
+        "--id",
+        "id",
+        "--as-of",
+        "2025-01-31",
+        "--force",
+        "-q",
+    ])
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -138,7 +152,11 @@ fn every_condition_caps_overrides_and_negative_totals() {
     //    date fires neither date rule, the missing e-mail fires no rule but is_missing.
     let pts = csv_f64(&out, "points");
     assert_eq!(pts, vec![77.0, -25.0, 13.0]);
-    assert_eq!(csv_column(&out, "stage"), vec!["sql", "contact", "contact"], "demo overrides; negative total is the lowest stage");
+    assert_eq!(
+        csv_column(&out, "stage"),
+        vec!["sql", "contact", "contact"],
+        "demo overrides; negative total is the lowest stage"
+    );
     assert_eq!(csv_f64(&out, "rule: Visits"), vec![6.0, 8.0, 0.0]);
     assert_eq!(csv_f64(&out, "rule: Tiny"), vec![0.0, 0.0, 0.0], "a missing number fires no comparison");
     assert_eq!(csv_f64(&out, "rule: Has email"), vec![1.0, 1.0, 0.0]);
@@ -172,14 +190,32 @@ fn decay_shrinks_behavioural_points_by_inactivity() {
 #[test]
 fn malformed_rules_are_clear_errors_naming_the_rule() {
     let cases: Vec<(String, &str)> = vec![
-        (RULES.replace("points = 15", "points = 15\ncolour = \"red\""), "rule 1 (\"Decision maker\"): unknown field `colour`"),
-        (RULES.replace("field = \"title\"\ncontains_any = [\"student\"]", "field = \"job\"\ncontains_any = [\"student\"]"), "rule \"Student\" reads field \"job\""),
-        (RULES.replace("between = [50, 500]", "between = [50, 500]\ngt = 3"), "rule 3 (\"Size fits\"): has 2 conditions"),
+        (
+            RULES.replace("points = 15", "points = 15\ncolour = \"red\""),
+            "rule 1 (\"Decision maker\"): unknown field `colour`",
+        ),
+        (
+            RULES.replace(
+                "field = \"title\"\ncontains_any = [\"student\"]",
+                "field = \"job\"\ncontains_any = [\"student\"]",
+            ),
+            "rule \"Student\" reads field \"job\"",
+        ),
+        (
+            RULES.replace("between = [50, 500]", "between = [50, 500]\ngt = 3"),
+            "rule 3 (\"Size fits\"): has 2 conditions",
+        ),
         (RULES.replace("between = [50, 500]\n", ""), "rule 3 (\"Size fits\"): has no condition"),
         (RULES.replace("sql = 86", "sql = 10"), "stages must increase: \"sql\" starts at 10"),
         (RULES.replace("stage = \"sql\"", "stage = \"won\""), "rule 16 (\"Demo\"): stage \"won\" is not in [stages]"),
-        (RULES.replace("group = \"behaviour\"", "group = \"fit\""), "rule 15 (\"Visits\"): group \"fit\" is not in [groups]"),
-        (RULES.replace("@gmail\\\\.com$", "(unclosed"), "rule 10 (\"Gmail\"): the regular expression \"(unclosed\" is not usable"),
+        (
+            RULES.replace("group = \"behaviour\"", "group = \"fit\""),
+            "rule 15 (\"Visits\"): group \"fit\" is not in [groups]",
+        ),
+        (
+            RULES.replace("@gmail\\\\.com$", "(unclosed"),
+            "rule 10 (\"Gmail\"): the regular expression \"(unclosed\" is not usable",
+        ),
         (RULES.replace("points = 4", "points = 4\nper_unit = 1"), "rule 7 (\"Small\"): has both points and per_unit"),
         (RULES.replace("points = 4\n", ""), "rule 7 (\"Small\"): needs points or per_unit"),
         (RULES.replace("points = 3\n", "points = 3\nmax = 5\n"), "rule 8 (\"Web\"): max caps per_unit points"),

@@ -8,6 +8,7 @@ mod bad_input;
 mod corpus;
 mod evaluate_threshold;
 mod events;
+mod issue_13;
 mod metrics_pinned;
 mod model_file;
 mod real_data;

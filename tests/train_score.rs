@@ -8,7 +8,19 @@ use leadscore::{data, model_file, score, train};
 fn trains_on_synthetic_leads_and_reports_holdout_metrics() {
     let s = Scratch::new();
     s.synth("leads.csv", 3000, 1);
-    let r = s.run(&["train", "--data", "leads.csv", "--label", "outcome", "--id", "lead_id", "--model", "m.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "leads.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--model",
+        "m.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     let j = r.json();
     assert_eq!(j["rows"], 3000);
@@ -50,7 +62,8 @@ fn engineered_roles_follow_the_column_types() {
     assert_eq!(roles["last_activity_date"], "date");
     assert_eq!(roles["industry"], "category");
     // No --id: the id column is recognised as identifier-like and left out, with a reason.
-    let left: Vec<String> = j["columns_left_out"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap().to_string()).collect();
+    let left: Vec<String> =
+        j["columns_left_out"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap().to_string()).collect();
     assert_eq!(left, vec!["lead_id".to_string()]);
     assert!(j["columns_left_out"][0]["reason"].as_str().unwrap().contains("identifier-like"));
 }
@@ -89,10 +102,22 @@ fn scoring_writes_id_probability_score_tier_decision_and_reasons() {
 fn scoring_without_id_numbers_the_rows_and_ignores_extra_columns() {
     let s = Scratch::new();
     s.synth("leads.csv", 1500, 4);
-    let r = s.run(&["train", "--data", "leads.csv", "--label", "outcome", "--exclude", "lead_id", "--model", "m.bin", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "leads.csv",
+        "--label",
+        "outcome",
+        "--exclude",
+        "lead_id",
+        "--model",
+        "m.bin",
+        "-q",
+    ]);
     r.assert_ok();
     // The labelled file has the extra column `outcome` and `lead_id`: both ignored.
-    s.run(&["score", "--model", "m.bin", "--data", "leads.csv", "--output", "s.csv", "--reasons", "0", "-q"]).assert_ok();
+    s.run(&["score", "--model", "m.bin", "--data", "leads.csv", "--output", "s.csv", "--reasons", "0", "-q"])
+        .assert_ok();
     let text = std::fs::read_to_string(s.path("s.csv")).unwrap();
     assert!(text.starts_with("row,probability,score,tier,decision\n"), "{}", &text[..80]);
     assert_eq!(csv_column(&s.path("s.csv"), "row")[1499], "1500");
@@ -107,13 +132,17 @@ fn scoring_the_training_file_reproduces_the_holdout_probabilities() {
     params.id = Some("lead_id".into());
     let outcome = train::train(&table, &params, &mut |_| {}).unwrap();
     model_file::save(&outcome.model, &s.path("m.bin")).unwrap();
-    s.run(&["score", "--model", "m.bin", "--data", "leads.csv", "--output", "s.csv", "-q"]).assert_ok();
+    // As of the model's own date (scoring defaults to today: issue 13).
+    let as_of =
+        leadscore::features::cell::from_day_number(outcome.model.features.as_of_day.unwrap()).unwrap().to_string();
+    s.run(&["score", "--model", "m.bin", "--data", "leads.csv", "--output", "s.csv", "--as-of", &as_of, "-q"])
+        .assert_ok();
     let p = csv_f64(&s.path("s.csv"), "probability");
     for (k, &i) in outcome.holdout_rows.iter().enumerate() {
         assert_eq!(p[i], outcome.holdout_probs[k], "row {i}");
     }
     // And the library's own scoring path agrees with the CLI.
-    let scored = score::predict_table(&outcome.model, &table, None).unwrap();
+    let scored = score::predict_table(&outcome.model, &table, outcome.model.features.as_of_day.unwrap()).unwrap();
     assert_eq!(scored.probability, p);
 }
 
@@ -122,7 +151,21 @@ fn same_seed_gives_byte_identical_models_scores_and_reports() {
     let s = Scratch::new();
     s.synth("leads.csv", 1500, 6);
     for m in ["a.bin", "b.bin"] {
-        s.run(&["train", "--data", "leads.csv", "--label", "outcome", "--id", "lead_id", "--model", m, "--seed", "7", "-q"]).assert_ok();
+        s.run(&[
+            "train",
+            "--data",
+            "leads.csv",
+            "--label",
+            "outcome",
+            "--id",
+            "lead_id",
+            "--model",
+            m,
+            "--seed",
+            "7",
+            "-q",
+        ])
+        .assert_ok();
     }
     assert_eq!(std::fs::read(s.path("a.bin")).unwrap(), std::fs::read(s.path("b.bin")).unwrap());
     for o in ["a.csv", "b.csv"] {
@@ -132,13 +175,39 @@ fn same_seed_gives_byte_identical_models_scores_and_reports() {
     // Reports too (issue #6).
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample_rules.toml");
     for o in ["a.html", "b.html"] {
-        s.run(&["report", "--model", "a.bin", "--data", "leads.csv", "--rules", rules.to_str().unwrap(), "--output", o, "-q"]).assert_ok();
+        s.run(&[
+            "report",
+            "--model",
+            "a.bin",
+            "--data",
+            "leads.csv",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--output",
+            o,
+            "-q",
+        ])
+        .assert_ok();
     }
     let a = std::fs::read(s.path("a.html")).unwrap();
     assert!(a.len() > 10_000);
     assert_eq!(a, std::fs::read(s.path("b.html")).unwrap());
     // A different seed gives a different split, so a different model.
-    s.run(&["train", "--data", "leads.csv", "--label", "outcome", "--id", "lead_id", "--model", "c.bin", "--seed", "8", "-q"]).assert_ok();
+    s.run(&[
+        "train",
+        "--data",
+        "leads.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--model",
+        "c.bin",
+        "--seed",
+        "8",
+        "-q",
+    ])
+    .assert_ok();
     assert_ne!(std::fs::read(s.path("a.bin")).unwrap(), std::fs::read(s.path("c.bin")).unwrap());
 }
 
@@ -196,11 +265,13 @@ fn reads_crm_export_quirks_bom_crlf_semicolons_quotes_trailing_commas() {
         let s = Scratch::new();
         let name = if sep == "\t" { "x.tsv" } else { "x.csv" };
         s.write(name, quirky_export(sep, trailing));
-        let r = s.run(&["train", "--data", name, "--label", "Converted", "--id", "id", "--model", "m.bin", "--json", "-q"]);
+        let r =
+            s.run(&["train", "--data", name, "--label", "Converted", "--id", "id", "--model", "m.bin", "--json", "-q"]);
         r.assert_ok();
         let j = r.json();
         assert_eq!(j["rows"], 400, "sep {sep:?}");
-        let used: Vec<&str> = j["columns_used"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
+        let used: Vec<&str> =
+            j["columns_used"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
         assert_eq!(used, vec!["Lead Source", "Visits", "Country"], "sep {sep:?}");
         let m = model_file::load(&s.path("m.bin")).unwrap();
         let names: Vec<&str> = m.features.features.iter().map(|f| f.name.as_str()).collect();
@@ -226,9 +297,24 @@ fn label_positive_class_is_recognised_or_must_be_named() {
     assert_eq!(r.json()["positive_value"], "Closed Won");
     let csv2 = csv.replace("Closed Won", "alpha").replace("Closed Lost", "beta");
     s.write("b.csv", &csv2);
-    s.run(&["train", "--data", "b.csv", "--label", "status", "--model", "m2.bin", "-q"])
-        .assert_bad_input(&["b.csv", "status", "--positive"]);
-    let r = s.run(&["train", "--data", "b.csv", "--label", "status", "--positive", "beta", "--model", "m2.bin", "--json", "-q"]);
+    s.run(&["train", "--data", "b.csv", "--label", "status", "--model", "m2.bin", "-q"]).assert_bad_input(&[
+        "b.csv",
+        "status",
+        "--positive",
+    ]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "b.csv",
+        "--label",
+        "status",
+        "--positive",
+        "beta",
+        "--model",
+        "m2.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     assert_eq!(r.json()["positives"], 66);
 }
@@ -238,7 +324,13 @@ fn rows_with_a_missing_label_are_dropped_and_counted() {
     let s = Scratch::new();
     let mut csv = String::from("x,won\n");
     for i in 0..120 {
-        let label = if i % 10 == 0 { "" } else if i % 3 == 0 { "1" } else { "0" };
+        let label = if i % 10 == 0 {
+            ""
+        } else if i % 3 == 0 {
+            "1"
+        } else {
+            "0"
+        };
         csv.push_str(&format!("{},{}\n", i % 7, label));
     }
     s.write("a.csv", &csv);
@@ -260,19 +352,51 @@ fn warns_about_a_column_filled_in_after_the_sale() {
         if i == 0 {
             out.push_str(&format!("{line},stage\n"));
         } else {
-            let stage = if line.ends_with(",won") { "Closed - customer" } else if i % 2 == 0 { "Nurture" } else { "Disqualified" };
+            let stage = if line.ends_with(",won") {
+                "Closed - customer"
+            } else if i % 2 == 0 {
+                "Nurture"
+            } else {
+                "Disqualified"
+            };
             out.push_str(&format!("{line},{stage}\n"));
         }
     }
     s.write("leaky.csv", out);
-    let r = s.run(&["train", "--data", "leaky.csv", "--label", "outcome", "--id", "lead_id", "--model", "m.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "leaky.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--model",
+        "m.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     let w = r.json()["warnings"].clone();
     let cols: Vec<&str> = w.as_array().unwrap().iter().map(|x| x["column"].as_str().unwrap()).collect();
     assert_eq!(cols, vec!["stage"], "{w:?}");
     assert!(w[0]["message"].as_str().unwrap().contains("leakage"));
     // Excluding it silences the warning.
-    let r = s.run(&["train", "--data", "leaky.csv", "--label", "outcome", "--id", "lead_id", "--exclude", "stage", "--model", "m2.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "leaky.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--exclude",
+        "stage",
+        "--model",
+        "m2.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     assert!(r.json()["warnings"].as_array().unwrap().is_empty());
 }
@@ -281,12 +405,41 @@ fn warns_about_a_column_filled_in_after_the_sale() {
 fn holdout_by_date_and_last_rows_hold_out_the_most_recent_leads() {
     let s = Scratch::new();
     s.synth("leads.csv", 2000, 22);
-    let r = s.run(&["train", "--data", "leads.csv", "--label", "outcome", "--id", "lead_id", "--holdout-by", "created_date", "--holdout", "0.25", "--model", "m.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "leads.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--holdout-by",
+        "created_date",
+        "--holdout",
+        "0.25",
+        "--model",
+        "m.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     let j = r.json();
     assert_eq!(j["holdout"]["rows"], 500);
     assert_eq!(j["holdout"]["method"], "most recent by created_date");
-    let r = s.run(&["train", "--data", "leads.csv", "--label", "outcome", "--id", "lead_id", "--holdout-last", "--model", "m2.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "leads.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--holdout-last",
+        "--model",
+        "m2.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     assert_eq!(r.json()["holdout"]["method"], "last rows in file order");
     assert_eq!(r.json()["holdout"]["rows"], 400);
@@ -297,10 +450,26 @@ fn feature_spec_overrides_roles() {
     let s = Scratch::new();
     s.synth("leads.csv", 1500, 23);
     s.write("spec.toml", "[roles]\nemployees = \"category\"\ncountry = \"ignore\"\n");
-    let r = s.run(&["train", "--data", "leads.csv", "--label", "outcome", "--id", "lead_id", "--spec", "spec.toml", "--model", "m.bin", "--json", "-q"]);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "leads.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--spec",
+        "spec.toml",
+        "--model",
+        "m.bin",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     let used = r.json()["columns_used"].clone();
-    let find = |c: &str| used.as_array().unwrap().iter().find(|x| x["column"] == c).map(|x| x["role"].as_str().unwrap().to_string());
+    let find = |c: &str| {
+        used.as_array().unwrap().iter().find(|x| x["column"] == c).map(|x| x["role"].as_str().unwrap().to_string())
+    };
     assert_eq!(find("employees").as_deref(), Some("category"));
     assert_eq!(find("country"), None);
     s.write("bad.toml", "[roles]\nemployees = \"banana\"\n");
@@ -327,7 +496,13 @@ fn csv_output_defuses_spreadsheet_formulas_in_ids() {
     let s = Scratch::new();
     let mut csv = String::from("id,x,won\n");
     for i in 0..100 {
-        let id = if i == 0 { "=HYPERLINK(\"http://x\")".to_string() } else if i == 1 { "@SUM(A1)".into() } else { format!("c{i}") };
+        let id = if i == 0 {
+            "=HYPERLINK(\"http://x\")".to_string()
+        } else if i == 1 {
+            "@SUM(A1)".into()
+        } else {
+            format!("c{i}")
+        };
         csv.push_str(&format!("\"{}\",{},{}\n", id.replace('"', "\"\""), i % 9, (i % 3 == 0) as u8));
     }
     s.write("a.csv", &csv);
@@ -347,10 +522,18 @@ fn streaming_csv_scoring_matches_scoring_in_memory_issue_8() {
     let model = model_file::load(&s.path("m.bin")).unwrap();
     // In memory, whole file.
     let table = data::load(&s.path("leads.csv")).unwrap();
-    let mut whole = score::score_table(&model, &table, &score::ScoreParams::default()).unwrap();
+    let mut whole = score::score_table(&model, &table, &params_for(&model)).unwrap();
     data::write_table(&mut whole, &s.path("whole.csv")).unwrap();
     // As a stream in batches of 7 rows (the last batch is short).
-    let (rows, _) = score::score_csv_stream(&model, &s.path("leads.csv"), &s.path("stream.csv"), &score::ScoreParams::default(), 7, &mut |_, _| {}).unwrap();
+    let (rows, _) = score::score_csv_stream(
+        &model,
+        &s.path("leads.csv"),
+        &s.path("stream.csv"),
+        &params_for(&model),
+        7,
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert_eq!(rows, 1000);
     let same = std::fs::read(s.path("whole.csv")).unwrap() == std::fs::read(s.path("stream.csv")).unwrap();
     assert!(same, "streamed output differs from in-memory output");
@@ -361,14 +544,30 @@ fn streaming_csv_scoring_matches_scoring_in_memory_issue_8() {
     f[7] = "many".into(); // website_visits
     lines[500] = f.join(",");
     s.write("bad.csv", lines.join("\n") + "\n");
-    let e = score::score_csv_stream(&model, &s.path("bad.csv"), &s.path("bad_out.csv"), &score::ScoreParams::default(), 7, &mut |_, _| {}).unwrap_err();
+    let e = score::score_csv_stream(
+        &model,
+        &s.path("bad.csv"),
+        &s.path("bad_out.csv"),
+        &params_for(&model),
+        7,
+        &mut |_, _| {},
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("column \"website_visits\", row 500: \"many\""), "{e}");
     assert!(!s.path("bad_out.csv").exists());
     let mut dup = lines.clone();
     dup[900] = lines[10].replace("\"many\"", "1");
     dup[500] = text.lines().nth(500).unwrap().to_string();
     s.write("dup.csv", dup.join("\n") + "\n");
-    let e = score::score_csv_stream(&model, &s.path("dup.csv"), &s.path("dup_out.csv"), &score::ScoreParams::default(), 7, &mut |_, _| {}).unwrap_err();
+    let e = score::score_csv_stream(
+        &model,
+        &s.path("dup.csv"),
+        &s.path("dup_out.csv"),
+        &params_for(&model),
+        7,
+        &mut |_, _| {},
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("has \"L0000010\" in rows 10 and 900"), "{e}");
 }
 
@@ -384,7 +583,8 @@ fn stress_export(src: &std::path::Path, delimiter: u8, keep_id: bool) -> Vec<u8>
     let keep: Vec<usize> = (0..header.len()).filter(|&i| keep_id || i != id).collect();
     let mut out = Vec::new();
     let line = |fields: Vec<String>| -> Vec<u8> {
-        let mut w = csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+        let mut w =
+            csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
         w.write_record(keep.iter().map(|&i| fields[i].as_str())).unwrap();
         w.into_inner().unwrap()
     };
@@ -422,7 +622,7 @@ fn fast_scoring_writes_what_the_general_path_writes_issue_8() {
     s.synth("leads.csv", 1500, 12);
     s.trained_model("leads.csv", "m.bin");
     let model = model_file::load(&s.path("m.bin")).unwrap();
-    let params = score::ScoreParams::default();
+    let params = params_for(&model);
     for (delimiter, keep_id) in [(b',', true), (b';', true), (b',', false)] {
         let name = format!("stress_{}_{keep_id}.csv", delimiter as char);
         s.write(&name, stress_export(&s.path("leads.csv"), delimiter, keep_id));
@@ -436,9 +636,19 @@ fn fast_scoring_writes_what_the_general_path_writes_issue_8() {
         // newlines straddle blocks); it must take the file, not hand it over.
         for block in [score::fast::BLOCK, 4096, 1000] {
             let _ = std::fs::remove_file(s.path("fast.csv"));
-            let done =
-                score::fast::score_csv_fast_in_blocks(&model, &input, &s.path("fast.csv"), &params, block, &mut |_, _| {}).unwrap();
-            assert_eq!(done.map(|d| d.0), Some(1500), "{name}, block {block}: the fast path handed the file over");
+            let done = score::fast::score_csv_fast_in_blocks(
+                &model,
+                &input,
+                &s.path("fast.csv"),
+                &params,
+                block,
+                &mut |_, _| {},
+            )
+            .unwrap();
+            assert!(
+                matches!(done, score::fast::Outcome::Scored(1500, _)),
+                "{name}, block {block}: the fast path handed the file over"
+            );
             let got = std::fs::read(s.path("fast.csv")).unwrap();
             assert!(got == want, "{name}, block {block}: fast output differs from the general path's");
         }
@@ -453,8 +663,13 @@ fn fast_scoring_writes_what_the_general_path_writes_issue_8() {
     }
 }
 
+/// Score as of the model's own date, with three reasons.
+fn params_for(model: &leadscore::model::LeadModel) -> score::ScoreParams {
+    score::ScoreParams { as_of_day: model.features.as_of_day.unwrap_or(0), reasons: 3, id: None }
+}
+
 #[test]
-fn fast_scoring_hands_bad_input_to_the_general_path_issue_8() {
+fn fast_scoring_names_bad_cells_and_hands_odd_files_to_the_general_path_issue_8() {
     let s = Scratch::new();
     s.synth("leads.csv", 600, 13);
     s.trained_model("leads.csv", "m.bin");
@@ -471,10 +686,25 @@ fn fast_scoring_hands_bad_input_to_the_general_path_issue_8() {
     s.write("dup.csv", dup);
     let ragged = format!("{}\n{}\n", text.trim_end(), "L9,too,short");
     s.write("ragged.csv", ragged);
-    for name in ["bad.csv", "dup.csv", "ragged.csv"] {
-        let done = score::fast::score_csv_fast(&model, &s.path(name), &s.path("out.csv"), &score::ScoreParams::default(), &mut |_, _| {})
-            .unwrap();
-        assert!(done.is_none(), "{name}: the fast path should hand the file over");
+    // A cell the model cannot read: the fast path names it itself (issue 13), as every
+    // path does, and leaves no output.
+    let e = score::fast::score_csv_fast(
+        &model,
+        &s.path("bad.csv"),
+        &s.path("out.csv"),
+        &params_for(&model),
+        &mut |_, _| {},
+    )
+    .err()
+    .expect("a bad cell is an error");
+    assert!(e.to_string().contains("column \"website_visits\", row 300: \"lots\""), "{e}");
+    assert!(!s.path("out.csv").exists(), "a partial output was left");
+    // A repeated id or a ragged row: handed to the general path, which names the rows.
+    for name in ["dup.csv", "ragged.csv"] {
+        let done =
+            score::fast::score_csv_fast(&model, &s.path(name), &s.path("out.csv"), &params_for(&model), &mut |_, _| {})
+                .unwrap();
+        assert!(matches!(done, score::fast::Outcome::HandedOver), "{name}: the fast path should hand the file over");
         assert!(!s.path("out.csv").exists(), "{name}: a partial output was left");
     }
     // Through the command, the general path names the cell.

@@ -3,14 +3,13 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use leadscore::compare::{compare, Comparison};
+use leadscore::compare::{compare_on, Comparison};
 use leadscore::error::Result;
-use leadscore::features::text::{day_number, from_day_number};
-use leadscore::rules::RulesFile;
-use leadscore::score::{labels_for, predict_table};
 use leadscore::model_file;
+use leadscore::rules::RulesFile;
 
-use super::{count, out, out_json, parse_date, pct, text_table};
+use super::args::{Json, Leads, ModelIn, Quiet};
+use super::{count, out, out_json, pct, text_table};
 
 /// Compare the manual points model with the predictive model on the same labelled leads.
 ///
@@ -25,74 +24,34 @@ use super::{count, out, out_json, parse_date, pct, text_table};
 #[derive(Debug, Parser)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Model file written by `leadscore train`.
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelIn,
     /// The manual points model (TOML rules file).
     #[arg(long, value_name = "FILE")]
     pub rules: PathBuf,
-    /// Labelled leads (the model's label column must be present), ideally not used in training.
-    #[arg(long, value_name = "FILE")]
-    pub data: PathBuf,
-    /// As-of date for both models [default: the latest date in the data, since labelled
-    /// leads are historical].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub as_of: Option<chrono::NaiveDate>,
     #[command(flatten)]
-    pub events: super::EventArgs,
+    pub leads: Leads,
     /// Id column for the list of disagreements [default: the model's id column].
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
-    /// Print one JSON object on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let model = model_file::load(&args.model)?;
+    let console = args.quiet.console();
+    let model = model_file::load(&args.model.model)?;
     let rules = RulesFile::load(&args.rules)?;
-    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
-    rules.check_fields(&table)?;
-    let model_as_of = match args.as_of {
-        Some(d) => Some(day_number(d)),
-        None => model.features.default_as_of(&table)?,
-    };
-    let rules_as_of = match args.as_of {
-        Some(d) => d,
-        None => latest_rule_date(&rules, &table)?
-            .or_else(|| model_as_of.and_then(from_day_number))
-            .unwrap_or_else(|| chrono::Local::now().date_naive()),
-    };
-    let scores = rules.evaluate(&table, rules_as_of)?;
-    let scored = predict_table(&model, &table, model_as_of)?;
-    let (rows, y) = labels_for(&model, &table)?;
-    let id = args
-        .id
-        .clone()
-        .or(model.meta.id_column.clone())
-        .filter(|c| table.column_names().contains(c));
-    let c = compare(&model, &rules, &table, &scores, &scored.probability, &rows, &y, id.as_deref())?;
-    if args.json {
+    let (table, _) = args.leads.load_history(&model, &[])?;
+    let (c, as_of) = compare_on(&model, &rules, &table, args.leads.as_of, args.id.as_deref())?;
+    console.note(&format!("as of {}", as_of.describe()));
+    if args.json.json {
         out_json(&c)
     } else {
         out(&render(&c))
     }
-}
-
-/// The latest date in the date-like fields the rules read.
-fn latest_rule_date(rules: &leadscore::rules::Rules, table: &leadscore::data::Table) -> Result<Option<chrono::NaiveDate>> {
-    let mut best: Option<chrono::NaiveDate> = None;
-    for f in rules.fields() {
-        let col = table.column(f)?;
-        let Ok(c) = col.cast(&polars::prelude::DataType::String) else { continue };
-        let Ok(ca) = c.str() else { continue };
-        for v in ca.iter().flatten() {
-            if let Some(d) = leadscore::features::text::parse_date(v) {
-                best = Some(best.map_or(d, |b| b.max(d)));
-            }
-        }
-    }
-    Ok(best)
 }
 
 /// The short version: ranking quality and buyers at equal capacity.
@@ -117,12 +76,8 @@ pub fn headline(c: &Comparison, what: &str) -> String {
 
 /// The human report of a comparison.
 pub fn render(c: &Comparison) -> String {
-    let mut s = format!(
-        "{} labelled leads, {} won (base rate {})\n\n",
-        count(c.rows),
-        count(c.positives),
-        pct(c.base_rate)
-    );
+    let mut s =
+        format!("{} labelled leads, {} won (base rate {})\n\n", count(c.rows), count(c.positives), pct(c.base_rate));
     s.push_str(&text_table(
         &["", "ROC AUC", "PR AUC"],
         &[
@@ -160,20 +115,7 @@ pub fn render(c: &Comparison) -> String {
     headers.extend(tiers.iter().map(|t| t.as_str()));
     s.push_str(&text_table(&headers, &rows));
     s.push_str("\nleads the two models rank most differently\n");
-    let rows: Vec<Vec<String>> = c
-        .disagreements
-        .iter()
-        .map(|d| {
-            vec![
-                d.lead.clone(),
-                format!("{}", d.points),
-                d.stage.clone(),
-                format!("{:.3}", d.probability),
-                d.tier.clone(),
-                if d.won { "won".into() } else { "lost".into() },
-            ]
-        })
-        .collect();
-    s.push_str(&text_table(&["lead", "points", "stage", "probability", "tier", "outcome"], &rows));
+    let (headers, rows) = c.disagreement_table();
+    s.push_str(&text_table(&headers, &rows));
     s
 }

@@ -8,7 +8,7 @@ use leadscore::score::{score_table, ScoreParams};
 use leadscore::train::{self, TrainParams};
 use leadscore::{data, model_file};
 
-use super::{count, out, Console};
+use super::{count, out};
 
 /// Run the whole job on the sample data shipped in data/.
 ///
@@ -31,9 +31,8 @@ pub struct Args {
     /// Seed for the holdout split.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: super::args::Quiet,
 }
 
 fn data_dir(arg: &Option<PathBuf>) -> Result<PathBuf> {
@@ -52,7 +51,7 @@ fn data_dir(arg: &Option<PathBuf>) -> Result<PathBuf> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let console = Console { quiet: args.quiet };
+    let console = args.quiet.console();
     let dir = data_dir(&args.data_dir)?;
     let train_file = dir.join("sample_leads.csv");
     let new_file = dir.join("new_leads.csv");
@@ -90,13 +89,15 @@ pub fn run(args: Args) -> Result<()> {
 
     s.push_str(&format!("\n== 3. score {} ==\n", new_file.display()));
     let new_leads = data::load(&new_file)?;
-    let mut scored = score_table(&outcome.model, &new_leads, &ScoreParams::default())?;
+    // The sample leads are synthetic history: scored as of the training data's date,
+    // given explicitly, as `score --as-of` would be.
+    let as_of = outcome.model.features.as_of_day.and_then(leadscore::features::cell::from_day_number);
+    let as_of = leadscore::as_of::for_scoring(as_of);
+    s.push_str(&format!("as of {} (the sample data's own date)\n", as_of.date));
+    let params = ScoreParams { as_of_day: as_of.day(), reasons: 3, id: None };
+    let mut scored = score_table(&outcome.model, &new_leads, &params)?;
     data::write_table(&mut scored, &scored_path)?;
-    let hot = scored
-        .column("decision")
-        .ok()
-        .and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as usize))
-        .unwrap_or(0);
+    let hot = leadscore::score::count_decisions(&scored);
     s.push_str(&format!(
         "{} new leads scored, {} at or above the threshold {:.4}\n",
         count(new_leads.height()),
@@ -104,14 +105,8 @@ pub fn run(args: Args) -> Result<()> {
         outcome.model.threshold.value
     ));
     s.push_str("first leads:\n");
-    let head = scored.head(Some(5));
-    let get = |name: &str, i: usize| -> String {
-        head.column(name)
-            .ok()
-            .and_then(|c| c.get(i).ok().map(|v| v.to_string().trim_matches('"').to_string()))
-            .unwrap_or_default()
-    };
-    for i in 0..head.height() {
+    let get = |name: &str, i: usize| data::cell_text(&scored, name, i);
+    for i in 0..scored.height().min(5) {
         s.push_str(&format!(
             "  {}  score {:>3}  {:<5} {}\n",
             get("lead_id", i),
@@ -123,24 +118,12 @@ pub fn run(args: Args) -> Result<()> {
     let rules_file = dir.join("sample_rules.toml");
     let holdout_file = dir.join("holdout_leads.csv");
     if rules_file.is_file() && holdout_file.is_file() {
-        s.push_str(&format!(
-            "\n== 4. predictive versus the manual points in {} ==\n",
-            rules_file.display()
-        ));
+        s.push_str(&format!("\n== 4. predictive versus the manual points in {} ==\n", rules_file.display()));
         let rules = leadscore::rules::RulesFile::load(&rules_file)?;
         let hold = data::load(&holdout_file)?;
-        let as_of = outcome
-            .model
-            .features
-            .default_as_of(&hold)?
-            .and_then(leadscore::features::text::from_day_number)
-            .unwrap_or_else(|| chrono::Local::now().date_naive());
-        let scores = rules.evaluate(&hold, as_of)?;
-        let scored = leadscore::score::predict_table(&outcome.model, &hold, None)?;
-        let (rows, y) = leadscore::score::labels_for(&outcome.model, &hold)?;
-        let c = leadscore::compare::compare(&outcome.model, &rules, &hold, &scores, &scored.probability, &rows, &y, Some("lead_id"))?;
+        let (c, _) = leadscore::compare::compare_on(&outcome.model, &rules, &hold, None, Some("lead_id"))?;
         s.push_str(&super::compare::headline(&c, &holdout_file.display().to_string()));
-        let html = super::report::build(&outcome.model, &hold, Some(&rules_file), None)?;
+        let (html, _) = super::report::build(&outcome.model, &hold, Some((&rules, rules_file.as_path())), None)?;
         data::write_text(&report_path, &html)?;
         s.push_str(&format!("report: {}\n", report_path.display()));
     }

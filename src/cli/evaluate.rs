@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use clap::Parser;
 use leadscore::error::Result;
 use leadscore::evaluate::{curve_frame, evaluate_predictions, labelled_predictions, Evaluation};
-use leadscore::{data, features::text::day_number, model_file};
+use leadscore::{data, model_file};
 
-use super::{count, out, out_json, parse_date, pct, text_table};
+use super::args::{Force, Json, Leads, ModelIn, Quiet};
+use super::{count, out, out_json, pct, text_table};
 
 /// Measure a saved model on labelled leads it did not train on.
 ///
@@ -21,40 +22,37 @@ use super::{count, out, out_json, parse_date, pct, text_table};
 #[derive(Debug, Parser)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Model file written by `leadscore train`.
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
-    /// Labelled leads (the model's label column must be present).
-    #[arg(long, value_name = "FILE")]
-    pub data: PathBuf,
-    /// Date that date columns count days back from [default: latest date in the data].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub as_of: Option<chrono::NaiveDate>,
     #[command(flatten)]
-    pub events: super::EventArgs,
+    pub model: ModelIn,
+    #[command(flatten)]
+    pub leads: Leads,
     /// Also write the precision/recall/ROC curve as CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub curves: Option<PathBuf>,
-    /// Replace an existing curves file.
-    #[arg(long)]
-    pub force: bool,
-    /// Print one JSON object on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub force: Force,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let console = args.quiet.console();
+    let (data_path, model_path) = (&args.leads.data, &args.model.model);
     if let Some(c) = &args.curves {
-        data::check_output(c, &[&args.data, &args.model], args.force)?;
+        data::check_output(c, &[data_path, model_path], args.force.force)?;
     }
-    let model = model_file::load(&args.model)?;
-    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
-    let (p, y, missing) = labelled_predictions(&model, &table, args.as_of.map(day_number))?;
-    let ev = evaluate_predictions(&model, &p, &y, missing, &args.data.display().to_string())?;
+    let model = model_file::load(model_path)?;
+    let (table, as_of) = args.leads.load_history(&model, &[])?;
+    console.note(&format!("as of {}", as_of.describe()));
+    let (p, y, missing) = labelled_predictions(&model, &table, as_of.day())?;
+    let mut ev = evaluate_predictions(&model, &p, &y, missing, &data_path.display().to_string())?;
+    ev.as_of = Some(as_of);
     if let Some(c) = &args.curves {
         data::write_table(&mut curve_frame(&ev.curve)?, c)?;
     }
-    if args.json {
+    if args.json.json {
         out_json(&ev)
     } else {
         out(&render(&ev))
@@ -63,12 +61,8 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The human report of an evaluation.
 pub fn render(ev: &Evaluation) -> String {
-    let mut s = format!(
-        "{} labelled leads, {} won (base rate {})",
-        count(ev.rows),
-        count(ev.positives),
-        pct(ev.base_rate)
-    );
+    let mut s =
+        format!("{} labelled leads, {} won (base rate {})", count(ev.rows), count(ev.positives), pct(ev.base_rate));
     if ev.rows_missing_label > 0 {
         s.push_str(&format!("; {} rows without a label skipped", count(ev.rows_missing_label)));
     }
@@ -129,8 +123,5 @@ pub fn gains(bands: &[leadscore::metrics::Band]) -> String {
             ]
         })
         .collect();
-    text_table(
-        &["band", "leads", "won", "conv. rate", "share of won", "cum. share of won", "cum. lift"],
-        &rows,
-    )
+    text_table(&["band", "leads", "won", "conv. rate", "share of won", "cum. share of won", "cum. lift"], &rows)
 }

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use leadscore::error::{Error, Result};
-use leadscore::events::{cutoff_days, default_cutoff_day, EventParams};
 use leadscore::data;
+use leadscore::error::{Error, Result};
+use leadscore::events::{fit_and_append, EventParams};
 
-use super::{count, parse_date, Console};
+use super::args::{parse_date, EventArgs, Force, Quiet};
+use super::count;
 
 /// Aggregate a raw activity log into per-contact behavioural columns, point in time.
 ///
@@ -29,7 +30,7 @@ pub struct Args {
     #[arg(long, value_name = "COL")]
     pub id: String,
     #[command(flatten)]
-    pub events: super::EventArgs,
+    pub events: EventArgs,
     /// Per-contact cut-off date column (e.g. the day the deal was won or lost).
     #[arg(long, value_name = "COL")]
     pub cutoff_col: Option<String>,
@@ -42,40 +43,26 @@ pub struct Args {
     /// Output: CSV or Parquet, by extension.
     #[arg(long, value_name = "OUT")]
     pub output: PathBuf,
-    /// Replace an existing output file.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub force: Force,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let console = Console { quiet: args.quiet };
-    let log_path = args
-        .events
-        .events
-        .clone()
-        .ok_or_else(|| Error::usage("events", "give the activity log with --events"))?;
-    data::check_output(&args.output, &[&args.data, &log_path], args.force)?;
+    let console = args.quiet.console();
+    let log_path =
+        args.events.events.clone().ok_or_else(|| Error::usage("events", "give the activity log with --events"))?;
+    data::check_output(&args.output, &[&args.data, &log_path], args.force.force)?;
     console.note(&format!("reading {}", args.data.display()));
     let table = data::load(&args.data)?;
     console.note(&format!("reading {}", log_path.display()));
     let Some(log) = args.events.load()? else {
         return Err(Error::usage("events", "give the activity log with --events"));
     };
-    let default = args
-        .as_of
-        .or_else(|| default_cutoff_day(&log))
-        .ok_or_else(|| Error::data(log_path.display().to_string(), "the activity log has no events"))?;
-    let cut = cutoff_days(&table, args.cutoff_col.as_deref(), default)?;
-    let params = EventParams {
-        half_life_days: args.event_half_life,
-        ..Default::default()
-    };
+    let params = EventParams { half_life_days: args.event_half_life, ..Default::default() };
     console.note("aggregating");
-    let spec = params.fit(&log, &table, &args.id, &cut)?;
-    let (mut out, report) = spec.append(&table, &args.id, &log, &cut)?;
+    let (mut out, _, report) = fit_and_append(&log, &table, &args.id, args.cutoff_col.as_deref(), args.as_of, &params)?;
     data::write_table(&mut out.df, &args.output)?;
     console.note(&format!(
         "{} events for {} contacts: {} used, {} after their contact's cut-off dropped, {} for unknown contacts; {} columns appended; written to {}",

@@ -1,13 +1,15 @@
 //! The command line: one file per subcommand, each an `Args` struct (its help text) and
-//! a `run()` that calls the library. Shared helpers for printing live here.
+//! a `run()` that calls the library; the argument groups they share are in [`args`].
+//! Shared helpers for printing live here. No polars calls and no decisions: those are the
+//! library's.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use leadscore::error::{Error, Result};
 
+mod args;
 mod compare;
 mod demo;
 mod evaluate;
@@ -62,11 +64,6 @@ pub fn run() -> Result<()> {
     }
 }
 
-/// Parse `--as-of YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date; use YYYY-MM-DD"))
-}
-
 /// Progress and notes on stderr, silenced by `--quiet`.
 pub struct Console {
     pub quiet: bool,
@@ -86,7 +83,9 @@ impl Console {
             return indicatif::ProgressBar::hidden();
         }
         let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed} (eta {eta})") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed} (eta {eta})")
+        {
             bar.set_style(style);
         }
         bar
@@ -109,10 +108,7 @@ pub fn out(text: &str) -> Result<()> {
     let mut lock = stdout.lock();
     lock.write_all(text.as_bytes())
         .and_then(|_| lock.flush())
-        .map_err(|e| Error::Write {
-            path: PathBuf::from("<stdout>"),
-            source: e,
-        })
+        .map_err(|e| Error::Write { path: PathBuf::from("<stdout>"), source: e })
 }
 
 /// Print one JSON object on stdout.
@@ -167,48 +163,4 @@ pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 
 pub fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
-}
-
-/// The activity-log options shared by the commands that read leads.
-#[derive(Debug, Clone, clap::Args)]
-pub struct EventArgs {
-    /// Activity log (CSV or Parquet): one row per page view, e-mail open, click, webinar,
-    /// demo request..., joined to the leads on the id column.
-    #[arg(long, value_name = "FILE")]
-    pub events: Option<PathBuf>,
-    /// The log's contact id column [default: contact_id, lead_id, contact, id, ...].
-    #[arg(long, value_name = "COL", requires = "events")]
-    pub event_contact: Option<String>,
-    /// The log's event type column [default: event_type, type, activity, ...].
-    #[arg(long, value_name = "COL", requires = "events")]
-    pub event_type: Option<String>,
-    /// The log's timestamp column [default: timestamp, event_time, time, date, ...].
-    #[arg(long, value_name = "COL", requires = "events")]
-    pub event_time: Option<String>,
-}
-
-impl EventArgs {
-    pub fn load(&self) -> Result<Option<leadscore::events::EventLog>> {
-        match &self.events {
-            None => Ok(None),
-            Some(p) => Ok(Some(leadscore::events::load(
-                p,
-                self.event_contact.as_deref(),
-                self.event_type.as_deref(),
-                self.event_time.as_deref(),
-            )?)),
-        }
-    }
-}
-
-/// Load leads and append the model's event features (when it has them).
-pub fn load_leads(
-    model: &leadscore::model::LeadModel,
-    data: &Path,
-    events: &EventArgs,
-    as_of: Option<NaiveDate>,
-) -> Result<leadscore::data::Table> {
-    let table = leadscore::data::load(data)?;
-    let log = events.load()?;
-    leadscore::score::with_events(model, table, log.as_ref(), as_of)
 }

@@ -3,17 +3,17 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use leadscore::compare::compare;
+use leadscore::as_of::{self, AsOf};
+use leadscore::compare::compare_on;
 use leadscore::error::Result;
 use leadscore::evaluate::{evaluate_predictions, labelled_predictions};
-use leadscore::features::text::{day_number, from_day_number};
 use leadscore::model::LeadModel;
 use leadscore::report::{render, ReportInput};
-use leadscore::rules::RulesFile;
-use leadscore::score::{labels_for, predict_table};
+use leadscore::rules::{Rules, RulesFile};
 use leadscore::{data, model_file};
 
-use super::{file_name, parse_date, Console};
+use super::args::{Force, Leads, ModelIn, Quiet};
+use super::file_name;
 
 /// Write the model report as one self-contained HTML file.
 ///
@@ -26,75 +26,67 @@ use super::{file_name, parse_date, Console};
 #[derive(Debug, Parser)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Model file written by `leadscore train`.
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
-    /// Labelled leads to measure on, ideally not used in training.
-    #[arg(long, value_name = "FILE")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub model: ModelIn,
+    #[command(flatten)]
+    pub leads: Leads,
     /// A manual points model to compare with.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// As-of date [default: the latest date in the data].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub as_of: Option<chrono::NaiveDate>,
-    #[command(flatten)]
-    pub events: super::EventArgs,
     /// The HTML file to write.
     #[arg(long, value_name = "report.html")]
     pub output: PathBuf,
-    /// Replace an existing output file.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub force: Force,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let console = Console { quiet: args.quiet };
-    let mut inputs: Vec<&Path> = vec![&args.data, &args.model];
+    let console = args.quiet.console();
+    let (data_path, model_path) = (&args.leads.data, &args.model.model);
+    let mut inputs: Vec<&Path> = vec![data_path, model_path];
     if let Some(r) = &args.rules {
         inputs.push(r);
     }
-    data::check_output(&args.output, &inputs, args.force)?;
-    let model = model_file::load(&args.model)?;
-    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
-    let html = build(&model, &table, args.rules.as_deref(), args.as_of)?;
+    data::check_output(&args.output, &inputs, args.force.force)?;
+    let model = model_file::load(model_path)?;
+    let (table, _) = args.leads.load_history(&model, &[])?;
+    let rules = args.rules.as_deref().map(RulesFile::load).transpose()?;
+    let rules = rules.as_ref().zip(args.rules.as_deref());
+    let (html, as_of) = build(&model, &table, rules, args.leads.as_of)?;
     data::write_text(&args.output, &html)?;
+    console.note(&format!("as of {}", as_of.describe()));
     console.note(&format!("report written to {}", args.output.display()));
     Ok(())
 }
 
-/// Gather the numbers (evaluation, curves, comparison) and render the report.
-pub fn build(model: &LeadModel, table: &data::Table, rules: Option<&Path>, as_of: Option<chrono::NaiveDate>) -> Result<String> {
-    let as_of_day = match as_of {
-        Some(d) => Some(day_number(d)),
-        None => model.features.default_as_of(table)?,
-    };
-    let (p, y, missing) = labelled_predictions(model, table, as_of_day)?;
+/// Gather the numbers (evaluation, curves, comparison) and render the report. The
+/// as-of date is the history rule's, over the model's date columns and, with rules, the
+/// rules' fields: the same date `compare` uses on the same inputs.
+pub fn build(
+    model: &LeadModel,
+    table: &data::Table,
+    rules: Option<(&Rules, &Path)>,
+    given_as_of: Option<chrono::NaiveDate>,
+) -> Result<(String, AsOf)> {
     let name = file_name(&table.path);
-    let ev = evaluate_predictions(model, &p, &y, missing, &name)?;
-    let comparison = match rules {
-        None => None,
-        Some(path) => {
-            let rules = RulesFile::load(path)?;
-            rules.check_fields(table)?;
-            let rules_as_of = as_of
-                .or_else(|| as_of_day.and_then(from_day_number))
-                .unwrap_or_else(|| chrono::Local::now().date_naive());
-            let scores = rules.evaluate(table, rules_as_of)?;
-            let scored = predict_table(model, table, as_of_day)?;
-            let (rows, y) = labels_for(model, table)?;
-            let id = model.meta.id_column.clone().filter(|c| table.column_names().contains(c));
-            Some((compare(model, &rules, table, &scores, &scored.probability, &rows, &y, id.as_deref())?, file_name(path)))
+    let (comparison, as_of) = match rules {
+        None => (None, as_of::for_history(given_as_of, Some(model), table, &[])?),
+        Some((rules, path)) => {
+            let (c, as_of) = compare_on(model, rules, table, given_as_of, None)?;
+            (Some((c, file_name(path))), as_of)
         }
     };
-    render(&ReportInput {
+    let (p, y, missing) = labelled_predictions(model, table, as_of.day())?;
+    let mut ev = evaluate_predictions(model, &p, &y, missing, &name)?;
+    ev.as_of = Some(as_of);
+    let html = render(&ReportInput {
         model,
         data_name: name,
         evaluation: &ev,
         curve: &ev.curve,
         comparison: comparison.as_ref().map(|(c, n)| (c, n.clone())),
-    })
+    })?;
+    Ok((html, as_of))
 }

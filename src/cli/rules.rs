@@ -8,7 +8,8 @@ use leadscore::rules::suggest::{suggest, SuggestParams};
 use leadscore::rules::{rules_frame, RulesFile};
 use leadscore::{data, model_file};
 
-use super::{count, parse_date, Console};
+use super::args::{parse_date, EventArgs, Force, ModelIn, Quiet};
+use super::count;
 
 /// Run the manual points model (a TOML rules file) over leads.
 ///
@@ -39,7 +40,9 @@ pub struct Args {
     /// Output: CSV or Parquet, by extension.
     #[arg(long, value_name = "OUT", required = true)]
     pub output: Option<PathBuf>,
-    /// Date that older_than_days, within_days and decay count from [default: today].
+    /// Date that older_than_days, within_days and decay count from [default: the latest
+    /// date in the fields the rules read]; the activity log is cut off at its end
+    /// [default: the day of the log's latest event].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<chrono::NaiveDate>,
     /// Id column to carry to the output [default: row numbers].
@@ -49,13 +52,11 @@ pub struct Args {
     /// events.<type>.7d / .30d / .90d / .all / .days_since / .decayed, events.days_since_last
     /// and events.active_days (joined on --id, cut off at --as-of).
     #[command(flatten)]
-    pub events: super::EventArgs,
-    /// Replace an existing output file.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    pub events: EventArgs,
+    #[command(flatten)]
+    pub force: Force,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,40 +72,42 @@ pub enum Sub {
 #[derive(Debug, Parser)]
 #[command(verbatim_doc_comment)]
 pub struct SuggestArgs {
-    /// Model file written by `leadscore train`.
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelIn,
     /// Where to write the rules file (TOML).
     #[arg(long, value_name = "RULES.toml")]
     pub output: PathBuf,
     /// Points that double the odds of winning.
     #[arg(long, default_value_t = 20.0)]
     pub pdo: f64,
-    /// Replace an existing output file.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub force: Force,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> Result<()> {
     if let Some(Sub::Suggest(s)) = args.sub {
         return run_suggest(s);
     }
-    let console = Console { quiet: args.quiet };
+    let console = args.quiet.console();
     let (Some(rules_path), Some(data_path), Some(output)) = (args.rules, args.data, args.output) else {
         return Err(leadscore::Error::usage("rules", "--rules, --data and --output are required"));
     };
-    data::check_output(&output, &[&data_path, &rules_path], args.force)?;
+    data::check_output(&output, &[&data_path, &rules_path], args.force.force)?;
     let rules = RulesFile::load(&rules_path)?;
     let mut table = data::load(&data_path)?;
-    let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
     if let Some(log) = args.events.load()? {
         let id = args.id.as_deref().ok_or_else(|| {
             leadscore::Error::usage("--events", "the activity log is joined to the leads on the id column: give --id")
         })?;
-        let cut = leadscore::events::cutoff_days(&table, None, as_of)?;
-        let spec = leadscore::events::EventParams::default().fit(&log, &table, id, &cut)?;
-        table = spec.append(&table, id, &log, &cut)?.0;
+        let params = leadscore::events::EventParams::default();
+        table = leadscore::events::fit_and_append(&log, &table, id, None, args.as_of, &params)?.0;
     }
+    rules.check_fields(&table)?;
+    let as_of = leadscore::as_of::for_history(args.as_of, None, &table, &rules.fields())?;
+    console.note(&format!("as of {}", as_of.describe()));
+    let as_of = as_of.date;
     let scores = rules.evaluate(&table, as_of)?;
     let mut df = rules_frame(&rules, &table, &scores, args.id.as_deref())?;
     data::write_table(&mut df, &output)?;
@@ -128,12 +131,12 @@ fn run_suggest(args: SuggestArgs) -> Result<()> {
     if !(args.pdo.is_finite() && args.pdo > 0.0) {
         return Err(leadscore::Error::usage("--pdo", format!("must be above 0, got {}", args.pdo)));
     }
-    data::check_output(&args.output, &[&args.model], args.force)?;
-    let model = model_file::load(&args.model)?;
+    data::check_output(&args.output, &[&args.model.model], args.force.force)?;
+    let model = model_file::load(&args.model.model)?;
     let text = suggest(&model, &SuggestParams { pdo: args.pdo });
     // The suggestion must itself be a valid rules file.
     RulesFile::parse(&text, &args.output)?;
     data::write_text(&args.output, &text)?;
-    eprintln!("suggested rules written to {}", args.output.display());
+    args.quiet.console().note(&format!("suggested rules written to {}", args.output.display()));
     Ok(())
 }

@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use leadscore::as_of;
 use leadscore::error::Result;
-use leadscore::score::fast::score_csv_fast;
-use leadscore::score::{score_csv_stream, score_table, ScoreParams, STREAM_BATCH};
-use leadscore::{data, features::text::day_number, model_file};
+use leadscore::score::fast::{score_csv_fast, Outcome};
+use leadscore::score::{can_stream, score_csv_stream, score_table, ScoreParams, STREAM_BATCH};
+use leadscore::{data, model_file};
 
-use super::{count, parse_date, Console};
+use super::args::{Force, Leads, ModelIn, Quiet};
+use super::count;
 
 /// Score new leads with a saved model.
 ///
@@ -18,22 +20,20 @@ use super::{count, parse_date, Console};
 /// value and the signed contribution to the log-odds. Extra input columns are ignored;
 /// a missing model column is an error naming every missing column.
 ///
+/// Dates count back from --as-of, by default today (UTC): a lead's score never depends on
+/// the other leads in the file. To score historical leads as of their time, give --as-of.
+///
 /// Example: leadscore score --model leads.model --data new_leads.csv --output scored.csv
 #[derive(Debug, Parser)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Model file written by `leadscore train`.
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
-    /// Leads to score: CSV or Parquet.
-    #[arg(long, value_name = "FILE")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub model: ModelIn,
+    #[command(flatten)]
+    pub leads: Leads,
     /// Output: CSV or Parquet, by extension.
     #[arg(long, value_name = "OUT")]
     pub output: PathBuf,
-    /// Date that date columns count days back from [default: latest date in the data].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub as_of: Option<chrono::NaiveDate>,
     /// Positive reasons per lead (negative reasons: one fewer); 0 leaves them out.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub reasons: usize,
@@ -41,13 +41,9 @@ pub struct Args {
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
     #[command(flatten)]
-    pub events: super::EventArgs,
-    /// Replace an existing output file.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    pub force: Force,
+    #[command(flatten)]
+    pub quiet: Quiet,
     /// Skip the parallel CSV-to-CSV scorer and use the general path (same output;
     /// for tests and for comparing the two).
     #[arg(long, hide = true)]
@@ -55,58 +51,49 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let console = Console { quiet: args.quiet };
-    data::check_output(&args.output, &[&args.data, &args.model], args.force)?;
-    let model = model_file::load(&args.model)?;
-    let params = ScoreParams {
-        as_of_day: args.as_of.map(day_number),
-        reasons: args.reasons,
-        id: args.id.clone(),
-    };
-    if leadscore::score::can_stream(&model, &args.data, &args.output) && args.events.events.is_none() {
-        let size = std::fs::metadata(&args.data).map(|m| m.len()).unwrap_or(0);
+    let console = args.quiet.console();
+    let (data_path, model_path) = (&args.leads.data, &args.model.model);
+    data::check_output(&args.output, &[data_path, model_path], args.force.force)?;
+    let model = model_file::load(model_path)?;
+    let as_of = as_of::for_scoring(args.leads.as_of);
+    console.note(&format!("as of {}", as_of.describe()));
+    if let Some(w) = as_of::scoring_gap_warning(&model, &as_of) {
+        console.note(&w);
+    }
+    let params = ScoreParams { as_of_day: as_of.day(), reasons: args.reasons, id: args.id.clone() };
+    let (rows, decisions) = if can_stream(&model, data_path, &args.output) && args.leads.events.events.is_none() {
+        let size = std::fs::metadata(data_path).map(|m| m.len()).unwrap_or(0);
         let fast = if args.general_path {
-            None
+            Outcome::HandedOver
         } else {
-            console.note(&format!("scoring {} on {} threads", args.data.display(), rayon::current_num_threads()));
+            console.note(&format!("scoring {} on {} threads", data_path.display(), rayon::current_num_threads()));
             let bar = console.bytes_bar(size);
-            let done = score_csv_fast(&model, &args.data, &args.output, &params, &mut |done, _| bar.set_position(done))?;
+            let done = score_csv_fast(&model, data_path, &args.output, &params, &mut |done, _| bar.set_position(done))?;
             bar.finish_and_clear();
             done
         };
-        let (rows, decisions) = match fast {
-            Some(done) => done,
-            None => {
-                console.note(&format!("scoring {} in batches of {}", args.data.display(), count(STREAM_BATCH)));
+        match fast {
+            Outcome::Scored(rows, decisions) => (rows, decisions),
+            Outcome::HandedOver => {
+                console.note(&format!("scoring {} in batches of {}", data_path.display(), count(STREAM_BATCH)));
                 let bar = console.bytes_bar(size);
-                let done = score_csv_stream(&model, &args.data, &args.output, &params, STREAM_BATCH, &mut |done, _| {
+                let done = score_csv_stream(&model, data_path, &args.output, &params, STREAM_BATCH, &mut |done, _| {
                     bar.set_position(done)
                 })?;
                 bar.finish_and_clear();
                 done
             }
-        };
-        console.note(&format!(
-            "scored {} leads: {} at or above the threshold {:.4}; written to {}",
-            count(rows),
-            count(decisions),
-            model.threshold.value,
-            args.output.display()
-        ));
-        return Ok(());
-    }
-    console.note(&format!("reading {}", args.data.display()));
-    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
-    let mut scored = score_table(&model, &table, &params)?;
-    data::write_table(&mut scored, &args.output)?;
-    let decisions = scored
-        .column("decision")
-        .ok()
-        .and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as usize))
-        .unwrap_or(0);
+        }
+    } else {
+        console.note(&format!("reading {}", data_path.display()));
+        let (table, _) = args.leads.load_new(&model)?;
+        let mut scored = score_table(&model, &table, &params)?;
+        data::write_table(&mut scored, &args.output)?;
+        (table.height(), leadscore::score::count_decisions(&scored))
+    };
     console.note(&format!(
         "scored {} leads: {} at or above the threshold {:.4}; written to {}",
-        count(table.height()),
+        count(rows),
         count(decisions),
         model.threshold.value,
         args.output.display()

@@ -7,7 +7,8 @@ use leadscore::data;
 use leadscore::error::Result;
 use leadscore::synth::{generate_all, SynthParams};
 
-use super::{count, parse_date, Console};
+use super::args::parse_date;
+use super::count;
 
 /// Write a realistic synthetic B2B CRM export.
 ///
@@ -46,19 +47,17 @@ pub struct Args {
     /// Extra page-view events per contact in the log, on average (for benchmarks).
     #[arg(long, default_value_t = 0.0, value_name = "N", requires = "events")]
     pub extra_events: f64,
-    /// Replace an existing output file.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub force: super::args::Force,
+    #[command(flatten)]
+    pub quiet: super::args::Quiet,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let console = Console { quiet: args.quiet };
-    data::check_output(&args.output, &[], args.force)?;
+    let console = args.quiet.console();
+    data::check_output(&args.output, &[], args.force.force)?;
     if let Some(e) = &args.events {
-        data::check_output(e, &[&args.output], args.force)?;
+        data::check_output(e, &[&args.output], args.force.force)?;
     }
     let mut p = SynthParams::new(args.rows, args.seed);
     p.outcome = !args.no_outcome;

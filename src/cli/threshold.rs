@@ -7,9 +7,10 @@ use leadscore::error::Result;
 use leadscore::evaluate::{labelled_predictions, neighbourhood};
 use leadscore::model::ThresholdInfo;
 use leadscore::threshold::{choose, Strategy};
-use leadscore::{data, features::text::day_number, metrics, model_file};
+use leadscore::{data, metrics, model_file};
 
-use super::{count, file_name, out, parse_date, text_table, Console};
+use super::args::{parse_strategy, Force, Leads, ModelIn, Quiet};
+use super::{count, file_name, out, text_table};
 
 /// Choose the model's threshold from precision and recall on labelled held-out leads.
 ///
@@ -29,56 +30,49 @@ use super::{count, file_name, out, parse_date, text_table, Console};
 #[derive(Debug, Parser)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Model file written by `leadscore train`.
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
-    /// Labelled held-out leads.
-    #[arg(long, value_name = "FILE")]
-    pub data: PathBuf,
-    /// The strategy (see above).
-    #[arg(long, value_name = "S")]
-    pub strategy: String,
-    /// Write the updated model here instead of replacing --model.
+    #[command(flatten)]
+    pub model: ModelIn,
+    #[command(flatten)]
+    pub leads: Leads,
+    /// How to choose: f1, fbeta:B, precision:P, recall:R, top:K, top:X%, value:GAIN,COST.
+    #[arg(long, value_name = "S", value_parser = parse_strategy)]
+    pub strategy: Strategy,
+    /// Write the model with the new threshold here [default: replace the model file].
     #[arg(long, value_name = "M2")]
     pub output: Option<PathBuf>,
-    /// Date that date columns count days back from [default: latest date in the data].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub as_of: Option<chrono::NaiveDate>,
     #[command(flatten)]
-    pub events: super::EventArgs,
-    /// Replace an existing --output file.
-    #[arg(long)]
-    pub force: bool,
-    /// No notes on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
+    pub force: Force,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let console = Console { quiet: args.quiet };
-    let strategy: Strategy = args.strategy.parse()?;
-    let target = args.output.clone().unwrap_or_else(|| args.model.clone());
+    let console = args.quiet.console();
+    let strategy = args.strategy.clone();
+    let (data_path, model_path) = (&args.leads.data, &args.model.model);
+    let target = args.output.clone().unwrap_or_else(|| model_path.clone());
     if let Some(o) = &args.output {
-        data::check_output(o, &[&args.data, &args.model], args.force)?;
+        data::check_output(o, &[data_path, model_path], args.force.force)?;
     } else {
-        data::check_output(&args.model, &[&args.data], true)?;
+        data::check_output(model_path, &[data_path], true)?;
     }
-    let mut model = model_file::load(&args.model)?;
-    let table = super::load_leads(&model, &args.data, &args.events, args.as_of)?;
+    let mut model = model_file::load(model_path)?;
+    let (table, as_of) = args.leads.load_history(&model, &[])?;
+    console.note(&format!("as of {}", as_of.describe()));
     if table.sha256 == model.meta.data_sha256 {
         console.note(&format!(
             "warning: {} is the file the model was trained on; its training rows flatter the model. Prefer held-out leads.",
-            args.data.display()
+            data_path.display()
         ));
     }
-    let (p, y, _) = labelled_predictions(&model, &table, args.as_of.map(day_number))?;
+    let (p, y, _) = labelled_predictions(&model, &table, as_of.day())?;
     let curve = metrics::curve(&p, &y);
     let choice = choose(&curve, &strategy)?;
     let pt = choice.point;
     model.set_threshold(ThresholdInfo {
         value: pt.threshold,
         strategy: strategy.to_string(),
-        chosen_on: format!("{} ({} labelled rows)", file_name(&args.data), y.len()),
+        chosen_on: format!("{} ({} labelled rows)", file_name(data_path), y.len()),
         precision: pt.precision(),
         recall: pt.recall(),
         routed: pt.routed(),

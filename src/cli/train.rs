@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::data;
-use leadscore::error::{Error, Result};
+use leadscore::error::Result;
 use leadscore::features::FeatureSpec;
 use leadscore::model::Tiers;
 use leadscore::threshold::Strategy;
@@ -12,7 +12,8 @@ use leadscore::train::{self, Alpha, Split, TrainOutcome, TrainParams};
 use leadscore::{evaluate, metrics, model_file};
 use serde_json::json;
 
-use super::{count, out, out_json, parse_date, Console};
+use super::args::{parse_alpha, parse_strategy, parse_tiers, Force, Json, Leads, Quiet};
+use super::{count, out, out_json};
 
 /// Train a lead-scoring model on historical contacts labelled won/lost.
 ///
@@ -31,9 +32,8 @@ use super::{count, out, out_json, parse_date, Console};
 #[derive(Debug, Parser)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Labelled contacts: CSV (delimiter sniffed) or Parquet.
-    #[arg(long, value_name = "FILE")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub leads: Leads,
     /// The outcome column (two values, e.g. won/lost, 1/0, yes/no).
     #[arg(long, value_name = "COL")]
     pub label: String,
@@ -50,9 +50,6 @@ pub struct Args {
     /// Feature spec (TOML): column roles and limits. See the README.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
-    /// Date that date columns count days back from [default: latest date in the data].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    pub as_of: Option<chrono::NaiveDate>,
     /// Share of labelled rows held out for measuring and for the threshold.
     #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
     pub holdout: f64,
@@ -67,24 +64,22 @@ pub struct Args {
     pub seed: u64,
     /// L2 strength (scikit-learn's 1/C), or "auto" to choose by cross-validation from
     /// 0.01, 0.1, 1, 10, 100.
-    #[arg(long, default_value = "1", allow_hyphen_values = true)]
-    pub alpha: String,
+    #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = parse_alpha)]
+    pub alpha: Alpha,
     /// Most solver iterations.
     #[arg(long, default_value_t = 500, value_name = "N")]
     pub max_iter: u64,
     /// Threshold strategy on the holdout: f1, fbeta:B, precision:P, recall:R, top:K,
     /// top:X%, value:GAIN,COST.
-    #[arg(long, default_value = "f1")]
-    pub strategy: String,
+    #[arg(long, default_value = "f1", value_parser = parse_strategy)]
+    pub strategy: Strategy,
     /// Report ROC AUC across K stratified folds of the training rows.
     #[arg(long, value_name = "K")]
     pub cv: Option<usize>,
     /// Tier names and cut points, lowest first: "contact,mql:0.2,sql:0.5"
     /// [default: cold, warm from half the threshold, hot from the threshold].
-    #[arg(long, value_name = "SPEC")]
-    pub tiers: Option<String>,
-    #[command(flatten)]
-    pub events: super::EventArgs,
+    #[arg(long, value_name = "SPEC", value_parser = parse_tiers)]
+    pub tiers: Option<Tiers>,
     /// Per-contact cut-off date column for the activity log (e.g. the day the deal was
     /// won or lost): only events before it count. Never used as a feature.
     #[arg(long, value_name = "COL", requires = "events")]
@@ -98,15 +93,12 @@ pub struct Args {
     /// Also write the holdout precision/recall/ROC curve as CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub curves: Option<PathBuf>,
-    /// Replace existing output files.
-    #[arg(long)]
-    pub force: bool,
-    /// Print one JSON object on stdout (the summary goes to stderr).
-    #[arg(long)]
-    pub json: bool,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub force: Force,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 impl Args {
@@ -114,7 +106,7 @@ impl Args {
         let mut p = TrainParams::new(&self.label);
         let mut features = leadscore::features::FeatureParams::new(&self.label)
             .exclude(self.exclude.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-            .as_of(self.as_of);
+            .as_of(self.leads.as_of);
         if let Some(spec) = &self.spec {
             features = features.spec(&FeatureSpec::from_file(spec)?)?;
         }
@@ -128,29 +120,17 @@ impl Args {
             (None, false) => Split::Stratified,
         };
         p.seed = self.seed;
-        p.alpha = if self.alpha.trim().eq_ignore_ascii_case("auto") {
-            Alpha::Auto
-        } else {
-            Alpha::Fixed(
-                self.alpha
-                    .trim()
-                    .parse()
-                    .map_err(|_| Error::usage("--alpha", format!("{:?} is not a number or \"auto\"", self.alpha)))?,
-            )
-        };
+        p.alpha = self.alpha.clone();
         p.max_iterations = self.max_iter;
-        p.strategy = self.strategy.parse::<Strategy>()?;
+        p.strategy = self.strategy.clone();
         p.cv = self.cv;
-        p.tiers = self.tiers.as_deref().map(Tiers::parse).transpose()?;
-        if let Some(log) = self.events.load()? {
+        p.tiers = self.tiers.clone();
+        if let Some(log) = self.leads.events.load()? {
             p.events = Some(leadscore::train::EventsInput {
                 log,
-                params: leadscore::events::EventParams {
-                    half_life_days: self.event_half_life,
-                    ..Default::default()
-                },
+                params: leadscore::events::EventParams { half_life_days: self.event_half_life, ..Default::default() },
                 cutoff_col: self.cutoff_col.clone(),
-                as_of: self.as_of,
+                as_of: self.leads.as_of,
             });
         }
         Ok(p)
@@ -158,15 +138,16 @@ impl Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let console = Console { quiet: args.quiet };
-    data::check_output(&args.model, &[&args.data], args.force)?;
+    let console = args.quiet.console();
+    let data_path = &args.leads.data;
+    data::check_output(&args.model, &[data_path], args.force.force)?;
     let params = args.params()?;
     if let Some(c) = &args.curves {
-        data::check_output(c, &[&args.data, &args.model], args.force)?;
+        data::check_output(c, &[data_path, &args.model], args.force.force)?;
     }
     let started = std::time::Instant::now();
-    console.note(&format!("reading {}", args.data.display()));
-    let table = data::load(&args.data)?;
+    console.note(&format!("reading {}", data_path.display()));
+    let table = data::load(data_path)?;
     // Stage notes go to the spinner on a terminal, else to stderr as lines.
     let spinner = console.spinner();
     let on_terminal = !spinner.is_hidden();
@@ -196,7 +177,7 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     text.push_str(&format!("model written to {}\n", args.model.display()));
-    if args.json {
+    if args.json.json {
         eprint!("{text}");
         out_json(&json_summary(&outcome))
     } else {
@@ -234,6 +215,7 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
         "alpha": m.meta.alpha,
         "alpha_search": o.alpha_search.iter().map(|(a, auc)| json!({"alpha": a, "cv_roc_auc": auc})).collect::<Vec<_>>(),
         "cv_roc_auc": o.cv_aucs,
+        "as_of": o.as_of,
         "iterations": m.meta.iterations,
         "preconditioned": m.meta.preconditioned,
         "converged": m.meta.converged,
@@ -272,6 +254,9 @@ pub fn summary(o: &TrainOutcome) -> String {
     for sk in &o.fit_report.skipped {
         s.push_str(&format!("  left out  {} ({})\n", sk.column, sk.reason));
     }
+    if let Some(a) = &o.as_of {
+        s.push_str(&format!("dates count back from {}\n", a.describe()));
+    }
     if !o.alpha_search.is_empty() {
         let tried: Vec<String> = o.alpha_search.iter().map(|(a, auc)| format!("{a}: {auc:.4}")).collect();
         s.push_str(&format!("alpha search (mean CV ROC AUC): {}; chose {}\n", tried.join(", "), meta.alpha));
@@ -279,10 +264,9 @@ pub fn summary(o: &TrainOutcome) -> String {
     if let Some((mean, sd, k)) = meta.cv_auc {
         s.push_str(&format!("cross-validation: ROC AUC {mean:.4} +/- {sd:.4} over {k} folds of the training rows\n"));
     }
-    let how = match (meta.preconditioned, meta.iterations) {
-        (true, 0) => "preconditioned on a subsample's Hessian".to_string(),
-        (true, k) => format!("preconditioned, then {k} plain iterations"),
-        (false, k) => format!("after {k} iterations"),
+    let how = match meta.preconditioned {
+        true => format!("preconditioned on a subsample's Hessian, after {} iterations on every row", meta.iterations),
+        false => format!("after {} iterations", meta.iterations),
     };
     s.push_str(&format!(
         "solver: {} {} (alpha {}, gradient norm {:.3e}), {} training rows\n",

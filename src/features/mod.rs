@@ -2,17 +2,34 @@
 //!
 //! Sits between loading ([`crate::data`]) and fitting ([`crate::train`]). The flow follows
 //! scikit-learn's: [`FeatureParams`] (what the analyst asked for) are validated, then
-//! [`FeatureParams::fit`] looks at the table to give every column a role (number, flag,
-//! date, category, e-mail, job title) and learns its statistics on the training rows only
-//! (medians, levels, quantile cut points, scaling). The result, [`FittedFeatures`],
-//! remembers its input schema and is saved inside the model file, so that
-//! [`FittedFeatures::transform`] rebuilds exactly the same columns at scoring time and
-//! refuses data that does not match before anything can go wrong.
+//! [`FeatureParams::fit`] gives every column a role ([`infer`], or the feature spec) and
+//! routes it to that role's parts, which learn their statistics on the training rows only
+//! (medians, levels, quantile cut points); then the scaling is fitted. The result,
+//! [`FittedFeatures`], remembers its input schema and is saved inside the model file.
+//!
+//! This module only routes columns. What a role *is* lives in its own file, like a
+//! transformer inside scikit-learn's `ColumnTransformer`: [`number`], [`flag`], [`date`],
+//! [`category`], [`email`], [`title`], each a [`Kind`] saying which parts it builds and how
+//! its reasons show a value, with its cell readers; the parts' encodings (fit, per-cell
+//! values, feature names) are in [`part`]; cell text in [`cell`]; word tables in
+//! [`keywords`]. Adding a role is a new file and a line in [`kind_of`] (and, when it reads
+//! cells in a new way, a variant of [`NumKind`] or [`CatKind`]).
 //!
 //! Every design column is standardised with the training mean and standard deviation, so
 //! that a coefficient times a lead's value is that feature's contribution to its log-odds.
+//! The per-lead arithmetic built on this is [`crate::score::row`]; training's columnar
+//! driver here encodes every cell with the same [`Part`] functions.
 
-pub mod text;
+pub mod category;
+pub mod cell;
+pub mod date;
+pub mod email;
+pub mod flag;
+pub(crate) mod infer;
+pub mod keywords;
+pub mod number;
+pub mod part;
+pub mod title;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,8 +41,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Table;
-use crate::error::{polars_err, Error, Result};
-use text::{clean, parse_number, NumCell};
+use crate::error::{Error, Result};
+use cell::{clean, Cell};
+use infer::{infer_role, Inferred};
+pub use part::{fmt_num, CatKind, LevelPart, NumKind, NumericPart, Part, PureLevels, PURE_RATE, PURE_SHARE_OF_WON};
+use part::{LevelLimits, Values, MISSING};
 
 /// What a column is, and so which transforms it gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,9 +96,7 @@ impl std::str::FromStr for RoleChoice {
             "title" | "job_title" => RoleChoice::Use(Role::Title),
             "ignore" | "id" | "exclude" => RoleChoice::Ignore,
             other => {
-                return Err(format!(
-                    "unknown role {other:?}; use number, flag, date, category, email, title or ignore"
-                ))
+                return Err(format!("unknown role {other:?}; use number, flag, date, category, email, title or ignore"))
             }
         })
     }
@@ -108,7 +126,8 @@ pub struct FeatureSpec {
 impl FeatureSpec {
     pub fn from_file(path: &Path) -> Result<FeatureSpec> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-        toml::from_str(&text).map_err(|e: toml::de::Error| Error::malformed(path, format!("feature spec: {}", e.message())))
+        toml::from_str(&text)
+            .map_err(|e: toml::de::Error| Error::malformed(path, format!("feature spec: {}", e.message())))
     }
 }
 
@@ -168,12 +187,16 @@ impl FeatureParams {
         self
     }
 
+    /// The as-of date given, if any.
+    pub fn given_as_of(&self) -> Option<NaiveDate> {
+        self.as_of
+    }
+
     /// Apply a feature spec: explicit roles and the limits below.
     pub fn spec(mut self, spec: &FeatureSpec) -> Result<Self> {
         for (col, role) in &spec.roles {
-            let choice: RoleChoice = role
-                .parse()
-                .map_err(|m: String| Error::usage(format!("feature spec, column {col:?}"), m))?;
+            let choice: RoleChoice =
+                role.parse().map_err(|m: String| Error::usage(format!("feature spec, column {col:?}"), m))?;
             self.roles.insert(col.clone(), choice);
         }
         if let Some(m) = spec.max_levels {
@@ -217,143 +240,33 @@ impl FeatureParams {
     }
 }
 
-/// How a numeric part reads its cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NumKind {
-    Number,
-    Flag,
-    DaysBefore,
-}
-
-/// How a level part reads its cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CatKind {
-    Text,
-    TitleSeniority,
-    TitleFunction,
-    EmailKind,
-}
-
-/// One block of design columns derived from an input column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Part {
-    Numeric {
-        kind: NumKind,
-        label: String,
-        median: f64,
-        missing_flag: bool,
-        log1p: bool,
-        /// Step points, in the transformed (log1p) scale.
-        cuts: Vec<f64>,
-        /// Smallest and largest training value, in the transformed scale.
-        lo: f64,
-        hi: f64,
-    },
-    Levels {
-        kind: CatKind,
-        label: String,
-        levels: Vec<String>,
-        other: bool,
-        missing: bool,
-    },
-}
-
-impl Part {
-    /// Number of design columns this part builds.
-    pub fn width(&self) -> usize {
-        match self {
-            Part::Numeric {
-                missing_flag, cuts, ..
-            } => 1 + *missing_flag as usize + cuts.len(),
-            Part::Levels {
-                levels,
-                other,
-                missing,
-                ..
-            } => levels.len() + *other as usize + *missing as usize,
-        }
-    }
-
-    /// A numeric part's raw design values for one cell (NaN: missing) into `out` (its
-    /// [`Self::width`] values): the value (the median when missing; log1p'd when
-    /// skewed), the missing flag when kept, then 0/1 for each step. Both training
-    /// (`fill_numeric`) and the fast scorer build rows with it.
-    pub(crate) fn numeric_values(&self, cell: f64, out: &mut [f64]) {
-        if let Part::Numeric { median, missing_flag, log1p, cuts, .. } = self {
-            let missing = cell.is_nan();
-            let x = if missing { *median } else { cell };
-            let t = if *log1p { ln_1p_nonneg(x) } else { x };
-            out[0] = t;
-            let mut j = 1;
-            if *missing_flag {
-                out[j] = missing as u8 as f64;
-                j += 1;
-            }
-            for c in cuts {
-                out[j] = (t > *c) as u8 as f64;
-                j += 1;
-            }
-        }
-    }
-
-    /// A level part's design column (within its block) for a level, `None` meaning
-    /// missing: the level's own column, else "(other)", else the missing column; `None`
-    /// when the part has no such column. Shared by `fill_levels` and the fast scorer.
-    pub(crate) fn level_slot(&self, level: Option<&str>) -> Option<usize> {
-        let Part::Levels { levels, other, missing, .. } = self else { return None };
-        let other_slot = other.then_some(levels.len());
-        match level {
-            Some(l) => levels.iter().position(|k| k == l).or(other_slot),
-            None => missing.then_some(levels.len() + *other as usize),
-        }
-    }
-
-    fn feature_names(&self) -> Vec<String> {
-        match self {
-            Part::Numeric {
-                label,
-                missing_flag,
-                log1p,
-                cuts,
-                ..
-            } => {
-                let mut v = vec![label.clone()];
-                if *missing_flag {
-                    v.push(format!("{label} is missing"));
-                }
-                for c in cuts {
-                    let raw = if *log1p { c.exp() - 1.0 } else { *c };
-                    v.push(format!("{label} > {}", fmt_num(raw)));
-                }
-                v
-            }
-            Part::Levels {
-                label,
-                levels,
-                other,
-                missing,
-                ..
-            } => {
-                let mut v: Vec<String> = levels.iter().map(|l| format!("{label} = {l}")).collect();
-                if *other {
-                    v.push(format!("{label} = (other)"));
-                }
-                if *missing {
-                    v.push(format!("{label} = (missing)"));
-                }
-                v
-            }
-        }
+/// What a role knows about itself: the parts it builds from a column, and how a reason
+/// shows a lead's value. One implementation per role file; [`kind_of`] is the registry.
+pub trait Kind: Sync {
+    fn role(&self) -> Role;
+    /// The parts built from the column named `column`, in design order.
+    fn parts(&self, column: &str) -> Vec<PartSpec>;
+    /// The value a reason shows for a lead's trimmed, non-empty cell.
+    fn reason_value<'a>(&self, cell: &'a str) -> &'a str {
+        cell
     }
 }
 
-pub(crate) fn fmt_num(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 && x.abs() < 1e15 {
-        format!("{}", x.round() as i64)
-    } else if x.abs() >= 100.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+/// A part a role builds, before fitting: its encoding and its label.
+pub enum PartSpec {
+    Numeric(NumKind, String),
+    Levels(CatKind, String),
+}
+
+/// The registry: each role's [`Kind`].
+pub fn kind_of(role: Role) -> &'static dyn Kind {
+    match role {
+        Role::Number => &number::Number,
+        Role::Flag => &flag::Flag,
+        Role::Date => &date::Date,
+        Role::Category => &category::Category,
+        Role::Email => &email::Email,
+        Role::Title => &title::Title,
     }
 }
 
@@ -404,35 +317,13 @@ pub struct FitReport {
     pub pure_levels: Vec<PureLevels>,
 }
 
-/// Levels of one column whose training rows are almost all won.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PureLevels {
-    pub column: String,
-    /// (level, rows, win rate)
-    pub levels: Vec<(String, usize, f64)>,
-    /// Share of all won training leads that fall in these levels.
-    pub share_of_won: f64,
-}
-
-/// A level counts as almost always won at this win rate or above...
-pub const PURE_RATE: f64 = 0.95;
-/// ...and the column is named when such levels hold this share of all won leads.
-pub const PURE_SHARE_OF_WON: f64 = 0.3;
-
-/// A column's cells read as level codes into a dictionary of levels.
-struct Values {
-    dict: Vec<String>,
-    codes: Vec<u32>,
-}
-
-const MISSING: u32 = u32::MAX;
-
 fn row_no(i: usize) -> u64 {
     i as u64 + 1
 }
 
-fn is_numeric_dtype(dt: &DataType) -> bool {
-    dt.is_primitive_numeric()
+/// A polars failure inside the pipeline: ours, not the user's file.
+fn internal(table: &Table, e: PolarsError) -> Error {
+    Error::Internal(format!("{}: {e}", table.path.display()))
 }
 
 fn is_temporal(dt: &DataType) -> bool {
@@ -440,19 +331,15 @@ fn is_temporal(dt: &DataType) -> bool {
 }
 
 /// The column's cells as text (cast if needed).
-fn text_cells(table: &Table, col: &Column) -> Result<StringChunked> {
-    let c = col
-        .cast(&DataType::String)
-        .map_err(|e| polars_err(&table.path, e))?;
-    Ok(c.str().map_err(|e| polars_err(&table.path, e))?.clone())
+pub fn text_cells(table: &Table, col: &Column) -> Result<StringChunked> {
+    let c = col.cast(&DataType::String).map_err(|e| internal(table, e))?;
+    Ok(c.str().map_err(|e| internal(table, e))?.clone())
 }
 
 /// The column's cells as f64 from a numeric-typed (Parquet) column; NaN for null.
-fn numeric_cells(table: &Table, col: &Column) -> Result<Vec<f64>> {
-    let c = col
-        .cast(&DataType::Float64)
-        .map_err(|e| polars_err(&table.path, e))?;
-    let ca = c.f64().map_err(|e| polars_err(&table.path, e))?;
+pub(crate) fn numeric_cells(table: &Table, col: &Column) -> Result<Vec<f64>> {
+    let c = col.cast(&DataType::Float64).map_err(|e| internal(table, e))?;
+    let ca = c.f64().map_err(|e| internal(table, e))?;
     let mut out = Vec::with_capacity(ca.len());
     for (i, v) in ca.iter().enumerate() {
         match v {
@@ -473,134 +360,111 @@ fn numeric_cells(table: &Table, col: &Column) -> Result<Vec<f64>> {
 
 /// Days (from the common era) of a temporal-typed column; None for null.
 fn temporal_days(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
-    let c = col
-        .cast(&DataType::Date)
-        .map_err(|e| polars_err(&table.path, e))?;
-    let phys = c
-        .cast(&DataType::Int32)
-        .map_err(|e| polars_err(&table.path, e))?;
-    let ca = phys.i32().map_err(|e| polars_err(&table.path, e))?;
+    let c = col.cast(&DataType::Date).map_err(|e| internal(table, e))?;
+    let phys = c.cast(&DataType::Int32).map_err(|e| internal(table, e))?;
+    let ca = phys.i32().map_err(|e| internal(table, e))?;
     // Polars dates count from 1970-01-01, which is day 719163 from the common era.
     Ok(ca.iter().map(|v| v.map(|d| d as i64 + 719_163)).collect())
 }
 
 /// Days (from the common era) of a date column, text or temporal; `None` where missing.
 pub(crate) fn read_dates(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
-    date_days(table, col)
-}
-
-fn date_days(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
     if is_temporal(col.dtype()) {
         return temporal_days(table, col);
     }
     let ca = text_cells(table, col)?;
     let mut out = Vec::with_capacity(ca.len());
-    // Dates repeat: parse each distinct cell once.
-    let mut cache: foldhash::HashMap<&str, Option<i64>> = foldhash::HashMap::default();
+    // Dates repeat: read each distinct cell once.
+    let mut cache: foldhash::HashMap<&str, std::result::Result<Option<i64>, cell::Problem>> =
+        foldhash::HashMap::default();
     for (i, v) in ca.iter().enumerate() {
         match clean(v) {
             None => out.push(None),
-            Some(s) => match *cache
-                .entry(s)
-                .or_insert_with(|| text::parse_day(s))
-            {
-                Some(d) => out.push(Some(d)),
-                None => {
-                    return Err(Error::BadDate {
-                        path: table.path.clone(),
-                        column: col.name().to_string(),
-                        row: row_no(i),
-                        value: crate::error::clip(s),
-                    })
-                }
+            Some(s) => match cache.entry(s).or_insert_with(|| date::day(Cell::Text(s))) {
+                Ok(d) => out.push(*d),
+                Err(p) => return Err(p.at(&table.path, col.name(), row_no(i), s)),
             },
         }
     }
     Ok(out)
 }
 
+/// A column's cells as the row scorer reads them: typed where the column is typed and
+/// its role reads numbers (as training read it), else the text; and always the text,
+/// for the reasons.
+pub struct ColumnCells {
+    typed: Option<Typed>,
+    pub text: StringChunked,
+}
+
+enum Typed {
+    Numbers(Vec<f64>),
+    Bools(Vec<Option<bool>>),
+    Days(Vec<Option<i64>>),
+}
+
+impl ColumnCells {
+    /// Read `column` of `table` for the model column `fc`.
+    pub fn read(table: &Table, fc: &FittedColumn) -> Result<ColumnCells> {
+        let col = table.column(&fc.name)?;
+        let dt = col.dtype();
+        let typed = match fc.role {
+            Role::Number if dt.is_primitive_numeric() => Some(Typed::Numbers(numeric_cells(table, col)?)),
+            Role::Flag if dt == &DataType::Boolean => {
+                Some(Typed::Bools(col.bool().map_err(|e| internal(table, e))?.iter().collect()))
+            }
+            Role::Date if is_temporal(dt) => Some(Typed::Days(temporal_days(table, col)?)),
+            _ => None,
+        };
+        Ok(ColumnCells { typed, text: text_cells(table, col)? })
+    }
+
+    /// Every row's cell (`text` holds the text column's values, from [`Self::texts`]).
+    pub fn cell<'a>(&self, texts: &[Option<&'a str>], i: usize) -> Cell<'a> {
+        match &self.typed {
+            Some(Typed::Numbers(v)) if v[i].is_nan() => Cell::Missing,
+            Some(Typed::Numbers(v)) => Cell::Number(v[i]),
+            Some(Typed::Bools(v)) => v[i].map_or(Cell::Missing, Cell::Bool),
+            Some(Typed::Days(v)) => v[i].map_or(Cell::Missing, Cell::Day),
+            None => Cell::text(texts[i]),
+        }
+    }
+
+    /// The text of every row.
+    pub fn texts(&self) -> Vec<Option<&str>> {
+        self.text.iter().collect()
+    }
+}
+
+/// A number part's cells (NaN: missing), read by its kind.
 fn read_numbers(table: &Table, col: &Column, kind: NumKind, as_of_day: Option<i64>) -> Result<Vec<f64>> {
-    let name = col.name().to_string();
+    let dt = col.dtype();
     match kind {
-        NumKind::Number if is_numeric_dtype(col.dtype()) => numeric_cells(table, col),
-        NumKind::Number => {
-            let ca = text_cells(table, col)?;
-            let mut out = Vec::with_capacity(ca.len());
-            for (i, v) in ca.iter().enumerate() {
-                match clean(v) {
-                    None => out.push(f64::NAN),
-                    Some(s) => match parse_number(s) {
-                        NumCell::Value(x) => out.push(x),
-                        NumCell::NonFinite => {
-                            return Err(Error::NonFinite {
-                                path: table.path.clone(),
-                                column: name,
-                                row: row_no(i),
-                                value: crate::error::clip(s),
-                            })
-                        }
-                        NumCell::NotANumber => {
-                            return Err(Error::TextInNumeric {
-                                path: table.path.clone(),
-                                column: name,
-                                row: row_no(i),
-                                value: crate::error::clip(s),
-                                why: "the model reads this column as numbers".into(),
-                            })
-                        }
-                    },
-                }
-            }
-            Ok(out)
-        }
-        NumKind::Flag if col.dtype() == &DataType::Boolean => {
-            let ca = col.bool().map_err(|e| polars_err(&table.path, e))?;
-            Ok(ca
-                .iter()
-                .map(|v| v.map(|b| b as u8 as f64).unwrap_or(f64::NAN))
-                .collect())
-        }
-        NumKind::Flag => {
-            let ca = text_cells(table, col)?;
-            let mut out = Vec::with_capacity(ca.len());
-            for (i, v) in ca.iter().enumerate() {
-                match clean(v) {
-                    None => out.push(f64::NAN),
-                    Some(s) => match text::parse_flag(s) {
-                        Some(x) => out.push(x),
-                        None => {
-                            return Err(Error::BadFlag {
-                                path: table.path.clone(),
-                                column: name,
-                                row: row_no(i),
-                                value: crate::error::clip(s),
-                            })
-                        }
-                    },
-                }
-            }
-            Ok(out)
+        NumKind::Number if dt.is_primitive_numeric() => numeric_cells(table, col),
+        NumKind::Flag if dt == &DataType::Boolean => {
+            let ca = col.bool().map_err(|e| internal(table, e))?;
+            Ok(ca.iter().map(|v| v.map(|b| b as u8 as f64).unwrap_or(f64::NAN)).collect())
         }
         NumKind::DaysBefore => {
             let as_of = as_of_day.unwrap_or(0);
-            Ok(date_days(table, col)?
-                .into_iter()
-                .map(|d| d.map(|d| (as_of - d) as f64).unwrap_or(f64::NAN))
-                .collect())
+            Ok(read_dates(table, col)?.into_iter().map(|d| d.map(|d| (as_of - d) as f64).unwrap_or(f64::NAN)).collect())
+        }
+        _ => {
+            let ca = text_cells(table, col)?;
+            let mut out = Vec::with_capacity(ca.len());
+            for (i, v) in ca.iter().enumerate() {
+                let c = Cell::text(v);
+                match kind.value(c, 0) {
+                    Ok(x) => out.push(x),
+                    Err(p) => return Err(p.at(&table.path, col.name(), row_no(i), clean(v).unwrap_or(""))),
+                }
+            }
+            Ok(out)
         }
     }
 }
 
-/// The level a cleaned cell stands for in a level part (shared with the fast scorer).
-pub(crate) fn level_of(kind: CatKind, s: &str) -> String {
-    match kind {
-        CatKind::Text => s.to_lowercase(),
-        CatKind::TitleSeniority => text::title_seniority(s).to_string(),
-        CatKind::TitleFunction => text::title_function(s).to_string(),
-        CatKind::EmailKind => text::email_kind(s).to_string(),
-    }
-}
-
+/// A level part's cells as codes into a dictionary of levels, read by its kind.
 fn read_levels(table: &Table, col: &Column, kind: CatKind) -> Result<Values> {
     let ca = text_cells(table, col)?;
     let mut dict: Vec<String> = Vec::new();
@@ -608,17 +472,16 @@ fn read_levels(table: &Table, col: &Column, kind: CatKind) -> Result<Values> {
     // Cache by raw cell text so each distinct title or category value is read once.
     let mut raw_cache: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
     let mut codes = Vec::with_capacity(ca.len());
+    let cacheable = kind.cacheable();
     for v in ca.iter() {
         match clean(v) {
             None => codes.push(MISSING),
             Some(s) => {
-                // E-mail addresses are nearly all distinct: classify each directly.
-                let cacheable = kind != CatKind::EmailKind;
                 if let Some(&c) = raw_cache.get(s).filter(|_| cacheable) {
                     codes.push(c);
                     continue;
                 }
-                let level = level_of(kind, s);
+                let level = kind.level(s).into_owned();
                 let next = dict.len() as u32;
                 let code = *index.entry(level.clone()).or_insert_with(|| {
                     dict.push(level);
@@ -634,205 +497,20 @@ fn read_levels(table: &Table, col: &Column, kind: CatKind) -> Result<Values> {
     Ok(Values { dict, codes })
 }
 
-/// What the data says a column is, or why it is left out.
-enum Inferred {
-    Role(Role),
-    Skip(String),
-}
-
-fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
-    let name = col.name().to_string();
-    let n = col.len();
-    let dt = col.dtype();
-    if is_temporal(dt) {
-        return Ok(Inferred::Role(Role::Date));
-    }
-    if dt == &DataType::Boolean {
-        return Ok(Inferred::Role(Role::Flag));
-    }
-    if is_numeric_dtype(dt) {
-        let v = numeric_cells(table, col)?;
-        let present = v.into_iter().filter(|x| !x.is_nan()).map(|x| (x, 1)).collect();
-        return Ok(numeric_verdict(present, n));
-    }
-    let ca = text_cells(table, col)?;
-    // Each distinct cleaned cell once, with its first row and count: the tests below run
-    // per distinct value (a CRM column holds far fewer values than rows).
-    let mut seen: foldhash::HashMap<&str, (usize, usize)> = foldhash::HashMap::default();
-    let mut m = 0usize;
-    for (i, v) in ca.iter().enumerate() {
-        let Some(s) = clean(v) else { continue };
-        m += 1;
-        seen.entry(s).and_modify(|e| e.1 += 1).or_insert((i, 1));
-    }
-    let mut cells: Vec<(&str, usize, usize)> = seen.into_iter().map(|(s, (first, count))| (s, first, count)).collect();
-    cells.sort_unstable_by_key(|c| c.1);
-    let mut numeric = 0usize;
-    let mut first_text: Option<(usize, String)> = None;
-    let mut first_nonfinite: Option<(usize, String)> = None;
-    let mut flags = 0usize;
-    let mut dates = 0usize;
-    let mut first_nondate: Option<(usize, String)> = None;
-    let mut emails = 0usize;
-    let mut nums: Vec<(f64, usize)> = Vec::new();
-    for &(s, i, count) in &cells {
-        match parse_number(s) {
-            NumCell::Value(x) => {
-                numeric += count;
-                nums.push((x, count));
-            }
-            NumCell::NonFinite => {
-                numeric += count;
-                if first_nonfinite.is_none() {
-                    first_nonfinite = Some((i, crate::error::clip(s)));
-                }
-            }
-            NumCell::NotANumber => {
-                if first_text.is_none() {
-                    first_text = Some((i, crate::error::clip(s)));
-                }
-            }
-        }
-        if text::parse_flag(s).is_some() {
-            flags += count;
-        }
-        if text::parse_date(s).is_some() {
-            dates += count;
-        } else if first_nondate.is_none() {
-            first_nondate = Some((i, crate::error::clip(s)));
-        }
-        if text::looks_like_email(s) {
-            emails += count;
-        }
-    }
-    if m == 0 {
-        return Ok(Inferred::Skip("empty in every row".into()));
-    }
-    if numeric == m {
-        if let Some((row, value)) = first_nonfinite {
-            return Err(Error::NonFinite {
-                path: table.path.clone(),
-                column: name,
-                row: row_no(row),
-                value,
-            });
-        }
-        return Ok(numeric_verdict(nums, n));
-    }
-    if numeric as f64 >= 0.9 * m as f64 {
-        if let Some((row, value)) = first_text {
-            return Err(Error::TextInNumeric {
-                path: table.path.clone(),
-                column: name,
-                row: row_no(row),
-                value,
-                why: format!(
-                    "{:.1}% of the column's filled cells are numbers",
-                    100.0 * numeric as f64 / m as f64
-                ),
-            });
-        }
-    }
-    if flags == m {
-        return Ok(Inferred::Role(Role::Flag));
-    }
-    if dates == m {
-        return Ok(Inferred::Role(Role::Date));
-    }
-    if dates as f64 >= 0.9 * m as f64 {
-        if let Some((row, value)) = first_nondate {
-            return Err(Error::BadDate {
-                path: table.path.clone(),
-                column: name,
-                row: row_no(row),
-                value,
-            });
-        }
-    }
-    if emails as f64 >= 0.8 * m as f64 {
-        return Ok(Inferred::Role(Role::Email));
-    }
-    let lname = name.to_lowercase();
-    if ["title", "position", "designation"]
-        .iter()
-        .any(|k| lname.contains(k))
-    {
-        return Ok(Inferred::Role(Role::Title));
-    }
-    // Distinct values ignoring case: needed only for the identifier test, so counted only
-    // when it is reached (not for an e-mail column of a million addresses).
-    let d = cells.iter().map(|c| c.0.to_lowercase()).collect::<foldhash::HashSet<String>>().len();
-    if d == 1 && m == n {
-        return Ok(Inferred::Skip("the same value in every row".into()));
-    }
-    if m >= 20 && d as f64 >= 0.9 * m as f64 {
-        return Ok(Inferred::Skip(format!(
-            "identifier-like: {d} distinct values in {m} filled rows"
-        )));
-    }
-    Ok(Inferred::Role(Role::Category))
-}
-
-/// The role of a column of numbers, from its present values with their counts, of `n`
-/// rows in all.
-fn numeric_verdict(mut values: Vec<(f64, usize)>, n: usize) -> Inferred {
-    let m: usize = values.iter().map(|v| v.1).sum();
-    if m == 0 {
-        return Inferred::Skip("empty in every row".into());
-    }
-    values.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut sorted: Vec<f64> = values.iter().map(|v| v.0).collect();
-    sorted.dedup();
-    let d = sorted.len();
-    if d == 1 && m == n {
-        return Inferred::Skip("the same value in every row".into());
-    }
-    if sorted.iter().all(|&x| x == 0.0 || x == 1.0) {
-        return Inferred::Role(Role::Flag);
-    }
-    let integers = sorted.iter().all(|x| x.fract() == 0.0);
-    if integers && m >= 20 && d == m {
-        return Inferred::Skip(format!(
-            "identifier-like: {d} distinct whole numbers in {m} filled rows"
-        ));
-    }
-    Inferred::Role(Role::Number)
-}
-
 /// The latest date in the named columns of the table that have the date role (days
 /// from the common era).
-fn latest_day<'a>(table: &Table, cols: impl IntoIterator<Item = (&'a str, Role)>) -> Result<Option<i64>> {
+pub(crate) fn latest_day<'a>(table: &Table, cols: impl IntoIterator<Item = (&'a str, Role)>) -> Result<Option<i64>> {
     let mut best: Option<i64> = None;
     for (name, role) in cols {
         if role != Role::Date {
             continue;
         }
         let col = table.column(name)?;
-        for d in date_days(table, col)?.into_iter().flatten() {
+        for d in read_dates(table, col)?.into_iter().flatten() {
             best = Some(best.map_or(d, |b: i64| b.max(d)));
         }
     }
     Ok(best)
-}
-
-fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
-fn skewness(v: &[f64]) -> f64 {
-    let n = v.len() as f64;
-    if n < 3.0 {
-        return 0.0;
-    }
-    let mean = v.iter().sum::<f64>() / n;
-    let m2 = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    let m3 = v.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
-    if m2 <= 0.0 {
-        0.0
-    } else {
-        m3 / m2.powf(1.5)
-    }
 }
 
 impl FeatureParams {
@@ -862,33 +540,9 @@ impl FeatureParams {
         self.fit_transform_with_spare(table, train_rows, train_labels, out_rows, 0)
     }
 
-    /// [`Self::fit_transform`] with `spare` zero columns after the design columns, in the
-    /// same allocation: room for the solver, which whitens the training rows in place
-    /// ([`crate::fit::LogisticParams::fit_in_place`]) instead of in a copy.
-    pub fn fit_transform_with_spare(
-        &self,
-        table: &Table,
-        train_rows: &[usize],
-        train_labels: &[bool],
-        out_rows: &[usize],
-        spare: usize,
-    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
-        self.check()?;
-        if out_rows.get(..train_rows.len()) != Some(train_rows) {
-            return Err(Error::Internal("fit_transform: the output rows must begin with the training rows".into()));
-        }
-        let nout = out_rows.len();
-        let mut cells: Vec<Cells> = Vec::new();
-        let mut report = FitReport::default();
-        for ex in self.exclude.iter().chain(self.id.iter()) {
-            table.column(ex)?;
-        }
-        for col in self.roles.keys() {
-            table.column(col)?;
-        }
-        // 1. Roles, inferred for the columns in parallel, taken in column order (so the
-        // first error in column order is the one reported).
-        let candidates: Vec<&Column> = table
+    /// The columns that may be features: not the label, the id, excluded or ignored.
+    fn candidates<'t>(&self, table: &'t Table) -> Vec<&'t Column> {
+        table
             .df
             .columns()
             .iter()
@@ -899,7 +553,13 @@ impl FeatureParams {
                     && !self.exclude.iter().any(|e| e == name)
                     && self.roles.get(name) != Some(&RoleChoice::Ignore)
             })
-            .collect();
+            .collect()
+    }
+
+    /// Every candidate column's role (given, or inferred in parallel), taken in column
+    /// order so that the first error in column order is the one reported.
+    fn roles(&self, table: &Table, report: &mut FitReport) -> Result<Vec<(String, Role)>> {
+        let candidates = self.candidates(table);
         let inferred: Vec<Result<Inferred>> = candidates
             .par_iter()
             .map(|col| match self.roles.get(col.name().as_str()) {
@@ -919,76 +579,104 @@ impl FeatureParams {
             let detail = if report.skipped.is_empty() {
                 "every column is the label, the id or excluded".to_string()
             } else {
-                report
-                    .skipped
-                    .iter()
-                    .map(|s| format!("{} ({})", s.column, s.reason))
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                report.skipped.iter().map(|s| format!("{} ({})", s.column, s.reason)).collect::<Vec<_>>().join("; ")
             };
-            return Err(Error::NoFeatures {
-                path: table.path.clone(),
-                detail,
-            });
+            return Err(Error::NoFeatures { path: table.path.clone(), detail });
         }
+        Ok(roles)
+    }
+
+    /// One column's parts, fitted on the training rows, with the cells read for them.
+    fn fit_column(
+        &self,
+        table: &Table,
+        name: &str,
+        role: Role,
+        as_of_day: Option<i64>,
+        rows: &[usize],
+        labels: &[bool],
+    ) -> Result<FittedCol> {
+        let col = table.column(name)?;
+        let mut fc = FittedCol {
+            column: FittedColumn { name: name.to_string(), role, parts: Vec::new() },
+            cells: Vec::new(),
+            auc: 0.5,
+            pure: Vec::new(),
+        };
+        let limits = LevelLimits {
+            max_levels: self.max_levels,
+            min_level_share: self.min_level_share,
+            min_level_count: self.min_level_count,
+        };
+        for spec in kind_of(role).parts(name) {
+            let (part, auc) = match spec {
+                PartSpec::Numeric(kind, label) => {
+                    let v = read_numbers(table, col, kind, as_of_day)?;
+                    let (part, auc) = NumericPart::fit(kind, label, &v, rows, labels, self.bins);
+                    fc.cells.push(Cells::Numbers(v));
+                    (Part::Numeric(part), auc)
+                }
+                PartSpec::Levels(kind, label) => {
+                    let vals = read_levels(table, col, kind)?;
+                    let lf = LevelPart::fit(kind, label, &vals, rows, labels, limits);
+                    if let Some(mut pure) = lf.pure {
+                        pure.column = name.to_string();
+                        fc.pure.push(pure);
+                    }
+                    fc.cells.push(Cells::Levels(vals));
+                    (Part::Levels(lf.part), lf.auc)
+                }
+            };
+            fc.auc = fc.auc.max(auc);
+            fc.column.parts.push(part);
+        }
+        Ok(fc)
+    }
+
+    /// [`Self::fit_transform`] with `spare` zero columns after the design columns, in the
+    /// same allocation: room for the solver, which whitens the training rows in place
+    /// ([`crate::fit::LogisticParams::fit_in_place`]) instead of in a copy.
+    pub fn fit_transform_with_spare(
+        &self,
+        table: &Table,
+        train_rows: &[usize],
+        train_labels: &[bool],
+        out_rows: &[usize],
+        spare: usize,
+    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
+        self.check()?;
+        if out_rows.get(..train_rows.len()) != Some(train_rows) {
+            return Err(Error::Internal("fit_transform: the output rows must begin with the training rows".into()));
+        }
+        let nout = out_rows.len();
+        let mut report = FitReport::default();
+        for ex in self.exclude.iter().chain(self.id.iter()) {
+            table.column(ex)?;
+        }
+        for col in self.roles.keys() {
+            table.column(col)?;
+        }
+        // 1. Roles.
+        let roles = self.roles(table, &mut report)?;
         // 2. The as-of date.
         let as_of_day = match self.as_of {
-            Some(d) => Some(text::day_number(d)),
+            Some(d) => Some(cell::day_number(d)),
             None => latest_day(table, roles.iter().map(|(n, r)| (n.as_str(), *r)))?,
         };
         // 3. Parts, fitted on the training rows: the columns in parallel, the results
         // (and their errors and report lines) taken in column order.
-        type Fitted = (FittedColumn, Vec<Cells>, f64, Vec<PureLevels>);
-        let fitted_cols: Vec<Result<Fitted>> = roles
+        let fitted_cols: Vec<Result<FittedCol>> = roles
             .par_iter()
-            .map(|(name, role)| -> Result<Fitted> {
-                let col = table.column(name)?;
-                let mut parts = Vec::new();
-                let mut cells = Vec::new();
-                let mut pure_levels = Vec::new();
-                let mut best_auc: f64 = 0.5;
-                let specs: Vec<(Option<NumKind>, Option<CatKind>, String)> = match role {
-                    Role::Number => vec![(Some(NumKind::Number), None, name.clone())],
-                    Role::Flag => vec![(Some(NumKind::Flag), None, name.clone())],
-                    Role::Date => vec![(Some(NumKind::DaysBefore), None, format!("{name} (days before as-of)"))],
-                    Role::Category => vec![(None, Some(CatKind::Text), name.clone())],
-                    Role::Email => vec![(None, Some(CatKind::EmailKind), format!("{name} kind"))],
-                    Role::Title => vec![
-                        (None, Some(CatKind::TitleSeniority), format!("{name} seniority")),
-                        (None, Some(CatKind::TitleFunction), format!("{name} function")),
-                    ],
-                };
-                for (nk, ck, label) in specs {
-                    let (part, auc) = if let Some(kind) = nk {
-                        let v = read_numbers(table, col, kind, as_of_day)?;
-                        let (part, auc) = self.fit_numeric(kind, label, &v, train_rows, train_labels);
-                        cells.push(Cells::Numbers(v));
-                        (part, auc)
-                    } else if let Some(kind) = ck {
-                        let vals = read_levels(table, col, kind)?;
-                        let (part, auc, pure) = self.fit_levels(kind, label, &vals, train_rows, train_labels);
-                        if let Some(mut pure) = pure {
-                            pure.column = name.clone();
-                            pure_levels.push(pure);
-                        }
-                        cells.push(Cells::Levels(vals));
-                        (part, auc)
-                    } else {
-                        continue;
-                    };
-                    best_auc = best_auc.max(auc);
-                    parts.push(part);
-                }
-                Ok((FittedColumn { name: name.clone(), role: *role, parts }, cells, best_auc, pure_levels))
-            })
+            .map(|(name, role)| self.fit_column(table, name, *role, as_of_day, train_rows, train_labels))
             .collect();
         let mut columns = Vec::new();
+        let mut cells: Vec<Cells> = Vec::new();
         for r in fitted_cols {
-            let (column, col_cells, auc, pure) = r?;
-            report.single_column_auc.push((column.name.clone(), auc));
-            report.pure_levels.extend(pure);
-            cells.extend(col_cells);
-            columns.push(column);
+            let fc = r?;
+            report.single_column_auc.push((fc.column.name.clone(), fc.auc));
+            report.pure_levels.extend(fc.pure);
+            cells.extend(fc.cells);
+            columns.push(fc.column);
         }
         let mut features = Vec::new();
         for (ci, c) in columns.iter().enumerate() {
@@ -1024,10 +712,7 @@ impl FeatureParams {
             .into_par_iter()
             .zip(parts.par_iter())
             .zip(cells.par_iter())
-            .for_each(|((block, part), cell)| match cell {
-                Cells::Numbers(v) => fill_numeric(part, v, Some(out_rows), block, nout),
-                Cells::Levels(vals) => fill_levels(part, vals, Some(out_rows), block, nout),
-            });
+            .for_each(|((block, part), cell)| fill_block(part, cell, Some(out_rows), block, nout));
         drop(cells);
         // 5. Scaling, from the training rows (the first rows), applied to every row; the
         // columns in parallel.
@@ -1052,140 +737,15 @@ impl FeatureParams {
             .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))?;
         Ok((fitted, report, x))
     }
+}
 
-    fn fit_numeric(
-        &self,
-        kind: NumKind,
-        label: String,
-        v: &[f64],
-        rows: &[usize],
-        labels: &[bool],
-    ) -> (Part, f64) {
-        let mut present: Vec<f64> = rows.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
-        present.sort_by(f64::total_cmp);
-        let missing_flag = present.len() < rows.len();
-        let median = if present.is_empty() {
-            0.0
-        } else {
-            quantile_sorted(&present, 0.5)
-        };
-        let can_log = kind != NumKind::Flag && present.first().is_some_and(|&x| x >= 0.0);
-        let log1p = can_log && skewness(&present) > 1.0;
-        let mut cuts = Vec::new();
-        if kind != NumKind::Flag && self.bins >= 2 && !present.is_empty() {
-            let tr: Vec<f64> = present.iter().map(|&x| if log1p { x.ln_1p() } else { x }).collect();
-            let lo = tr[0];
-            let hi = tr[tr.len() - 1];
-            let mut distinct = tr.clone();
-            distinct.dedup();
-            if distinct.len() >= 5 {
-                for k in 1..self.bins {
-                    let c = quantile_sorted(&tr, k as f64 / self.bins as f64);
-                    if c > lo && c < hi && cuts.last().is_none_or(|&l| c > l) {
-                        cuts.push(c);
-                    }
-                }
-                // A step at the lowest value would separate only ties at the minimum.
-                cuts.retain(|&c| c > lo);
-            }
-        }
-        let (lo, hi) = match (present.first(), present.last()) {
-            (Some(&a), Some(&b)) if log1p => (a.ln_1p(), b.ln_1p()),
-            (Some(&a), Some(&b)) => (a, b),
-            _ => (median, median),
-        };
-        let part = Part::Numeric {
-            kind,
-            label,
-            median,
-            missing_flag,
-            log1p,
-            cuts,
-            lo,
-            hi,
-        };
-        let scores: Vec<f64> = rows
-            .iter()
-            .map(|&i| if v[i].is_nan() { median } else { v[i] })
-            .collect();
-        let auc = crate::metrics::roc_auc(&scores, labels).unwrap_or(0.5);
-        (part, auc.max(1.0 - auc))
-    }
-
-    fn fit_levels(
-        &self,
-        kind: CatKind,
-        label: String,
-        vals: &Values,
-        rows: &[usize],
-        labels: &[bool],
-    ) -> (Part, f64, Option<PureLevels>) {
-        let Values { dict, codes } = vals;
-        let mut counts = vec![0usize; dict.len()];
-        let mut missing = 0usize;
-        for &i in rows {
-            match codes[i] {
-                MISSING => missing += 1,
-                c => counts[c as usize] += 1,
-            }
-        }
-        let min_count = self
-            .min_level_count
-            .max((self.min_level_share * rows.len() as f64).ceil() as usize);
-        let mut order: Vec<usize> = (0..dict.len()).filter(|&c| counts[c] > 0).collect();
-        order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(dict[a].cmp(&dict[b])));
-        let kept: Vec<usize> = order
-            .iter()
-            .copied()
-            .filter(|&c| counts[c] >= min_count)
-            .take(self.max_levels)
-            .collect();
-        let other = order.len() > kept.len();
-        let levels: Vec<String> = kept.iter().map(|&c| dict[c].clone()).collect();
-        // Single-column AUC: each row scored by its level's conversion rate.
-        let mut slot = vec![kept.len(); dict.len()]; // other
-        for (k, &c) in kept.iter().enumerate() {
-            slot[c] = k;
-        }
-        let miss_slot = kept.len() + 1;
-        let mut won = vec![0usize; kept.len() + 2];
-        let mut all = vec![0usize; kept.len() + 2];
-        let slot_of = |code: u32| if code == MISSING { miss_slot } else { slot[code as usize] };
-        for (&i, &y) in rows.iter().zip(labels) {
-            let s = slot_of(codes[i]);
-            all[s] += 1;
-            won[s] += y as usize;
-        }
-        // Every row of a slot scores the slot's rate: the AUC from the slots' counts.
-        let groups = (0..all.len()).map(|s| (won[s] as f64 / all[s].max(1) as f64, all[s], won[s])).collect();
-        let auc = crate::metrics::roc_auc_grouped(groups).unwrap_or(0.5);
-        let total_won = labels.iter().filter(|&&y| y).count();
-        let min_rows = 20usize.max(rows.len() / 100);
-        let pure: Vec<(String, usize, f64)> = kept
-            .iter()
-            .enumerate()
-            .filter(|&(k, _)| all[k] >= min_rows && won[k] as f64 >= PURE_RATE * all[k] as f64)
-            .map(|(k, &c)| (dict[c].clone(), all[k], won[k] as f64 / all[k] as f64))
-            .collect();
-        let pure_won: f64 = pure.iter().map(|(_, n, r)| *n as f64 * r).sum();
-        let share = pure_won / total_won.max(1) as f64;
-        let pure = (share >= PURE_SHARE_OF_WON).then(|| PureLevels {
-            column: String::new(),
-            levels: pure,
-            share_of_won: share,
-        });
-        (
-            Part::Levels {
-                kind,
-                label,
-                levels,
-                other,
-                missing: missing > 0,
-            },
-            auc.max(1.0 - auc),
-            pure,
-        )
-    }
+/// One column fitted: the column, its parts' cells, its best single-part AUC and any
+/// almost-always-won levels.
+struct FittedCol {
+    column: FittedColumn,
+    cells: Vec<Cells>,
+    auc: f64,
+    pure: Vec<PureLevels>,
 }
 
 impl FittedFeatures {
@@ -1198,10 +758,9 @@ impl FittedFeatures {
         self.features.len()
     }
 
-    /// The as-of date for scoring `table` when none is given: the latest date in its date
-    /// columns (as in training), else the training as-of date.
-    pub fn default_as_of(&self, table: &Table) -> Result<Option<i64>> {
-        Ok(self.latest_date(table)?.or(self.as_of_day))
+    /// The names of the columns the model reads as dates.
+    pub fn date_columns(&self) -> Vec<&str> {
+        self.columns.iter().filter(|c| c.role == Role::Date).map(|c| c.name.as_str()).collect()
     }
 
     /// The latest date in `table`'s columns that the model reads as dates, if any.
@@ -1212,54 +771,35 @@ impl FittedFeatures {
     /// Check that `table` has every input column; name all that are missing.
     pub fn check_schema(&self, table: &Table) -> Result<()> {
         let have = table.column_names();
-        let missing: Vec<String> = self
-            .columns
-            .iter()
-            .filter(|c| !have.contains(&c.name))
-            .map(|c| c.name.clone())
-            .collect();
+        let missing: Vec<String> =
+            self.columns.iter().filter(|c| !have.contains(&c.name)).map(|c| c.name.clone()).collect();
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(Error::MissingModelColumns {
-                path: table.path.clone(),
-                missing,
-            })
+            Err(Error::MissingModelColumns { path: table.path.clone(), missing })
         }
     }
 
-    /// Raw (unscaled) design columns, column-major, `n_rows * n_features`.
-    fn raw_matrix(&self, table: &Table, as_of_day: Option<i64>) -> Result<Vec<f64>> {
+    /// The standardised design matrix for every row of `table` (column-major, as the
+    /// solver prefers), by training's columnar driver. `as_of_day` anchors date columns.
+    /// Scoring goes through [`crate::score::row`], which gives the same values (tested).
+    pub fn transform(&self, table: &Table, as_of_day: Option<i64>) -> Result<Array2<f64>> {
+        self.check_schema(table)?;
         let n = table.height();
-        let mut out = vec![0.0f64; n * self.features.len()];
+        let mut raw = vec![0.0f64; n * self.features.len()];
         let mut j = 0usize;
         for fc in &self.columns {
             let col = table.column(&fc.name)?;
             for part in &fc.parts {
                 let w = part.width();
-                let block = &mut out[j * n..(j + w) * n];
-                match part {
-                    Part::Numeric { kind, .. } => {
-                        let v = read_numbers(table, col, *kind, as_of_day)?;
-                        fill_numeric(part, &v, None, block, n);
-                    }
-                    Part::Levels { kind, .. } => {
-                        let vals = read_levels(table, col, *kind)?;
-                        fill_levels(part, &vals, None, block, n);
-                    }
-                }
+                let cells = match part {
+                    Part::Numeric(p) => Cells::Numbers(read_numbers(table, col, p.kind, as_of_day)?),
+                    Part::Levels(p) => Cells::Levels(read_levels(table, col, p.kind)?),
+                };
+                fill_block(part, &cells, None, &mut raw[j * n..(j + w) * n], n);
                 j += w;
             }
         }
-        Ok(out)
-    }
-
-    /// The standardised design matrix for every row of `table` (column-major, as the
-    /// solver prefers). `as_of_day` anchors date columns; see [`Self::default_as_of`].
-    pub fn transform(&self, table: &Table, as_of_day: Option<i64>) -> Result<Array2<f64>> {
-        self.check_schema(table)?;
-        let n = table.height();
-        let mut raw = self.raw_matrix(table, as_of_day)?;
         for j in 0..self.features.len() {
             let (c, s) = (self.center[j], self.scale[j]);
             for x in &mut raw[j * n..(j + 1) * n] {
@@ -1271,62 +811,38 @@ impl FittedFeatures {
     }
 }
 
-/// The cells of one part, read once during fitting.
+/// The cells of one part, read once.
 enum Cells {
     Numbers(Vec<f64>),
     Levels(Values),
 }
 
-/// Write a numeric part's design columns from its cells (NaN = missing) for the table
-/// rows `rows` (every row when `None`), `n` of them.
-fn fill_numeric(part: &Part, v: &[f64], rows: Option<&[usize]>, block: &mut [f64], n: usize) {
+/// Write a part's design columns (column-major block of `n` rows) from its cells, for the
+/// table rows `rows` (every row when `None`), with the part's per-cell encoding.
+fn fill_block(part: &Part, cells: &Cells, rows: Option<&[usize]>, block: &mut [f64], n: usize) {
     let mut row = vec![0.0f64; part.width()];
-    for k in 0..n {
-        part.numeric_values(v[rows.map_or(k, |r| r[k])], &mut row);
-        for (c, &x) in row.iter().enumerate() {
-            block[c * n + k] = x;
+    match (part, cells) {
+        (Part::Numeric(p), Cells::Numbers(v)) => {
+            for k in 0..n {
+                p.values(v[rows.map_or(k, |r| r[k])], &mut row);
+                for (c, &x) in row.iter().enumerate() {
+                    block[c * n + k] = x;
+                }
+            }
         }
-    }
-}
-
-/// Write a level part's one-hot design columns from its level codes, for the table rows
-/// `rows` (every row when `None`).
-fn fill_levels(part: &Part, vals: &Values, rows: Option<&[usize]>, block: &mut [f64], n: usize) {
-    let Values { dict, codes } = vals;
-    // Each dictionary code's design column within the block.
-    let slots: Vec<Option<usize>> = dict.iter().map(|d| part.level_slot(Some(d))).collect();
-    let miss_slot = part.level_slot(None);
-    for k in 0..n {
-        let code = codes[rows.map_or(k, |r| r[k])];
-        let s = if code == MISSING { miss_slot } else { slots[code as usize] };
-        if let Some(s) = s {
-            block[s * n + k] = 1.0;
+        (Part::Levels(p), Cells::Levels(Values { dict, codes })) => {
+            // Each dictionary code's design column within the block.
+            let slots: Vec<Option<usize>> = dict.iter().map(|d| p.slot(Some(d))).collect();
+            let miss_slot = p.slot(None);
+            for k in 0..n {
+                let code = codes[rows.map_or(k, |r| r[k])];
+                let s = if code == MISSING { miss_slot } else { slots[code as usize] };
+                if let Some(s) = s {
+                    block[s * n + k] = 1.0;
+                }
+            }
         }
-    }
-}
-
-/// `x.max(0.0).ln_1p()`, from a table for the small whole numbers that counts mostly are
-/// (the same bits: the table holds `ln_1p` of each).
-pub(crate) fn ln_1p_nonneg(x: f64) -> f64 {
-    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| (0..4096).map(|k| (k as f64).ln_1p()).collect());
-    let k = x as usize;
-    // -0.0 keeps its sign through ln_1p: not from the table.
-    if k as f64 == x && k < table.len() && x.is_sign_positive() {
-        table[k]
-    } else {
-        x.max(0.0).ln_1p()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ln_1p_table_gives_the_same_bits() {
-        for x in [0.0, 1.0, 2.0, 17.0, 4095.0, 4096.0, 1e6, 0.5, -0.0, -3.0, 2.5] {
-            assert_eq!(ln_1p_nonneg(x).to_bits(), x.max(0.0).ln_1p().to_bits(), "{x}");
-        }
+        // Parts and cells are built together: a number part always has numbers.
+        _ => {}
     }
 }

@@ -97,7 +97,9 @@ fn marker(chart: &mut Chart<'_, '_>, at: (f64, f64), label: &str) -> Result<()> 
 /// ROC curve(s): the model's, optionally the manual model's, threshold marked.
 pub fn roc(model: &[CurvePoint], manual: Option<&[CurvePoint]>, threshold: Option<&CurvePoint>) -> Result<String> {
     unit_chart("ROC curve", "false positive rate", "true positive rate (recall)", |c| {
-        let pts = |cv: &[CurvePoint]| std::iter::once((0.0, 0.0)).chain(cv.iter().map(|p| (p.fpr(), p.recall()))).collect::<Vec<_>>();
+        let pts = |cv: &[CurvePoint]| {
+            std::iter::once((0.0, 0.0)).chain(cv.iter().map(|p| (p.fpr(), p.recall()))).collect::<Vec<_>>()
+        };
         line(c, pts(model), MODEL, "predictive")?;
         if let Some(m) = manual {
             line(c, pts(m), MANUAL, "manual points")?;
@@ -111,7 +113,12 @@ pub fn roc(model: &[CurvePoint], manual: Option<&[CurvePoint]>, threshold: Optio
 }
 
 /// Precision-recall curve(s), threshold marked.
-pub fn precision_recall(model: &[CurvePoint], manual: Option<&[CurvePoint]>, threshold: Option<&CurvePoint>, base_rate: f64) -> Result<String> {
+pub fn precision_recall(
+    model: &[CurvePoint],
+    manual: Option<&[CurvePoint]>,
+    threshold: Option<&CurvePoint>,
+    base_rate: f64,
+) -> Result<String> {
     unit_chart("Precision and recall", "recall (share of buyers routed)", "precision (share of routed who buy)", |c| {
         let pts = |cv: &[CurvePoint]| cv.iter().map(|p| (p.recall(), p.precision())).collect::<Vec<_>>();
         line(c, pts(model), MODEL, "predictive")?;
@@ -132,7 +139,8 @@ pub fn precision_recall(model: &[CurvePoint], manual: Option<&[CurvePoint]>, thr
 /// Calibration: observed conversion rate against mean predicted probability per bin.
 pub fn calibration(bins: &[CalibrationBin]) -> Result<String> {
     unit_chart("Calibration", "predicted probability", "observed conversion rate", |c| {
-        let pts: Vec<(f64, f64)> = bins.iter().filter(|b| b.count > 0).map(|b| (b.mean_predicted, b.observed_rate)).collect();
+        let pts: Vec<(f64, f64)> =
+            bins.iter().filter(|b| b.count > 0).map(|b| (b.mean_predicted, b.observed_rate)).collect();
         line(c, pts.clone(), MODEL, "model")?;
         c.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, MODEL.filled()))).map_err(err)?;
         diagonal(c, "perfectly calibrated")?;
@@ -145,7 +153,9 @@ pub fn gains(model: &[CurvePoint], manual: Option<&[CurvePoint]>) -> Result<Stri
     unit_chart("Cumulative gains", "share of leads called, best scores first", "share of all buyers found", |c| {
         let pts = |cv: &[CurvePoint]| {
             let n = cv.last().map(|p| (p.routed() + p.fn_ + p.tn) as f64).unwrap_or(1.0).max(1.0);
-            std::iter::once((0.0, 0.0)).chain(cv.iter().map(|p| (p.routed() as f64 / n, p.recall()))).collect::<Vec<_>>()
+            std::iter::once((0.0, 0.0))
+                .chain(cv.iter().map(|p| (p.routed() as f64 / n, p.recall())))
+                .collect::<Vec<_>>()
         };
         line(c, pts(model), MODEL, "predictive")?;
         if let Some(m) = manual {
@@ -160,12 +170,9 @@ pub fn gains(model: &[CurvePoint], manual: Option<&[CurvePoint]>) -> Result<Stri
 pub fn distribution(hist: &[HistBin]) -> Result<String> {
     let won: usize = hist.iter().map(|b| b.won).sum::<usize>().max(1);
     let lost: usize = hist.iter().map(|b| b.lost).sum::<usize>().max(1);
-    let ymax = hist
-        .iter()
-        .map(|b| (b.won as f64 / won as f64).max(b.lost as f64 / lost as f64))
-        .fold(0.0, f64::max)
-        .max(0.01)
-        * 1.1;
+    let ymax =
+        hist.iter().map(|b| (b.won as f64 / won as f64).max(b.lost as f64 / lost as f64)).fold(0.0, f64::max).max(0.01)
+            * 1.1;
     chart(
         "Scores of won and lost leads",
         "predicted probability",
@@ -178,7 +185,10 @@ pub fn distribution(hist: &[HistBin]) -> Result<String> {
                 ("won", MODEL, |b: &HistBin| b.won, won),
             ] {
                 c.draw_series(hist.iter().map(|b| {
-                    Rectangle::new([(b.lower, 0.0), (b.upper, count(b) as f64 / total as f64)], color.mix(0.55).filled())
+                    Rectangle::new(
+                        [(b.lower, 0.0), (b.upper, count(b) as f64 / total as f64)],
+                        color.mix(0.55).filled(),
+                    )
                 }))
                 .map_err(err)?
                 .label(name)
@@ -212,7 +222,9 @@ pub fn bars(title: &str, items: &[(String, f64)], x_desc: &str) -> Result<String
             .disable_y_mesh()
             .y_labels(k)
             .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => k.checked_sub(1 + *i).and_then(|j| names.get(j)).cloned().unwrap_or_default(),
+                SegmentValue::CenterOf(i) => {
+                    k.checked_sub(1 + *i).and_then(|j| names.get(j)).cloned().unwrap_or_default()
+                }
                 _ => String::new(),
             })
             .x_desc(x_desc)
@@ -223,7 +235,10 @@ pub fn bars(title: &str, items: &[(String, f64)], x_desc: &str) -> Result<String
             .draw_series(items.iter().enumerate().map(|(i, (_, v))| {
                 let row = k - 1 - i;
                 let color = if *v >= 0.0 { MODEL } else { MANUAL };
-                let mut r = Rectangle::new([(0.0, SegmentValue::Exact(row)), (*v, SegmentValue::Exact(row + 1))], color.filled());
+                let mut r = Rectangle::new(
+                    [(0.0, SegmentValue::Exact(row)), (*v, SegmentValue::Exact(row + 1))],
+                    color.filled(),
+                );
                 r.set_margin(3, 3, 0, 0);
                 r
             }))
@@ -235,14 +250,11 @@ pub fn bars(title: &str, items: &[(String, f64)], x_desc: &str) -> Result<String
 
 /// Vertical bars of conversion rate per group, for one or two models.
 pub fn conversion_bars(title: &str, groups: &[(&str, &[Band], RGBColor)]) -> Result<String> {
-    let labels: Vec<String> = groups.iter().flat_map(|(m, bands, _)| bands.iter().map(move |b| format!("{m}: {}", b.band))).collect();
+    let labels: Vec<String> =
+        groups.iter().flat_map(|(m, bands, _)| bands.iter().map(move |b| format!("{m}: {}", b.band))).collect();
     let k = labels.len().max(1);
-    let ymax = groups
-        .iter()
-        .flat_map(|(_, b, _)| b.iter().map(|x| x.conversion_rate))
-        .fold(0.0, f64::max)
-        .max(0.01)
-        * 1.15;
+    let ymax =
+        groups.iter().flat_map(|(_, b, _)| b.iter().map(|x| x.conversion_rate)).fold(0.0, f64::max).max(0.01) * 1.15;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W + 260, H)).into_drawing_area();
@@ -272,7 +284,10 @@ pub fn conversion_bars(title: &str, groups: &[(&str, &[Band], RGBColor)]) -> Res
             chart
                 .draw_series(bands.iter().enumerate().map(|(j, b)| {
                     let x = start + j;
-                    let mut r = Rectangle::new([(SegmentValue::Exact(x), 0.0), (SegmentValue::Exact(x + 1), b.conversion_rate)], color.filled());
+                    let mut r = Rectangle::new(
+                        [(SegmentValue::Exact(x), 0.0), (SegmentValue::Exact(x + 1), b.conversion_rate)],
+                        color.filled(),
+                    );
                     r.set_margin(0, 0, 6, 6);
                     r
                 }))

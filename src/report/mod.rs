@@ -67,7 +67,10 @@ fn gains_table(bands: &[Band]) -> String {
             ]
         })
         .collect();
-    table(&["band", "leads", "won", "conversion rate", "share of won", "cumulative share of won", "cumulative lift"], &rows)
+    table(
+        &["band", "leads", "won", "conversion rate", "share of won", "cumulative share of won", "cumulative lift"],
+        &rows,
+    )
 }
 
 fn tile(label: &str, value: String) -> String {
@@ -100,7 +103,9 @@ pub fn render(input: &ReportInput) -> Result<String> {
         tn: c.true_negatives,
     };
     let mut h = String::new();
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>leadscore model report</title>");
+    h.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>leadscore model report</title>",
+    );
     h.push_str(&format!("<style>{CSS}</style></head><body><main>"));
     h.push_str(&format!(
         "<h1>Lead-scoring model report</h1><p class=\"sub\">Model trained on {} ({} rows, label {} = {}), measured on {} ({} labelled leads, {} won).</p>",
@@ -112,6 +117,9 @@ pub fn render(input: &ReportInput) -> Result<String> {
         ev.rows,
         ev.positives
     ));
+    if let Some(a) = &ev.as_of {
+        h.push_str(&format!("<p class=\"note\" id=\"as-of\">Dates count back from {}.</p>", esc(&a.describe())));
+    }
     h.push_str("<div class=\"tiles\">");
     h.push_str(&tile("ROC AUC", format!("{:.3}", ev.roc_auc)));
     h.push_str(&tile("PR AUC", format!("{:.3}", ev.pr_auc)));
@@ -120,7 +128,10 @@ pub fn render(input: &ReportInput) -> Result<String> {
     h.push_str(&tile("Brier", format!("{:.3}", ev.brier)));
     h.push_str(&tile("calibration error", format!("{:.3}", ev.ece)));
     h.push_str(&tile("threshold", format!("{:.3}", ev.threshold)));
-    h.push_str(&tile("routed to sales", format!("{} ({} precision, {} recall)", ev.routed, pct(ev.precision), pct(ev.recall))));
+    h.push_str(&tile(
+        "routed to sales",
+        format!("{} ({} precision, {} recall)", ev.routed, pct(ev.precision), pct(ev.recall)),
+    ));
     h.push_str("</div>");
 
     h.push_str("<h2>How well it ranks buyers</h2><p class=\"note\">The red dot is the model's threshold: leads at or above it are routed to sales.</p><div class=\"grid\">");
@@ -157,13 +168,24 @@ pub fn render(input: &ReportInput) -> Result<String> {
         .calibration
         .iter()
         .filter(|b| b.count > 0)
-        .map(|b| vec![format!("{:.1}-{:.1}", b.lower, b.upper), b.count.to_string(), format!("{:.3}", b.mean_predicted), format!("{:.3}", b.observed_rate)])
+        .map(|b| {
+            vec![
+                format!("{:.1}-{:.1}", b.lower, b.upper),
+                b.count.to_string(),
+                format!("{:.3}", b.mean_predicted),
+                format!("{:.3}", b.observed_rate),
+            ]
+        })
         .collect();
     h.push_str(&format!("<div>{}</div>", table(&["predicted", "leads", "mean predicted", "observed"], &rows)));
     h.push_str("</div>");
 
     h.push_str("<h2>What drives the score</h2><p class=\"note\">Coefficients per standard deviation of each feature: bars to the right raise the odds of winning, to the left lower them.</p>");
-    h.push_str(&figure(charts::bars("Largest coefficients", &m.top_coefficients(15), "change in log-odds per standard deviation")?));
+    h.push_str(&figure(charts::bars(
+        "Largest coefficients",
+        &m.top_coefficients(15),
+        "change in log-odds per standard deviation",
+    )?));
 
     if let Some((cmp, rules_name)) = &input.comparison {
         h.push_str(&format!("<h2>Predictive versus the manual points ({})</h2>", esc(rules_name)));
@@ -177,7 +199,10 @@ pub fn render(input: &ReportInput) -> Result<String> {
             &format!("buyers in the top {} leads (manual {} count)", e.leads, e.stage),
             format!("{} vs {}", e.manual_conversions, e.predictive_conversions),
         ));
-        h.push_str("</div><p class=\"note\">The ROC, precision-recall and gains charts above show both models. The manual ranking is by stage, then points.</p>");
+        h.push_str(&format!(
+            "</div><p class=\"note\" id=\"comparison\" data-manual-roc-auc=\"{}\" data-predictive-roc-auc=\"{}\">The ROC, precision-recall and gains charts above show both models. The manual ranking is by stage, then points. ROC AUC manual {:.4}, predictive {:.4}.</p>",
+            cmp.manual.roc_auc, cmp.predictive.roc_auc, cmp.manual.roc_auc, cmp.predictive.roc_auc
+        ));
         h.push_str(&figure(charts::conversion_bars(
             "Conversion rate by manual stage and predictive tier",
             &[("manual", &cmp.stages, charts::MANUAL_COLOR), ("predictive", &cmp.tiers, charts::MODEL_COLOR)],
@@ -196,12 +221,8 @@ pub fn render(input: &ReportInput) -> Result<String> {
         headers.extend(tiers.iter().map(|t| t.as_str()));
         h.push_str(&table(&headers, &rows));
         h.push_str("<h3>Leads the two rank most differently</h3>");
-        let rows: Vec<Vec<String>> = cmp
-            .disagreements
-            .iter()
-            .map(|d| vec![d.lead.clone(), format!("{}", d.points), d.stage.clone(), format!("{:.3}", d.probability), d.tier.clone(), if d.won { "won".into() } else { "lost".into() }])
-            .collect();
-        h.push_str(&table(&["lead", "points", "stage", "probability", "tier", "outcome"], &rows));
+        let (headers, rows) = cmp.disagreement_table();
+        h.push_str(&table(&headers, &rows));
     }
 
     h.push_str("<h2>Training</h2>");
@@ -213,18 +234,36 @@ pub fn render(input: &ReportInput) -> Result<String> {
         vec!["training rows".into(), meta.train_rows.to_string()],
         vec!["seed".into(), meta.seed.to_string()],
         vec!["L2 alpha".into(), format!("{}", meta.alpha)],
-        vec!["solver".into(), format!("{} after {} iterations{}", if meta.converged { "converged" } else { "not converged" }, meta.iterations, if meta.preconditioned { " (preconditioned)" } else { "" })],
-        vec!["features".into(), format!("{} input columns, {} model features", m.features.columns.len(), m.features.n_features())],
+        vec![
+            "solver".into(),
+            format!(
+                "{} after {} iterations{}",
+                if meta.converged { "converged" } else { "not converged" },
+                meta.iterations,
+                if meta.preconditioned { " (preconditioned)" } else { "" }
+            ),
+        ],
+        vec![
+            "features".into(),
+            format!("{} input columns, {} model features", m.features.columns.len(), m.features.n_features()),
+        ],
         vec!["leadscore version".into(), meta.crate_version.clone()],
     ];
     if let Some(hd) = &meta.holdout {
-        rows.push(vec!["holdout".into(), format!("{}: {} rows, ROC AUC {:.4}, PR AUC {:.4}", hd.method, hd.metrics.rows, hd.metrics.roc_auc, hd.metrics.pr_auc)]);
+        rows.push(vec![
+            "holdout".into(),
+            format!(
+                "{}: {} rows, ROC AUC {:.4}, PR AUC {:.4}",
+                hd.method, hd.metrics.rows, hd.metrics.roc_auc, hd.metrics.pr_auc
+            ),
+        ]);
     }
     if let Some((mean, sd, k)) = meta.cv_auc {
         rows.push(vec!["cross-validation".into(), format!("ROC AUC {mean:.4} ± {sd:.4} over {k} folds")]);
     }
     h.push_str(&table(&["", ""], &rows));
-    let cols: Vec<Vec<String>> = m.features.columns.iter().map(|c| vec![c.name.clone(), c.role.name().to_string()]).collect();
+    let cols: Vec<Vec<String>> =
+        m.features.columns.iter().map(|c| vec![c.name.clone(), c.role.name().to_string()]).collect();
     h.push_str("<h3>Input columns</h3>");
     h.push_str(&table(&["column", "role"], &cols));
     h.push_str("</main></body></html>\n");

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::data::Table;
 use crate::error::{polars_err, Error, Result};
-use crate::features::text::{self, clean, parse_number, NumCell};
+use crate::features::cell::{self as text, clean, parse_number, NumCell};
 
 /// One rule as written in the file.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -88,7 +88,10 @@ pub enum Condition {
 
 impl Condition {
     fn is_numeric(&self) -> bool {
-        matches!(self, Condition::Between(..) | Condition::Gt(_) | Condition::Gte(_) | Condition::Lt(_) | Condition::Lte(_))
+        matches!(
+            self,
+            Condition::Between(..) | Condition::Gt(_) | Condition::Gte(_) | Condition::Lt(_) | Condition::Lte(_)
+        )
     }
     fn is_date(&self) -> bool {
         matches!(self, Condition::OlderThanDays(_) | Condition::WithinDays(_))
@@ -151,23 +154,20 @@ impl RulesFile {
 
     /// Validate rules from TOML text; `path` names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Rules> {
-        let err = |m: String| Error::Rules {
-            path: path.to_path_buf(),
-            message: m,
-        };
+        let err = |m: String| Error::Rules { path: path.to_path_buf(), message: m };
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| err(format!("not valid TOML: {e}")))?;
         for key in table.keys() {
             if !["stages", "groups", "decay", "rule"].contains(&key.as_str()) {
-                return Err(err(format!(
-                    "unknown top-level key {key:?}; expected stages, groups, decay or [[rule]]"
-                )));
+                return Err(err(format!("unknown top-level key {key:?}; expected stages, groups, decay or [[rule]]")));
             }
         }
         // Stages, in file order, strictly increasing.
         let stages_t = match table.remove("stages") {
             Some(toml::Value::Table(t)) => t,
             Some(_) => return Err(err("[stages] must be a table of stage = minimum points".into())),
-            None => return Err(err("missing [stages]: give the lifecycle stages by minimum points, lowest first".into())),
+            None => {
+                return Err(err("missing [stages]: give the lifecycle stages by minimum points, lowest first".into()))
+            }
         };
         let mut stages: Vec<(String, f64)> = Vec::new();
         for (name, v) in stages_t {
@@ -228,13 +228,7 @@ impl RulesFile {
             let spec: RuleSpec = v.try_into().map_err(|e: toml::de::Error| err(format!("{label}: {}", e.message())))?;
             rules.push(validate_rule(spec, &label, &stages, &groups).map_err(err)?);
         }
-        Ok(Rules {
-            path: path.to_path_buf(),
-            stages,
-            groups,
-            decay,
-            rules,
-        })
+        Ok(Rules { path: path.to_path_buf(), stages, groups, decay, rules })
     }
 }
 
@@ -286,7 +280,12 @@ fn validate_rule(
         }
         conds.push(Condition::Between(lo, hi));
     }
-    for (v, c) in [(spec.gt, Condition::Gt as fn(f64) -> Condition), (spec.gte, Condition::Gte), (spec.lt, Condition::Lt), (spec.lte, Condition::Lte)] {
+    for (v, c) in [
+        (spec.gt, Condition::Gt as fn(f64) -> Condition),
+        (spec.gte, Condition::Gte),
+        (spec.lt, Condition::Lt),
+        (spec.lte, Condition::Lte),
+    ] {
         if let Some(v) = v {
             if !v.is_finite() {
                 return Err(format!("{label}: comparison value must be a finite number"));
@@ -297,7 +296,10 @@ fn validate_rule(
     if let Some(m) = spec.is_missing {
         conds.push(Condition::IsMissing(m));
     }
-    for (v, c) in [(spec.older_than_days, Condition::OlderThanDays as fn(f64) -> Condition), (spec.within_days, Condition::WithinDays)] {
+    for (v, c) in [
+        (spec.older_than_days, Condition::OlderThanDays as fn(f64) -> Condition),
+        (spec.within_days, Condition::WithinDays),
+    ] {
         if let Some(v) = v {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(format!("{label}: days must be a number of at least 0, got {v}"));
@@ -333,8 +335,12 @@ fn validate_rule(
         0 => return Err(format!("{label}: has no condition; give one of equals, in, contains_any, matches, between, gt, gte, lt, lte, is_missing, older_than_days, within_days")),
         n => return Err(format!("{label}: has {n} conditions; a rule takes exactly one")),
     };
-    if matches!(award, Award::PerUnit { .. }) && (condition.is_date() || matches!(condition, Condition::IsMissing(true))) {
-        return Err(format!("{label}: per_unit needs a numeric field value; it cannot go with a date or is_missing condition"));
+    if matches!(award, Award::PerUnit { .. })
+        && (condition.is_date() || matches!(condition, Condition::IsMissing(true)))
+    {
+        return Err(format!(
+            "{label}: per_unit needs a numeric field value; it cannot go with a date or is_missing condition"
+        ));
     }
     let stage = match &spec.stage {
         None => None,
@@ -350,14 +356,7 @@ fn validate_rule(
             return Err(format!("{label}: group {g:?} is not in [groups]"));
         }
     }
-    Ok(Rule {
-        name: spec.name,
-        field: spec.field,
-        condition,
-        award,
-        group: spec.group,
-        stage,
-    })
+    Ok(Rule { name: spec.name, field: spec.field, condition, award, group: spec.group, stage })
 }
 
 /// What the rules gave each lead.
@@ -421,9 +420,7 @@ impl Rules {
         for f in self.fields() {
             let c = table.column(f)?.cast(&DataType::String).map_err(|e| polars_err(&table.path, e))?;
             let ca = c.str().map_err(|e| polars_err(&table.path, e))?;
-            cells.insert(f, FieldCells {
-                text: ca.iter().map(|v| clean(v).map(str::to_string)).collect(),
-            });
+            cells.insert(f, FieldCells { text: ca.iter().map(|v| clean(v).map(str::to_string)).collect() });
         }
         let cell_err = |r: &Rule, row: usize, value: &str, what: &str| Error::Rules {
             path: self.path.clone(),
@@ -482,7 +479,8 @@ impl Rules {
                     Award::Points(p) => p,
                     Award::PerUnit { per_unit, max } => {
                         let c = cell.unwrap_or("");
-                        let x = number(c).ok_or_else(|| cell_err(r, i, c, "a number (the rule gives per_unit points)"))?;
+                        let x =
+                            number(c).ok_or_else(|| cell_err(r, i, c, "a number (the rule gives per_unit points)"))?;
                         let p = per_unit * x;
                         match max {
                             Some(m) => p.clamp(-m, m),
@@ -527,13 +525,10 @@ impl Rules {
         group_names.sort();
         group_names.dedup();
         for g in group_names {
-            let members: Vec<usize> = (0..self.rules.len()).filter(|&k| self.rules[k].group.as_deref() == Some(g)).collect();
-            let (lo, hi) = self
-                .groups
-                .iter()
-                .find(|(n, _, _)| n == g)
-                .map(|(_, lo, hi)| (*lo, *hi))
-                .unwrap_or((None, None));
+            let members: Vec<usize> =
+                (0..self.rules.len()).filter(|&k| self.rules[k].group.as_deref() == Some(g)).collect();
+            let (lo, hi) =
+                self.groups.iter().find(|(n, _, _)| n == g).map(|(_, lo, hi)| (*lo, *hi)).unwrap_or((None, None));
             let decays = self.decay.as_ref().is_some_and(|(_, _, dg)| dg == g);
             for i in 0..n {
                 let sum: f64 = members.iter().map(|&k| by_rule[k][i]).sum();
@@ -571,12 +566,7 @@ impl Rules {
                 None => self.stage_of(p),
             })
             .collect();
-        Ok(RuleScores {
-            points,
-            stage,
-            by_rule,
-            fired: fired_all,
-        })
+        Ok(RuleScores { points, stage, by_rule, fired: fired_all })
     }
 
     /// The stage a total earns by points alone (below the lowest minimum: the lowest stage).
@@ -614,12 +604,7 @@ pub fn rules_frame(rules: &Rules, table: &Table, scores: &RuleScores, id: Option
     let n = table.height();
     let mut cols: Vec<Column> = Vec::new();
     match id {
-        Some(id) => cols.push(
-            table
-                .column(id)?
-                .cast(&DataType::String)
-                .map_err(|e| polars_err(&table.path, e))?,
-        ),
+        Some(id) => cols.push(table.column(id)?.cast(&DataType::String).map_err(|e| polars_err(&table.path, e))?),
         None => cols.push(Column::new("row".into(), (1..=n as u64).collect::<Vec<_>>())),
     }
     cols.push(Column::new("points".into(), scores.points.iter().map(|p| round2(*p)).collect::<Vec<_>>()));

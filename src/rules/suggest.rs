@@ -16,8 +16,7 @@
 //! The constant part of the log-odds (intercept and reference levels) is not a rule; it
 //! is folded into the stage cut points, which come from the model's tiers.
 
-use crate::features::text::{self, DEFAULT_FUNCTION, DEFAULT_SENIORITY, FUNCTIONS, SENIORITY};
-use crate::features::{fmt_num, CatKind, NumKind, Part};
+use crate::features::{fmt_num, NumKind, Part};
 use crate::model::LeadModel;
 
 /// Scorecard options.
@@ -59,7 +58,7 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
             let ws = &w[j..j + width];
             j += width;
             match part {
-                Part::Numeric {
+                Part::Numeric(crate::features::NumericPart {
                     kind,
                     label,
                     median,
@@ -68,12 +67,14 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
                     cuts,
                     lo,
                     hi,
-                } => {
+                }) => {
                     let wv = ws[0];
                     let wm = if *missing_flag { ws[1] } else { 0.0 };
                     let steps = &ws[1 + *missing_flag as usize..];
                     let t_med = if *log1p { median.max(0.0).ln_1p() } else { *median };
-                    let value_at = |t: f64| wv * t + cuts.iter().zip(steps).map(|(c, w)| if t > *c { *w } else { 0.0 }).sum::<f64>();
+                    let value_at = |t: f64| {
+                        wv * t + cuts.iter().zip(steps).map(|(c, w)| if t > *c { *w } else { 0.0 }).sum::<f64>()
+                    };
                     let raw = |t: f64| if *log1p { t.exp() - 1.0 } else { t };
                     if *kind == NumKind::Flag {
                         base += value_at(0.0);
@@ -98,7 +99,10 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
                         for (i, b) in bounds.iter().enumerate() {
                             let r = raw(*b);
                             let (condition, name) = match kind {
-                                NumKind::DaysBefore => (format!("older_than_days = {}", fmt_num(r.max(0.0).round())), format!("{} older than {} days", col.name, fmt_num(r.max(0.0).round()))),
+                                NumKind::DaysBefore => (
+                                    format!("older_than_days = {}", fmt_num(r.max(0.0).round())),
+                                    format!("{} older than {} days", col.name, fmt_num(r.max(0.0).round())),
+                                ),
                                 _ => (format!("gt = {}", fmt_num(r)), format!("{label} > {}", fmt_num(r))),
                             };
                             out.push(RuleOut {
@@ -110,7 +114,11 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
                         }
                     }
                     if *missing_flag {
-                        let reference = if *kind == NumKind::Flag { value_at(0.0) } else { base_part_reference(&value_at, *lo, cuts, *hi, t_med) };
+                        let reference = if *kind == NumKind::Flag {
+                            value_at(0.0)
+                        } else {
+                            base_part_reference(&value_at, *lo, cuts, *hi, t_med)
+                        };
                         out.push(RuleOut {
                             name: format!("{label} is missing"),
                             field: col.name.clone(),
@@ -119,13 +127,7 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
                         });
                     }
                 }
-                Part::Levels {
-                    kind,
-                    label,
-                    levels,
-                    other,
-                    missing,
-                } => {
+                Part::Levels(crate::features::LevelPart { kind, label, levels, other, missing }) => {
                     let weight = |name: &str| -> f64 {
                         if let Some(i) = levels.iter().position(|l| l == name) {
                             ws[i]
@@ -137,12 +139,7 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
                             0.0
                         }
                     };
-                    let reference_level = match kind {
-                        CatKind::Text => "(other)",
-                        CatKind::EmailKind => "company",
-                        CatKind::TitleSeniority => DEFAULT_SENIORITY,
-                        CatKind::TitleFunction => DEFAULT_FUNCTION,
-                    };
+                    let reference_level = kind.reference_level();
                     let reference = if levels.iter().any(|l| l == reference_level) || reference_level == "(other)" {
                         weight(reference_level)
                     } else {
@@ -153,28 +150,7 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
                         if l == reference_level {
                             continue;
                         }
-                        let condition = match kind {
-                            CatKind::Text => format!("equals = {}", q(l)),
-                            CatKind::EmailKind => match l.as_str() {
-                                "free-mail" => {
-                                    let doms: Vec<String> = text::free_mail_domains().iter().map(|d| regex::escape(d)).collect();
-                                    format!("matches = {}", q(&format!("@({})$", doms.join("|"))))
-                                }
-                                "education" => format!("matches = {}", q(r"@[^@]*(\.edu$|\.edu\.|\.ac\.)")),
-                                "invalid" => format!("matches = {}", q("^[^@]*$")),
-                                _ => continue,
-                            },
-                            CatKind::TitleSeniority | CatKind::TitleFunction => {
-                                let table = if *kind == CatKind::TitleSeniority { SENIORITY } else { FUNCTIONS };
-                                match table.iter().find(|(n, _)| n == l) {
-                                    Some((_, keys)) => {
-                                        let alts: Vec<String> = keys.iter().map(|k| regex::escape(k)).collect();
-                                        format!("matches = {}", q(&format!(r"\b({})\b", alts.join("|"))))
-                                    }
-                                    None => continue,
-                                }
-                            }
-                        };
+                        let Some(condition) = kind.rule_condition(l) else { continue };
                         out.push(RuleOut {
                             name: format!("{label} = {l}"),
                             field: col.name.clone(),

@@ -2,26 +2,24 @@
 //! core, in bounded memory.
 //!
 //! Where it sits: the `score` command tries [`score_csv_fast`] first when both files are
-//! CSV and no activity log is involved. It hands the file to the general path
-//! ([`super::score_csv_stream`]: polars columns, [`super::score_table`], polars' CSV
-//! writer) whenever it meets anything it does not handle exactly: a cell that does not
-//! parse, a ragged row, invalid UTF-8, a repeated id, a missing column, a file without
-//! rows, a record longer than [`MAX_CARRY`]. The general path then reports the error
-//! with its file, column, row and value, and nothing written here is left behind. When
-//! this path succeeds, its output is byte for byte what the general path writes (tested
-//! in `tests/train_score.rs`).
+//! CSV and no activity log is involved. A cell the model cannot read is reported here,
+//! with its file, column, row and value, as every path reports it. The file is handed to
+//! the general path ([`super::score_csv_stream`]: polars columns, [`super::score_table`],
+//! polars' CSV writer) when this path meets what it does not handle exactly: a ragged
+//! row, invalid UTF-8, a repeated id, a missing column, a file without rows, a record
+//! longer than [`MAX_CARRY`]; the general path then names the row (and line), and
+//! nothing written here is left behind. When this path succeeds, its output is byte for
+//! byte what the general path writes (tested in `tests/train_score.rs`).
 //!
 //! How: the file is read in blocks of about [`BLOCK`] bytes. Each block is cut at record
 //! boundaries into pieces ([`cut_points`]): at newlines outside quotes, told apart by
 //! quote parity when every quote in the block opens or closes a field, and by csv-core's
 //! own record ends otherwise. The pieces are parsed ([`split_record`], or the csv crate
 //! for what that does not read exactly) and scored in parallel (rayon), each lead going
-//! straight from its fields to its output line. Its design row is built in a small
-//! buffer with the same arithmetic as [`crate::features::FittedFeatures::transform`]. Its
-//! log-odds and the reasons' contributions are summed in the same order as
-//! [`crate::model::LeadModel::log_odds`] and [`super::contributions`]. Numbers are written
-//! with the formatters polars uses (zmij for floats, itoa for integers). The pieces'
-//! outputs are written in file order while the next block is read and scored.
+//! straight from its fields to its output line through the one per-lead arithmetic,
+//! [`super::row::RowScorer`]. Numbers are written with the formatters polars uses (zmij
+//! for floats, itoa for integers). The pieces' outputs are written in file order while
+//! the next block is read and scored.
 
 use std::fs::File;
 use std::hash::BuildHasher;
@@ -31,11 +29,11 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::{reason_value, select_reasons, write_reason, ScoreParams};
+use super::row::{RowScorer, RowState};
+use super::ScoreParams;
 use crate::data::looks_like_formula;
 use crate::error::{Error, Result};
-use crate::features::text::{self, clean, parse_number, NumCell};
-use crate::features::{level_of, CatKind, NumKind, Part, Role};
+use crate::features::cell::{clean, Cell, Problem};
 use crate::model::{sigmoid, LeadModel};
 
 /// Bytes read per block; the incomplete record at its end carries over to the next.
@@ -45,8 +43,8 @@ const PIECES: usize = 16;
 /// A record that does not end within this many bytes sends the file to the general path.
 pub const MAX_CARRY: usize = 64 << 20;
 
-/// Why the fast path stopped: the file goes to the general path, or a real failure
-/// (writing the output) that the general path would meet too.
+/// Why a pass over the blocks stopped early: the file goes to the general path, or a
+/// real failure (a cell the model cannot read, writing the output).
 enum Stop {
     Fallback,
     Fail(Error),
@@ -54,30 +52,11 @@ enum Stop {
 
 type Step<T> = std::result::Result<T, Stop>;
 
-/// One part of an input column and where its design columns start.
-struct PartPlan<'m> {
-    part: &'m Part,
-    j0: usize,
-}
-
-/// An input column: its field in the file and its parts.
-struct ColPlan<'m> {
-    field: usize,
-    name: String,
-    email: bool,
-    date: bool,
-    parts: Vec<PartPlan<'m>>,
-    /// Design columns `first..end` are built from this column.
-    first: usize,
-    end: usize,
-}
-
 /// The model compiled for scoring one lead at a time from its CSV fields.
 struct Plan<'m> {
-    model: &'m LeadModel,
-    cols: Vec<ColPlan<'m>>,
-    /// The fields of the model's date columns (their latest date is the default as-of).
-    date_fields: Vec<usize>,
+    scorer: RowScorer<'m>,
+    /// The field of each of the model's input columns.
+    fields: Vec<usize>,
     nfields: usize,
     delimiter: u8,
     id_field: Option<usize>,
@@ -85,16 +64,22 @@ struct Plan<'m> {
     tiers: Vec<Vec<u8>>,
 }
 
-/// Score `input` (CSV) into `output` (CSV) on every core. `Ok(None)` means this path
-/// handed the file over: call [`super::score_csv_stream`], which gives the same output
-/// or the error. Returns (rows, decisions) otherwise.
+/// What the fast path did: scored the file, or handed it over.
+pub enum Outcome {
+    /// (rows, decisions)
+    Scored(usize, usize),
+    /// Call [`super::score_csv_stream`], which gives the same output or the error.
+    HandedOver,
+}
+
+/// Score `input` (CSV) into `output` (CSV) on every core.
 pub fn score_csv_fast(
     model: &LeadModel,
     input: &Path,
     output: &Path,
     params: &ScoreParams,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Option<(usize, usize)>> {
+) -> Result<Outcome> {
     score_csv_fast_in_blocks(model, input, output, params, BLOCK, progress)
 }
 
@@ -108,48 +93,25 @@ pub fn score_csv_fast_in_blocks(
     params: &ScoreParams,
     block: usize,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Option<(usize, usize)>> {
+) -> Result<Outcome> {
     let block = block.max(1);
     if model.events.is_some() {
-        return Ok(None);
+        return Ok(Outcome::HandedOver);
     }
-    let Ok(head) = crate::data::csv_head(input) else { return Ok(None) };
-    let Some(data_start) = header_end(input, head.delimiter) else { return Ok(None) };
+    let Ok(head) = crate::data::csv_head(input) else { return Ok(Outcome::HandedOver) };
+    let Some(data_start) = header_end(input, head.delimiter) else { return Ok(Outcome::HandedOver) };
     let header = &head.names;
     let field_of = |name: &str| header.iter().position(|h| h == name);
     if let Some(given) = &params.id {
         if field_of(given).is_none() {
-            return Ok(None);
+            return Ok(Outcome::HandedOver);
         }
     }
     let id = params.id.clone().or(model.meta.id_column.clone()).filter(|c| field_of(c).is_some());
-    let mut cols = Vec::new();
-    let mut j = 0usize;
-    for (ci, c) in model.features.columns.iter().enumerate() {
-        let Some(field) = field_of(&c.name) else { return Ok(None) };
-        let first = j;
-        let mut parts = Vec::new();
-        for part in &c.parts {
-            parts.push(PartPlan { part, j0: j });
-            j += part.width();
-        }
-        // The features of a column are contiguous and in column order.
-        if model.features.features[first..j].iter().any(|f| f.column != ci) {
-            return Ok(None);
-        }
-        cols.push(ColPlan {
-            field,
-            name: c.name.clone(),
-            email: c.role == Role::Email,
-            date: c.role == Role::Date,
-            parts,
-            first,
-            end: j,
-        });
-    }
-    if j != model.coef.len() {
-        return Ok(None);
-    }
+    let scorer = RowScorer::new(model)?;
+    let Some(fields) = scorer.columns().map(field_of).collect::<Option<Vec<usize>>>() else {
+        return Ok(Outcome::HandedOver);
+    };
     let tiers = model
         .tiers
         .names
@@ -160,11 +122,9 @@ pub fn score_csv_fast_in_blocks(
             b
         })
         .collect();
-    let date_fields = cols.iter().filter(|c| c.date).map(|c| c.field).collect();
     let plan = Plan {
-        model,
-        cols,
-        date_fields,
+        scorer,
+        fields,
         nfields: header.len(),
         delimiter: head.delimiter,
         id_field: id.as_deref().and_then(field_of),
@@ -172,37 +132,17 @@ pub fn score_csv_fast_in_blocks(
         tiers,
     };
     let file_bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
-
-    // Pass 1, when needed: the latest date in the model's date columns.
-    let as_of = match params.as_of_day {
-        Some(d) => d,
-        None if !plan.date_fields.is_empty() => {
-            let mut best: Option<i64> = None;
-            let pass = for_each_block(input, data_start, plan.delimiter, block, &|piece| plan.latest_day(piece), &mut |d: Option<i64>| {
-                if let Some(d) = d {
-                    best = Some(best.map_or(d, |b| b.max(d)));
-                }
-                Ok(())
-            }, &mut |_| {});
-            match pass {
-                Ok(()) => {}
-                Err(Stop::Fallback) => return Ok(None),
-                Err(Stop::Fail(e)) => return Err(e),
-            }
-            best.or(model.features.as_of_day).unwrap_or(0)
-        }
-        None => model.features.as_of_day.unwrap_or(0),
-    };
-    // Pass 2: score into a temporary file, renamed into place at the end. The ids' 64-bit
-    // hashes are kept (8 bytes per lead, reserved once from the first piece's bytes per
-    // lead) and sorted at the end: a repeat hands the file to the general path, which
-    // names both rows.
+    let as_of = params.as_of_day;
+    // Score into a temporary file, renamed into place at the end. The ids' 64-bit hashes
+    // are kept (8 bytes per lead, reserved once from the first piece's bytes per lead) and
+    // sorted at the end: a repeat hands the file to the general path, which names both
+    // rows.
     let mut id_hashes: Vec<u64> = Vec::new();
     let mut rows = 0usize;
     let mut decisions = 0usize;
-    let mut fell_back = false;
     let id_name = id.clone().unwrap_or_else(|| "row".to_string());
-    let written = crate::data::atomic_write(output, |w| {
+    let names: Vec<&str> = model.features.input_columns();
+    let kept = crate::data::atomic_write_if(output, |w| {
         let mut head_line = Vec::new();
         push_csv_str(&mut head_line, id_name.as_bytes());
         head_line.extend_from_slice(b",probability,score,tier,decision");
@@ -218,6 +158,10 @@ pub fn score_csv_fast_in_blocks(
             block,
             &|piece| plan.score_piece(piece, as_of),
             &mut |mut out: PieceOut| {
+                if let Some(bad) = &out.bad {
+                    let row = (rows + bad.row + 1) as u64;
+                    return Err(Stop::Fail(bad.problem.at(input, names[bad.column], row, &bad.value)));
+                }
                 if id_hashes.capacity() == 0 && !out.ids.is_empty() {
                     let per_lead = (out.input_bytes / out.rows.max(1)).max(1) as u64;
                     id_hashes.reserve((file_bytes / per_lead + file_bytes / per_lead / 10 + 1024) as usize);
@@ -241,19 +185,21 @@ pub fn score_csv_fast_in_blocks(
             }
         });
         match pass {
-            Ok(()) if rows > 0 => Ok(()),
-            Ok(()) | Err(Stop::Fallback) => {
-                fell_back = true;
-                Err(Error::Internal("fast path: handed to the general path".into()))
-            }
+            Ok(()) => Ok(rows > 0),
+            Err(Stop::Fallback) => Ok(false),
             Err(Stop::Fail(e)) => Err(e),
         }
-    });
-    match written {
-        Ok(()) => Ok(Some((rows, decisions))),
-        Err(_) if fell_back => Ok(None),
-        Err(e) => Err(e),
-    }
+    })?;
+    Ok(if kept { Outcome::Scored(rows, decisions) } else { Outcome::HandedOver })
+}
+
+/// The first cell of a piece the model cannot read.
+struct BadCell {
+    /// The lead's index within the piece.
+    row: usize,
+    column: usize,
+    problem: Problem,
+    value: String,
 }
 
 /// What scoring one piece gives.
@@ -267,6 +213,8 @@ struct PieceOut {
     ids: Vec<u64>,
     /// Where each line's row number starts in `bytes` (no id column: numbered later).
     row_marks: Vec<usize>,
+    /// Scoring stopped at this cell.
+    bad: Option<BadCell>,
 }
 
 impl PieceOut {
@@ -290,27 +238,13 @@ impl PieceOut {
 const ID_SEED: u64 = 0x1ead_5c0e;
 
 impl Plan<'_> {
-    /// The latest date of the piece's date columns.
-    fn latest_day(&self, piece: &[u8]) -> Step<Option<i64>> {
-        let mut best: Option<i64> = None;
-        self.each_record(piece, &self.date_fields, &mut |rec| {
-            for &f in &self.date_fields {
-                if let Some(s) = clean(Some(rec[f])) {
-                    let d = text::parse_day(s).ok_or(Stop::Fallback)?;
-                    best = Some(best.map_or(d, |b| b.max(d)));
-                }
-            }
-            Ok(())
-        })?;
-        Ok(best)
-    }
-
     /// Call `each` with the fields of every record of `piece` to score, skipping blank
     /// lines as the general path does. The fields in `wanted` are checked to be UTF-8.
     /// A piece that is all UTF-8 is split by [`split_record`]; from the first record
     /// that one does not read exactly as csv-core would (a doubled quote, a quote inside
     /// an unquoted field), and for a piece that is not all UTF-8, the csv crate reads.
-    fn each_record(&self, piece: &[u8], wanted: &[usize], each: &mut dyn FnMut(&[&str]) -> Step<()>) -> Step<()> {
+    /// `each` returns false to stop.
+    fn each_record(&self, piece: &[u8], wanted: &[usize], each: &mut dyn FnMut(&[&str]) -> bool) -> Step<()> {
         let mut fields: Vec<&str> = Vec::with_capacity(self.nfields);
         let mut pos = 0usize;
         if let Ok(text) = std::str::from_utf8(piece) {
@@ -320,7 +254,9 @@ impl Plan<'_> {
                         if fields.len() != self.nfields {
                             return Err(Stop::Fallback);
                         }
-                        each(&fields)?;
+                        if !each(&fields) {
+                            return Ok(());
+                        }
                         pos = next;
                     }
                     Split::End => return Ok(()),
@@ -334,32 +270,27 @@ impl Plan<'_> {
         let mut rdr = crate::data::csv_reader(&piece[pos..], self.delimiter);
         let mut rec = csv::ByteRecord::new();
         while rdr.read_byte_record(&mut rec).map_err(|_| Stop::Fallback)? {
-            if crate::data::is_blank_record(&rec, self.nfields) {
-                continue;
-            }
-            if rec.len() != self.nfields {
-                return Err(Stop::Fallback);
+            // The record rule of every path; what it refuses, the general path names.
+            match crate::data::check_record(Path::new(""), &rec, self.nfields, 0, Some(wanted)) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(_) => return Err(Stop::Fallback),
             }
             let mut owned: Vec<&str> = vec![""; self.nfields];
             for &i in wanted {
-                owned[i] = std::str::from_utf8(rec.get(i).unwrap_or(b"")).map_err(|_| Stop::Fallback)?;
+                owned[i] = std::str::from_utf8(rec.get(i).unwrap_or(b"")).unwrap_or("");
             }
-            each(&owned)?;
+            if !each(&owned) {
+                return Ok(());
+            }
         }
         Ok(())
     }
 
     /// Score every lead of a piece into its output lines.
     fn score_piece(&self, piece: &[u8], as_of: i64) -> Step<PieceOut> {
-        let m = self.model;
-        let f = &m.features;
-        let p = m.coef.len();
-        let mut x = vec![0.0f64; p];
-        let mut contrib = vec![0.0f64; self.cols.len()];
-        let mut bottom: Vec<usize> = Vec::with_capacity(self.reasons + 1);
-        let mut chosen: Vec<usize> = Vec::with_capacity(2 * self.reasons + 1);
-        let mut caches: Vec<Vec<foldhash::HashMap<Box<str>, Option<usize>>>> =
-            self.cols.iter().map(|c| c.parts.iter().map(|_| foldhash::HashMap::default()).collect()).collect();
+        let m = self.scorer.model;
+        let mut st: RowState = self.scorer.state();
         let mut out = PieceOut {
             bytes: Vec::with_capacity(piece.len() + piece.len() / 2),
             input_bytes: piece.len(),
@@ -367,29 +298,25 @@ impl Plan<'_> {
             decisions: 0,
             ids: Vec::new(),
             row_marks: Vec::new(),
+            bad: None,
         };
         let mut text_buf = String::with_capacity(256);
         let hasher = foldhash::fast::FixedState::with_seed(ID_SEED);
         let mut zbuf = zmij::Buffer::new();
         let mut ibuf = itoa::Buffer::new();
         let thr = m.threshold.value;
-        let mut wanted: Vec<usize> = self.cols.iter().map(|c| c.field).collect();
+        let mut wanted: Vec<usize> = self.fields.clone();
         wanted.extend(self.id_field);
         self.each_record(piece, &wanted, &mut |rec| {
-            // The design row, raw, then standardised as `transform` does.
-            for (ci, col) in self.cols.iter().enumerate() {
-                let cell = rec[col.field];
-                let cleaned = clean(Some(cell));
-                for (pi, part) in col.parts.iter().enumerate() {
-                    fill_part(part, cleaned, as_of, &mut caches[ci][pi], &mut x)?;
+            let z = match self.scorer.log_odds(|k| Cell::text(Some(rec[self.fields[k]])), as_of, &mut st) {
+                Ok(z) => z,
+                Err(e) => {
+                    let value = clean(Some(rec[self.fields[e.column]])).unwrap_or("").to_string();
+                    out.bad = Some(BadCell { row: out.rows, column: e.column, problem: e.problem, value });
+                    return false;
                 }
-            }
-            let mut z = 0.0f64;
-            for (((v, c), sc), w) in x.iter_mut().zip(&f.center).zip(&f.scale).zip(&m.coef) {
-                *v = (*v - c) * sc;
-                z += *v * w;
-            }
-            let prob = sigmoid(z + m.intercept);
+            };
+            let prob = sigmoid(z);
             // The line: id (or row number), probability, score, tier, decision, reasons.
             match self.id_field {
                 Some(fi) => {
@@ -414,31 +341,13 @@ impl Plan<'_> {
             out.bytes.extend_from_slice(if decision { b",true" } else { b",false" });
             out.decisions += decision as usize;
             if self.reasons > 0 {
-                for (ci, col) in self.cols.iter().enumerate() {
-                    let mut c = 0.0f64;
-                    for (&w, &v) in m.coef[col.first..col.end].iter().zip(&x[col.first..col.end]) {
-                        if w != 0.0 {
-                            c += w * v;
-                        }
-                    }
-                    contrib[ci] = c;
-                }
-                select_reasons(&contrib, self.reasons, &mut bottom, &mut chosen);
-                text_buf.clear();
-                for (k, &ci) in chosen.iter().enumerate() {
-                    if k > 0 {
-                        text_buf.push_str("; ");
-                    }
-                    let col = &self.cols[ci];
-                    let value = reason_value(Some(rec[col.field]), col.email);
-                    write_reason(&mut text_buf, &col.name, value, contrib[ci]);
-                }
+                self.scorer.reason_text(&mut st, self.reasons, |k| Some(rec[self.fields[k]]), &mut text_buf);
                 out.bytes.push(b',');
                 push_defused(&mut out.bytes, &text_buf);
             }
             out.bytes.push(b'\n');
             out.rows += 1;
-            Ok(())
+            true
         })?;
         Ok(out)
     }
@@ -505,57 +414,6 @@ fn split_record<'t>(text: &'t str, pos: usize, delimiter: u8, fields: &mut Vec<&
             i += 1;
         }
     }
-}
-
-/// Write one part's raw design values for a cleaned cell (`None`: missing) with the
-/// feature pipeline's own per-cell arithmetic ([`Part::numeric_values`],
-/// [`Part::level_slot`]); levels are cached by cell text.
-fn fill_part(
-    plan: &PartPlan,
-    cell: Option<&str>,
-    as_of: i64,
-    cache: &mut foldhash::HashMap<Box<str>, Option<usize>>,
-    x: &mut [f64],
-) -> Step<()> {
-    let part = plan.part;
-    let out = &mut x[plan.j0..plan.j0 + part.width()];
-    match part {
-        Part::Numeric { kind, .. } => {
-            let v = match cell {
-                None => f64::NAN,
-                Some(s) => match kind {
-                    NumKind::Number => match parse_number(s) {
-                        NumCell::Value(v) => v,
-                        _ => return Err(Stop::Fallback),
-                    },
-                    NumKind::Flag => text::parse_flag(s).ok_or(Stop::Fallback)?,
-                    NumKind::DaysBefore => (as_of - text::parse_day(s).ok_or(Stop::Fallback)?) as f64,
-                },
-            };
-            part.numeric_values(v, out);
-        }
-        Part::Levels { kind, .. } => {
-            let slot = match cell {
-                None => part.level_slot(None),
-                Some(s) => match cache.get(s) {
-                    Some(&slot) => slot,
-                    None => {
-                        let slot = part.level_slot(Some(&level_of(*kind, s)));
-                        // E-mail addresses are nearly all distinct: not worth keeping.
-                        if *kind != CatKind::EmailKind {
-                            cache.insert(s.into(), slot);
-                        }
-                        slot
-                    }
-                },
-            };
-            out.fill(0.0);
-            if let Some(s) = slot {
-                out[s] = 1.0;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A text cell as polars writes a string column after `defuse_formulas`: a leading
@@ -804,7 +662,8 @@ mod tests {
 
     #[test]
     fn csv_strings_quote_as_polars_does() {
-        let cases = [("", "\"\""), ("a", "a"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""), ("x\ny", "\"x\ny\"")];
+        let cases =
+            [("", "\"\""), ("a", "a"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""), ("x\ny", "\"x\ny\"")];
         for (s, want) in cases {
             let mut b = Vec::new();
             push_csv_str(&mut b, s.as_bytes());
@@ -871,7 +730,10 @@ mod tests {
                 None => assert_eq!(ours, theirs, "{input:?}"),
                 // The records before the hand-over agree, and the csv crate reads the rest.
                 Some(at) => {
-                    let mut rest = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&input.as_bytes()[at..]);
+                    let mut rest = csv::ReaderBuilder::new()
+                        .has_headers(false)
+                        .flexible(true)
+                        .from_reader(&input.as_bytes()[at..]);
                     let mut all = ours.clone();
                     all.extend(rest.records().map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>()));
                     assert_eq!(all, theirs, "{input:?}");

@@ -1,64 +1,36 @@
 //! Batch scoring: a saved model plus a table of leads gives, per lead, the probability,
 //! a 0-100 score, a tier, the decision and the reasons.
 //!
-//! Used by the `score` command (and by `demo`). The reasons are exact: each input
+//! Used by the `score` command (and by `demo`, `evaluate`, `compare`, `report`). Every
+//! path computes each lead with the one per-lead arithmetic in [`row`]: the parallel
+//! CSV-to-CSV scorer ([`fast`]), the in-memory path over a loaded table
+//! ([`score_table`], [`predict_table`]) and the streaming path, which runs the in-memory
+//! path batch by batch ([`score_csv_stream`]). The reasons are exact: each input
 //! column's contribution is the sum, over the design columns built from it, of
 //! coefficient times the lead's standardised value, so the intercept plus all
 //! contributions is the lead's log-odds.
 
 pub mod fast;
+pub mod row;
 
-use ndarray::Array2;
 use polars::prelude::*;
 
 use crate::data::Table;
-use crate::error::{polars_err, Error, Result};
-use crate::features::Role;
+use crate::error::{Error, Result};
+use crate::features::cell::clean;
+use crate::features::ColumnCells;
 use crate::model::{sigmoid, LeadModel};
+pub use row::{Reason, RowScorer};
 
 /// Scoring options.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ScoreParams {
-    /// Anchor for date columns (days from the common era); default: latest date in the data.
-    pub as_of_day: Option<i64>,
-    /// How many positive reasons per lead (negatives: one fewer). Default 3; 0 = none.
+    /// Anchor for date columns (days from the common era), from [`crate::as_of`].
+    pub as_of_day: i64,
+    /// How many positive reasons per lead (negatives: one fewer); 0 = none.
     pub reasons: usize,
     /// Id column to carry to the output. Default: the model's id column, else row numbers.
     pub id: Option<String>,
-}
-
-impl Default for ScoreParams {
-    fn default() -> Self {
-        ScoreParams {
-            as_of_day: None,
-            reasons: 3,
-            id: None,
-        }
-    }
-}
-
-/// Per-lead, per-input-column contributions to the log-odds (`rows x columns`).
-pub fn contributions(model: &LeadModel, x: &Array2<f64>) -> Array2<f64> {
-    let ncols = model.features.columns.len();
-    let mut out = Array2::zeros((x.nrows(), ncols));
-    for (j, f) in model.features.features.iter().enumerate() {
-        let c = model.coef[j];
-        if c == 0.0 {
-            continue;
-        }
-        let xj = x.column(j);
-        let mut oc = out.column_mut(f.column);
-        oc.scaled_add(c, &xj);
-    }
-    out
-}
-
-/// The scored leads.
-#[derive(Debug, Clone)]
-pub struct Scored {
-    pub probability: Vec<f64>,
-    pub log_odds: Vec<f64>,
-    pub design: Array2<f64>,
 }
 
 /// Append the model's event features to `table` from `log` (cut off at the end of
@@ -81,7 +53,11 @@ pub fn with_events(
             "the model was trained with an activity log: give the leads' events with --events",
         )),
         (Some(spec), Some(log)) => {
-            let id = model.meta.id_column.as_deref().ok_or_else(|| Error::Internal("event model without an id column".into()))?;
+            let id = model
+                .meta
+                .id_column
+                .as_deref()
+                .ok_or_else(|| Error::Internal("event model without an id column".into()))?;
             let day = as_of
                 .or_else(|| crate::events::default_cutoff_day(log))
                 .ok_or_else(|| Error::data(log.path.display().to_string(), "the activity log has no events"))?;
@@ -91,20 +67,87 @@ pub fn with_events(
     }
 }
 
-/// Build the design matrix for `table` and compute probabilities.
-pub fn predict_table(model: &LeadModel, table: &Table, as_of_day: Option<i64>) -> Result<Scored> {
+/// The scored leads of a table.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub probability: Vec<f64>,
+    pub log_odds: Vec<f64>,
+    /// The reasons' text per lead, when asked for.
+    pub reasons: Option<Vec<String>>,
+}
+
+/// A lead explained: its log-odds, each input column's contribution, its reasons.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    pub log_odds: f64,
+    pub contributions: Vec<f64>,
+    pub reasons: Vec<Reason>,
+}
+
+/// The in-memory driver: every lead of `table` through the row scorer, calling `each`
+/// with its row index, log-odds, and the scorer and state (for its reasons) and its
+/// cells' text.
+fn each_lead(
+    model: &LeadModel,
+    table: &Table,
+    as_of_day: i64,
+    mut each: impl for<'a> FnMut(usize, f64, &RowScorer, &mut row::RowState, &'a dyn Fn(usize) -> Option<&'a str>),
+) -> Result<()> {
     model.features.check_schema(table)?;
-    let as_of = match as_of_day {
-        Some(d) => Some(d),
-        None => model.features.default_as_of(table)?,
+    let scorer = RowScorer::new(model)?;
+    let cols: Vec<ColumnCells> =
+        model.features.columns.iter().map(|fc| ColumnCells::read(table, fc)).collect::<Result<_>>()?;
+    let texts: Vec<Vec<Option<&str>>> = cols.iter().map(|c| c.texts()).collect();
+    let mut st = scorer.state();
+    for i in 0..table.height() {
+        let z = scorer.log_odds(|k| cols[k].cell(&texts[k], i), as_of_day, &mut st).map_err(|e| {
+            let name = &model.features.columns[e.column].name;
+            e.problem.at(&table.path, name, i as u64 + 1, clean(texts[e.column][i]).unwrap_or(""))
+        })?;
+        each(i, z, &scorer, &mut st, &|k| texts[k][i]);
+    }
+    Ok(())
+}
+
+/// Probabilities (and log-odds) of every lead of `table`; `reasons` > 0 also gives the
+/// reasons' text. `as_of_day` anchors date columns (see [`crate::as_of`]).
+pub fn predict_table_with(model: &LeadModel, table: &Table, as_of_day: i64, reasons: usize) -> Result<Scored> {
+    let n = table.height();
+    let mut out = Scored {
+        probability: Vec::with_capacity(n),
+        log_odds: Vec::with_capacity(n),
+        reasons: (reasons > 0).then(Vec::new),
     };
-    let x = model.features.transform(table, as_of)?;
-    let z = model.log_odds(x.view());
-    Ok(Scored {
-        probability: z.iter().map(|&v| sigmoid(v)).collect(),
-        log_odds: z.to_vec(),
-        design: x,
-    })
+    let mut buf = String::new();
+    each_lead(model, table, as_of_day, |_, z, scorer, st, text| {
+        out.log_odds.push(z);
+        out.probability.push(sigmoid(z));
+        if let Some(r) = &mut out.reasons {
+            scorer.reason_text(st, reasons, text, &mut buf);
+            r.push(buf.clone());
+        }
+    })?;
+    Ok(out)
+}
+
+/// Probabilities (and log-odds) of every lead of `table`.
+pub fn predict_table(model: &LeadModel, table: &Table, as_of_day: i64) -> Result<Scored> {
+    predict_table_with(model, table, as_of_day, 0)
+}
+
+/// Every lead of `table` explained, with `positive` reasons up (one fewer down).
+pub fn explain_table(model: &LeadModel, table: &Table, as_of_day: i64, positive: usize) -> Result<Vec<Explained>> {
+    let mut out = Vec::with_capacity(table.height());
+    each_lead(model, table, as_of_day, |_, z, scorer, st, text| {
+        let reasons = scorer.reasons(st, positive, text);
+        out.push(Explained { log_odds: z, contributions: st.contributions().to_vec(), reasons });
+    })?;
+    Ok(out)
+}
+
+/// How many leads of a scored frame are at or above the threshold.
+pub fn count_decisions(scored: &DataFrame) -> usize {
+    scored.column("decision").ok().and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as usize)).unwrap_or(0)
 }
 
 /// Score every lead of `table`: the output frame for the `score` command.
@@ -115,17 +158,15 @@ pub fn score_table(model: &LeadModel, table: &Table, params: &ScoreParams) -> Re
 /// [`score_table`] for a batch whose first lead is row `first_row` of its file (the
 /// numbers in the `row` column when there is no id column).
 fn score_rows_from(model: &LeadModel, table: &Table, params: &ScoreParams, first_row: u64) -> Result<DataFrame> {
-    let scored = predict_table(model, table, params.as_of_day)?;
+    let scored = predict_table_with(model, table, params.as_of_day, params.reasons)?;
     let n = table.height();
     let mut cols: Vec<Column> = Vec::new();
     let id = params.id.clone().or(model.meta.id_column.clone());
+    let internal = |e: PolarsError| Error::Internal(format!("building the scores of {}: {e}", table.path.display()));
     match id {
         Some(id) if table.column_names().contains(&id) => {
             table.check_unique_ids(&id)?;
-            let c = table
-                .column(&id)?
-                .cast(&DataType::String)
-                .map_err(|e| polars_err(&table.path, e))?;
+            let c = table.column(&id)?.cast(&DataType::String).map_err(internal)?;
             cols.push(c);
         }
         Some(id) if params.id.is_some() => {
@@ -139,170 +180,19 @@ fn score_rows_from(model: &LeadModel, table: &Table, params: &ScoreParams, first
     let p = &scored.probability;
     let thr = model.threshold.value;
     cols.push(Column::new("probability".into(), p.clone()));
-    cols.push(Column::new(
-        "score".into(),
-        p.iter().map(|&v| (v * 100.0).round() as i32).collect::<Vec<_>>(),
-    ));
-    cols.push(Column::new(
-        "tier".into(),
-        p.iter().map(|&v| model.tiers.name(v)).collect::<Vec<&str>>(),
-    ));
-    cols.push(Column::new(
-        "decision".into(),
-        p.iter().map(|&v| v >= thr).collect::<Vec<_>>(),
-    ));
-    if params.reasons > 0 {
-        let reasons = reason_texts(model, table, &scored.design, params.reasons)?;
+    cols.push(Column::new("score".into(), p.iter().map(|&v| (v * 100.0).round() as i32).collect::<Vec<_>>()));
+    cols.push(Column::new("tier".into(), p.iter().map(|&v| model.tiers.name(v)).collect::<Vec<&str>>()));
+    cols.push(Column::new("decision".into(), p.iter().map(|&v| v >= thr).collect::<Vec<_>>()));
+    if let Some(reasons) = scored.reasons {
         cols.push(Column::new("reasons".into(), reasons));
     }
-    DataFrame::new(n, cols).map_err(|e| polars_err(&table.path, e))
+    DataFrame::new(n, cols).map_err(internal)
 }
-
-/// One reason: an input column, the lead's value in it, and its signed contribution.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reason {
-    pub column: String,
-    pub value: String,
-    pub contribution: f64,
-}
-
-/// The strongest positive and negative reasons of every lead.
-pub fn reasons(model: &LeadModel, table: &Table, x: &Array2<f64>, positive: usize) -> Result<Vec<Vec<Reason>>> {
-    let contrib = contributions(model, x);
-    let names: Vec<&str> = model.features.input_columns();
-    let mut cells: Vec<StringChunked> = Vec::with_capacity(names.len());
-    for name in &names {
-        let c = table
-            .column(name)?
-            .cast(&DataType::String)
-            .map_err(|e| polars_err(&table.path, e))?;
-        cells.push(c.str().map_err(|e| polars_err(&table.path, e))?.clone());
-    }
-    let mut out = Vec::with_capacity(x.nrows());
-    let (mut bottom, mut chosen) = (Vec::new(), Vec::new());
-    for (i, row) in contrib.rows().into_iter().enumerate() {
-        let row = row.to_vec();
-        select_reasons(&row, positive, &mut bottom, &mut chosen);
-        let v = chosen
-            .iter()
-            .map(|&k| Reason {
-                column: names[k].to_string(),
-                value: reason_value(cells[k].get(i), model.features.columns[k].role == Role::Email).to_string(),
-                contribution: row[k],
-            })
-            .collect();
-        out.push(v);
-    }
-    Ok(out)
-}
-
-fn reason_texts(model: &LeadModel, table: &Table, x: &Array2<f64>, positive: usize) -> Result<Vec<String>> {
-    let all = reasons(model, table, x, positive)?;
-    Ok(all
-        .into_iter()
-        .map(|v| {
-            let mut text = String::new();
-            for (k, r) in v.iter().enumerate() {
-                if k > 0 {
-                    text.push_str("; ");
-                }
-                write_reason(&mut text, &r.column, &r.value, r.contribution);
-            }
-            text
-        })
-        .collect())
-}
-
-/// The value a reason shows for a cell (`None` or blank: "(missing)"): the trimmed
-/// text, or for an e-mail column the address's kind, never the address itself.
-pub(crate) fn reason_value(cell: Option<&str>, email: bool) -> &str {
-    match cell.map(str::trim) {
-        Some(s) if !s.is_empty() && email => crate::features::text::email_kind(s),
-        Some(s) if !s.is_empty() => s,
-        _ => "(missing)",
-    }
-}
-
-/// One reason as the output shows it: `column = value (+0.84)`, the value cut to 37
-/// characters and "..." when longer than 40.
-pub(crate) fn write_reason(buf: &mut String, column: &str, value: &str, contribution: f64) {
-    buf.push_str(column);
-    buf.push_str(" = ");
-    push_clipped(buf, value);
-    buf.push_str(" (");
-    push_signed_2dp(buf, contribution);
-    buf.push(')');
-}
-
-/// The reasons' columns, in the order the general path lists them: the strongest
-/// `positive` raising contributions (largest first, ties by column order), then the
-/// strongest `positive - 1` lowering ones (most negative first, ties by reverse column
-/// order), as a descending sort by `total_cmp` with ties by index, then its reverse.
-/// One pass, keeping both short lists sorted.
-pub(crate) fn select_reasons(contrib: &[f64], positive: usize, bottom: &mut Vec<usize>, chosen: &mut Vec<usize>) {
-    let negative = positive.saturating_sub(1);
-    chosen.clear();
-    bottom.clear();
-    for (k, &c) in contrib.iter().enumerate() {
-        if c > 0.0 {
-            // After every kept value at least as large (earlier columns first on ties).
-            let at = chosen.iter().position(|&b| contrib[b].total_cmp(&c).is_lt()).unwrap_or(chosen.len());
-            if at < positive {
-                chosen.insert(at, k);
-                chosen.truncate(positive);
-            }
-        } else if c < 0.0 {
-            // Before every kept value at least as large (later columns first on ties).
-            let at = bottom.iter().position(|&b| contrib[b].total_cmp(&c).is_ge()).unwrap_or(bottom.len());
-            if at < negative {
-                bottom.insert(at, k);
-                bottom.truncate(negative);
-            }
-        }
-    }
-    chosen.extend_from_slice(bottom);
-}
-
-/// A reason's value, cut to 37 characters and "..." when longer than 40.
-fn push_clipped(buf: &mut String, value: &str) {
-    if value.len() <= 40 || value.chars().count() <= 40 {
-        buf.push_str(value);
-    } else {
-        let end = value.char_indices().nth(37).map_or(value.len(), |(i, _)| i);
-        buf.push_str(&value[..end]);
-        buf.push_str("...");
-    }
-}
-
-/// `format!("{:+.2}", v)` without the formatting machinery, for values not within a
-/// hair of a rounding tie (those, and huge values, go through `format!`).
-fn push_signed_2dp(buf: &mut String, v: f64) {
-    use std::fmt::Write as _;
-    let a = v.abs();
-    let y = a * 100.0;
-    // Below 1e12 the truncation is the floor (y is not negative).
-    let small = a < 1e12; // false for NaN too
-    let fl = if small { y as u64 } else { 0 };
-    let frac = y - fl as f64;
-    if !small || (frac - 0.5).abs() < 1e-6 {
-        let _ = write!(buf, "{v:+.2}");
-        return;
-    }
-    let r = if frac > 0.5 { fl + 1 } else { fl };
-    buf.push(if v.is_sign_negative() { '-' } else { '+' });
-    let mut ib = itoa::Buffer::new();
-    buf.push_str(ib.format(r / 100));
-    let cents = (r % 100) as u8;
-    buf.push('.');
-    buf.push((b'0' + cents / 10) as char);
-    buf.push((b'0' + cents % 10) as char);
-}
-
 
 /// Labels of a table for a model's label column, for `evaluate` and `compare`.
 pub fn labels_for(model: &LeadModel, table: &Table) -> Result<(Vec<usize>, Vec<bool>)> {
-    let (labels, _, _) = crate::data::read_label(table, &model.meta.label, Some(&model.meta.positive_value))
-        .map_err(|e| match e {
+    let (labels, _, _) =
+        crate::data::read_label(table, &model.meta.label, Some(&model.meta.positive_value)).map_err(|e| match e {
             Error::BadLabel { path, column, problem } => Error::BadLabel {
                 path,
                 column,
@@ -330,9 +220,8 @@ pub fn can_stream(model: &LeadModel, input: &std::path::Path, output: &std::path
 }
 
 /// Score a CSV file into a CSV file in batches of `batch` rows, so that memory does not
-/// grow with the file: the same output as [`score_table`] on the whole file. When no
-/// as-of date is given and the model reads dates, a first pass finds the latest date.
-/// Rows in errors count from the start of the file. Returns (rows, decisions).
+/// grow with the file: the same output as [`score_table`] on the whole file. Rows in
+/// errors count from the start of the file. Returns (rows, decisions).
 pub fn score_csv_stream(
     model: &LeadModel,
     input: &std::path::Path,
@@ -341,7 +230,6 @@ pub fn score_csv_stream(
     batch: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(usize, usize)> {
-    use crate::features::Role;
     let file_bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
     let meta = std::fs::metadata(input).map_err(|e| Error::read(input, e))?;
     if meta.len() == 0 {
@@ -382,8 +270,13 @@ pub fn score_csv_stream(
     let idx: Vec<usize> = wanted.iter().map(|c| header.iter().position(|h| h == c).unwrap_or(0)).collect();
 
     // Read the next batch of the wanted columns; None at the end of the file.
-    let read_batch = |rdr: &mut csv::Reader<std::fs::File>, record: &mut csv::ByteRecord, rows_before: u64, cols: &[usize]| -> Result<Option<Vec<StringChunkedBuilder>>> {
-        let mut out: Vec<StringChunkedBuilder> = cols.iter().map(|_| StringChunkedBuilder::new(PlSmallStr::EMPTY, batch)).collect();
+    let read_batch = |rdr: &mut csv::Reader<std::fs::File>,
+                      record: &mut csv::ByteRecord,
+                      rows_before: u64,
+                      cols: &[usize]|
+     -> Result<Option<Vec<StringChunkedBuilder>>> {
+        let mut out: Vec<StringChunkedBuilder> =
+            cols.iter().map(|_| StringChunkedBuilder::new(PlSmallStr::EMPTY, batch)).collect();
         let mut got = 0usize;
         while got < batch {
             let more = rdr.read_byte_record(record).map_err(|e| Error::malformed(input, format!("{e}")))?;
@@ -391,21 +284,12 @@ pub fn score_csv_stream(
                 break;
             }
             let row = rows_before + got as u64 + 1;
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
-            if crate::data::is_blank_record(record, header.len()) {
+            if !crate::data::check_record(input, record, header.len(), row, Some(cols))? {
                 continue;
             }
-            if record.len() != header.len() {
-                return Err(Error::RaggedRow { path: input.to_path_buf(), row, line, found: record.len(), expected: header.len() });
-            }
             for (k, &c) in cols.iter().enumerate() {
-                let field = record.get(c).unwrap_or(b"");
-                let s = std::str::from_utf8(field).map_err(|e| Error::InvalidUtf8 {
-                    path: input.to_path_buf(),
-                    row,
-                    line,
-                    byte: e.valid_up_to() as u64 + 1,
-                })?;
+                // UTF-8, checked by the record rule.
+                let s = std::str::from_utf8(record.get(c).unwrap_or(b"")).unwrap_or("");
                 if s.is_empty() {
                     out[k].append_null();
                 } else {
@@ -417,44 +301,17 @@ pub fn score_csv_stream(
         Ok(if got == 0 { None } else { Some(out) })
     };
     let to_table = |cols: Vec<StringChunkedBuilder>, names: &[String]| -> Result<Table> {
-        let columns: Vec<Column> = names
-            .iter()
-            .zip(cols)
-            .map(|(name, b)| b.finish().with_name(name.as_str().into()).into_column())
-            .collect();
+        let columns: Vec<Column> =
+            names.iter().zip(cols).map(|(name, b)| b.finish().with_name(name.as_str().into()).into_column()).collect();
         let n = columns.first().map(|c| c.len()).unwrap_or(0);
         Ok(Table {
             path: input.to_path_buf(),
-            df: DataFrame::new(n, columns).map_err(|e| polars_err(input, e))?,
+            df: DataFrame::new(n, columns).map_err(|e| Error::Internal(format!("{}: {e}", input.display())))?,
             sha256: String::new(),
         })
     };
 
-    // Pass 1, when needed: the latest date in the model's date columns.
-    let as_of_day = match params.as_of_day {
-        Some(d) => Some(d),
-        None => {
-            let dates: Vec<String> = model.features.columns.iter().filter(|c| c.role == Role::Date).map(|c| c.name.clone()).collect();
-            if dates.is_empty() {
-                model.features.as_of_day
-            } else {
-                let cols: Vec<usize> = dates.iter().map(|c| header.iter().position(|h| h == c).unwrap_or(0)).collect();
-                let mut r1 = open()?;
-                let mut rec = csv::ByteRecord::new();
-                let mut best: Option<i64> = None;
-                let mut rows = 0u64;
-                while let Some(b) = read_batch(&mut r1, &mut rec, rows, &cols)? {
-                    let t = to_table(b, &dates)?;
-                    let n = t.height() as u64;
-                    if let Some(d) = model.features.latest_date(&t).map_err(|e| e.shift_rows(rows))? {
-                        best = Some(best.map_or(d, |x: i64| x.max(d)));
-                    }
-                    rows += n;
-                }
-                best.or(model.features.as_of_day)
-            }
-        }
-    };
+    let as_of_day = params.as_of_day;
     let batch_params = ScoreParams { as_of_day, reasons: params.reasons, id: id.clone() };
 
     // Pass 2: score batch by batch into a temporary file, renamed into place at the end.
@@ -471,7 +328,7 @@ pub fn score_csv_stream(
             let n = table.height();
             if let Some(idc) = &id {
                 let c = table.column(idc)?;
-                let ca = c.str().map_err(|e| polars_err(input, e))?;
+                let ca = c.str().map_err(|e| Error::Internal(format!("{}: {e}", input.display())))?;
                 for (i, v) in ca.iter().enumerate() {
                     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { continue };
                     use std::hash::BuildHasher;
@@ -490,12 +347,9 @@ pub fn score_csv_stream(
                 }
             }
             let scored = score_rows_from(model, &table, &batch_params, rows + 1).map_err(|e| e.shift_rows(rows))?;
-            decisions += scored
-                .column("decision")
-                .ok()
-                .and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as usize))
-                .unwrap_or(0);
-            let mut safe = crate::data::defuse_formulas(&scored).map_err(|e| polars_err(output, e))?;
+            decisions += count_decisions(&scored);
+            let mut safe = crate::data::defuse_formulas(&scored)
+                .map_err(|e| Error::Internal(format!("{}: {e}", output.display())))?;
             CsvWriter::new(&mut *w)
                 .include_header(first)
                 .finish(&mut safe)
@@ -511,60 +365,4 @@ pub fn score_csv_stream(
         Ok(())
     })?;
     Ok((total, decisions))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn two_decimal_sign_matches_format() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut vals = vec![0.001, -0.001, 0.005, -0.005, 0.015, 0.125, -0.125, 1.0, -2.675, 99.995, 1e-300, 123456.789];
-        for _ in 0..200_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-            let scale = [0.01, 0.1, 1.0, 10.0, 1000.0][(state % 5) as usize];
-            vals.push((u - 0.5) * 2.0 * scale);
-        }
-        for v in vals {
-            let mut b = String::new();
-            push_signed_2dp(&mut b, v);
-            assert_eq!(b, format!("{v:+.2}"), "value {v:e}");
-        }
-    }
-
-    #[test]
-    fn reasons_order_matches_a_sort_with_ties_by_column() {
-        // The general path's order: sort descending with ties by index, then reversed.
-        let by_sort = |contrib: &[f64], positive: usize| -> Vec<usize> {
-            let mut idx: Vec<usize> = (0..contrib.len()).collect();
-            idx.sort_by(|&a, &b| contrib[b].total_cmp(&contrib[a]).then(a.cmp(&b)));
-            let pos = idx.iter().filter(|&&k| contrib[k] > 0.0).take(positive);
-            let neg = idx.iter().rev().filter(|&&k| contrib[k] < 0.0).take(positive.saturating_sub(1));
-            pos.chain(neg).copied().collect()
-        };
-        let (mut bottom, mut chosen) = (Vec::new(), Vec::new());
-        let contrib = [0.5, -0.2, 0.5, 0.0, -0.2, 0.9, -0.7];
-        select_reasons(&contrib, 3, &mut bottom, &mut chosen);
-        assert_eq!(chosen, vec![5, 0, 2, 6, 4]);
-        // Random rows with many ties, and every number of reasons.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..20_000 {
-            let row: Vec<f64> = (0..12)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    ((state % 7) as f64 - 3.0) * 0.25
-                })
-                .collect();
-            for positive in 0..6 {
-                select_reasons(&row, positive, &mut bottom, &mut chosen);
-                assert_eq!(chosen, by_sort(&row, positive), "{row:?} {positive}");
-            }
-        }
-    }
 }

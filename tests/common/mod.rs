@@ -35,9 +35,7 @@ impl Run {
 
 impl Scratch {
     pub fn new() -> Scratch {
-        Scratch {
-            dir: tempfile::tempdir().expect("scratch dir"),
-        }
+        Scratch { dir: tempfile::tempdir().expect("scratch dir") }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

@@ -1,0 +1,151 @@
+//! Argument groups shared by the subcommands, defined once and flattened into each
+//! (`#[command(flatten)]`), with the value parsers for typed options. A subcommand's own
+//! file adds only what is its alone.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use leadscore::as_of::{self, AsOf};
+use leadscore::data::Table;
+use leadscore::error::Result;
+use leadscore::model::{LeadModel, Tiers};
+use leadscore::threshold::Strategy;
+
+/// The model a command reads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelIn {
+    /// Model file written by `leadscore train`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+}
+
+/// The leads a command reads: the file, the as-of date, the activity log.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Leads {
+    /// Leads: a CSV (delimiter sniffed) or Parquet export. Labelled (with the model's
+    /// label column) for train, evaluate, threshold, compare and report.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The date that date columns and rule windows count back from. Scoring new leads:
+    /// default today (UTC), so that no lead's score depends on the others in the file.
+    /// Labelled history (train, evaluate, threshold, compare, report, rules): default the
+    /// latest date in the data. Every summary says which date was used.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    pub events: EventArgs,
+}
+
+impl Leads {
+    /// Labelled history for `model`: the table with the model's event columns, and the
+    /// as-of date by the history rule (over the model's date columns and `date_fields`).
+    pub fn load_history(&self, model: &LeadModel, date_fields: &[&str]) -> Result<(Table, AsOf)> {
+        let table = self.load_with_events(model, self.as_of)?;
+        let as_of = as_of::for_history(self.as_of, Some(model), &table, date_fields)?;
+        Ok((table, as_of))
+    }
+
+    /// New leads to score: the table with the model's event columns, as of `--as-of` or
+    /// today.
+    pub fn load_new(&self, model: &LeadModel) -> Result<(Table, AsOf)> {
+        let as_of = as_of::for_scoring(self.as_of);
+        Ok((self.load_with_events(model, Some(as_of.date))?, as_of))
+    }
+
+    /// The leads, with the model's event columns appended when it has them (cut off at
+    /// the end of `cutoff`, else of the log's latest event).
+    fn load_with_events(&self, model: &LeadModel, cutoff: Option<NaiveDate>) -> Result<Table> {
+        let table = leadscore::data::load(&self.data)?;
+        let log = self.events.load()?;
+        leadscore::score::with_events(model, table, log.as_ref(), cutoff)
+    }
+}
+
+/// The activity-log options shared by the commands that read leads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EventArgs {
+    /// Activity log (CSV or Parquet): one row per page view, e-mail open, click, webinar,
+    /// demo request..., joined to the leads on the id column.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// The log's contact id column [default: contact_id, lead_id, contact, id, ...].
+    #[arg(long, value_name = "COL", requires = "events")]
+    pub event_contact: Option<String>,
+    /// The log's event type column [default: event_type, type, activity, ...].
+    #[arg(long, value_name = "COL", requires = "events")]
+    pub event_type: Option<String>,
+    /// The log's timestamp column [default: timestamp, event_time, time, date, ...].
+    #[arg(long, value_name = "COL", requires = "events")]
+    pub event_time: Option<String>,
+}
+
+impl EventArgs {
+    pub fn load(&self) -> Result<Option<leadscore::events::EventLog>> {
+        match &self.events {
+            None => Ok(None),
+            Some(p) => Ok(Some(leadscore::events::load(
+                p,
+                self.event_contact.as_deref(),
+                self.event_type.as_deref(),
+                self.event_time.as_deref(),
+            )?)),
+        }
+    }
+}
+
+/// Replacing an existing output.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Force {
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Silence on stderr.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Quiet {
+    /// No progress messages or notes on stderr (errors still show).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl Quiet {
+    pub fn console(self) -> super::Console {
+        super::Console { quiet: self.quiet }
+    }
+}
+
+/// Machine-readable output.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Json {
+    /// Print one JSON object on stdout; the human summary goes to stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parse `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date; use YYYY-MM-DD"))
+}
+
+/// Parse a threshold strategy (`f1`, `precision:0.6`, `top:500`, ...).
+pub fn parse_strategy(s: &str) -> std::result::Result<Strategy, String> {
+    s.parse::<Strategy>().map_err(|e| e.to_string())
+}
+
+/// Parse `--tiers "contact,mql:0.2,sql:0.5"`.
+pub fn parse_tiers(s: &str) -> std::result::Result<Tiers, String> {
+    Tiers::parse(s).map_err(|e| e.to_string())
+}
+
+/// Parse `--alpha`: a number above 0, or `auto`.
+pub fn parse_alpha(s: &str) -> std::result::Result<leadscore::train::Alpha, String> {
+    use leadscore::train::Alpha;
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Alpha::Auto);
+    }
+    match s.trim().parse::<f64>() {
+        Ok(a) if a.is_finite() && a > 0.0 => Ok(Alpha::Fixed(a)),
+        _ => Err(format!("{s:?} is not a number above 0 or \"auto\"")),
+    }
+}

@@ -1,0 +1,438 @@
+//! The two encodings every feature part is built from, as saved in the model file:
+//! a number block ([`NumericPart`]: median imputation, missing flag, log1p, quantile
+//! steps) and a level block ([`LevelPart`]: one-hot levels, "(other)", "(missing)").
+//!
+//! Each owns its fit on the training rows, its per-cell encoding into design values,
+//! and its feature names. Which cells a part reads is its kind's business: [`NumKind`]
+//! and [`CatKind`] route to the role files ([`super::number`], [`super::flag`],
+//! [`super::date`], [`super::category`], [`super::email`], [`super::title`]). Training's
+//! columnar driver and the row scorer both encode through [`Part::encode`] and
+//! [`NumericPart::values`] / [`LevelPart::slot`], so a cell means the same everywhere.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use super::cell::{Cell, Problem};
+
+/// How a number part reads its cells (saved in the model file; the order is the format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NumKind {
+    Number,
+    Flag,
+    DaysBefore,
+}
+
+/// How a level part reads its cells (saved in the model file; the order is the format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CatKind {
+    Text,
+    TitleSeniority,
+    TitleFunction,
+    EmailKind,
+}
+
+impl NumKind {
+    /// A cell's value (NaN: missing), read by this kind's role file.
+    pub fn value(self, cell: Cell, as_of_day: i64) -> Result<f64, Problem> {
+        match self {
+            NumKind::Number => super::number::value(cell),
+            NumKind::Flag => super::flag::value(cell),
+            NumKind::DaysBefore => super::date::days_before(cell, as_of_day),
+        }
+    }
+}
+
+impl CatKind {
+    /// The level a cleaned cell stands for, read by this kind's role file.
+    pub fn level(self, s: &str) -> Cow<'_, str> {
+        match self {
+            CatKind::Text => super::category::level(s),
+            CatKind::TitleSeniority => Cow::Borrowed(super::title::seniority(s)),
+            CatKind::TitleFunction => Cow::Borrowed(super::title::function(s)),
+            CatKind::EmailKind => Cow::Borrowed(super::email::kind(s)),
+        }
+    }
+
+    /// The level that a points table takes as zero (see `rules suggest`).
+    pub fn reference_level(self) -> &'static str {
+        match self {
+            CatKind::Text => "(other)",
+            CatKind::TitleSeniority => super::keywords::DEFAULT_SENIORITY,
+            CatKind::TitleFunction => super::keywords::DEFAULT_FUNCTION,
+            CatKind::EmailKind => "company",
+        }
+    }
+
+    /// A rules-file condition that picks out a level, where one can be written.
+    pub fn rule_condition(self, level: &str) -> Option<String> {
+        match self {
+            CatKind::Text => Some(super::category::rule_condition(level)),
+            CatKind::TitleSeniority => super::title::rule_condition(super::keywords::SENIORITY, level),
+            CatKind::TitleFunction => super::title::rule_condition(super::keywords::FUNCTIONS, level),
+            CatKind::EmailKind => super::email::rule_condition(level),
+        }
+    }
+
+    /// Whether caching a cell's level by its text pays (e-mail addresses are nearly
+    /// all distinct: classified directly).
+    pub fn cacheable(self) -> bool {
+        self != CatKind::EmailKind
+    }
+}
+
+/// One block of design columns derived from an input column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Part {
+    Numeric(NumericPart),
+    Levels(LevelPart),
+}
+
+/// A number: the value (median when missing, log1p'd when skewed), a missing flag, and
+/// 0/1 steps at quantile cut points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericPart {
+    pub kind: NumKind,
+    pub label: String,
+    pub median: f64,
+    pub missing_flag: bool,
+    pub log1p: bool,
+    /// Step points, in the transformed (log1p) scale.
+    pub cuts: Vec<f64>,
+    /// Smallest and largest training value, in the transformed scale.
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// Levels, one-hot: the kept levels, then "(other)" and "(missing)" when present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelPart {
+    pub kind: CatKind,
+    pub label: String,
+    pub levels: Vec<String>,
+    pub other: bool,
+    pub missing: bool,
+}
+
+impl Part {
+    /// Number of design columns this part builds.
+    pub fn width(&self) -> usize {
+        match self {
+            Part::Numeric(p) => p.width(),
+            Part::Levels(p) => p.width(),
+        }
+    }
+
+    /// The readable names of its design columns.
+    pub fn feature_names(&self) -> Vec<String> {
+        match self {
+            Part::Numeric(p) => p.feature_names(),
+            Part::Levels(p) => p.feature_names(),
+        }
+    }
+
+    /// The per-cell arithmetic: one cell to this part's raw (unscaled) design values in
+    /// `out` (its [`Self::width`] values). `as_of_day` anchors date parts.
+    pub fn encode(&self, cell: Cell, as_of_day: i64, out: &mut [f64]) -> Result<(), Problem> {
+        match self {
+            Part::Numeric(p) => {
+                p.values(p.kind.value(cell, as_of_day)?, out);
+                Ok(())
+            }
+            Part::Levels(p) => {
+                let slot = match cell {
+                    Cell::Text(s) => p.slot(Some(&p.kind.level(s))),
+                    Cell::Missing => p.slot(None),
+                    // Typed values are read as their text (a level is text).
+                    other => p.slot(Some(&p.kind.level(&typed_text(other)))),
+                };
+                p.one_hot(slot, out);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A typed cell as text, for the parts that read text.
+fn typed_text(cell: Cell) -> String {
+    match cell {
+        Cell::Missing => String::new(),
+        Cell::Text(s) => s.to_string(),
+        Cell::Number(x) => format!("{x}"),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Day(d) => super::cell::from_day_number(d).map(|d| d.to_string()).unwrap_or_default(),
+    }
+}
+
+impl NumericPart {
+    pub fn width(&self) -> usize {
+        1 + self.missing_flag as usize + self.cuts.len()
+    }
+
+    /// The raw design values for one value (NaN: missing) into `out`: the value (the
+    /// median when missing; log1p'd when skewed), the missing flag when kept, then 0/1
+    /// for each step.
+    pub fn values(&self, cell: f64, out: &mut [f64]) {
+        let missing = cell.is_nan();
+        let x = if missing { self.median } else { cell };
+        let t = if self.log1p { ln_1p_nonneg(x) } else { x };
+        out[0] = t;
+        let mut j = 1;
+        if self.missing_flag {
+            out[j] = missing as u8 as f64;
+            j += 1;
+        }
+        for c in &self.cuts {
+            out[j] = (t > *c) as u8 as f64;
+            j += 1;
+        }
+    }
+
+    pub fn feature_names(&self) -> Vec<String> {
+        let label = &self.label;
+        let mut v = vec![label.clone()];
+        if self.missing_flag {
+            v.push(format!("{label} is missing"));
+        }
+        for c in &self.cuts {
+            let raw = if self.log1p { c.exp() - 1.0 } else { *c };
+            v.push(format!("{label} > {}", fmt_num(raw)));
+        }
+        v
+    }
+
+    /// Learn median, missing flag, log1p and cut points from the values of the
+    /// training `rows` (NaN: missing); also the single-column ROC AUC (oriented, at
+    /// least 0.5) on those rows' `labels`.
+    pub fn fit(kind: NumKind, label: String, v: &[f64], rows: &[usize], labels: &[bool], bins: usize) -> (Self, f64) {
+        let mut present: Vec<f64> = rows.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
+        present.sort_by(f64::total_cmp);
+        let missing_flag = present.len() < rows.len();
+        let median = if present.is_empty() { 0.0 } else { quantile_sorted(&present, 0.5) };
+        let can_log = kind != NumKind::Flag && present.first().is_some_and(|&x| x >= 0.0);
+        let log1p = can_log && skewness(&present) > 1.0;
+        let mut cuts = Vec::new();
+        if kind != NumKind::Flag && bins >= 2 && !present.is_empty() {
+            let tr: Vec<f64> = present.iter().map(|&x| if log1p { x.ln_1p() } else { x }).collect();
+            let lo = tr[0];
+            let hi = tr[tr.len() - 1];
+            let mut distinct = tr.clone();
+            distinct.dedup();
+            if distinct.len() >= 5 {
+                for k in 1..bins {
+                    let c = quantile_sorted(&tr, k as f64 / bins as f64);
+                    if c > lo && c < hi && cuts.last().is_none_or(|&l| c > l) {
+                        cuts.push(c);
+                    }
+                }
+                // A step at the lowest value would separate only ties at the minimum.
+                cuts.retain(|&c| c > lo);
+            }
+        }
+        let (lo, hi) = match (present.first(), present.last()) {
+            (Some(&a), Some(&b)) if log1p => (a.ln_1p(), b.ln_1p()),
+            (Some(&a), Some(&b)) => (a, b),
+            _ => (median, median),
+        };
+        let part = NumericPart { kind, label, median, missing_flag, log1p, cuts, lo, hi };
+        let scores: Vec<f64> = rows.iter().map(|&i| if v[i].is_nan() { median } else { v[i] }).collect();
+        let auc = crate::metrics::roc_auc(&scores, labels).unwrap_or(0.5);
+        (part, auc.max(1.0 - auc))
+    }
+}
+
+/// What a level part's fit learns besides the part: the oriented single-column AUC and,
+/// when found, levels that are almost always won.
+pub struct LevelFit {
+    pub part: LevelPart,
+    pub auc: f64,
+    pub pure: Option<PureLevels>,
+}
+
+/// Limits on the levels kept (from the feature params).
+#[derive(Debug, Clone, Copy)]
+pub struct LevelLimits {
+    pub max_levels: usize,
+    pub min_level_share: f64,
+    pub min_level_count: usize,
+}
+
+/// Levels of one column whose training rows are almost all won.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PureLevels {
+    pub column: String,
+    /// (level, rows, win rate)
+    pub levels: Vec<(String, usize, f64)>,
+    /// Share of all won training leads that fall in these levels.
+    pub share_of_won: f64,
+}
+
+/// A level counts as almost always won at this win rate or above...
+pub const PURE_RATE: f64 = 0.95;
+/// ...and the column is named when such levels hold this share of all won leads.
+pub const PURE_SHARE_OF_WON: f64 = 0.3;
+
+/// A column's cells read as level codes into a dictionary of levels.
+pub struct Values {
+    pub dict: Vec<String>,
+    pub codes: Vec<u32>,
+}
+
+/// The code of a missing cell in [`Values::codes`].
+pub const MISSING: u32 = u32::MAX;
+
+impl LevelPart {
+    pub fn width(&self) -> usize {
+        self.levels.len() + self.other as usize + self.missing as usize
+    }
+
+    /// The design column (within the block) for a level, `None` meaning missing: the
+    /// level's own column, else "(other)", else the missing column; `None` when the part
+    /// has no such column.
+    pub fn slot(&self, level: Option<&str>) -> Option<usize> {
+        let other_slot = self.other.then_some(self.levels.len());
+        match level {
+            Some(l) => self.levels.iter().position(|k| k == l).or(other_slot),
+            None => self.missing.then_some(self.levels.len() + self.other as usize),
+        }
+    }
+
+    /// The block's raw values for a slot: 1 there, 0 elsewhere.
+    pub fn one_hot(&self, slot: Option<usize>, out: &mut [f64]) {
+        out.fill(0.0);
+        if let Some(s) = slot {
+            out[s] = 1.0;
+        }
+    }
+
+    pub fn feature_names(&self) -> Vec<String> {
+        let label = &self.label;
+        let mut v: Vec<String> = self.levels.iter().map(|l| format!("{label} = {l}")).collect();
+        if self.other {
+            v.push(format!("{label} = (other)"));
+        }
+        if self.missing {
+            v.push(format!("{label} = (missing)"));
+        }
+        v
+    }
+
+    /// Keep the levels frequent enough on the training `rows`, and measure the column
+    /// alone (AUC) and its almost-always-won levels on those rows' `labels`.
+    pub fn fit(
+        kind: CatKind,
+        label: String,
+        vals: &Values,
+        rows: &[usize],
+        labels: &[bool],
+        limits: LevelLimits,
+    ) -> LevelFit {
+        let Values { dict, codes } = vals;
+        let mut counts = vec![0usize; dict.len()];
+        let mut missing = 0usize;
+        for &i in rows {
+            match codes[i] {
+                MISSING => missing += 1,
+                c => counts[c as usize] += 1,
+            }
+        }
+        let min_count = limits.min_level_count.max((limits.min_level_share * rows.len() as f64).ceil() as usize);
+        let mut order: Vec<usize> = (0..dict.len()).filter(|&c| counts[c] > 0).collect();
+        order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(dict[a].cmp(&dict[b])));
+        let kept: Vec<usize> =
+            order.iter().copied().filter(|&c| counts[c] >= min_count).take(limits.max_levels).collect();
+        let other = order.len() > kept.len();
+        let levels: Vec<String> = kept.iter().map(|&c| dict[c].clone()).collect();
+        // Single-column AUC: each row scored by its level's conversion rate.
+        let mut slot = vec![kept.len(); dict.len()]; // other
+        for (k, &c) in kept.iter().enumerate() {
+            slot[c] = k;
+        }
+        let miss_slot = kept.len() + 1;
+        let mut won = vec![0usize; kept.len() + 2];
+        let mut all = vec![0usize; kept.len() + 2];
+        let slot_of = |code: u32| if code == MISSING { miss_slot } else { slot[code as usize] };
+        for (&i, &y) in rows.iter().zip(labels) {
+            let s = slot_of(codes[i]);
+            all[s] += 1;
+            won[s] += y as usize;
+        }
+        // Every row of a slot scores the slot's rate: the AUC from the slots' counts.
+        let groups = (0..all.len()).map(|s| (won[s] as f64 / all[s].max(1) as f64, all[s], won[s])).collect();
+        let auc = crate::metrics::roc_auc_grouped(groups).unwrap_or(0.5);
+        let total_won = labels.iter().filter(|&&y| y).count();
+        let min_rows = 20usize.max(rows.len() / 100);
+        let pure: Vec<(String, usize, f64)> = kept
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| all[k] >= min_rows && won[k] as f64 >= PURE_RATE * all[k] as f64)
+            .map(|(k, &c)| (dict[c].clone(), all[k], won[k] as f64 / all[k] as f64))
+            .collect();
+        let pure_won: f64 = pure.iter().map(|(_, n, r)| *n as f64 * r).sum();
+        let share = pure_won / total_won.max(1) as f64;
+        let pure = (share >= PURE_SHARE_OF_WON).then(|| PureLevels {
+            column: String::new(),
+            levels: pure,
+            share_of_won: share,
+        });
+        LevelFit { part: LevelPart { kind, label, levels, other, missing: missing > 0 }, auc: auc.max(1.0 - auc), pure }
+    }
+}
+
+/// A number as a feature name or rule shows it: whole numbers plainly, others to three
+/// decimals (none from 100 up).
+pub fn fmt_num(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 && x.abs() < 1e15 {
+        format!("{}", x.round() as i64)
+    } else if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn skewness(v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    if n < 3.0 {
+        return 0.0;
+    }
+    let mean = v.iter().sum::<f64>() / n;
+    let m2 = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    let m3 = v.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
+    if m2 <= 0.0 {
+        0.0
+    } else {
+        m3 / m2.powf(1.5)
+    }
+}
+
+/// `x.max(0.0).ln_1p()`, from a table for the small whole numbers that counts mostly are
+/// (the same bits: the table holds `ln_1p` of each).
+pub(crate) fn ln_1p_nonneg(x: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..4096).map(|k| (k as f64).ln_1p()).collect());
+    let k = x as usize;
+    // -0.0 keeps its sign through ln_1p: not from the table.
+    if k as f64 == x && k < table.len() && x.is_sign_positive() {
+        table[k]
+    } else {
+        x.max(0.0).ln_1p()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ln_1p_table_gives_the_same_bits() {
+        for x in [0.0, 1.0, 2.0, 17.0, 4095.0, 4096.0, 1e6, 0.5, -0.0, -3.0, 2.5] {
+            assert_eq!(ln_1p_nonneg(x).to_bits(), x.max(0.0).ln_1p().to_bits(), "{x}");
+        }
+    }
+}

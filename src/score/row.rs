@@ -1,0 +1,355 @@
+//! The per-lead arithmetic, once: a lead's cells to feature values to log-odds to
+//! contributions to reasons.
+//!
+//! Every scoring path goes through [`RowScorer`]: the parallel CSV scorer
+//! ([`super::fast`]) with text cells straight from the file, and the in-memory path
+//! ([`super::score_table`], also used batch by batch by the streaming scorer and by
+//! `evaluate`, `compare` and `report`) with the cells of a polars table. Cells are
+//! encoded by the parts' own functions ([`crate::features::Part::encode`]), the design
+//! row is standardised, and the log-odds are summed over the design columns in order from
+//! zero, then the intercept added: the same order as [`crate::model::LeadModel::log_odds`]
+//! on training's design matrix, so all paths give the same bits (property-tested in
+//! `tests/`). A lead's score depends on its own cells, the model and the as-of date only.
+
+use crate::features::cell::{Cell, Problem};
+use crate::features::{kind_of, Kind, Part};
+use crate::model::{sigmoid, LeadModel};
+
+/// A cell the model cannot read: which of the model's input columns, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellError {
+    pub column: usize,
+    pub problem: Problem,
+}
+
+/// One input column of the model: its parts and where its design columns lie.
+struct ColPlan<'m> {
+    name: &'m str,
+    kind: &'static dyn Kind,
+    /// Each part and the index of its first design column.
+    parts: Vec<(&'m Part, usize)>,
+    /// Design columns `first..end` are built from this column.
+    first: usize,
+    end: usize,
+}
+
+/// The model compiled for scoring one lead at a time.
+pub struct RowScorer<'m> {
+    pub model: &'m LeadModel,
+    cols: Vec<ColPlan<'m>>,
+}
+
+/// Scratch space for one thread: the design row, contributions, level caches.
+pub struct RowState {
+    x: Vec<f64>,
+    contrib: Vec<f64>,
+    /// Per column, per part: a level part's slot by cell text.
+    caches: Vec<Vec<foldhash::HashMap<Box<str>, Option<usize>>>>,
+    bottom: Vec<usize>,
+    chosen: Vec<usize>,
+}
+
+impl RowState {
+    /// Each input column's contribution to the last lead's log-odds, as computed for its
+    /// reasons (call after [`RowScorer::each_reason`] or its wrappers).
+    pub fn contributions(&self) -> &[f64] {
+        &self.contrib
+    }
+}
+
+/// One reason: an input column, the lead's value in it, and its signed contribution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub column: String,
+    pub value: String,
+    pub contribution: f64,
+}
+
+impl<'m> RowScorer<'m> {
+    /// Compile `model`. A model file whose features are not grouped by column in order
+    /// is refused as damaged (the model file's own consistency check rules it out).
+    pub fn new(model: &'m LeadModel) -> crate::Result<RowScorer<'m>> {
+        let mut cols = Vec::new();
+        let mut j = 0usize;
+        for (ci, c) in model.features.columns.iter().enumerate() {
+            let first = j;
+            let mut parts = Vec::new();
+            for part in &c.parts {
+                parts.push((part, j));
+                j += part.width();
+            }
+            if model.features.features.get(first..j).is_none_or(|f| f.iter().any(|f| f.column != ci)) {
+                return Err(crate::Error::Internal("the model's features are not grouped by input column".into()));
+            }
+            cols.push(ColPlan { name: &c.name, kind: kind_of(c.role), parts, first, end: j });
+        }
+        if j != model.coef.len() {
+            return Err(crate::Error::Internal("the model's parts and coefficients differ in number".into()));
+        }
+        Ok(RowScorer { model, cols })
+    }
+
+    /// The model's input columns, in the order cells are asked for.
+    pub fn columns(&self) -> impl Iterator<Item = &str> {
+        self.cols.iter().map(|c| c.name)
+    }
+
+    /// Fresh scratch space.
+    pub fn state(&self) -> RowState {
+        RowState {
+            x: vec![0.0; self.model.coef.len()],
+            contrib: vec![0.0; self.cols.len()],
+            caches: self.cols.iter().map(|c| c.parts.iter().map(|_| Default::default()).collect()).collect(),
+            bottom: Vec::new(),
+            chosen: Vec::new(),
+        }
+    }
+
+    /// The lead's log-odds of winning from its cells (`cell(k)`: its cell in the model's
+    /// k-th input column). Leaves the standardised design row in `st` for
+    /// [`Self::reasons`].
+    pub fn log_odds<'c>(
+        &self,
+        cell: impl Fn(usize) -> Cell<'c>,
+        as_of_day: i64,
+        st: &mut RowState,
+    ) -> Result<f64, CellError> {
+        let m = self.model;
+        for (ci, col) in self.cols.iter().enumerate() {
+            let c = cell(ci);
+            for (pi, &(part, j0)) in col.parts.iter().enumerate() {
+                let out = &mut st.x[j0..j0 + part.width()];
+                match (part, c) {
+                    // Levels by cell text, cached: the same slot `encode` gives.
+                    (Part::Levels(p), Cell::Text(s)) if p.kind.cacheable() => {
+                        let cache = &mut st.caches[ci][pi];
+                        let slot = match cache.get(s) {
+                            Some(&slot) => slot,
+                            None => {
+                                let slot = p.slot(Some(&p.kind.level(s)));
+                                cache.insert(s.into(), slot);
+                                slot
+                            }
+                        };
+                        p.one_hot(slot, out);
+                    }
+                    _ => part.encode(c, as_of_day, out).map_err(|problem| CellError { column: ci, problem })?,
+                }
+            }
+        }
+        let f = &m.features;
+        let mut z = 0.0f64;
+        for (((v, c), sc), w) in st.x.iter_mut().zip(&f.center).zip(&f.scale).zip(&m.coef) {
+            *v = (*v - c) * sc;
+            z += *v * w;
+        }
+        Ok(z + m.intercept)
+    }
+
+    /// Probability of winning for a log-odds.
+    pub fn probability(z: f64) -> f64 {
+        sigmoid(z)
+    }
+
+    /// Each input column's contribution to the last lead's log-odds (coefficient times
+    /// standardised value, summed over the column's design columns in order).
+    fn contributions(&self, st: &mut RowState) {
+        let w = &self.model.coef;
+        for (ci, col) in self.cols.iter().enumerate() {
+            let mut c = 0.0f64;
+            for (&w, &v) in w[col.first..col.end].iter().zip(&st.x[col.first..col.end]) {
+                if w != 0.0 {
+                    c += w * v;
+                }
+            }
+            st.contrib[ci] = c;
+        }
+    }
+
+    /// The last lead's strongest `positive` raising and `positive - 1` lowering reasons
+    /// (`text(k)`: its raw cell in input column k, for the value shown), calling `each`
+    /// with (column, value shown, contribution) in order.
+    pub fn each_reason<'c>(
+        &self,
+        st: &mut RowState,
+        positive: usize,
+        text: impl Fn(usize) -> Option<&'c str>,
+        mut each: impl FnMut(&str, &str, f64),
+    ) {
+        self.contributions(st);
+        let RowState { contrib, bottom, chosen, .. } = st;
+        select_reasons(contrib, positive, bottom, chosen);
+        for &ci in chosen.iter() {
+            let col = &self.cols[ci];
+            let value = match text(ci).map(str::trim) {
+                Some(s) if !s.is_empty() => col.kind.reason_value(s),
+                _ => "(missing)",
+            };
+            each(col.name, value, contrib[ci]);
+        }
+    }
+
+    /// The last lead's reasons as the output shows them: `column = value (+0.84); ...`.
+    pub fn reason_text<'c>(
+        &self,
+        st: &mut RowState,
+        positive: usize,
+        text: impl Fn(usize) -> Option<&'c str>,
+        buf: &mut String,
+    ) {
+        buf.clear();
+        let mut first = true;
+        self.each_reason(st, positive, text, |column, value, c| {
+            if !first {
+                buf.push_str("; ");
+            }
+            first = false;
+            write_reason(buf, column, value, c);
+        });
+    }
+
+    /// The last lead's reasons as values.
+    pub fn reasons<'c>(
+        &self,
+        st: &mut RowState,
+        positive: usize,
+        text: impl Fn(usize) -> Option<&'c str>,
+    ) -> Vec<Reason> {
+        let mut out = Vec::new();
+        self.each_reason(st, positive, text, |column, value, contribution| {
+            out.push(Reason { column: column.to_string(), value: value.to_string(), contribution })
+        });
+        out
+    }
+}
+
+/// One reason as the output shows it: `column = value (+0.84)`, the value cut to 37
+/// characters and "..." when longer than 40.
+fn write_reason(buf: &mut String, column: &str, value: &str, contribution: f64) {
+    buf.push_str(column);
+    buf.push_str(" = ");
+    push_clipped(buf, value);
+    buf.push_str(" (");
+    push_signed_2dp(buf, contribution);
+    buf.push(')');
+}
+
+/// The reasons' columns: the strongest `positive` raising contributions (largest first,
+/// ties by column order), then the strongest `positive - 1` lowering ones (most negative
+/// first, ties by reverse column order), as a descending sort by `total_cmp` with ties
+/// by index, then its reverse. One pass, keeping both short lists sorted.
+fn select_reasons(contrib: &[f64], positive: usize, bottom: &mut Vec<usize>, chosen: &mut Vec<usize>) {
+    let negative = positive.saturating_sub(1);
+    chosen.clear();
+    bottom.clear();
+    for (k, &c) in contrib.iter().enumerate() {
+        if c > 0.0 {
+            // After every kept value at least as large (earlier columns first on ties).
+            let at = chosen.iter().position(|&b| contrib[b].total_cmp(&c).is_lt()).unwrap_or(chosen.len());
+            if at < positive {
+                chosen.insert(at, k);
+                chosen.truncate(positive);
+            }
+        } else if c < 0.0 {
+            // Before every kept value at least as large (later columns first on ties).
+            let at = bottom.iter().position(|&b| contrib[b].total_cmp(&c).is_ge()).unwrap_or(bottom.len());
+            if at < negative {
+                bottom.insert(at, k);
+                bottom.truncate(negative);
+            }
+        }
+    }
+    chosen.extend_from_slice(bottom);
+}
+
+/// A reason's value, cut to 37 characters and "..." when longer than 40.
+fn push_clipped(buf: &mut String, value: &str) {
+    if value.len() <= 40 || value.chars().count() <= 40 {
+        buf.push_str(value);
+    } else {
+        let end = value.char_indices().nth(37).map_or(value.len(), |(i, _)| i);
+        buf.push_str(&value[..end]);
+        buf.push_str("...");
+    }
+}
+
+/// `format!("{:+.2}", v)` without the formatting machinery, for values not within a
+/// hair of a rounding tie (those, and huge values, go through `format!`).
+fn push_signed_2dp(buf: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    let a = v.abs();
+    let y = a * 100.0;
+    // Below 1e12 the truncation is the floor (y is not negative).
+    let small = a < 1e12; // false for NaN too
+    let fl = if small { y as u64 } else { 0 };
+    let frac = y - fl as f64;
+    if !small || (frac - 0.5).abs() < 1e-6 {
+        let _ = write!(buf, "{v:+.2}");
+        return;
+    }
+    let r = if frac > 0.5 { fl + 1 } else { fl };
+    buf.push(if v.is_sign_negative() { '-' } else { '+' });
+    let mut ib = itoa::Buffer::new();
+    buf.push_str(ib.format(r / 100));
+    let cents = (r % 100) as u8;
+    buf.push('.');
+    buf.push((b'0' + cents / 10) as char);
+    buf.push((b'0' + cents % 10) as char);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_decimal_sign_matches_format() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut vals =
+            vec![0.001, -0.001, 0.005, -0.005, 0.015, 0.125, -0.125, 1.0, -2.675, 99.995, 1e-300, 123456.789];
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = [0.01, 0.1, 1.0, 10.0, 1000.0][(state % 5) as usize];
+            vals.push((u - 0.5) * 2.0 * scale);
+        }
+        for v in vals {
+            let mut b = String::new();
+            push_signed_2dp(&mut b, v);
+            assert_eq!(b, format!("{v:+.2}"), "value {v:e}");
+        }
+    }
+
+    #[test]
+    fn reasons_order_matches_a_sort_with_ties_by_column() {
+        // The general path's order: sort descending with ties by index, then reversed.
+        let by_sort = |contrib: &[f64], positive: usize| -> Vec<usize> {
+            let mut idx: Vec<usize> = (0..contrib.len()).collect();
+            idx.sort_by(|&a, &b| contrib[b].total_cmp(&contrib[a]).then(a.cmp(&b)));
+            let pos = idx.iter().filter(|&&k| contrib[k] > 0.0).take(positive);
+            let neg = idx.iter().rev().filter(|&&k| contrib[k] < 0.0).take(positive.saturating_sub(1));
+            pos.chain(neg).copied().collect()
+        };
+        let (mut bottom, mut chosen) = (Vec::new(), Vec::new());
+        let contrib = [0.5, -0.2, 0.5, 0.0, -0.2, 0.9, -0.7];
+        select_reasons(&contrib, 3, &mut bottom, &mut chosen);
+        assert_eq!(chosen, vec![5, 0, 2, 6, 4]);
+        // Random rows with many ties, and every number of reasons.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let row: Vec<f64> = (0..12)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state % 7) as f64 - 3.0) * 0.25
+                })
+                .collect();
+            for positive in 0..6 {
+                select_reasons(&row, positive, &mut bottom, &mut chosen);
+                assert_eq!(chosen, by_sort(&row, positive), "{row:?} {positive}");
+            }
+        }
+    }
+}

@@ -100,7 +100,7 @@ if len(score) >= 2:
 
 base = [k for k in keys if (*k, "baseline") in runs and (*k, "leadscore") in runs]
 if base:
-    print("\nAgainst the previous build (`BENCH_BASELINE`, the same runs interleaved on the same files): "
+    print("\nAgainst the previous build (`BENCH_BASELINE`, measured in the same run right after this build, on the same files): "
           "ratio = previous build's time / this build's time (1 or above: no slower).\n")
     print("| rows | format | step | this build s | previous build s | ratio | this build peak MiB | previous build peak MiB | runs |")
     print("|---:|---|---|---:|---:|---:|---:|---:|---:|")

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use leadscore::as_of;
 use leadscore::error::Result;
-use leadscore::score::fast::{score_csv_fast, Outcome};
-use leadscore::score::{can_stream, score_csv_stream, score_table, ScoreParams, STREAM_BATCH};
+use leadscore::score::{can_stream, score_csv_file, score_table, Route, ScoreParams, STREAM_BATCH};
 use leadscore::{data, model_file};
 
 use super::args::{Force, Leads, ModelIn, Quiet};
@@ -63,27 +62,27 @@ pub fn run(args: Args) -> Result<()> {
     let params = ScoreParams { as_of_day: as_of.day(), reasons: args.reasons, id: args.id.clone() };
     let (rows, decisions) = if can_stream(&model, data_path, &args.output) && args.leads.events.events.is_none() {
         let size = std::fs::metadata(data_path).map(|m| m.len()).unwrap_or(0);
-        let fast = if args.general_path {
-            Outcome::HandedOver
-        } else {
-            console.note(&format!("scoring {} on {} threads", data_path.display(), rayon::current_num_threads()));
-            let bar = console.bytes_bar(size);
-            let done = score_csv_fast(&model, data_path, &args.output, &params, &mut |done, _| bar.set_position(done))?;
-            bar.finish_and_clear();
-            done
-        };
-        match fast {
-            Outcome::Scored(rows, decisions) => (rows, decisions),
-            Outcome::HandedOver => {
-                console.note(&format!("scoring {} in batches of {}", data_path.display(), count(STREAM_BATCH)));
-                let bar = console.bytes_bar(size);
-                let done = score_csv_stream(&model, data_path, &args.output, &params, STREAM_BATCH, &mut |done, _| {
-                    bar.set_position(done)
-                })?;
-                bar.finish_and_clear();
-                done
-            }
-        }
+        let bar = console.bytes_bar(size);
+        let mut shown = None;
+        let (rows, decisions, _) =
+            score_csv_file(&model, data_path, &args.output, &params, args.general_path, &mut |route, done, _| {
+                if shown != Some(route) {
+                    shown = Some(route);
+                    let note = match route {
+                        Route::Parallel => {
+                            format!("scoring {} on {} threads", data_path.display(), rayon::current_num_threads())
+                        }
+                        Route::Streaming => {
+                            format!("scoring {} in batches of {}", data_path.display(), count(STREAM_BATCH))
+                        }
+                    };
+                    bar.suspend(|| console.note(&note));
+                    bar.set_position(0);
+                }
+                bar.set_position(done);
+            })?;
+        bar.finish_and_clear();
+        (rows, decisions)
     } else {
         console.note(&format!("reading {}", data_path.display()));
         let (table, _) = args.leads.load_new(&model)?;

@@ -219,6 +219,37 @@ pub fn can_stream(model: &LeadModel, input: &std::path::Path, output: &std::path
         && matches!(Format::of(output), Ok(Format::Csv))
 }
 
+/// Which path scored a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The parallel CSV-to-CSV path ([`fast`]).
+    Parallel,
+    /// The streaming path ([`score_csv_stream`]), in batches of [`STREAM_BATCH`].
+    Streaming,
+}
+
+/// Score a CSV file into a CSV file: the parallel path, which hands the file to the
+/// streaming path when it must (`streaming_only` goes there directly). `progress` hears
+/// the route, the bytes read and the file's size. Returns (rows, decisions, route).
+pub fn score_csv_file(
+    model: &LeadModel,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    params: &ScoreParams,
+    streaming_only: bool,
+    progress: &mut dyn FnMut(Route, u64, u64),
+) -> Result<(usize, usize, Route)> {
+    if !streaming_only {
+        let outcome = fast::score_csv_fast(model, input, output, params, &mut |d, t| progress(Route::Parallel, d, t))?;
+        if let fast::Outcome::Scored(rows, decisions) = outcome {
+            return Ok((rows, decisions, Route::Parallel));
+        }
+    }
+    let (rows, decisions) =
+        score_csv_stream(model, input, output, params, STREAM_BATCH, &mut |d, t| progress(Route::Streaming, d, t))?;
+    Ok((rows, decisions, Route::Streaming))
+}
+
 /// Score a CSV file into a CSV file in batches of `batch` rows, so that memory does not
 /// grow with the file: the same output as [`score_table`] on the whole file. Rows in
 /// errors count from the start of the file. Returns (rows, decisions).

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::encoding::{EncodingChoice, Utf8File};
 use crate::error::{file_err, polars_err, Error, Result};
 
 /// File formats leadscore reads and writes, chosen by extension.
@@ -46,6 +47,8 @@ pub struct Table {
     pub df: DataFrame,
     /// SHA-256 of the file's bytes, hex: recorded in models as provenance.
     pub sha256: String,
+    /// The text encoding a CSV file was read in (none for Parquet).
+    pub encoding: Option<crate::encoding::Detected>,
 }
 
 impl Table {
@@ -105,6 +108,12 @@ impl Table {
 
 /// Read a CSV or Parquet file into a [`Table`].
 pub fn load(path: &Path) -> Result<Table> {
+    load_with(path, EncodingChoice::Auto)
+}
+
+/// [`load`] with the text encoding of a CSV file decided as `encoding` says
+/// ([`crate::encoding`]).
+pub fn load_with(path: &Path, encoding: EncodingChoice) -> Result<Table> {
     let format = Format::of(path)?;
     let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
     if meta.is_dir() {
@@ -113,9 +122,13 @@ pub fn load(path: &Path) -> Result<Table> {
     if meta.len() == 0 {
         return Err(Error::EmptyFile { path: path.to_path_buf() });
     }
-    let (df, sha256) = match format {
-        Format::Csv => load_csv(path)?,
-        Format::Parquet => (load_parquet(path)?, file_sha256(path)?),
+    let (df, sha256, detected) = match format {
+        Format::Csv => {
+            let text = Utf8File::open(path, encoding)?;
+            let (df, sha256) = load_csv(&text.path).map_err(|e| text.blame_original(e))?;
+            (df, sha256, Some(text.detected))
+        }
+        Format::Parquet => (load_parquet(path)?, file_sha256(path)?, None),
     };
     if df.width() == 0 {
         return Err(Error::EmptyFile { path: path.to_path_buf() });
@@ -123,7 +136,7 @@ pub fn load(path: &Path) -> Result<Table> {
     if df.height() == 0 {
         return Err(Error::HeaderOnly { path: path.to_path_buf() });
     }
-    Ok(Table { path: path.to_path_buf(), df, sha256 })
+    Ok(Table { path: path.to_path_buf(), df, sha256, encoding: detected })
 }
 
 fn file_sha256(path: &Path) -> Result<String> {

@@ -46,7 +46,7 @@ pub enum Error {
     #[error("{path}: row {row} (line {line}) has {found} fields, the header has {expected}")]
     RaggedRow { path: PathBuf, row: u64, line: u64, found: usize, expected: usize },
 
-    #[error("{path}: row {row} (line {line}) is not valid UTF-8 text (byte {byte} of the line); re-export the file as UTF-8")]
+    #[error("{path}: row {row} (line {line}) is not valid UTF-8 text (byte {byte} of the line) although the file's other text is UTF-8: it mixes encodings; re-export the file in one encoding, or give --encoding")]
     InvalidUtf8 { path: PathBuf, row: u64, line: u64, byte: u64 },
 
     #[error("{path}: column name {name:?} appears {count} times in the header; column names must be unique")]
@@ -147,6 +147,41 @@ impl Error {
             Error::DuplicateId { path, column, value, first_row, row } => {
                 Error::DuplicateId { path, column, value, first_row: first_row + offset, row: row + offset }
             }
+            other => other,
+        }
+    }
+
+    /// The same error with `from` replaced by `to` wherever it names a file (a message
+    /// about a temporary UTF-8 copy, told about the user's file).
+    pub fn with_path(self, from: &Path, to: &Path) -> Self {
+        let fix = |p: PathBuf| if p == from { to.to_path_buf() } else { p };
+        match self {
+            Error::FileNotFound { path } => Error::FileNotFound { path: fix(path) },
+            Error::Read { path, source } => Error::Read { path: fix(path), source },
+            Error::EmptyFile { path } => Error::EmptyFile { path: fix(path) },
+            Error::HeaderOnly { path } => Error::HeaderOnly { path: fix(path) },
+            Error::RaggedRow { path, row, line, found, expected } => {
+                Error::RaggedRow { path: fix(path), row, line, found, expected }
+            }
+            Error::InvalidUtf8 { path, row, line, byte } => Error::InvalidUtf8 { path: fix(path), row, line, byte },
+            Error::DuplicateColumn { path, name, count } => Error::DuplicateColumn { path: fix(path), name, count },
+            Error::Malformed { path, message } => Error::Malformed { path: fix(path), message },
+            Error::MissingColumn { path, column, available, hint } => {
+                Error::MissingColumn { path: fix(path), column, available, hint }
+            }
+            Error::DuplicateId { path, column, value, first_row, row } => {
+                Error::DuplicateId { path: fix(path), column, value, first_row, row }
+            }
+            Error::MissingModelColumns { path, missing } => Error::MissingModelColumns { path: fix(path), missing },
+            Error::BadLabel { path, column, problem } => Error::BadLabel { path: fix(path), column, problem },
+            Error::TextInNumeric { path, column, row, value, why } => {
+                Error::TextInNumeric { path: fix(path), column, row, value, why }
+            }
+            Error::NonFinite { path, column, row, value } => Error::NonFinite { path: fix(path), column, row, value },
+            Error::BadDate { path, column, row, value } => Error::BadDate { path: fix(path), column, row, value },
+            Error::BadFlag { path, column, row, value } => Error::BadFlag { path: fix(path), column, row, value },
+            Error::NoFeatures { path, detail } => Error::NoFeatures { path: fix(path), detail },
+            Error::Internal(m) => Error::Internal(m.replace(&from.display().to_string(), &to.display().to_string())),
             other => other,
         }
     }

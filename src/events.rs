@@ -456,7 +456,10 @@ impl EventSpec {
         for (name, vals) in names.iter().zip(out) {
             df.with_column(Column::new(name.as_str().into(), vals)).map_err(|e| polars_err(&contacts.path, e))?;
         }
-        Ok((Table { path: contacts.path.clone(), df, sha256: contacts.sha256.clone() }, report))
+        Ok((
+            Table { path: contacts.path.clone(), df, sha256: contacts.sha256.clone(), encoding: contacts.encoding },
+            report,
+        ))
     }
 }
 

@@ -3,8 +3,9 @@
 //! The library does the work; the `leadscore` binary is glue around it. Modules are laid
 //! out in the order data flows through them:
 //!
-//! 1. [`data`]: read CSV / Parquet exports (the one CSV record rule), check the label;
-//!    write outputs atomically.
+//! 1. [`encoding`] and [`data`]: read CSV / Parquet exports (any common text encoding
+//!    decoded to UTF-8 first; the one CSV record rule), check the label; write outputs
+//!    atomically.
 //! 2. [`events`]: behavioural columns aggregated from a raw activity log, point in time.
 //! 3. [`as_of`]: the one rule for the date that dates count back from.
 //! 4. [`features`]: column roles and the fitted feature pipeline; one file per role, the
@@ -26,6 +27,7 @@
 pub mod as_of;
 pub mod compare;
 pub mod data;
+pub mod encoding;
 pub mod error;
 pub mod evaluate;
 pub mod events;

@@ -132,6 +132,8 @@ pub struct TrainOutcome {
     pub event_report: Option<EventReport>,
     /// The as-of date that date columns counted back from, and why (none without dates).
     pub as_of: Option<crate::as_of::AsOf>,
+    /// The text encoding the training file was read in (CSV).
+    pub encoding: Option<crate::encoding::Detected>,
 }
 
 /// Single-column ROC AUC above which a column is named as a likely leak.
@@ -357,6 +359,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         threshold_note: choice.note,
         event_report,
         as_of,
+        encoding: table.encoding,
     })
 }
 

@@ -89,11 +89,13 @@ fn rejects_ragged_rows_naming_row_and_line() {
 }
 
 #[test]
-fn rejects_invalid_utf8_naming_the_row() {
-    let mut bytes = small_csv().into_bytes();
+fn rejects_a_file_of_mixed_encodings_naming_the_row() {
+    // UTF-8 letters early on, then a byte that is not UTF-8 (issue 14: a file wholly in
+    // Windows-1252 is decoded; one that mixes encodings is refused at its first bad row).
+    let mut bytes = small_csv().replacen("c2,", "c\u{e9}2,", 1).into_bytes();
     let pos = bytes.windows(3).position(|w| w == b"c9,").unwrap();
     bytes[pos + 1] = 0xff;
-    train_fails("a.csv", bytes, "won", &["a.csv", "row 10 (line 11) is not valid UTF-8"]);
+    train_fails("a.csv", bytes, "won", &["a.csv", "row 10 (line 11) is not valid UTF-8", "mixes encodings"]);
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod corpus;
 mod evaluate_threshold;
 mod events;
 mod issue_13;
+mod issue_14;
 mod metrics_pinned;
 mod model_file;
 mod real_data;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use leadscore::as_of::{self, AsOf};
 use leadscore::data::Table;
+use leadscore::encoding::EncodingChoice;
 use leadscore::error::Result;
 use leadscore::model::{LeadModel, Tiers};
 use leadscore::threshold::Strategy;
@@ -32,11 +33,21 @@ pub struct Leads {
     /// latest date in the data. Every summary says which date was used.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// Text encoding of a CSV file: auto (a byte-order mark, else UTF-8 when the file is
+    /// valid UTF-8, else Windows-1252, as Excel writes on Nordic and German machines),
+    /// utf-8, utf-16le, utf-16be, windows-1252 (also latin-1).
+    #[arg(long, value_name = "NAME", default_value = "auto", value_parser = parse_encoding)]
+    pub encoding: EncodingChoice,
     #[command(flatten)]
     pub events: EventArgs,
 }
 
 impl Leads {
+    /// The leads file alone (no model, no activity log).
+    pub fn load(&self) -> Result<Table> {
+        leadscore::data::load_with(&self.data, self.encoding)
+    }
+
     /// Labelled history for `model`: the table with the model's event columns, and the
     /// as-of date by the history rule (over the model's date columns and `date_fields`).
     pub fn load_history(&self, model: &LeadModel, date_fields: &[&str]) -> Result<(Table, AsOf)> {
@@ -55,7 +66,7 @@ impl Leads {
     /// The leads, with the model's event columns appended when it has them (cut off at
     /// the end of `cutoff`, else of the log's latest event).
     fn load_with_events(&self, model: &LeadModel, cutoff: Option<NaiveDate>) -> Result<Table> {
-        let table = leadscore::data::load(&self.data)?;
+        let table = self.load()?;
         let log = self.events.load()?;
         leadscore::score::with_events(model, table, log.as_ref(), cutoff)
     }
@@ -126,6 +137,11 @@ pub struct Json {
 /// Parse `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date; use YYYY-MM-DD"))
+}
+
+/// Parse `--encoding`.
+pub fn parse_encoding(s: &str) -> std::result::Result<EncodingChoice, String> {
+    s.parse()
 }
 
 /// Parse a threshold strategy (`f1`, `precision:0.6`, `top:500`, ...).

@@ -64,8 +64,14 @@ pub fn run(args: Args) -> Result<()> {
         let size = std::fs::metadata(data_path).map(|m| m.len()).unwrap_or(0);
         let bar = console.bytes_bar(size);
         let mut shown = None;
-        let (rows, decisions, _) =
-            score_csv_file(&model, data_path, &args.output, &params, args.general_path, &mut |route, done, _| {
+        let done = score_csv_file(
+            &model,
+            data_path,
+            &args.output,
+            &params,
+            args.leads.encoding,
+            args.general_path,
+            &mut |route, done, _| {
                 if shown != Some(route) {
                     shown = Some(route);
                     let note = match route {
@@ -80,9 +86,11 @@ pub fn run(args: Args) -> Result<()> {
                     bar.set_position(0);
                 }
                 bar.set_position(done);
-            })?;
+            },
+        )?;
         bar.finish_and_clear();
-        (rows, decisions)
+        console.note(&format!("read {} as {}", data_path.display(), done.encoding.describe()));
+        (done.rows, done.decisions)
     } else {
         console.note(&format!("reading {}", data_path.display()));
         let (table, _) = args.leads.load_new(&model)?;

@@ -147,7 +147,10 @@ pub fn run(args: Args) -> Result<()> {
     }
     let started = std::time::Instant::now();
     console.note(&format!("reading {}", data_path.display()));
-    let table = data::load(data_path)?;
+    let table = args.leads.load()?;
+    if let Some(e) = &table.encoding {
+        console.note(&format!("read {} as {}", data_path.display(), e.describe()));
+    }
     // Stage notes go to the spinner on a terminal, else to stderr as lines.
     let spinner = console.spinner();
     let on_terminal = !spinner.is_hidden();
@@ -216,6 +219,7 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
         "alpha_search": o.alpha_search.iter().map(|(a, auc)| json!({"alpha": a, "cv_roc_auc": auc})).collect::<Vec<_>>(),
         "cv_roc_auc": o.cv_aucs,
         "as_of": o.as_of,
+        "encoding": o.encoding,
         "iterations": m.meta.iterations,
         "preconditioned": m.meta.preconditioned,
         "converged": m.meta.converged,

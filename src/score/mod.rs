@@ -228,26 +228,42 @@ pub enum Route {
     Streaming,
 }
 
+/// How a CSV file was scored.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvScored {
+    pub rows: usize,
+    pub decisions: usize,
+    pub route: Route,
+    pub encoding: crate::encoding::Detected,
+}
+
 /// Score a CSV file into a CSV file: the parallel path, which hands the file to the
-/// streaming path when it must (`streaming_only` goes there directly). `progress` hears
-/// the route, the bytes read and the file's size. Returns (rows, decisions, route).
+/// streaming path when it must (`streaming_only` goes there directly). A file in another
+/// text encoding than UTF-8 is decoded first ([`crate::encoding`]). `progress` hears the
+/// route, the bytes read and the file's size.
 pub fn score_csv_file(
     model: &LeadModel,
     input: &std::path::Path,
     output: &std::path::Path,
     params: &ScoreParams,
+    encoding: crate::encoding::EncodingChoice,
     streaming_only: bool,
     progress: &mut dyn FnMut(Route, u64, u64),
-) -> Result<(usize, usize, Route)> {
+) -> Result<CsvScored> {
+    let text = crate::encoding::Utf8File::open(input, encoding)?;
+    let scored = |rows, decisions, route| CsvScored { rows, decisions, route, encoding: text.detected };
     if !streaming_only {
-        let outcome = fast::score_csv_fast(model, input, output, params, &mut |d, t| progress(Route::Parallel, d, t))?;
+        let outcome =
+            fast::score_csv_fast(model, &text.path, output, params, &mut |d, t| progress(Route::Parallel, d, t))
+                .map_err(|e| text.blame_original(e))?;
         if let fast::Outcome::Scored(rows, decisions) = outcome {
-            return Ok((rows, decisions, Route::Parallel));
+            return Ok(scored(rows, decisions, Route::Parallel));
         }
     }
     let (rows, decisions) =
-        score_csv_stream(model, input, output, params, STREAM_BATCH, &mut |d, t| progress(Route::Streaming, d, t))?;
-    Ok((rows, decisions, Route::Streaming))
+        score_csv_stream(model, &text.path, output, params, STREAM_BATCH, &mut |d, t| progress(Route::Streaming, d, t))
+            .map_err(|e| text.blame_original(e))?;
+    Ok(scored(rows, decisions, Route::Streaming))
 }
 
 /// Score a CSV file into a CSV file in batches of `batch` rows, so that memory does not
@@ -339,6 +355,7 @@ pub fn score_csv_stream(
             path: input.to_path_buf(),
             df: DataFrame::new(n, columns).map_err(|e| Error::Internal(format!("{}: {e}", input.display())))?,
             sha256: String::new(),
+            encoding: None,
         })
     };
 

@@ -1,0 +1,113 @@
+//! Regressions of issue 14 (real CRM exports as they come), the parts done so far:
+//! text encodings.
+
+use crate::common::{csv_column, csv_f64, Scratch};
+
+/// The synthetic export with Danish letters in a category, as clean UTF-8 text.
+fn danish_text(s: &Scratch, rows: usize, seed: u64, outcome: bool) -> String {
+    let mut args = vec!["synth".to_string(), "--rows".into(), rows.to_string(), "--seed".into(), seed.to_string()];
+    args.extend(["--output".into(), "src.csv".into(), "-q".into(), "--force".into()]);
+    if !outcome {
+        args.push("--no-outcome".into());
+    }
+    s.run(&args.iter().map(String::as_str).collect::<Vec<_>>()).assert_ok();
+    let text = std::fs::read_to_string(s.path("src.csv")).unwrap();
+    text.replace("United States", "Danmark Århus-Ærø").replace("Germany", "Tyskland Øst")
+}
+
+/// `text` as Excel's "Unicode text": UTF-16LE with a byte-order mark, tab-separated.
+fn utf16_tabs(text: &str) -> Vec<u8> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    let mut tsv = String::new();
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        tsv.push_str(&rec.iter().collect::<Vec<_>>().join("\t"));
+        tsv.push_str("\r\n");
+    }
+    let mut out = vec![0xFF, 0xFE];
+    out.extend(tsv.encode_utf16().flat_map(u16::to_le_bytes));
+    out
+}
+
+#[test]
+fn windows_1252_and_utf16_exports_train_and_score_as_the_utf8_file_does() {
+    let s = Scratch::new();
+    let train = danish_text(&s, 1500, 141, true);
+    let new = danish_text(&s, 400, 142, false);
+    s.write("train.csv", &train);
+    s.write("new.csv", &new);
+    s.write("train_1252.csv", encoding_rs::WINDOWS_1252.encode(&train).0);
+    s.write("new_1252.csv", encoding_rs::WINDOWS_1252.encode(&new).0);
+    s.write("train_utf16.txt", utf16_tabs(&train));
+    s.write("new_utf16.txt", utf16_tabs(&new));
+    let mut results = Vec::new();
+    for tag in ["", "_1252", "_utf16"] {
+        let ext = if tag == "_utf16" { "txt" } else { "csv" };
+        let (train_file, new_file, model) =
+            (format!("train{tag}.{ext}"), format!("new{tag}.{ext}"), format!("m{tag}.bin"));
+        let r = s.run(&[
+            "train",
+            "--data",
+            &train_file,
+            "--label",
+            "outcome",
+            "--id",
+            "lead_id",
+            "--model",
+            &model,
+            "--json",
+        ]);
+        r.assert_ok();
+        let want = match tag {
+            "" => "UTF-8 (valid UTF-8)",
+            "_1252" => "Windows-1252 (the file is not UTF-8",
+            _ => "UTF-16LE (byte-order mark)",
+        };
+        assert!(r.stderr.contains(want), "{tag}: {}", r.stderr);
+        let auc = r.json()["holdout"]["roc_auc"].as_f64().unwrap();
+        let out = format!("s{tag}.csv");
+        s.run(&["score", "--model", &model, "--data", &new_file, "--output", &out, "--as-of", "2025-06-30", "-q"])
+            .assert_ok();
+        let levels = r.json()["columns_used"].clone();
+        results.push((auc, levels, csv_f64(&s.path(&out), "probability"), csv_column(&s.path(&out), "reasons")));
+    }
+    assert!(results[0].3.iter().any(|r| r.contains("Århus")), "the Danish levels reach the reasons");
+    for (k, r) in results.iter().enumerate().skip(1) {
+        assert_eq!(r.0, results[0].0, "holdout ROC AUC, file {k}");
+        assert_eq!(r.1, results[0].1, "roles, file {k}");
+        assert_eq!(r.2, results[0].2, "probabilities, file {k}");
+        assert_eq!(r.3, results[0].3, "reasons, file {k}");
+    }
+}
+
+#[test]
+fn errors_in_a_decoded_file_name_the_users_file_row_and_value() {
+    let s = Scratch::new();
+    let train = danish_text(&s, 600, 143, true);
+    s.write("train.csv", &train);
+    s.run(&["train", "--data", "train.csv", "--label", "outcome", "--id", "lead_id", "--model", "m.bin", "-q"])
+        .assert_ok();
+    let mut lines: Vec<String> = train.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let visits = header.iter().position(|h| *h == "website_visits").unwrap();
+    let fields = header.len();
+    // A row whose number of fields can be changed without quoting trouble.
+    let k = (1..lines.len()).find(|&i| !lines[i].contains('"') && lines[i].split(',').count() == fields).unwrap();
+    let mut f: Vec<String> = lines[k].split(',').map(str::to_string).collect();
+    f[visits] = "mange".into();
+    lines[k] = f.join(",");
+    s.write("bad_1252.csv", encoding_rs::WINDOWS_1252.encode(&(lines.join("\n") + "\n")).0);
+    s.write("bad_utf16.txt", utf16_tabs(&(lines.join("\n") + "\n")));
+    for name in ["bad_1252.csv", "bad_utf16.txt"] {
+        let r =
+            s.run(&["score", "--model", "m.bin", "--data", name, "--output", "o.csv", "--as-of", "2025-06-30", "-q"]);
+        r.assert_bad_input(&[name, "website_visits", &format!("row {k}"), "\"mange\""]);
+        assert!(!r.stderr.contains(".leadscore-utf8"), "a temporary copy is named: {}", r.stderr);
+        assert!(!s.path("o.csv").exists());
+    }
+    // An encoding given by name wins; an unknown name is a usage error.
+    s.run(&["score", "--model", "m.bin", "--data", "train.csv", "--output", "u.csv", "--encoding", "utf-8", "-q"])
+        .assert_ok();
+    s.run(&["score", "--model", "m.bin", "--data", "train.csv", "--output", "x.csv", "--encoding", "ebcdic"])
+        .assert_bad_input(&["ebcdic"]);
+}

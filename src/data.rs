@@ -577,9 +577,6 @@ pub(crate) fn defuse_formulas(df: &DataFrame) -> PolarsResult<DataFrame> {
     DataFrame::new(df.height(), cols)
 }
 
-/// Label values that mean "won" when `--positive` is not given (compared case-insensitively).
-pub const POSITIVE_WORDS: &[&str] = &["1", "true", "yes", "y", "won", "closed won", "converted", "1.0"];
-
 /// Read a binary label column: `Some(true)` for the positive class, `None` where missing.
 /// Returns the labels and the positive and negative values as written in the file.
 pub fn read_label(table: &Table, column: &str, positive: Option<&str>) -> Result<(Vec<Option<bool>>, String, String)> {
@@ -632,10 +629,16 @@ pub fn read_label(table: &Table, column: &str, positive: Option<&str>) -> Result
             })?
         }
         None => {
-            let is_pos = |s: &str| POSITIVE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s));
-            match (is_pos(&values[0].0), is_pos(&values[1].0)) {
-                (true, false) => 0,
-                (false, true) => 1,
+            // A known won word against anything else, or a known lost word against
+            // anything else (the keyword tables, in seven languages).
+            use crate::features::keywords::{is_one_of, LOST, WON};
+            let (won, lost) = (|s: &str| is_one_of(WON, s), |s: &str| is_one_of(LOST, s));
+            let (a, b) = (&values[0].0, &values[1].0);
+            match (won(a), won(b), lost(a), lost(b)) {
+                (true, false, _, _) => 0,
+                (false, true, _, _) => 1,
+                (false, false, false, true) => 0,
+                (false, false, true, false) => 1,
                 _ => {
                     return Err(bad(format!(
                         "has values {:?} and {:?}; say which one means won with --positive",

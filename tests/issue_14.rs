@@ -111,3 +111,63 @@ fn errors_in_a_decoded_file_name_the_users_file_row_and_value() {
     s.run(&["score", "--model", "m.bin", "--data", "train.csv", "--output", "x.csv", "--encoding", "ebcdic"])
         .assert_bad_input(&["ebcdic"]);
 }
+
+#[test]
+fn danish_values_are_read_as_flags_titles_placeholders_and_outcomes() {
+    use rand::{Rng, SeedableRng};
+    let s = Scratch::new();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(144);
+    let titles = [
+        ("Adm. direktør", 1.2),
+        ("Salgschef", 0.8),
+        ("Økonomichef", 0.6),
+        ("Projektleder", 0.2),
+        ("Marketingkoordinator", 0.0),
+        ("Sælger", -0.2),
+        ("Praktikant", -1.5),
+        ("Softwareudvikler", -0.3),
+    ];
+    let mut text = String::from("Kunde-ID;Stilling;Branche;Demo booket;Resultat\n");
+    for i in 0..800 {
+        let (title, effect) = titles[rng.gen_range(0..titles.len())];
+        let demo = rng.gen_bool(0.3);
+        let branche = ["Detail", "Industri", "Finans", "Vælg", "Sundhed"][rng.gen_range(0..5)];
+        let z = -1.5 + effect + if demo { 1.5 } else { 0.0 };
+        let won = rng.gen::<f64>() < 1.0 / (1.0 + (-z as f64).exp());
+        let demo = if demo { "Ja" } else { "Nej" };
+        text.push_str(&format!("K{i};{title};{branche};{demo};{}\n", if won { "Vundet" } else { "Tabt" }));
+    }
+    s.write("kunder.csv", encoding_rs::WINDOWS_1252.encode(&text).0);
+    let r = s.run(&[
+        "train",
+        "--data",
+        "kunder.csv",
+        "--label",
+        "Resultat",
+        "--id",
+        "Kunde-ID",
+        "--model",
+        "m.bin",
+        "--json",
+    ]);
+    r.assert_ok();
+    let j = r.json();
+    assert_eq!(j["positive_value"], "Vundet");
+    let role = |col: &str| {
+        j["columns_used"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["column"] == col)
+            .map(|c| c["role"].as_str().unwrap().to_string())
+    };
+    assert_eq!(role("Stilling").as_deref(), Some("title"), "{}", j["columns_used"]);
+    assert_eq!(role("Demo booket").as_deref(), Some("flag"));
+    assert_eq!(role("Branche").as_deref(), Some("category"));
+    // "Vælg" is a placeholder: the category's levels have a missing level, not a "vælg" one.
+    let model = leadscore::model_file::load(&s.path("m.bin")).unwrap();
+    let names: Vec<&str> = model.features.features.iter().map(|f| f.name.as_str()).collect();
+    assert!(names.contains(&"Branche = (missing)"), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("vælg")), "{names:?}");
+    assert!(names.contains(&"Stilling seniority = c-level"), "{names:?}");
+}

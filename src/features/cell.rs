@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::keywords::{NO, PLACEHOLDERS, YES};
+use super::keywords::{is_one_of, NO, PLACEHOLDERS, YES};
 use crate::error::{clip, Error};
 
 /// A cell as the parts read it: text from a CSV file, or a typed value from Parquet.
@@ -80,7 +80,7 @@ impl Problem {
 /// Trim a cell and map placeholders to `None`.
 pub fn clean(cell: Option<&str>) -> Option<&str> {
     let t = cell?.trim();
-    if PLACEHOLDERS.iter().any(|p| p.eq_ignore_ascii_case(t)) {
+    if is_one_of(PLACEHOLDERS, t) {
         None
     } else {
         Some(t)
@@ -113,9 +113,9 @@ pub fn parse_number(s: &str) -> NumCell {
 
 /// Read a yes/no cell ([`YES`], [`NO`]): 1 or 0.
 pub fn parse_flag(s: &str) -> Option<f64> {
-    if YES.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+    if is_one_of(YES, s) {
         Some(1.0)
-    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+    } else if is_one_of(NO, s) {
         Some(0.0)
     } else {
         None
@@ -171,6 +171,19 @@ mod tests {
         assert_eq!(clean(Some("N/A")), None);
         assert_eq!(clean(Some(" x ")), Some("x"));
         assert_eq!(Cell::text(Some(" unknown ")), Cell::Missing);
+        for p in ["Vælg", "VÆLG", "Velg", "Välj", "ukendt", "Keine Angabe", "Inconnu", "desconocido"] {
+            assert_eq!(clean(Some(p)), None, "{p}");
+        }
+    }
+
+    #[test]
+    fn yes_and_no_in_six_languages() {
+        for y in ["ja", "JA", "Ja", "oui", "sí", "SÍ", "si"] {
+            assert_eq!(parse_flag(y), Some(1.0), "{y}");
+        }
+        for n in ["nej", "Nei", "nein", "non", "NO"] {
+            assert_eq!(parse_flag(n), Some(0.0), "{n}");
+        }
     }
 
     #[test]

@@ -127,7 +127,7 @@ pub(crate) fn infer_role(table: &Table, col: &Column) -> Result<Inferred> {
     if emails as f64 >= 0.8 * m as f64 {
         return Ok(Inferred::Role(Role::Email));
     }
-    if super::title::is_title_column(&name) {
+    if super::title::is_title_column(&name) || super::title::looks_like_titles(cells.iter().map(|c| (c.0, c.2))) {
         return Ok(Inferred::Role(Role::Title));
     }
     // Distinct values ignoring case: needed only for the identifier test, so counted only

@@ -5,13 +5,106 @@
 //! ([`super::email`], [`super::title`]) read these tables, and `rules suggest` turns the
 //! title tables into patterns. Extend a table here and every part that uses it follows.
 
-/// Cell texts that mean "not filled in" (compared after trimming, case-insensitively).
-pub const PLACEHOLDERS: &[&str] = &["", "select", "unknown", "n/a", "na", "null", "none", "-", "?", "(blank)"];
+/// Cell texts that mean "not filled in" (compared after trimming, ignoring case): English,
+/// then Danish, Norwegian, Swedish, German, French and Spanish picklist defaults.
+pub const PLACEHOLDERS: &[&str] = &[
+    "",
+    "select",
+    "unknown",
+    "n/a",
+    "na",
+    "null",
+    "none",
+    "-",
+    "?",
+    "(blank)", // English
+    "vælg",
+    "ukendt",
+    "ingen", // Danish
+    "velg",
+    "ukjent", // Norwegian
+    "välj",
+    "okänd",
+    "okänt", // Swedish
+    "auswählen",
+    "bitte wählen",
+    "unbekannt",
+    "keine angabe", // German
+    "sélectionner",
+    "inconnu",
+    "non renseigné", // French
+    "seleccionar",
+    "desconocido", // Spanish
+];
 
-/// Cell texts read as yes (1) in a flag column, case-insensitively.
-pub const YES: &[&str] = &["yes", "true", "y", "t", "1", "1.0"];
-/// Cell texts read as no (0) in a flag column, case-insensitively.
-pub const NO: &[&str] = &["no", "false", "n", "f", "0", "0.0"];
+/// Cell texts read as yes (1) in a flag column, ignoring case: English, then ja (Danish,
+/// Norwegian, Swedish, German), oui, sí.
+pub const YES: &[&str] = &["yes", "true", "y", "t", "1", "1.0", "ja", "sand", "oui", "vrai", "sí", "si", "wahr"];
+/// Cell texts read as no (0) in a flag column, ignoring case: English, then nej (Danish,
+/// Swedish), nei (Norwegian), nein, non, falsk, faux, falso.
+pub const NO: &[&str] =
+    &["no", "false", "n", "f", "0", "0.0", "nej", "nei", "nein", "non", "falsk", "usann", "faux", "falso"];
+
+/// Label values that mean won, ignoring case: English, then Danish, Norwegian, Swedish,
+/// German, French and Spanish.
+pub const WON: &[&str] = &[
+    "1",
+    "1.0",
+    "true",
+    "yes",
+    "y",
+    "won",
+    "closed won",
+    "converted",
+    "win", // English
+    "vundet",
+    "ja",     // Danish
+    "vunnet", // Norwegian
+    "vunnen",
+    "vunnet affär", // Swedish
+    "gewonnen",     // German
+    "gagné",
+    "gagnée", // French
+    "ganado",
+    "ganada", // Spanish
+];
+
+/// Label values that mean lost, ignoring case (the other value is then won).
+pub const LOST: &[&str] = &[
+    "0",
+    "0.0",
+    "false",
+    "no",
+    "n",
+    "lost",
+    "closed lost",
+    "not converted",
+    "loss", // English
+    "tabt",
+    "nej", // Danish
+    "tapt",
+    "nei", // Norwegian
+    "förlorad",
+    "förlorat", // Swedish
+    "verloren", // German
+    "perdu",
+    "perdue", // French
+    "perdido",
+    "perdida", // Spanish
+];
+
+/// Is `s` one of `words`, ignoring case (ASCII directly; other letters by lower-casing
+/// short cells only, since the words are short)?
+pub fn is_one_of(words: &[&str], s: &str) -> bool {
+    if words.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        return true;
+    }
+    if s.is_ascii() || s.len() > 24 {
+        return false;
+    }
+    let lower = s.to_lowercase();
+    words.iter().any(|w| *w == lower)
+}
 
 /// Domains of free-mail providers: an address there is `free-mail`, not `company`.
 pub const FREE_MAIL: &[&str] = &[
@@ -66,8 +159,27 @@ pub const TITLE_COLUMN_WORDS: &[&str] = &["title", "position", "designation"];
 /// title matching none is an "individual contributor". A keyword with a space is matched
 /// as a phrase, others as whole words.
 pub const SENIORITY: &[(&str, &[&str])] = &[
-    ("student/intern", &["student", "intern", "internship", "trainee", "graduate", "apprentice", "phd"]),
-    ("vp", &["vp", "svp", "evp", "avp", "vice president"]),
+    (
+        "student/intern",
+        &[
+            "student",
+            "intern",
+            "internship",
+            "trainee",
+            "graduate",
+            "apprentice",
+            "phd",
+            "praktikant",
+            "elev",
+            "lærling",
+            "studerende",
+            "werkstudent",
+            "auszubildender",
+            "stagiaire",
+            "becario",
+        ],
+    ),
+    ("vp", &["vp", "svp", "evp", "avp", "vice president", "vicedirektør", "vice direktør", "vizepräsident"]),
     (
         "c-level",
         &[
@@ -86,22 +198,108 @@ pub const SENIORITY: &[(&str, &[&str])] = &[
             "president",
             "partner",
             "managing director",
+            // Danish, Norwegian, Swedish, German
+            "adm. direktør",
+            "adm direktør",
+            "administrerende direktør",
+            "daglig leder",
+            "vd",
+            "verkställande direktör",
+            "geschäftsführer",
+            "geschäftsführerin",
+            "vorstand",
+            "inhaber",
+            "gründer",
+            "ejer",
+            "eier",
+            "ägare",
+            "grundlægger",
+            "grunnlegger",
+            "grundare",
         ],
     ),
-    ("director", &["director", "head of", "head"]),
-    ("manager", &["manager", "lead", "supervisor", "principal"]),
+    (
+        "director",
+        &[
+            "director",
+            "head of",
+            "head",
+            "direktør",
+            "direktör",
+            "direktor",
+            "chef",
+            "-chef",
+            "leiter",
+            "-leiter",
+            "leiterin",
+            "-leiterin",
+            "bereichsleiter",
+        ],
+    ),
+    (
+        "manager",
+        &[
+            "manager",
+            "lead",
+            "supervisor",
+            "principal",
+            "leder",
+            "-leder",
+            "ansvarlig",
+            "-ansvarlig",
+            "ansvarig",
+            "-ansvarig",
+            "koordinator",
+            "teamleiter",
+            "gruppenleiter",
+        ],
+    ),
 ];
 
 /// The seniority of a title matching none of [`SENIORITY`].
 pub const DEFAULT_SENIORITY: &str = "individual contributor";
 
-/// Business functions and their keywords; the first match wins, else "other".
+/// Business functions and their keywords; the first match wins, else "other". Nordic and
+/// German compounds match by their first part (`salg-`: salgschef, salgsdirektør).
 pub const FUNCTIONS: &[(&str, &[&str])] = &[
     (
         "sales",
-        &["sales", "account executive", "business development", "bdr", "sdr", "revenue", "account manager", "cro"],
+        &[
+            "sales",
+            "account executive",
+            "business development",
+            "bdr",
+            "sdr",
+            "revenue",
+            "account manager",
+            "cro",
+            "salg-",
+            "sælger",
+            "selger",
+            "säljare",
+            "försäljning-",
+            "vertrieb-",
+            "verkauf-",
+            "key account",
+        ],
     ),
-    ("marketing", &["marketing", "growth", "brand", "content", "demand", "cmo", "seo", "communications"]),
+    (
+        "marketing",
+        &[
+            "marketing",
+            "growth",
+            "brand",
+            "content",
+            "demand",
+            "cmo",
+            "seo",
+            "communications",
+            "marketing-",
+            "markedsføring-",
+            "marknad-",
+            "kommunikation-",
+        ],
+    ),
     (
         "engineering/it",
         &[
@@ -118,13 +316,82 @@ pub const FUNCTIONS: &[(&str, &[&str])] = &[
             "architect",
             "technical",
             "security",
+            "udvikler",
+            "utvikler",
+            "utvecklare",
+            "entwickler",
+            "ingeniør",
+            "ingenjör",
+            "ingenieur",
+            "-udvikler",
+            "-utvikler",
+            "-entwickler",
         ],
     ),
-    ("finance", &["finance", "financial", "cfo", "accounting", "accountant", "controller", "treasurer"]),
-    ("hr", &["hr", "human resources", "people", "talent", "recruiter", "recruiting"]),
-    ("operations", &["operations", "coo", "ops", "procurement", "supply", "logistics"]),
-    ("executive", &["ceo", "founder", "cofounder", "owner", "president", "managing director", "general manager"]),
-    ("student", &["student", "intern", "trainee"]),
+    (
+        "finance",
+        &[
+            "finance",
+            "financial",
+            "cfo",
+            "accounting",
+            "accountant",
+            "controller",
+            "treasurer",
+            "økonomi-",
+            "ekonomi-",
+            "finans-",
+            "regnskab-",
+            "regnskap-",
+            "buchhalter",
+            "finanz-",
+        ],
+    ),
+    ("hr", &["hr", "human resources", "people", "talent", "recruiter", "recruiting", "personale-"]),
+    (
+        "operations",
+        &[
+            "operations",
+            "coo",
+            "ops",
+            "procurement",
+            "supply",
+            "logistics",
+            "drift-",
+            "logistik-",
+            "indkøb-",
+            "innkjøp-",
+            "inköp-",
+            "einkauf-",
+            "produktion-",
+            "produksjon-",
+        ],
+    ),
+    (
+        "executive",
+        &[
+            "ceo",
+            "founder",
+            "cofounder",
+            "owner",
+            "president",
+            "managing director",
+            "general manager",
+            "adm. direktør",
+            "adm direktør",
+            "administrerende direktør",
+            "daglig leder",
+            "vd",
+            "verkställande direktör",
+            "geschäftsführer",
+            "geschäftsführerin",
+            "ejer",
+            "eier",
+            "ägare",
+            "inhaber",
+        ],
+    ),
+    ("student", &["student", "intern", "trainee", "praktikant", "studerende", "werkstudent", "stagiaire"]),
 ];
 
 /// The function of a title matching none of [`FUNCTIONS`].

@@ -1,6 +1,7 @@
 //! The job-title role: a title becomes two level parts, seniority and function, from the
-//! keyword tables in [`super::keywords`]. A text column is a title column when its name
-//! says so ([`is_title_column`]).
+//! keyword tables in [`super::keywords`] (English, Nordic and German titles). A text
+//! column is a title column when its name says so ([`is_title_column`]) or its values do
+//! ([`looks_like_titles`]).
 
 use super::keywords::{DEFAULT_FUNCTION, DEFAULT_SENIORITY, FUNCTIONS, SENIORITY, TITLE_COLUMN_WORDS};
 use super::part::CatKind;
@@ -26,12 +27,43 @@ pub(crate) fn is_title_column(name: &str) -> bool {
     TITLE_COLUMN_WORDS.iter().any(|k| lname.contains(k))
 }
 
+/// Do these cells read as job titles? (The inference evidence beside the column name.)
+/// `cells` are distinct cleaned values with their counts, in order of first row; the first
+/// 2,000 are read. Titles when at least 5 distinct values, 60% of the cells read carry a
+/// seniority or function keyword, and 25% a seniority keyword.
+pub(crate) fn looks_like_titles<'a>(cells: impl Iterator<Item = (&'a str, usize)>) -> bool {
+    let (mut distinct, mut all, mut any, mut senior) = (0usize, 0usize, 0usize, 0usize);
+    for (s, count) in cells.take(2000) {
+        distinct += 1;
+        all += count;
+        let sen = seniority(s) != DEFAULT_SENIORITY;
+        if sen || function(s) != DEFAULT_FUNCTION {
+            any += count;
+        }
+        senior += sen as usize * count;
+    }
+    distinct >= 5 && any as f64 >= 0.6 * all as f64 && senior as f64 >= 0.25 * all as f64
+}
+
 fn words(title: &str) -> Vec<String> {
     title.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
+/// Does a title (its lower-case text and words) hold one of `keys`? A key with a space
+/// or a dot is a phrase; `-chef` ends a word (chef, salgschef), `salg-` starts one (salg,
+/// salgschef, salgsdirektør); any other key is a whole word.
 fn has_any(words: &[String], lower: &str, keys: &[&str]) -> bool {
-    keys.iter().any(|k| if k.contains(' ') { lower.contains(k) } else { words.iter().any(|w| w == k) })
+    keys.iter().any(|k| {
+        if k.contains(' ') || k.contains('.') {
+            lower.contains(k)
+        } else if let Some(end) = k.strip_prefix('-') {
+            words.iter().any(|w| w.ends_with(end))
+        } else if let Some(start) = k.strip_suffix('-') {
+            words.iter().any(|w| w.starts_with(start))
+        } else {
+            words.iter().any(|w| w == k)
+        }
+    })
 }
 
 fn first_match(title: &str, table: &[(&'static str, &[&str])], default: &'static str) -> &'static str {
@@ -54,7 +86,14 @@ pub fn function(title: &str) -> &'static str {
 /// whole-word pattern.
 pub(crate) fn rule_condition(table: &[(&str, &[&str])], level: &str) -> Option<String> {
     let (_, keys) = table.iter().find(|(n, _)| *n == level)?;
-    let alts: Vec<String> = keys.iter().map(|k| regex::escape(k)).collect();
+    let alts: Vec<String> = keys
+        .iter()
+        .map(|k| match (k.strip_prefix('-'), k.strip_suffix('-')) {
+            (Some(end), _) => format!(r"\w*{}", regex::escape(end)),
+            (_, Some(start)) => format!(r"{}\w*", regex::escape(start)),
+            _ => regex::escape(k),
+        })
+        .collect();
     let pattern = format!(r"\b({})\b", alts.join("|"));
     Some(format!("matches = {}", toml::Value::String(pattern)))
 }
@@ -72,6 +111,33 @@ mod tests {
         assert_eq!(seniority("Marketing Intern"), "student/intern");
         assert_eq!(seniority("Senior Software Engineer"), "individual contributor");
         assert_eq!(seniority("IT Manager"), "manager");
+    }
+
+    #[test]
+    fn nordic_and_german_titles() {
+        assert_eq!(seniority("Adm. direktør"), "c-level");
+        assert_eq!(seniority("Daglig leder"), "c-level");
+        assert_eq!(seniority("VD"), "c-level");
+        assert_eq!(seniority("Geschäftsführer"), "c-level");
+        assert_eq!(seniority("Salgschef"), "director");
+        assert_eq!(seniority("Leiter Vertrieb"), "director");
+        assert_eq!(seniority("Projektleder"), "manager");
+        assert_eq!(seniority("Praktikant"), "student/intern");
+        assert_eq!(function("Salgschef"), "sales");
+        assert_eq!(function("Økonomichef"), "finance");
+        assert_eq!(function("Leiter Vertrieb"), "sales");
+        assert_eq!(function("Adm. direktør"), "executive");
+        assert_eq!(function("Softwareudvikler"), "engineering/it");
+        // A word is not a compound of itself plus nothing.
+        assert_eq!(seniority("Leader"), "individual contributor");
+    }
+
+    #[test]
+    fn titles_are_recognised_by_content() {
+        let t = ["Salgschef", "Adm. direktør", "Marketingkoordinator", "Økonomichef", "Projektleder", "Sælger"];
+        assert!(looks_like_titles(t.iter().map(|s| (*s, 10))));
+        let industries = ["Retail", "Healthcare", "Manufacturing", "Software", "Finance", "Education"];
+        assert!(!looks_like_titles(industries.iter().map(|s| (*s, 10))));
     }
 
     #[test]

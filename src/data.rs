@@ -558,6 +558,15 @@ pub fn looks_like_formula(s: &str) -> bool {
     matches!(s.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')) && s.parse::<f64>().is_err()
 }
 
+/// Text as CSV outputs write it: a leading `=`, `+`, `-`, `@`, tab or CR gets a `'`.
+pub fn defuse_text(s: &str) -> String {
+    if looks_like_formula(s) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 pub(crate) fn defuse_formulas(df: &DataFrame) -> PolarsResult<DataFrame> {
     let mut cols = Vec::with_capacity(df.width());
     for c in df.columns() {

@@ -155,6 +155,11 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
             if let Some(c) = &ev.cutoff_col {
                 feature_params = feature_params.also_exclude(c);
             }
+            // Activity aggregates are counts and days: numbers, even when the training
+            // rows happen to hold only 0 and 1 in a window (issue 14).
+            for c in spec.column_names() {
+                feature_params = feature_params.default_role(&c, crate::features::Role::Number);
+            }
             (Some(t), Some(spec), Some(report))
         }
     };

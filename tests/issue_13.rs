@@ -131,10 +131,10 @@ fn every_scoring_path_gives_the_same_bits_and_reasons_on_random_cells() {
         with(&["--output", "memory.parquet"]);
         // The parallel CSV path really took the file (the command falls back quietly).
         let day = leadscore::features::cell::day_number(chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap());
-        let params = score::ScoreParams { as_of_day: day, reasons: 3, id: None };
+        let params = score::ScoreParams { as_of_day: day, reasons: 3, ..Default::default() };
         let done =
             score::fast::score_csv_fast(&model, &s.path(&name), &s.path("lib.csv"), &params, &mut |_, _| {}).unwrap();
-        assert!(matches!(done, score::fast::Outcome::Scored(2500, _)), "round {round}: handed over");
+        assert!(matches!(done, score::fast::Outcome::Scored(2500, _, _)), "round {round}: handed over");
         assert_eq!(std::fs::read(s.path("lib.csv")).unwrap(), std::fs::read(s.path("fast.csv")).unwrap());
         // The parallel CSV path and the streaming path: the same bytes.
         assert_eq!(

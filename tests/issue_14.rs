@@ -171,3 +171,76 @@ fn danish_values_are_read_as_flags_titles_placeholders_and_outcomes() {
     assert!(!names.iter().any(|n| n.contains("vælg")), "{names:?}");
     assert!(names.contains(&"Stilling seniority = c-level"), "{names:?}");
 }
+
+#[test]
+fn one_bad_cell_in_a_nightly_batch_is_set_aside_with_rejects_on_every_path() {
+    let s = Scratch::new();
+    s.synth("train.csv", 1500, 145);
+    s.trained_model("train.csv", "m.bin");
+    s.run(&["synth", "--rows", "20000", "--seed", "146", "--no-outcome", "--output", "new.csv", "-q"]).assert_ok();
+    let text = std::fs::read_to_string(s.path("new.csv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let (visits, demo) = (
+        header.iter().position(|h| *h == "website_visits").unwrap(),
+        header.iter().position(|h| *h == "demo_requested").unwrap(),
+    );
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let plain = |l: &str| !l.contains('"') && l.split(',').count() == header.len();
+    // One number with a thousands separator the model does not read, and a count in the
+    // yes/no column (a number there is yes above zero, not a bad cell).
+    let bad = (12_000..lines.len()).find(|&i| plain(&lines[i])).unwrap();
+    let mut f: Vec<String> = lines[bad].split(',').map(str::to_string).collect();
+    f[visits] = "\"1.234,5\"".into();
+    lines[bad] = f.join(",");
+    let count = (100..lines.len()).find(|&i| plain(&lines[i])).unwrap();
+    let mut f: Vec<String> = lines[count].split(',').map(str::to_string).collect();
+    f[demo] = "2".into();
+    lines[count] = f.join(",");
+    s.write("batch.csv", lines.join("\n") + "\n");
+    // Without --rejects: the run stops naming the cell, and leaves no output.
+    let r = s.run(&[
+        "score",
+        "--model",
+        "m.bin",
+        "--data",
+        "batch.csv",
+        "--output",
+        "o.csv",
+        "--as-of",
+        "2025-06-30",
+        "-q",
+    ]);
+    r.assert_bad_input(&["batch.csv", "website_visits", &format!("row {bad}"), "\"1.234,5\""]);
+    assert!(!s.path("o.csv").exists());
+    // With --rejects: 19,999 scored, one set aside with its reason, exit 0, a warning.
+    let mut outputs = Vec::new();
+    for (out, rej, extra) in
+        [("a.csv", "ra.csv", None), ("b.csv", "rb.csv", Some("--general-path")), ("c.parquet", "rc.csv", None)]
+    {
+        let mut args =
+            vec!["score", "--model", "m.bin", "--data", "batch.csv", "--output", out, "--as-of", "2025-06-30"];
+        args.extend(["--rejects", rej, "-q"]);
+        args.extend(extra);
+        let r = s.run(&args);
+        r.assert_ok();
+        assert!(r.stderr.contains("warning: 1 leads set aside"), "{}", r.stderr);
+        let id = csv_column(&s.path(rej), "id");
+        assert_eq!(csv_column(&s.path(rej), "row"), vec![bad.to_string()], "{rej}");
+        assert_eq!(csv_column(&s.path(rej), "column"), vec!["website_visits"]);
+        assert_eq!(csv_column(&s.path(rej), "value"), vec!["1.234,5"]);
+        assert_eq!(csv_column(&s.path(rej), "reason"), vec!["not a number"]);
+        assert_eq!(id, vec![lines[bad].split(',').next().unwrap().to_string()]);
+        outputs.push(std::fs::read(s.path(rej)).unwrap());
+        if out.ends_with(".csv") {
+            let ids = csv_column(&s.path(out), "lead_id");
+            assert_eq!(ids.len(), 19_999);
+            assert!(!ids.contains(&id[0]));
+        }
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+    assert_eq!(std::fs::read(s.path("a.csv")).unwrap(), std::fs::read(s.path("b.csv")).unwrap());
+    // --on-bad-row reject needs somewhere to put them.
+    s.run(&["score", "--model", "m.bin", "--data", "batch.csv", "--output", "d.csv", "--on-bad-row", "reject"])
+        .assert_bad_input(&["--rejects"]);
+}

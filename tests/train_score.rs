@@ -525,7 +525,7 @@ fn streaming_csv_scoring_matches_scoring_in_memory_issue_8() {
     let mut whole = score::score_table(&model, &table, &params_for(&model)).unwrap();
     data::write_table(&mut whole, &s.path("whole.csv")).unwrap();
     // As a stream in batches of 7 rows (the last batch is short).
-    let (rows, _) = score::score_csv_stream(
+    let (rows, _, _) = score::score_csv_stream(
         &model,
         &s.path("leads.csv"),
         &s.path("stream.csv"),
@@ -646,7 +646,7 @@ fn fast_scoring_writes_what_the_general_path_writes_issue_8() {
             )
             .unwrap();
             assert!(
-                matches!(done, score::fast::Outcome::Scored(1500, _)),
+                matches!(done, score::fast::Outcome::Scored(1500, _, _)),
                 "{name}, block {block}: the fast path handed the file over"
             );
             let got = std::fs::read(s.path("fast.csv")).unwrap();
@@ -665,7 +665,7 @@ fn fast_scoring_writes_what_the_general_path_writes_issue_8() {
 
 /// Score as of the model's own date, with three reasons.
 fn params_for(model: &leadscore::model::LeadModel) -> score::ScoreParams {
-    score::ScoreParams { as_of_day: model.features.as_of_day.unwrap_or(0), reasons: 3, id: None }
+    score::ScoreParams { as_of_day: model.features.as_of_day.unwrap_or(0), reasons: 3, ..Default::default() }
 }
 
 #[test]

@@ -94,7 +94,7 @@ pub fn run(args: Args) -> Result<()> {
     let as_of = outcome.model.features.as_of_day.and_then(leadscore::features::cell::from_day_number);
     let as_of = leadscore::as_of::for_scoring(as_of);
     s.push_str(&format!("as of {} (the sample data's own date)\n", as_of.date));
-    let params = ScoreParams { as_of_day: as_of.day(), reasons: 3, id: None };
+    let params = ScoreParams { as_of_day: as_of.day(), reasons: 3, ..Default::default() };
     let mut scored = score_table(&outcome.model, &new_leads, &params)?;
     data::write_table(&mut scored, &scored_path)?;
     let hot = leadscore::score::count_decisions(&scored);

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::as_of;
-use leadscore::error::Result;
-use leadscore::score::{can_stream, score_csv_file, score_table, Route, ScoreParams, STREAM_BATCH};
+use leadscore::error::{Error, Result};
+use leadscore::score::{
+    can_stream, score_csv_file, score_table_with_rejects, write_rejects, OnBadRow, Route, ScoreParams, STREAM_BATCH,
+};
 use leadscore::{data, model_file};
 
 use super::args::{Force, Leads, ModelIn, Quiet};
@@ -39,6 +41,15 @@ pub struct Args {
     /// Id column to carry to the output [default: the model's id column].
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
+    /// Set aside the leads with a cell the model cannot read into this CSV file (row, id,
+    /// column, value, reason) and score all the others; the run then ends with a warning,
+    /// not an error. Without it, the first such cell stops the run (exit 2).
+    #[arg(long, value_name = "FILE.csv")]
+    pub rejects: Option<PathBuf>,
+    /// What a lead with a cell the model cannot read does: fail (stop, the default) or
+    /// reject (set it aside into --rejects).
+    #[arg(long, value_name = "MODE", value_parser = ["fail", "reject"])]
+    pub on_bad_row: Option<String>,
     #[command(flatten)]
     pub force: Force,
     #[command(flatten)]
@@ -53,51 +64,81 @@ pub fn run(args: Args) -> Result<()> {
     let console = args.quiet.console();
     let (data_path, model_path) = (&args.leads.data, &args.model.model);
     data::check_output(&args.output, &[data_path, model_path], args.force.force)?;
+    let on_bad_row = match (args.on_bad_row.as_deref(), &args.rejects) {
+        (Some("reject"), None) => {
+            return Err(Error::usage("--on-bad-row reject", "say where the rejected leads go with --rejects FILE.csv"))
+        }
+        (Some("fail"), Some(_)) => {
+            return Err(Error::usage("--on-bad-row fail", "--rejects sets leads aside; leave out one of the two"))
+        }
+        (_, Some(r)) => {
+            data::check_output(r, &[data_path, model_path, &args.output], args.force.force)?;
+            OnBadRow::Reject
+        }
+        _ => OnBadRow::Fail,
+    };
     let model = model_file::load(model_path)?;
     let as_of = as_of::for_scoring(args.leads.as_of);
     console.note(&format!("as of {}", as_of.describe()));
     if let Some(w) = as_of::scoring_gap_warning(&model, &as_of) {
         console.note(&w);
     }
-    let params = ScoreParams { as_of_day: as_of.day(), reasons: args.reasons, id: args.id.clone() };
-    let (rows, decisions) = if can_stream(&model, data_path, &args.output) && args.leads.events.events.is_none() {
-        let size = std::fs::metadata(data_path).map(|m| m.len()).unwrap_or(0);
-        let bar = console.bytes_bar(size);
-        let mut shown = None;
-        let done = score_csv_file(
-            &model,
-            data_path,
-            &args.output,
-            &params,
-            args.leads.encoding,
-            args.general_path,
-            &mut |route, done, _| {
-                if shown != Some(route) {
-                    shown = Some(route);
-                    let note = match route {
-                        Route::Parallel => {
-                            format!("scoring {} on {} threads", data_path.display(), rayon::current_num_threads())
-                        }
-                        Route::Streaming => {
-                            format!("scoring {} in batches of {}", data_path.display(), count(STREAM_BATCH))
-                        }
-                    };
-                    bar.suspend(|| console.note(&note));
-                    bar.set_position(0);
-                }
-                bar.set_position(done);
-            },
-        )?;
-        bar.finish_and_clear();
-        console.note(&format!("read {} as {}", data_path.display(), done.encoding.describe()));
-        (done.rows, done.decisions)
-    } else {
-        console.note(&format!("reading {}", data_path.display()));
-        let (table, _) = args.leads.load_new(&model)?;
-        let mut scored = score_table(&model, &table, &params)?;
-        data::write_table(&mut scored, &args.output)?;
-        (table.height(), leadscore::score::count_decisions(&scored))
-    };
+    let params = ScoreParams { as_of_day: as_of.day(), reasons: args.reasons, id: args.id.clone(), on_bad_row };
+    let (rows, decisions, rejects) =
+        if can_stream(&model, data_path, &args.output) && args.leads.events.events.is_none() {
+            let size = std::fs::metadata(data_path).map(|m| m.len()).unwrap_or(0);
+            let bar = console.bytes_bar(size);
+            let mut shown = None;
+            let done = score_csv_file(
+                &model,
+                data_path,
+                &args.output,
+                &params,
+                args.leads.encoding,
+                args.general_path,
+                &mut |route, done, _| {
+                    if shown != Some(route) {
+                        shown = Some(route);
+                        let note = match route {
+                            Route::Parallel => {
+                                format!("scoring {} on {} threads", data_path.display(), rayon::current_num_threads())
+                            }
+                            Route::Streaming => {
+                                format!("scoring {} in batches of {}", data_path.display(), count(STREAM_BATCH))
+                            }
+                        };
+                        bar.suspend(|| console.note(&note));
+                        bar.set_position(0);
+                    }
+                    bar.set_position(done);
+                },
+            )?;
+            bar.finish_and_clear();
+            console.note(&format!("read {} as {}", data_path.display(), done.encoding.describe()));
+            (done.rows, done.decisions, done.rejects)
+        } else {
+            console.note(&format!("reading {}", data_path.display()));
+            let (table, _) = args.leads.load_new(&model)?;
+            let (mut scored, rejects) = score_table_with_rejects(&model, &table, &params)?;
+            data::write_table(&mut scored, &args.output)?;
+            (scored.height(), leadscore::score::count_decisions(&scored), rejects)
+        };
+    if let Some(path) = &args.rejects {
+        write_rejects(path, &rejects)?;
+        if !rejects.is_empty() {
+            let first = &rejects[0];
+            // A warning even with --quiet: leads were left out of the output.
+            eprintln!(
+                "leadscore: warning: {} leads set aside into {} (the first: row {}, column {:?}, {:?}: {})",
+                count(rejects.len()),
+                path.display(),
+                first.row,
+                first.column,
+                first.value,
+                first.reason
+            );
+        }
+    }
     console.note(&format!(
         "scored {} leads: {} at or above the threshold {:.4}; written to {}",
         count(rows),

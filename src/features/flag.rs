@@ -2,7 +2,7 @@
 //! [`super::keywords`]). One [`NumericPart`](super::part::NumericPart) without log1p or
 //! steps.
 
-use super::cell::{parse_flag, Cell, Problem};
+use super::cell::{parse_flag, parse_number, Cell, NumCell, Problem};
 use super::part::NumKind;
 use super::{Kind, PartSpec, Role};
 
@@ -17,13 +17,36 @@ impl Kind for Flag {
     }
 }
 
-/// A flag cell as 1 or 0; NaN when missing.
+/// A flag cell as 1 or 0; NaN when missing. A number other than 0 and 1 (a `2` in a
+/// column that held only 0 and 1 in training) reads as yes when above zero, as no
+/// otherwise: a count where a flag was expected, not a bad cell.
 pub(crate) fn value(cell: Cell) -> Result<f64, Problem> {
     match cell {
         Cell::Missing => Ok(f64::NAN),
         Cell::Bool(b) => Ok(b as u8 as f64),
-        Cell::Text(s) => parse_flag(s).ok_or(Problem::NotAFlag),
-        Cell::Number(x) if x == 0.0 || x == 1.0 => Ok(x),
+        Cell::Text(s) => match parse_flag(s) {
+            Some(v) => Ok(v),
+            None => match parse_number(s) {
+                NumCell::Value(x) => Ok((x > 0.0) as u8 as f64),
+                _ => Err(Problem::NotAFlag),
+            },
+        },
+        Cell::Number(x) if x.is_finite() => Ok((x > 0.0) as u8 as f64),
         Cell::Number(_) | Cell::Day(_) => Err(Problem::NotAFlag),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_a_flag_column_are_yes_above_zero() {
+        assert_eq!(value(Cell::Text("2")), Ok(1.0));
+        assert_eq!(value(Cell::Text("0.0")), Ok(0.0));
+        assert_eq!(value(Cell::Text("-1")), Ok(0.0));
+        assert_eq!(value(Cell::Number(3.0)), Ok(1.0));
+        assert_eq!(value(Cell::Text("maybe")), Err(Problem::NotAFlag));
+        assert_eq!(value(Cell::Text("inf")), Err(Problem::NotAFlag));
     }
 }

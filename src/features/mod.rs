@@ -187,6 +187,12 @@ impl FeatureParams {
         self
     }
 
+    /// Give `col` the role `role` unless the feature spec gave it one.
+    pub fn default_role(mut self, col: &str, role: Role) -> Self {
+        self.roles.entry(col.to_string()).or_insert(RoleChoice::Use(role));
+        self
+    }
+
     /// The as-of date given, if any.
     pub fn given_as_of(&self) -> Option<NaiveDate> {
         self.as_of

@@ -66,8 +66,8 @@ struct Plan<'m> {
 
 /// What the fast path did: scored the file, or handed it over.
 pub enum Outcome {
-    /// (rows, decisions)
-    Scored(usize, usize),
+    /// (rows scored, decisions, leads set aside)
+    Scored(usize, usize, Vec<super::Reject>),
     /// Call [`super::score_csv_stream`], which gives the same output or the error.
     HandedOver,
 }
@@ -139,7 +139,9 @@ pub fn score_csv_fast_in_blocks(
     // rows.
     let mut id_hashes: Vec<u64> = Vec::new();
     let mut rows = 0usize;
+    let mut records = 0usize;
     let mut decisions = 0usize;
+    let mut rejects: Vec<super::Reject> = Vec::new();
     let id_name = id.clone().unwrap_or_else(|| "row".to_string());
     let names: Vec<&str> = model.features.input_columns();
     let kept = crate::data::atomic_write_if(output, |w| {
@@ -156,22 +158,30 @@ pub fn score_csv_fast_in_blocks(
             data_start,
             plan.delimiter,
             block,
-            &|piece| plan.score_piece(piece, as_of),
+            &|piece| plan.score_piece(piece, as_of, params.on_bad_row),
             &mut |mut out: PieceOut| {
                 if let Some(bad) = &out.bad {
-                    let row = (rows + bad.row + 1) as u64;
+                    let row = (records + bad.row + 1) as u64;
                     return Err(Stop::Fail(bad.problem.at(input, names[bad.column], row, &bad.value)));
                 }
+                rejects.extend(out.rejects.drain(..).map(|(bad, id)| super::Reject {
+                    row: (records + bad.row + 1) as u64,
+                    id,
+                    column: names[bad.column].to_string(),
+                    value: crate::error::clip(&bad.value),
+                    reason: bad.problem.describe().to_string(),
+                }));
                 if id_hashes.capacity() == 0 && !out.ids.is_empty() {
                     let per_lead = (out.input_bytes / out.rows.max(1)).max(1) as u64;
                     id_hashes.reserve((file_bytes / per_lead + file_bytes / per_lead / 10 + 1024) as usize);
                 }
                 id_hashes.extend_from_slice(&out.ids);
                 if plan.id_field.is_none() {
-                    out.renumber(rows as u64);
+                    out.renumber(records as u64);
                 }
                 w.write_all(&out.bytes).map_err(|e| Stop::Fail(Error::write(output, e)))?;
                 rows += out.rows;
+                records += out.records;
                 decisions += out.decisions;
                 Ok(())
             },
@@ -185,12 +195,12 @@ pub fn score_csv_fast_in_blocks(
             }
         });
         match pass {
-            Ok(()) => Ok(rows > 0),
+            Ok(()) => Ok(records > 0),
             Err(Stop::Fallback) => Ok(false),
             Err(Stop::Fail(e)) => Err(e),
         }
     })?;
-    Ok(if kept { Outcome::Scored(rows, decisions) } else { Outcome::HandedOver })
+    Ok(if kept { Outcome::Scored(rows, decisions, rejects) } else { Outcome::HandedOver })
 }
 
 /// The first cell of a piece the model cannot read.
@@ -207,14 +217,20 @@ struct PieceOut {
     bytes: Vec<u8>,
     /// Bytes of input the piece held.
     input_bytes: usize,
+    /// Leads scored (lines written).
     rows: usize,
+    /// Records read, scored or set aside.
+    records: usize,
     decisions: usize,
     /// Hashes of the trimmed, non-empty ids, for the duplicate check.
     ids: Vec<u64>,
-    /// Where each line's row number starts in `bytes` (no id column: numbered later).
-    row_marks: Vec<usize>,
+    /// Where each line's row number starts in `bytes`, and its record's index in the
+    /// piece (no id column: numbered later).
+    row_marks: Vec<(usize, usize)>,
     /// Scoring stopped at this cell.
     bad: Option<BadCell>,
+    /// Leads set aside, with their ids.
+    rejects: Vec<(BadCell, Option<String>)>,
 }
 
 impl PieceOut {
@@ -224,9 +240,9 @@ impl PieceOut {
         let mut out = Vec::with_capacity(self.bytes.len() + self.rows * 8);
         let mut buf = itoa::Buffer::new();
         let mut from = 0usize;
-        for (k, &mark) in self.row_marks.iter().enumerate() {
+        for &(mark, record) in &self.row_marks {
             out.extend_from_slice(&self.bytes[from..mark]);
-            out.extend_from_slice(buf.format(before + k as u64 + 1).as_bytes());
+            out.extend_from_slice(buf.format(before + record as u64 + 1).as_bytes());
             from = mark;
         }
         out.extend_from_slice(&self.bytes[from..]);
@@ -288,17 +304,19 @@ impl Plan<'_> {
     }
 
     /// Score every lead of a piece into its output lines.
-    fn score_piece(&self, piece: &[u8], as_of: i64) -> Step<PieceOut> {
+    fn score_piece(&self, piece: &[u8], as_of: i64, on_bad_row: super::OnBadRow) -> Step<PieceOut> {
         let m = self.scorer.model;
         let mut st: RowState = self.scorer.state();
         let mut out = PieceOut {
             bytes: Vec::with_capacity(piece.len() + piece.len() / 2),
             input_bytes: piece.len(),
             rows: 0,
+            records: 0,
             decisions: 0,
             ids: Vec::new(),
             row_marks: Vec::new(),
             bad: None,
+            rejects: Vec::new(),
         };
         let mut text_buf = String::with_capacity(256);
         let hasher = foldhash::fast::FixedState::with_seed(ID_SEED);
@@ -312,7 +330,14 @@ impl Plan<'_> {
                 Ok(z) => z,
                 Err(e) => {
                     let value = clean(Some(rec[self.fields[e.column]])).unwrap_or("").to_string();
-                    out.bad = Some(BadCell { row: out.rows, column: e.column, problem: e.problem, value });
+                    let bad = BadCell { row: out.records, column: e.column, problem: e.problem, value };
+                    if on_bad_row == super::OnBadRow::Reject {
+                        let id = self.id_field.map(|f| rec[f].to_string());
+                        out.rejects.push((bad, id));
+                        out.records += 1;
+                        return true;
+                    }
+                    out.bad = Some(bad);
                     return false;
                 }
             };
@@ -329,7 +354,7 @@ impl Plan<'_> {
                         out.ids.push(hasher.hash_one(t));
                     }
                 }
-                None => out.row_marks.push(out.bytes.len()),
+                None => out.row_marks.push((out.bytes.len(), out.records)),
             }
             out.bytes.push(b',');
             out.bytes.extend_from_slice(zbuf.format(prob).as_bytes());
@@ -347,6 +372,7 @@ impl Plan<'_> {
             }
             out.bytes.push(b'\n');
             out.rows += 1;
+            out.records += 1;
             true
         })?;
         Ok(out)

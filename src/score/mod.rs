@@ -31,6 +31,49 @@ pub struct ScoreParams {
     pub reasons: usize,
     /// Id column to carry to the output. Default: the model's id column, else row numbers.
     pub id: Option<String>,
+    /// What a lead with a cell the model cannot read does: stop the batch (default) or
+    /// be set aside as a [`Reject`] while the other leads are scored.
+    pub on_bad_row: OnBadRow,
+}
+
+/// What scoring does with a lead that has a cell the model cannot read (Spark's read
+/// modes where they fit: `FAILFAST`, and a rejects file in place of `DROPMALFORMED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnBadRow {
+    /// Stop with an error naming the file, column, row and value.
+    #[default]
+    Fail,
+    /// Set the lead aside (see [`Reject`]) and score the others.
+    Reject,
+}
+
+/// Called with (row index, model column, cleaned value, problem) for a lead set aside.
+type OnBadCell<'a> = dyn FnMut(usize, usize, &str, &crate::features::cell::Problem) + 'a;
+
+/// A lead set aside: its row (from 1, blank lines not counted), id, the cell and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reject {
+    pub row: u64,
+    pub id: Option<String>,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Write rejected leads as CSV (row, id, column, value, reason), atomically.
+pub fn write_rejects(path: &std::path::Path, rejects: &[Reject]) -> Result<()> {
+    crate::data::atomic_write(path, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        let err = |e: csv::Error| Error::write(path, std::io::Error::other(e.to_string()));
+        out.write_record(["row", "id", "column", "value", "reason"]).map_err(err)?;
+        for r in rejects {
+            let row = r.row.to_string();
+            let id = r.id.as_deref().map(crate::data::defuse_text).unwrap_or_default();
+            out.write_record([row.as_str(), &id, &r.column, &crate::data::defuse_text(&r.value), &r.reason])
+                .map_err(err)?;
+        }
+        out.flush().map_err(|e| Error::write(path, e))
+    })
 }
 
 /// Append the model's event features to `table` from `log` (cut off at the end of
@@ -91,6 +134,7 @@ fn each_lead(
     model: &LeadModel,
     table: &Table,
     as_of_day: i64,
+    mut on_bad: Option<&mut OnBadCell>,
     mut each: impl for<'a> FnMut(usize, f64, &RowScorer, &mut row::RowState, &'a dyn Fn(usize) -> Option<&'a str>),
 ) -> Result<()> {
     model.features.check_schema(table)?;
@@ -100,10 +144,22 @@ fn each_lead(
     let texts: Vec<Vec<Option<&str>>> = cols.iter().map(|c| c.texts()).collect();
     let mut st = scorer.state();
     for i in 0..table.height() {
-        let z = scorer.log_odds(|k| cols[k].cell(&texts[k], i), as_of_day, &mut st).map_err(|e| {
-            let name = &model.features.columns[e.column].name;
-            e.problem.at(&table.path, name, i as u64 + 1, clean(texts[e.column][i]).unwrap_or(""))
-        })?;
+        let z = match scorer.log_odds(|k| cols[k].cell(&texts[k], i), as_of_day, &mut st) {
+            Ok(z) => z,
+            Err(e) => {
+                let value = clean(texts[e.column][i]).unwrap_or("");
+                match on_bad.as_mut() {
+                    Some(f) => {
+                        f(i, e.column, value, &e.problem);
+                        continue;
+                    }
+                    None => {
+                        let name = &model.features.columns[e.column].name;
+                        return Err(e.problem.at(&table.path, name, i as u64 + 1, value));
+                    }
+                }
+            }
+        };
         each(i, z, &scorer, &mut st, &|k| texts[k][i]);
     }
     Ok(())
@@ -119,7 +175,7 @@ pub fn predict_table_with(model: &LeadModel, table: &Table, as_of_day: i64, reas
         reasons: (reasons > 0).then(Vec::new),
     };
     let mut buf = String::new();
-    each_lead(model, table, as_of_day, |_, z, scorer, st, text| {
+    each_lead(model, table, as_of_day, None, |_, z, scorer, st, text| {
         out.log_odds.push(z);
         out.probability.push(sigmoid(z));
         if let Some(r) = &mut out.reasons {
@@ -138,7 +194,7 @@ pub fn predict_table(model: &LeadModel, table: &Table, as_of_day: i64) -> Result
 /// Every lead of `table` explained, with `positive` reasons up (one fewer down).
 pub fn explain_table(model: &LeadModel, table: &Table, as_of_day: i64, positive: usize) -> Result<Vec<Explained>> {
     let mut out = Vec::with_capacity(table.height());
-    each_lead(model, table, as_of_day, |_, z, scorer, st, text| {
+    each_lead(model, table, as_of_day, None, |_, z, scorer, st, text| {
         let reasons = scorer.reasons(st, positive, text);
         out.push(Explained { log_odds: z, contributions: st.contributions().to_vec(), reasons });
     })?;
@@ -152,41 +208,88 @@ pub fn count_decisions(scored: &DataFrame) -> usize {
 
 /// Score every lead of `table`: the output frame for the `score` command.
 pub fn score_table(model: &LeadModel, table: &Table, params: &ScoreParams) -> Result<DataFrame> {
+    Ok(score_rows_from(model, table, params, 1)?.0)
+}
+
+/// [`score_table`], also returning the leads set aside (`params.on_bad_row`).
+pub fn score_table_with_rejects(
+    model: &LeadModel,
+    table: &Table,
+    params: &ScoreParams,
+) -> Result<(DataFrame, Vec<Reject>)> {
     score_rows_from(model, table, params, 1)
 }
 
 /// [`score_table`] for a batch whose first lead is row `first_row` of its file (the
-/// numbers in the `row` column when there is no id column).
-fn score_rows_from(model: &LeadModel, table: &Table, params: &ScoreParams, first_row: u64) -> Result<DataFrame> {
-    let scored = predict_table_with(model, table, params.as_of_day, params.reasons)?;
+/// numbers in the `row` column when there is no id column), with the leads set aside
+/// (rows counted from `first_row`) when `params.on_bad_row` says so.
+fn score_rows_from(
+    model: &LeadModel,
+    table: &Table,
+    params: &ScoreParams,
+    first_row: u64,
+) -> Result<(DataFrame, Vec<Reject>)> {
     let n = table.height();
-    let mut cols: Vec<Column> = Vec::new();
     let id = params.id.clone().or(model.meta.id_column.clone());
     let internal = |e: PolarsError| Error::Internal(format!("building the scores of {}: {e}", table.path.display()));
-    match id {
-        Some(id) if table.column_names().contains(&id) => {
-            table.check_unique_ids(&id)?;
-            let c = table.column(&id)?.cast(&DataType::String).map_err(internal)?;
-            cols.push(c);
+    let id_col = match &id {
+        Some(id) if table.column_names().contains(id) => {
+            table.check_unique_ids(id)?;
+            Some(table.column(id)?.cast(&DataType::String).map_err(internal)?)
         }
         Some(id) if params.id.is_some() => {
-            table.column(&id)?;
+            table.column(id)?;
+            None
         }
-        _ => {
-            let rows: Vec<u64> = (first_row..first_row + n as u64).collect();
-            cols.push(Column::new("row".into(), rows));
+        _ => None,
+    };
+    let ids: Option<&StringChunked> = match &id_col {
+        Some(c) => Some(c.str().map_err(internal)?),
+        None => None,
+    };
+    let (mut kept, mut probability, mut reasons) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::new());
+    let mut rejects = Vec::new();
+    let mut buf = String::new();
+    let mut set_aside = |i: usize, column: usize, value: &str, problem: &crate::features::cell::Problem| {
+        rejects.push(Reject {
+            row: first_row + i as u64,
+            id: ids.and_then(|c| c.get(i)).map(str::to_string),
+            column: model.features.columns[column].name.clone(),
+            value: crate::error::clip(value),
+            reason: problem.describe().to_string(),
+        })
+    };
+    let on_bad: Option<&mut OnBadCell> = match params.on_bad_row {
+        OnBadRow::Fail => None,
+        OnBadRow::Reject => Some(&mut set_aside),
+    };
+    each_lead(model, table, params.as_of_day, on_bad, |i, z, scorer, st, text| {
+        kept.push(i);
+        probability.push(sigmoid(z));
+        if params.reasons > 0 {
+            scorer.reason_text(st, params.reasons, text, &mut buf);
+            reasons.push(buf.clone());
         }
+    })?;
+    let mut cols: Vec<Column> = Vec::new();
+    match &id_col {
+        Some(c) if kept.len() == n => cols.push(c.clone()),
+        Some(c) => {
+            let idx = IdxCa::from_vec("".into(), kept.iter().map(|&i| i as IdxSize).collect());
+            cols.push(c.take(&idx).map_err(internal)?);
+        }
+        None => cols.push(Column::new("row".into(), kept.iter().map(|&i| first_row + i as u64).collect::<Vec<_>>())),
     }
-    let p = &scored.probability;
+    let p = &probability;
     let thr = model.threshold.value;
     cols.push(Column::new("probability".into(), p.clone()));
     cols.push(Column::new("score".into(), p.iter().map(|&v| (v * 100.0).round() as i32).collect::<Vec<_>>()));
     cols.push(Column::new("tier".into(), p.iter().map(|&v| model.tiers.name(v)).collect::<Vec<&str>>()));
     cols.push(Column::new("decision".into(), p.iter().map(|&v| v >= thr).collect::<Vec<_>>()));
-    if let Some(reasons) = scored.reasons {
+    if params.reasons > 0 {
         cols.push(Column::new("reasons".into(), reasons));
     }
-    DataFrame::new(n, cols).map_err(internal)
+    Ok((DataFrame::new(kept.len(), cols).map_err(internal)?, rejects))
 }
 
 /// Labels of a table for a model's label column, for `evaluate` and `compare`.
@@ -229,8 +332,10 @@ pub enum Route {
 }
 
 /// How a CSV file was scored.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CsvScored {
+    /// Leads set aside (`params.on_bad_row`).
+    pub rejects: Vec<Reject>,
     pub rows: usize,
     pub decisions: usize,
     pub route: Route,
@@ -251,24 +356,26 @@ pub fn score_csv_file(
     progress: &mut dyn FnMut(Route, u64, u64),
 ) -> Result<CsvScored> {
     let text = crate::encoding::Utf8File::open(input, encoding)?;
-    let scored = |rows, decisions, route| CsvScored { rows, decisions, route, encoding: text.detected };
+    let scored =
+        |rows, decisions, route, rejects| CsvScored { rejects, rows, decisions, route, encoding: text.detected };
     if !streaming_only {
         let outcome =
             fast::score_csv_fast(model, &text.path, output, params, &mut |d, t| progress(Route::Parallel, d, t))
                 .map_err(|e| text.blame_original(e))?;
-        if let fast::Outcome::Scored(rows, decisions) = outcome {
-            return Ok(scored(rows, decisions, Route::Parallel));
+        if let fast::Outcome::Scored(rows, decisions, rejects) = outcome {
+            return Ok(scored(rows, decisions, Route::Parallel, rejects));
         }
     }
-    let (rows, decisions) =
+    let (rows, decisions, rejects) =
         score_csv_stream(model, &text.path, output, params, STREAM_BATCH, &mut |d, t| progress(Route::Streaming, d, t))
             .map_err(|e| text.blame_original(e))?;
-    Ok(scored(rows, decisions, Route::Streaming))
+    Ok(scored(rows, decisions, Route::Streaming, rejects))
 }
 
 /// Score a CSV file into a CSV file in batches of `batch` rows, so that memory does not
 /// grow with the file: the same output as [`score_table`] on the whole file. Rows in
-/// errors count from the start of the file. Returns (rows, decisions).
+/// errors count from the start of the file. Returns (rows scored, decisions, leads set
+/// aside).
 pub fn score_csv_stream(
     model: &LeadModel,
     input: &std::path::Path,
@@ -276,7 +383,7 @@ pub fn score_csv_stream(
     params: &ScoreParams,
     batch: usize,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<(usize, usize)> {
+) -> Result<(usize, usize, Vec<Reject>)> {
     let file_bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
     let meta = std::fs::metadata(input).map_err(|e| Error::read(input, e))?;
     if meta.len() == 0 {
@@ -360,7 +467,9 @@ pub fn score_csv_stream(
     };
 
     let as_of_day = params.as_of_day;
-    let batch_params = ScoreParams { as_of_day, reasons: params.reasons, id: id.clone() };
+    let batch_params =
+        ScoreParams { as_of_day, reasons: params.reasons, id: id.clone(), on_bad_row: params.on_bad_row };
+    let mut rejects: Vec<Reject> = Vec::new();
 
     // Pass 2: score batch by batch into a temporary file, renamed into place at the end.
     // Ids seen so far, by 64-bit hash: 16 bytes per lead, the one thing that grows.
@@ -394,7 +503,9 @@ pub fn score_csv_stream(
                     first_row_of.insert(key, row);
                 }
             }
-            let scored = score_rows_from(model, &table, &batch_params, rows + 1).map_err(|e| e.shift_rows(rows))?;
+            let (scored, set_aside) =
+                score_rows_from(model, &table, &batch_params, rows + 1).map_err(|e| e.shift_rows(rows))?;
+            rejects.extend(set_aside);
             decisions += count_decisions(&scored);
             let mut safe = crate::data::defuse_formulas(&scored)
                 .map_err(|e| Error::Internal(format!("{}: {e}", output.display())))?;
@@ -404,13 +515,13 @@ pub fn score_csv_stream(
                 .map_err(|e| Error::write(output, std::io::Error::other(e.to_string())))?;
             first = false;
             rows += n as u64;
-            total += n;
+            total += scored.height();
             progress(rdr.position().byte(), file_bytes);
         }
-        if total == 0 {
+        if rows == 0 {
             return Err(Error::HeaderOnly { path: input.to_path_buf() });
         }
         Ok(())
     })?;
-    Ok((total, decisions))
+    Ok((total, decisions, rejects))
 }

@@ -48,19 +48,25 @@ impl Leads {
         leadscore::data::load_with(&self.data, self.encoding)
     }
 
-    /// Labelled history for `model`: the table with the model's event columns, and the
-    /// as-of date by the history rule (over the model's date columns and `date_fields`).
-    pub fn load_history(&self, model: &LeadModel, date_fields: &[&str]) -> Result<(Table, AsOf)> {
-        let table = self.load_with_events(model, self.as_of)?;
-        let as_of = as_of::for_history(self.as_of, Some(model), &table, date_fields)?;
+    /// Labelled history for `model`: the table with the model's event columns (cut off
+    /// at `--as-of`, else the log's latest event). `compare` and `report` take the as-of
+    /// date from [`leadscore::compare::compare_on`]'s history rule.
+    pub fn load_labelled(&self, model: &LeadModel) -> Result<Table> {
+        self.load_with_events(model, self.as_of)
+    }
+
+    /// [`Self::load_labelled`] and the as-of date by the history rule (over the model's
+    /// date columns).
+    pub fn load_history(&self, model: &LeadModel) -> Result<(Table, AsOf)> {
+        let table = self.load_labelled(model)?;
+        let as_of = as_of::for_history(self.as_of, Some(model), &table, &[])?;
         Ok((table, as_of))
     }
 
-    /// New leads to score: the table with the model's event columns, as of `--as-of` or
-    /// today.
-    pub fn load_new(&self, model: &LeadModel) -> Result<(Table, AsOf)> {
-        let as_of = as_of::for_scoring(self.as_of);
-        Ok((self.load_with_events(model, Some(as_of.date))?, as_of))
+    /// New leads to score as of `as_of` (from [`as_of::for_scoring`]): the table with the
+    /// model's event columns, cut off at the end of that day.
+    pub fn load_scoring(&self, model: &LeadModel, as_of: &AsOf) -> Result<Table> {
+        self.load_with_events(model, Some(as_of.date))
     }
 
     /// The leads, with the model's event columns appended when it has them (cut off at

@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Result<()> {
     let console = args.quiet.console();
     let model = model_file::load(&args.model.model)?;
     let rules = RulesFile::load(&args.rules)?;
-    let (table, _) = args.leads.load_history(&model, &[])?;
+    let table = args.leads.load_labelled(&model)?;
     let (c, as_of) = compare_on(&model, &rules, &table, args.leads.as_of, args.id.as_deref())?;
     console.note(&format!("as of {}", as_of.describe()));
     if args.json.json {

@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Result<()> {
         data::check_output(c, &[data_path, model_path], args.force.force)?;
     }
     let model = model_file::load(model_path)?;
-    let (table, as_of) = args.leads.load_history(&model, &[])?;
+    let (table, as_of) = args.leads.load_history(&model)?;
     console.note(&format!("as of {}", as_of.describe()));
     let (p, y, missing) = labelled_predictions(&model, &table, as_of.day())?;
     let mut ev = evaluate_predictions(&model, &p, &y, missing, &data_path.display().to_string())?;

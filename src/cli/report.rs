@@ -51,7 +51,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     data::check_output(&args.output, &inputs, args.force.force)?;
     let model = model_file::load(model_path)?;
-    let (table, _) = args.leads.load_history(&model, &[])?;
+    let table = args.leads.load_labelled(&model)?;
     let rules = args.rules.as_deref().map(RulesFile::load).transpose()?;
     let rules = rules.as_ref().zip(args.rules.as_deref());
     let (html, as_of) = build(&model, &table, rules, args.leads.as_of)?;

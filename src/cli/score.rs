@@ -118,7 +118,7 @@ pub fn run(args: Args) -> Result<()> {
             (done.rows, done.decisions, done.rejects)
         } else {
             console.note(&format!("reading {}", data_path.display()));
-            let (table, _) = args.leads.load_new(&model)?;
+            let table = args.leads.load_scoring(&model, &as_of)?;
             let (mut scored, rejects) = score_table_with_rejects(&model, &table, &params)?;
             data::write_table(&mut scored, &args.output)?;
             (scored.height(), leadscore::score::count_decisions(&scored), rejects)

@@ -57,7 +57,7 @@ pub fn run(args: Args) -> Result<()> {
         data::check_output(model_path, &[data_path], true)?;
     }
     let mut model = model_file::load(model_path)?;
-    let (table, as_of) = args.leads.load_history(&model, &[])?;
+    let (table, as_of) = args.leads.load_history(&model)?;
     console.note(&format!("as of {}", as_of.describe()));
     if table.sha256 == model.meta.data_sha256 {
         console.note(&format!(

@@ -764,11 +764,6 @@ impl FittedFeatures {
         self.features.len()
     }
 
-    /// The names of the columns the model reads as dates.
-    pub fn date_columns(&self) -> Vec<&str> {
-        self.columns.iter().filter(|c| c.role == Role::Date).map(|c| c.name.as_str()).collect()
-    }
-
     /// The latest date in `table`'s columns that the model reads as dates, if any.
     pub fn latest_date(&self, table: &Table) -> Result<Option<i64>> {
         latest_day(table, self.columns.iter().map(|c| (c.name.as_str(), c.role)))

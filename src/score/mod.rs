@@ -168,14 +168,28 @@ fn each_lead(
 /// Probabilities (and log-odds) of every lead of `table`; `reasons` > 0 also gives the
 /// reasons' text. `as_of_day` anchors date columns (see [`crate::as_of`]).
 pub fn predict_table_with(model: &LeadModel, table: &Table, as_of_day: i64, reasons: usize) -> Result<Scored> {
+    Ok(predict_rows(model, table, as_of_day, reasons, None)?.1)
+}
+
+/// [`predict_table_with`] where the leads `on_bad` sets aside are skipped: the indices of
+/// the leads scored, and their scores.
+fn predict_rows(
+    model: &LeadModel,
+    table: &Table,
+    as_of_day: i64,
+    reasons: usize,
+    on_bad: Option<&mut OnBadCell>,
+) -> Result<(Vec<usize>, Scored)> {
     let n = table.height();
+    let mut kept = Vec::with_capacity(n);
     let mut out = Scored {
         probability: Vec::with_capacity(n),
         log_odds: Vec::with_capacity(n),
         reasons: (reasons > 0).then(Vec::new),
     };
     let mut buf = String::new();
-    each_lead(model, table, as_of_day, None, |_, z, scorer, st, text| {
+    each_lead(model, table, as_of_day, on_bad, |i, z, scorer, st, text| {
+        kept.push(i);
         out.log_odds.push(z);
         out.probability.push(sigmoid(z));
         if let Some(r) = &mut out.reasons {
@@ -183,7 +197,7 @@ pub fn predict_table_with(model: &LeadModel, table: &Table, as_of_day: i64, reas
             r.push(buf.clone());
         }
     })?;
-    Ok(out)
+    Ok((kept, out))
 }
 
 /// Probabilities (and log-odds) of every lead of `table`.
@@ -247,9 +261,7 @@ fn score_rows_from(
         Some(c) => Some(c.str().map_err(internal)?),
         None => None,
     };
-    let (mut kept, mut probability, mut reasons) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::new());
     let mut rejects = Vec::new();
-    let mut buf = String::new();
     let mut set_aside = |i: usize, column: usize, value: &str, problem: &crate::features::cell::Problem| {
         rejects.push(Reject {
             row: first_row + i as u64,
@@ -263,14 +275,7 @@ fn score_rows_from(
         OnBadRow::Fail => None,
         OnBadRow::Reject => Some(&mut set_aside),
     };
-    each_lead(model, table, params.as_of_day, on_bad, |i, z, scorer, st, text| {
-        kept.push(i);
-        probability.push(sigmoid(z));
-        if params.reasons > 0 {
-            scorer.reason_text(st, params.reasons, text, &mut buf);
-            reasons.push(buf.clone());
-        }
-    })?;
+    let (kept, scored) = predict_rows(model, table, params.as_of_day, params.reasons, on_bad)?;
     let mut cols: Vec<Column> = Vec::new();
     match &id_col {
         Some(c) if kept.len() == n => cols.push(c.clone()),
@@ -280,13 +285,13 @@ fn score_rows_from(
         }
         None => cols.push(Column::new("row".into(), kept.iter().map(|&i| first_row + i as u64).collect::<Vec<_>>())),
     }
-    let p = &probability;
+    let p = &scored.probability;
     let thr = model.threshold.value;
     cols.push(Column::new("probability".into(), p.clone()));
     cols.push(Column::new("score".into(), p.iter().map(|&v| (v * 100.0).round() as i32).collect::<Vec<_>>()));
     cols.push(Column::new("tier".into(), p.iter().map(|&v| model.tiers.name(v)).collect::<Vec<&str>>()));
     cols.push(Column::new("decision".into(), p.iter().map(|&v| v >= thr).collect::<Vec<_>>()));
-    if params.reasons > 0 {
+    if let Some(reasons) = scored.reasons {
         cols.push(Column::new("reasons".into(), reasons));
     }
     Ok((DataFrame::new(kept.len(), cols).map_err(internal)?, rejects))

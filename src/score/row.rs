@@ -13,7 +13,7 @@
 
 use crate::features::cell::{Cell, Problem};
 use crate::features::{kind_of, Kind, Part};
-use crate::model::{sigmoid, LeadModel};
+use crate::model::LeadModel;
 
 /// A cell the model cannot read: which of the model's input columns, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,11 +144,6 @@ impl<'m> RowScorer<'m> {
             z += *v * w;
         }
         Ok(z + m.intercept)
-    }
-
-    /// Probability of winning for a log-odds.
-    pub fn probability(z: f64) -> f64 {
-        sigmoid(z)
     }
 
     /// Each input column's contribution to the last lead's log-odds (coefficient times

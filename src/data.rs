@@ -49,6 +49,9 @@ pub struct Table {
     pub sha256: String,
     /// The text encoding a CSV file was read in (none for Parquet).
     pub encoding: Option<crate::encoding::Detected>,
+    /// A CSV file's delimiter (none for Parquet): `;` hints at a decimal comma, and
+    /// scored files are written back with it.
+    pub delimiter: Option<u8>,
 }
 
 impl Table {
@@ -122,13 +125,13 @@ pub fn load_with(path: &Path, encoding: EncodingChoice) -> Result<Table> {
     if meta.len() == 0 {
         return Err(Error::EmptyFile { path: path.to_path_buf() });
     }
-    let (df, sha256, detected) = match format {
+    let (df, sha256, detected, delimiter) = match format {
         Format::Csv => {
             let text = Utf8File::open(path, encoding)?;
-            let (df, sha256) = load_csv(&text.path).map_err(|e| text.blame_original(e))?;
-            (df, sha256, Some(text.detected))
+            let (df, sha256, delimiter) = load_csv(&text.path).map_err(|e| text.blame_original(e))?;
+            (df, sha256, Some(text.detected), Some(delimiter))
         }
-        Format::Parquet => (load_parquet(path)?, file_sha256(path)?, None),
+        Format::Parquet => (load_parquet(path)?, file_sha256(path)?, None, None),
     };
     if df.width() == 0 {
         return Err(Error::EmptyFile { path: path.to_path_buf() });
@@ -136,7 +139,7 @@ pub fn load_with(path: &Path, encoding: EncodingChoice) -> Result<Table> {
     if df.height() == 0 {
         return Err(Error::HeaderOnly { path: path.to_path_buf() });
     }
-    Ok(Table { path: path.to_path_buf(), df, sha256, encoding: detected })
+    Ok(Table { path: path.to_path_buf(), df, sha256, encoding: detected, delimiter })
 }
 
 fn file_sha256(path: &Path) -> Result<String> {
@@ -361,7 +364,7 @@ fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn load_csv(path: &Path) -> Result<(DataFrame, String)> {
+fn load_csv(path: &Path) -> Result<(DataFrame, String, u8)> {
     // The validating pass and polars' read run side by side; the pass's verdict (ragged
     // rows, invalid UTF-8, named by row and line) comes first.
     let head = csv_head(path)?;
@@ -386,7 +389,7 @@ fn load_csv(path: &Path) -> Result<(DataFrame, String)> {
         keep.push(c.clone());
     }
     let df = DataFrame::new(df.height(), keep).map_err(|e| polars_err(path, e))?;
-    Ok((df, shape.sha256))
+    Ok((df, shape.sha256, head.delimiter))
 }
 
 /// The CSV read by polars with every column as text, under the given header.

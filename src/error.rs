@@ -80,9 +80,16 @@ pub enum Error {
     NonFinite { path: PathBuf, column: String, row: u64, value: String },
 
     #[error(
-        "{path}: column {column:?}, row {row}: {value:?} is not a date (expected YYYY-MM-DD, optionally with a time)"
+        "{path}: column {column:?}, row {row}: {value:?} is not a date (expected YYYY-MM-DD, optionally with a \
+         time, or the column's dd-mm-yyyy or mm/dd/yyyy order)"
     )]
     BadDate { path: PathBuf, column: String, row: u64, value: String },
+
+    #[error(
+        "{path}: column {column:?}: {detail}. Say which with --date-format '{column}=dd/mm/yyyy' (or \
+         mm/dd/yyyy), or under [formats] in a feature spec"
+    )]
+    DateOrder { path: PathBuf, column: String, detail: String },
 
     #[error("{path}: column {column:?}, row {row}: {value:?} is not a yes/no value (yes, no, true, false, 1, 0)")]
     BadFlag { path: PathBuf, column: String, row: u64, value: String },
@@ -181,6 +188,7 @@ impl Error {
             Error::BadDate { path, column, row, value } => Error::BadDate { path: fix(path), column, row, value },
             Error::BadFlag { path, column, row, value } => Error::BadFlag { path: fix(path), column, row, value },
             Error::NoFeatures { path, detail } => Error::NoFeatures { path: fix(path), detail },
+            Error::DateOrder { path, column, detail } => Error::DateOrder { path: fix(path), column, detail },
             Error::Internal(m) => Error::Internal(m.replace(&from.display().to_string(), &to.display().to_string())),
             other => other,
         }

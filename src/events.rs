@@ -457,7 +457,13 @@ impl EventSpec {
             df.with_column(Column::new(name.as_str().into(), vals)).map_err(|e| polars_err(&contacts.path, e))?;
         }
         Ok((
-            Table { path: contacts.path.clone(), df, sha256: contacts.sha256.clone(), encoding: contacts.encoding },
+            Table {
+                path: contacts.path.clone(),
+                df,
+                sha256: contacts.sha256.clone(),
+                encoding: contacts.encoding,
+                delimiter: contacts.delimiter,
+            },
             report,
         ))
     }

@@ -1,6 +1,7 @@
 //! Regressions of issue 14 (real CRM exports as they come), the parts done so far:
 //! text encodings.
 
+use crate::common::locale::{self, Locale};
 use crate::common::{csv_column, csv_f64, Scratch};
 
 /// The synthetic export with Danish letters in a category, as clean UTF-8 text.
@@ -243,4 +244,74 @@ fn one_bad_cell_in_a_nightly_batch_is_set_aside_with_rejects_on_every_path() {
     // --on-bad-row reject needs somewhere to put them.
     s.run(&["score", "--model", "m.bin", "--data", "batch.csv", "--output", "d.csv", "--on-bad-row", "reject"])
         .assert_bad_input(&["--rejects"]);
+}
+
+/// Train on the clean file and on `locale`'s export of the same contacts; returns both
+/// `train --json` summaries.
+fn train_both(s: &Scratch, clean: &str, locale: Locale) -> (serde_json::Value, serde_json::Value) {
+    s.write(Locale::Clean.file_name(), locale::write(clean, Locale::Clean));
+    s.write(locale.file_name(), locale::write(clean, locale));
+    let train = |file: &str, label: &str, model: &str| {
+        let r = s.run(&[
+            "train", "--data", file, "--label", label, "--id", "lead_id", "--model", model, "--json", "--force",
+        ]);
+        r.assert_ok();
+        (r.json(), r.stderr)
+    };
+    let (a, _) = train(Locale::Clean.file_name(), "outcome", "clean.model");
+    let (b, text) = train(locale.file_name(), &locale.header("outcome"), &format!("{locale:?}.model"));
+    if locale == Locale::Danish {
+        assert!(text.contains("Windows-1252"), "{text}");
+    }
+    (a, b)
+}
+
+/// The acceptance fixtures: five exports of the same contacts train with the same roles,
+/// the same holdout ROC AUC and the same probabilities as the clean ISO UTF-8 file.
+#[test]
+fn exports_in_five_locales_train_and_score_as_the_clean_file() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "3000", "--seed", "14", "--output", "src.csv", "-q"]).assert_ok();
+    let clean = std::fs::read_to_string(s.path("src.csv")).unwrap();
+    s.run(&["synth", "--rows", "500", "--seed", "15", "--no-outcome", "--output", "new.csv", "-q"]).assert_ok();
+    let new = std::fs::read_to_string(s.path("new.csv")).unwrap();
+    for locale in locale::ALL {
+        let (a, b) = train_both(&s, &clean, locale);
+        let roles = |j: &serde_json::Value| -> Vec<String> {
+            j["columns_used"].as_array().unwrap().iter().map(|c| c["role"].as_str().unwrap().to_string()).collect()
+        };
+        assert_eq!(roles(&a), roles(&b), "{locale:?}: roles");
+        let formats: Vec<String> =
+            b["columns_used"].as_array().unwrap().iter().map(|c| format!("{} {}", c["column"], c["format"])).collect();
+        let auc = |j: &serde_json::Value| j["holdout"]["roc_auc"].as_f64().unwrap();
+        assert!((auc(&a) - auc(&b)).abs() <= 0.002, "{locale:?}: AUC {} vs {}; formats {formats:?}", auc(&a), auc(&b));
+        // Scoring: the same new contacts in the locale's format.
+        s.write(&format!("new_{}", Locale::Clean.file_name()), locale::write(&new, Locale::Clean));
+        s.write(&format!("new_{}", locale.file_name()), locale::write(&new, locale));
+        let score = |model: &str, file: &str, out: &str| {
+            s.run(&["score", "--model", model, "--data", file, "--output", out, "--id", "lead_id", "--force", "-q"])
+                .assert_ok();
+        };
+        score("clean.model", &format!("new_{}", Locale::Clean.file_name()), "clean_scored.csv");
+        score(&format!("{locale:?}.model"), &format!("new_{}", locale.file_name()), "local_scored.csv");
+        let p = csv_f64(&s.path("clean_scored.csv"), "probability");
+        let q = read_back(&s.path("local_scored.csv"), "probability");
+        assert_eq!(p.len(), q.len());
+        for (x, y) in p.iter().zip(&q) {
+            assert!((x - y).abs() <= 1e-12, "{locale:?}: {x} vs {y}");
+        }
+    }
+}
+
+/// A scored file read back as a user's tool would: its delimiter sniffed, a BOM
+/// dropped, decimal commas read.
+fn read_back(path: &std::path::Path, column: &str) -> Vec<f64> {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let first = text.lines().next().unwrap();
+    let delim = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).from_reader(text.as_bytes());
+    let idx = rdr.headers().unwrap().iter().position(|h| h == column).unwrap();
+    rdr.records().map(|r| r.unwrap()[idx].replace(',', ".").parse().unwrap()).collect()
 }

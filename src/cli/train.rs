@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use leadscore::data;
 use leadscore::error::Result;
-use leadscore::features::FeatureSpec;
+use leadscore::features::{ColumnFormat, DateOrder, FeatureSpec};
 use leadscore::model::Tiers;
 use leadscore::threshold::Strategy;
 use leadscore::train::{self, Alpha, Split, TrainOutcome, TrainParams};
@@ -47,9 +47,15 @@ pub struct Args {
     /// Columns to leave out, comma-separated (e.g. leaky status or note columns).
     #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
     pub exclude: Vec<String>,
-    /// Feature spec (TOML): column roles and limits. See the README.
+    /// Feature spec (TOML): column roles, formats and limits. See the README.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
+    /// How dates are written where the values cannot tell: COL=FORMAT for one column,
+    /// or FORMAT for every day-first or month-first date column. FORMAT: dd-mm-yyyy
+    /// (also dd.mm.yyyy, dd/mm/yyyy), mm/dd/yyyy, yyyy-mm-dd, or excel (serial day
+    /// numbers). Repeat for more columns [default: inferred from each column's values].
+    #[arg(long, value_name = "[COL=]FORMAT")]
+    pub date_format: Vec<String>,
     /// Share of labelled rows held out for measuring and for the threshold.
     #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
     pub holdout: f64,
@@ -109,6 +115,23 @@ impl Args {
             .as_of(self.leads.as_of);
         if let Some(spec) = &self.spec {
             features = features.spec(&FeatureSpec::from_file(spec)?)?;
+        }
+        for given in &self.date_format {
+            let usage = |m: String| leadscore::Error::usage("--date-format", m);
+            match given.rsplit_once('=') {
+                Some((col, f)) => features = features.format(col.trim(), f.parse().map_err(usage)?)?,
+                None => match given.parse().map_err(usage)? {
+                    ColumnFormat::Date(Some(o)) if o != DateOrder::ExcelSerial => {
+                        features = features.date_order(Some(o));
+                    }
+                    _ => {
+                        return Err(usage(format!(
+                            "{given:?} without a column must be dd-mm-yyyy or mm/dd/yyyy; give other formats \
+                             per column, as COL={given}"
+                        )))
+                    }
+                },
+            }
         }
         p.features = features;
         p.positive = self.positive.clone();
@@ -203,7 +226,7 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
         "positive_value": m.meta.positive_value,
         "train_rows": m.meta.train_rows,
         "features": m.features.n_features(),
-        "columns_used": m.features.columns.iter().map(|c| json!({"column": c.name, "role": c.role.name()})).collect::<Vec<_>>(),
+        "columns_used": m.features.columns.iter().map(|c| json!({"column": c.name, "role": c.role.name(), "format": c.format_note()})).collect::<Vec<_>>(),
         "columns_left_out": o.fit_report.skipped,
         "holdout": h.map(|h| json!({
             "method": m.meta.holdout.as_ref().map(|x| x.method.clone()),
@@ -253,7 +276,10 @@ pub fn summary(o: &TrainOutcome) -> String {
         m.features.n_features()
     ));
     for c in &m.features.columns {
-        s.push_str(&format!("  {:<10} {}\n", c.role.name(), c.name));
+        match c.format_note() {
+            Some(f) => s.push_str(&format!("  {:<10} {} ({f})\n", c.role.name(), c.name)),
+            None => s.push_str(&format!("  {:<10} {}\n", c.role.name(), c.name)),
+        }
     }
     for sk in &o.fit_report.skipped {
         s.push_str(&format!("  left out  {} ({})\n", sk.column, sk.reason));

@@ -13,7 +13,7 @@ impl Kind for Category {
     fn role(&self) -> Role {
         Role::Category
     }
-    fn parts(&self, column: &str) -> Vec<PartSpec> {
+    fn parts(&self, column: &str, _format: Option<super::format::ColumnFormat>) -> Vec<PartSpec> {
         vec![PartSpec::Levels(CatKind::Text, column.to_string())]
     }
 }

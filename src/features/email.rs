@@ -12,7 +12,7 @@ impl Kind for Email {
     fn role(&self) -> Role {
         Role::Email
     }
-    fn parts(&self, column: &str) -> Vec<PartSpec> {
+    fn parts(&self, column: &str, _format: Option<super::format::ColumnFormat>) -> Vec<PartSpec> {
         vec![PartSpec::Levels(CatKind::EmailKind, format!("{column} kind"))]
     }
     fn reason_value<'a>(&self, cell: &'a str) -> &'a str {

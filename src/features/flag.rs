@@ -12,7 +12,7 @@ impl Kind for Flag {
     fn role(&self) -> Role {
         Role::Flag
     }
-    fn parts(&self, column: &str) -> Vec<PartSpec> {
+    fn parts(&self, column: &str, _format: Option<super::format::ColumnFormat>) -> Vec<PartSpec> {
         vec![PartSpec::Numeric(NumKind::Flag, column.to_string())]
     }
 }

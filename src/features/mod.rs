@@ -25,6 +25,7 @@ pub mod cell;
 pub mod date;
 pub mod email;
 pub mod flag;
+pub mod format;
 pub(crate) mod infer;
 pub mod keywords;
 pub mod number;
@@ -43,6 +44,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Table;
 use crate::error::{Error, Result};
 use cell::{clean, Cell};
+pub use format::{ColumnFormat, DateOrder, NumberFormat};
 use infer::{infer_role, Inferred};
 pub use part::{fmt_num, CatKind, LevelPart, NumKind, NumericPart, Part, PureLevels, PURE_RATE, PURE_SHARE_OF_WON};
 use part::{LevelLimits, Values, MISSING};
@@ -112,6 +114,9 @@ impl std::str::FromStr for RoleChoice {
 /// employees = "number"
 /// zip_code = "category"
 /// notes = "ignore"
+/// [formats]
+/// created = "dd-mm-yyyy"   # or mm/dd/yyyy, yyyy-mm-dd, excel (serial day numbers)
+/// revenue = "1.234,5"      # or 1,234.5, 1234.5
 /// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +126,10 @@ pub struct FeatureSpec {
     pub max_levels: Option<usize>,
     pub min_level_share: Option<f64>,
     pub bins: Option<usize>,
+    /// How a column writes its dates or numbers, where inference should not decide:
+    /// `created = "dd-mm-yyyy"`, `revenue = "1.234,5"` ([`ColumnFormat`]).
+    #[serde(default)]
+    pub formats: BTreeMap<String, String>,
 }
 
 impl FeatureSpec {
@@ -138,6 +147,8 @@ pub struct FeatureParams {
     id: Option<String>,
     exclude: Vec<String>,
     roles: BTreeMap<String, RoleChoice>,
+    formats: BTreeMap<String, ColumnFormat>,
+    date_order: Option<DateOrder>,
     as_of: Option<NaiveDate>,
     max_levels: usize,
     min_level_share: f64,
@@ -153,6 +164,8 @@ impl FeatureParams {
             id: None,
             exclude: Vec::new(),
             roles: BTreeMap::new(),
+            formats: BTreeMap::new(),
+            date_order: None,
             as_of: None,
             max_levels: 30,
             min_level_share: 0.005,
@@ -205,6 +218,11 @@ impl FeatureParams {
                 role.parse().map_err(|m: String| Error::usage(format!("feature spec, column {col:?}"), m))?;
             self.roles.insert(col.clone(), choice);
         }
+        for (col, f) in &spec.formats {
+            let format: ColumnFormat =
+                f.parse().map_err(|m: String| Error::usage(format!("feature spec, [formats] {col:?}"), m))?;
+            self = self.format(col, format)?;
+        }
         if let Some(m) = spec.max_levels {
             self.max_levels = m;
         }
@@ -215,6 +233,34 @@ impl FeatureParams {
             self.bins = b;
         }
         Ok(self)
+    }
+
+    /// Read `col` as written in `format` (which also makes it a date or number column).
+    /// Default: inferred from the column's values. A role given for the column must fit.
+    pub fn format(mut self, col: &str, format: ColumnFormat) -> Result<Self> {
+        let implied = match format {
+            ColumnFormat::Date(_) => Role::Date,
+            ColumnFormat::Number(_) => Role::Number,
+        };
+        match self.roles.get(col) {
+            Some(RoleChoice::Use(r)) if *r != implied => {
+                return Err(Error::usage(
+                    format!("format of column {col:?}"),
+                    format!("a {} format was given for a column given the role {}", implied.name(), r.name()),
+                ))
+            }
+            _ => {}
+        }
+        self.formats.insert(col.to_string(), format);
+        Ok(self)
+    }
+
+    /// The order of every date column written day-first or month-first (`dd-mm-yyyy`
+    /// or `mm/dd/yyyy`) whose order is not given per column. Default: inferred from
+    /// each column's values (a day above 12), day-first for `.` and `-`.
+    pub fn date_order(mut self, order: Option<DateOrder>) -> Self {
+        self.date_order = order;
+        self
     }
 
     /// Most one-hot levels kept per category column. Default: 30.
@@ -250,8 +296,9 @@ impl FeatureParams {
 /// shows a lead's value. One implementation per role file; [`kind_of`] is the registry.
 pub trait Kind: Sync {
     fn role(&self) -> Role;
-    /// The parts built from the column named `column`, in design order.
-    fn parts(&self, column: &str) -> Vec<PartSpec>;
+    /// The parts built from the column named `column`, in design order, reading cells
+    /// written in `format` where the role reads numbers or dates.
+    fn parts(&self, column: &str, format: Option<ColumnFormat>) -> Vec<PartSpec>;
     /// The value a reason shows for a lead's trimmed, non-empty cell.
     fn reason_value<'a>(&self, cell: &'a str) -> &'a str {
         cell
@@ -282,6 +329,17 @@ pub struct FittedColumn {
     pub name: String,
     pub role: Role,
     pub parts: Vec<Part>,
+}
+
+impl FittedColumn {
+    /// How the column's numbers or dates are written, when not plain ("decimal comma,
+    /// thousands separators"), for summaries.
+    pub fn format_note(&self) -> Option<String> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Numeric(p) => p.kind.format_note(),
+            Part::Levels(_) => None,
+        })
+    }
 }
 
 /// One design column: its readable name and the input column it comes from.
@@ -373,8 +431,9 @@ fn temporal_days(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
     Ok(ca.iter().map(|v| v.map(|d| d as i64 + 719_163)).collect())
 }
 
-/// Days (from the common era) of a date column, text or temporal; `None` where missing.
-pub(crate) fn read_dates(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
+/// Days (from the common era) of a date column, text or temporal, its text written in
+/// `order` (`None`: ISO); `None` where missing.
+pub(crate) fn read_dates_as(table: &Table, col: &Column, order: Option<DateOrder>) -> Result<Vec<Option<i64>>> {
     if is_temporal(col.dtype()) {
         return temporal_days(table, col);
     }
@@ -386,13 +445,23 @@ pub(crate) fn read_dates(table: &Table, col: &Column) -> Result<Vec<Option<i64>>
     for (i, v) in ca.iter().enumerate() {
         match clean(v) {
             None => out.push(None),
-            Some(s) => match cache.entry(s).or_insert_with(|| date::day(Cell::Text(s))) {
+            Some(s) => match cache.entry(s).or_insert_with(|| date::day(Cell::Text(s), order)) {
                 Ok(d) => out.push(*d),
                 Err(p) => return Err(p.at(&table.path, col.name(), row_no(i), s)),
             },
         }
     }
     Ok(out)
+}
+
+/// Days (from the common era) of a column the user named as a date column (a split or
+/// cut-off column), in the order its values show ([`infer::date_format`]).
+pub(crate) fn read_dates(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
+    let order = match infer::format_for(table, col, Role::Date, None)? {
+        Some(ColumnFormat::Date(o)) => o,
+        _ => None,
+    };
+    read_dates_as(table, col, order)
 }
 
 /// A column's cells as the row scorer reads them: typed where the column is typed and
@@ -451,9 +520,9 @@ fn read_numbers(table: &Table, col: &Column, kind: NumKind, as_of_day: Option<i6
             let ca = col.bool().map_err(|e| internal(table, e))?;
             Ok(ca.iter().map(|v| v.map(|b| b as u8 as f64).unwrap_or(f64::NAN)).collect())
         }
-        NumKind::DaysBefore => {
+        NumKind::DaysBefore | NumKind::LocalDaysBefore(_) => {
             let as_of = as_of_day.unwrap_or(0);
-            Ok(read_dates(table, col)?.into_iter().map(|d| d.map(|d| (as_of - d) as f64).unwrap_or(f64::NAN)).collect())
+            Ok(read_dates_as(table, col, kind.date_order().flatten())?.into_iter().map(|d| d.map(|d| (as_of - d) as f64).unwrap_or(f64::NAN)).collect())
         }
         _ => {
             let ca = text_cells(table, col)?;
@@ -503,16 +572,16 @@ fn read_levels(table: &Table, col: &Column, kind: CatKind) -> Result<Values> {
     Ok(Values { dict, codes })
 }
 
-/// The latest date in the named columns of the table that have the date role (days
-/// from the common era).
-pub(crate) fn latest_day<'a>(table: &Table, cols: impl IntoIterator<Item = (&'a str, Role)>) -> Result<Option<i64>> {
+/// The latest date in the named date columns of the table, each written in its order
+/// (days from the common era).
+pub(crate) fn latest_day<'a>(
+    table: &Table,
+    cols: impl IntoIterator<Item = (&'a str, Option<DateOrder>)>,
+) -> Result<Option<i64>> {
     let mut best: Option<i64> = None;
-    for (name, role) in cols {
-        if role != Role::Date {
-            continue;
-        }
+    for (name, order) in cols {
         let col = table.column(name)?;
-        for d in read_dates(table, col)?.into_iter().flatten() {
+        for d in read_dates_as(table, col, order)?.into_iter().flatten() {
             best = Some(best.map_or(d, |b: i64| b.max(d)));
         }
     }
@@ -564,20 +633,27 @@ impl FeatureParams {
 
     /// Every candidate column's role (given, or inferred in parallel), taken in column
     /// order so that the first error in column order is the one reported.
-    fn roles(&self, table: &Table, report: &mut FitReport) -> Result<Vec<(String, Role)>> {
+    fn roles(&self, table: &Table, report: &mut FitReport) -> Result<Vec<(String, Role, Option<ColumnFormat>)>> {
         let candidates = self.candidates(table);
         let inferred: Vec<Result<Inferred>> = candidates
             .par_iter()
-            .map(|col| match self.roles.get(col.name().as_str()) {
-                Some(RoleChoice::Use(r)) => Ok(Inferred::Role(*r)),
-                _ => infer_role(table, col),
+            .map(|col| {
+                let name = col.name().as_str();
+                match (self.roles.get(name), self.formats.get(name)) {
+                    (_, Some(f @ ColumnFormat::Date(_))) => Ok(Inferred::Role(Role::Date, Some(*f))),
+                    (_, Some(f @ ColumnFormat::Number(_))) => Ok(Inferred::Role(Role::Number, Some(*f))),
+                    (Some(RoleChoice::Use(r)), None) => {
+                        Ok(Inferred::Role(*r, infer::format_for(table, col, *r, self.date_order)?))
+                    }
+                    _ => infer_role(table, col, self.date_order),
+                }
             })
             .collect();
-        let mut roles: Vec<(String, Role)> = Vec::new();
+        let mut roles: Vec<(String, Role, Option<ColumnFormat>)> = Vec::new();
         for (col, inf) in candidates.iter().zip(inferred) {
             let name = col.name().to_string();
             match inf? {
-                Inferred::Role(r) => roles.push((name, r)),
+                Inferred::Role(r, f) => roles.push((name, r, f)),
                 Inferred::Skip(reason) => report.skipped.push(Skipped { column: name, reason }),
             }
         }
@@ -598,6 +674,7 @@ impl FeatureParams {
         table: &Table,
         name: &str,
         role: Role,
+        format: Option<ColumnFormat>,
         as_of_day: Option<i64>,
         rows: &[usize],
         labels: &[bool],
@@ -614,7 +691,7 @@ impl FeatureParams {
             min_level_share: self.min_level_share,
             min_level_count: self.min_level_count,
         };
-        for spec in kind_of(role).parts(name) {
+        for spec in kind_of(role).parts(name, format) {
             let (part, auc) = match spec {
                 PartSpec::Numeric(kind, label) => {
                     let v = read_numbers(table, col, kind, as_of_day)?;
@@ -667,13 +744,22 @@ impl FeatureParams {
         // 2. The as-of date.
         let as_of_day = match self.as_of {
             Some(d) => Some(cell::day_number(d)),
-            None => latest_day(table, roles.iter().map(|(n, r)| (n.as_str(), *r)))?,
+            None => latest_day(
+                table,
+                roles.iter().filter(|(_, r, _)| *r == Role::Date).map(|(n, _, f)| {
+                    let order = match f {
+                        Some(ColumnFormat::Date(o)) => *o,
+                        _ => None,
+                    };
+                    (n.as_str(), order)
+                }),
+            )?,
         };
         // 3. Parts, fitted on the training rows: the columns in parallel, the results
         // (and their errors and report lines) taken in column order.
         let fitted_cols: Vec<Result<FittedCol>> = roles
             .par_iter()
-            .map(|(name, role)| self.fit_column(table, name, *role, as_of_day, train_rows, train_labels))
+            .map(|(name, role, f)| self.fit_column(table, name, *role, *f, as_of_day, train_rows, train_labels))
             .collect();
         let mut columns = Vec::new();
         let mut cells: Vec<Cells> = Vec::new();
@@ -766,7 +852,15 @@ impl FittedFeatures {
 
     /// The latest date in `table`'s columns that the model reads as dates, if any.
     pub fn latest_date(&self, table: &Table) -> Result<Option<i64>> {
-        latest_day(table, self.columns.iter().map(|c| (c.name.as_str(), c.role)))
+        latest_day(
+            table,
+            self.columns.iter().flat_map(|c| {
+                c.parts.iter().filter_map(|p| match p {
+                    Part::Numeric(p) => p.kind.date_order().map(|o| (c.name.as_str(), o)),
+                    Part::Levels(_) => None,
+                })
+            }),
+        )
     }
 
     /// Check that `table` has every input column; name all that are missing.

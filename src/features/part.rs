@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::cell::{Cell, Problem};
+use super::format::{DateOrder, NumberFormat};
 
 /// How a number part reads its cells (saved in the model file; the order is the format).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +22,12 @@ pub enum NumKind {
     Number,
     Flag,
     DaysBefore,
+    /// A number written in a local format ([`NumberFormat`]: decimal comma, thousands
+    /// separators, currency or percent signs).
+    LocalNumber(NumberFormat),
+    /// A date written day-first, month-first or as Excel serials ([`DateOrder`]), as
+    /// days before the as-of date.
+    LocalDaysBefore(DateOrder),
 }
 
 /// How a level part reads its cells (saved in the model file; the order is the format).
@@ -38,7 +45,27 @@ impl NumKind {
         match self {
             NumKind::Number => super::number::value(cell),
             NumKind::Flag => super::flag::value(cell),
-            NumKind::DaysBefore => super::date::days_before(cell, as_of_day),
+            NumKind::DaysBefore => super::date::days_before(cell, None, as_of_day),
+            NumKind::LocalNumber(f) => super::number::value_as(cell, f),
+            NumKind::LocalDaysBefore(o) => super::date::days_before(cell, Some(o), as_of_day),
+        }
+    }
+
+    /// Whether the part reads dates; with the order they are written in (`None`: ISO).
+    pub fn date_order(self) -> Option<Option<DateOrder>> {
+        match self {
+            NumKind::DaysBefore => Some(None),
+            NumKind::LocalDaysBefore(o) => Some(Some(o)),
+            _ => None,
+        }
+    }
+
+    /// The format a column's cells were found in, for summaries (`None`: plain).
+    pub fn format_note(self) -> Option<String> {
+        match self {
+            NumKind::LocalNumber(f) => Some(f.describe()),
+            NumKind::LocalDaysBefore(o) => Some(format!("dates {o}")),
+            _ => None,
         }
     }
 }

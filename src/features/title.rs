@@ -13,7 +13,7 @@ impl Kind for Title {
     fn role(&self) -> Role {
         Role::Title
     }
-    fn parts(&self, column: &str) -> Vec<PartSpec> {
+    fn parts(&self, column: &str, _format: Option<super::format::ColumnFormat>) -> Vec<PartSpec> {
         vec![
             PartSpec::Levels(CatKind::TitleSeniority, format!("{column} seniority")),
             PartSpec::Levels(CatKind::TitleFunction, format!("{column} function")),

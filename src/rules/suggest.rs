@@ -99,7 +99,7 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
                         for (i, b) in bounds.iter().enumerate() {
                             let r = raw(*b);
                             let (condition, name) = match kind {
-                                NumKind::DaysBefore => (
+                                NumKind::DaysBefore | NumKind::LocalDaysBefore(_) => (
                                     format!("older_than_days = {}", fmt_num(r.max(0.0).round())),
                                     format!("{} older than {} days", col.name, fmt_num(r.max(0.0).round())),
                                 ),

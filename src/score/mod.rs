@@ -468,6 +468,7 @@ pub fn score_csv_stream(
             df: DataFrame::new(n, columns).map_err(|e| Error::Internal(format!("{}: {e}", input.display())))?,
             sha256: String::new(),
             encoding: None,
+            delimiter: None,
         })
     };
 

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod locale;
+
 pub struct Scratch {
     pub dir: tempfile::TempDir,
 }

@@ -102,7 +102,7 @@ fn numbers_and_dates_in_local_formats_train_with_the_format_named() {
         }
     }
     // A format that is not one.
-    check(&s, "bad --date-format", &["train", "--data", "good.csv", "--label", "won", "--model", "out.model", "--date-format", "signup=yyyy.dd.mm"], &["--date-format", "unknown format \"yyyy.dd.mm\""]);
+    check(&s, "bad --date-format", &["train", "--data", "good.csv", "--label", "won", "--model", "fresh.model", "--date-format", "signup=yyyy.dd.mm"], &["--date-format", "unknown format \"yyyy.dd.mm\""]);
 }
 
 /// (case, file, expected fragments) for `train --data FILE --label won --id id`.

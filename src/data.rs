@@ -59,6 +59,31 @@ impl Table {
         self.df.height()
     }
 
+    /// The id column when none is given: the first column named like one (`id`,
+    /// `lead_id`, `Record ID`, `Kontakt-ID`, `contactid`) whose cells are all filled and
+    /// all different. `train` and `rules` both use it.
+    pub fn find_id_column(&self) -> Option<String> {
+        self.find_id_column_except(|_| false)
+    }
+
+    /// [`Self::find_id_column`] passing over the columns `skip` names (excluded ones).
+    pub fn find_id_column_except(&self, skip: impl Fn(&str) -> bool) -> Option<String> {
+        let named_like_id = |name: &str| {
+            let n = name.trim().to_lowercase();
+            n == "id"
+                || ["_id", " id", "-id", ".id", "id_"]
+                    .iter()
+                    .any(|s| n.ends_with(s) || (s.ends_with('_') && n.starts_with(s)))
+                || n.ends_with("contactid")
+                || n.ends_with("leadid")
+        };
+        self.df.columns().iter().find_map(|c| {
+            let name = c.name().as_str();
+            let unique = c.null_count() == 0 && c.n_unique().is_ok_and(|u| u == c.len());
+            (named_like_id(name) && !skip(name) && unique).then(|| name.to_string())
+        })
+    }
+
     /// The column with this name, or an error listing the columns the file has.
     pub fn column(&self, name: &str) -> Result<&Column> {
         self.df.column(name).map_err(|_| Error::MissingColumn {
@@ -524,12 +549,25 @@ pub fn write_text(path: &Path, text: &str) -> Result<()> {
 /// `@`) is prefixed with a single quote: ids and pass-through values come from CRM
 /// exports and are untrusted.
 pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<()> {
+    write_table_as(df, path, crate::dialect::Dialect::PLAIN)
+}
+
+/// [`write_table`] with a CSV written in `dialect` ([`crate::dialect`]).
+pub fn write_table_as(df: &mut DataFrame, path: &Path, dialect: crate::dialect::Dialect) -> Result<()> {
     let format = Format::of(path)?;
     match format {
         Format::Csv => {
             let mut safe = defuse_formulas(df).map_err(|e| polars_err(path, e))?;
             atomic_write(path, |w| {
-                CsvWriter::new(w).include_header(true).finish(&mut safe).map_err(|e| polars_io_err(path, e))
+                if dialect.bom {
+                    w.write_all(crate::dialect::Dialect::BOM).map_err(|e| Error::write(path, e))?;
+                }
+                CsvWriter::new(w)
+                    .include_header(true)
+                    .with_separator(dialect.delimiter)
+                    .with_decimal_comma(dialect.decimal_comma)
+                    .finish(&mut safe)
+                    .map_err(|e| polars_io_err(path, e))
             })
         }
         Format::Parquet => {

@@ -27,6 +27,7 @@
 pub mod as_of;
 pub mod compare;
 pub mod data;
+pub mod dialect;
 pub mod encoding;
 pub mod error;
 pub mod evaluate;

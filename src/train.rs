@@ -142,6 +142,21 @@ pub const LEAK_AUC: f64 = 0.95;
 /// Train a model on `table` with `params`. `progress` hears what is happening.
 pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)) -> Result<TrainOutcome> {
     params.check()?;
+    // The id column: given, else found by name and uniqueness (as `rules` finds it).
+    let found;
+    let found_id = || table.find_id_column_except(|c| params.features.is_excluded(c) || c == params.label);
+    let params = if params.id.is_none() && found_id().is_some() {
+        let mut p = params.clone();
+        p.id = found_id();
+        progress(&format!(
+            "id column {:?} (found by its name and unique values; give --id to choose)",
+            p.id.as_deref().unwrap_or("")
+        ));
+        found = p;
+        &found
+    } else {
+        params
+    };
     let mut feature_params = params.features.clone();
     let (with_events, event_spec, event_report) = match &params.events {
         None => (None, None, None),

@@ -69,14 +69,26 @@ fn exports_in_legacy_and_unicode_encodings_train_naming_the_encoding() {
 const FORMAT_CASES: &[(&str, &[&str], &str, &str, Option<&str>)] = &[
     ("thousands_separator.csv", &[], "visits", "number", Some("decimal point, thousands separators")),
     ("decimal_comma.csv", &[], "visits", "number", Some("decimal comma")),
-    ("numbers_currency_percent.csv", &[], "price", "number", Some("decimal comma, thousands separators, currency/percent signs")),
+    (
+        "numbers_currency_percent.csv",
+        &[],
+        "price",
+        "number",
+        Some("decimal comma, thousands separators, currency/percent signs"),
+    ),
     ("numbers_currency_percent.csv", &[], "discount", "number", Some("decimal comma, currency/percent signs")),
     ("date_other_format.csv", &[], "signup", "date", Some("dates day first")),
     ("dates_day_first.csv", &[], "signup", "date", Some("dates day first")),
     ("dates_month_first.csv", &[], "signup", "date", Some("dates month first")),
     ("dates_ambiguous.csv", &["--date-format", "signup=dd/mm/yyyy"], "signup", "date", Some("dates day first")),
     ("dates_ambiguous.csv", &["--date-format", "mm/dd/yyyy"], "signup", "date", Some("dates month first")),
-    ("dates_excel_serial.csv", &["--date-format", "signup=excel"], "signup", "date", Some("dates Excel serial day numbers")),
+    (
+        "dates_excel_serial.csv",
+        &["--date-format", "signup=excel"],
+        "signup",
+        "date",
+        Some("dates Excel serial day numbers"),
+    ),
     ("good.csv", &[], "signup", "date", None),
 ];
 
@@ -94,7 +106,9 @@ fn numbers_and_dates_in_local_formats_train_with_the_format_named() {
         let col = col.unwrap_or_else(|| panic!("{file}: no column {column} in {}", j["columns_used"]));
         assert_eq!(col["role"], *role, "{file} {extra:?}");
         match format {
-            Some(f) => assert!(col["format"].as_str().is_some_and(|g| g.starts_with(f)), "{file} {extra:?}: {}", col["format"]),
+            Some(f) => {
+                assert!(col["format"].as_str().is_some_and(|g| g.starts_with(f)), "{file} {extra:?}: {}", col["format"])
+            }
             None => assert!(col["format"].is_null(), "{file}: {}", col["format"]),
         }
         if let Some(f) = format {
@@ -102,7 +116,22 @@ fn numbers_and_dates_in_local_formats_train_with_the_format_named() {
         }
     }
     // A format that is not one.
-    check(&s, "bad --date-format", &["train", "--data", "good.csv", "--label", "won", "--model", "fresh.model", "--date-format", "signup=yyyy.dd.mm"], &["--date-format", "unknown format \"yyyy.dd.mm\""]);
+    check(
+        &s,
+        "bad --date-format",
+        &[
+            "train",
+            "--data",
+            "good.csv",
+            "--label",
+            "won",
+            "--model",
+            "fresh.model",
+            "--date-format",
+            "signup=yyyy.dd.mm",
+        ],
+        &["--date-format", "unknown format \"yyyy.dd.mm\""],
+    );
 }
 
 /// (case, file, expected fragments) for `train --data FILE --label won --id id`.
@@ -142,13 +171,14 @@ fn every_bad_data_file_is_a_clear_error_and_leaves_nothing_behind() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         check(&s, file, &args, expect);
     }
-    // No usable feature: the id is left out as an identifier here (no --id).
+    // No usable feature: the id column is found as the id (no --id); the rest is constant.
     check(
         &s,
         "no_usable_features.csv",
         &["train", "--data", "no_usable_features.csv", "--label", "won", "--model", "out.model"],
         &[
-            "no_usable_features.csv: no usable feature column: id (identifier-like",
+            "no_usable_features.csv: no usable feature column:",
+            "found by its name and unique values",
             "constant (the same value in every row)",
         ],
     );

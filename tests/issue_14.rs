@@ -70,7 +70,8 @@ fn windows_1252_and_utf16_exports_train_and_score_as_the_utf8_file_does() {
         s.run(&["score", "--model", &model, "--data", &new_file, "--output", &out, "--as-of", "2025-06-30", "-q"])
             .assert_ok();
         let levels = r.json()["columns_used"].clone();
-        results.push((auc, levels, csv_f64(&s.path(&out), "probability"), csv_column(&s.path(&out), "reasons")));
+        // Written back in the input's dialect (UTF-16 text: tabs): read as a tool would.
+        results.push((auc, levels, read_back(&s.path(&out), "probability"), read_text(&s.path(&out), "reasons")));
     }
     assert!(results[0].3.iter().any(|r| r.contains("Århus")), "the Danish levels reach the reasons");
     for (k, r) in results.iter().enumerate().skip(1) {
@@ -300,18 +301,94 @@ fn exports_in_five_locales_train_and_score_as_the_clean_file() {
         for (x, y) in p.iter().zip(&q) {
             assert!((x - y).abs() <= 1e-12, "{locale:?}: {x} vs {y}");
         }
+        // Written back for the same tool: the input's delimiter; decimal commas with `;`;
+        // a byte-order mark after a legacy, UTF-16 or BOM input.
+        let bytes = std::fs::read(s.path("local_scored.csv")).unwrap();
+        let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+        assert_eq!(bom, matches!(locale, Locale::Danish | Locale::Norwegian | Locale::Utf16), "{locale:?}: BOM");
+        let text = String::from_utf8(bytes).unwrap();
+        let delim = match locale {
+            Locale::Danish | Locale::Norwegian | Locale::Swedish => ';',
+            Locale::Utf16 => '\t',
+            _ => ',',
+        };
+        assert!(text.lines().next().unwrap().contains(&format!("lead_id{delim}probability")), "{locale:?}");
+        // Ids, and each reason's column, value and contribution, read back the same.
+        assert_eq!(
+            read_text(&s.path("clean_scored.csv"), "lead_id"),
+            read_text(&s.path("local_scored.csv"), "lead_id")
+        );
+        let clean_reasons = read_text(&s.path("clean_scored.csv"), "reasons");
+        let local_reasons = read_text(&s.path("local_scored.csv"), "reasons");
+        for (a, b) in clean_reasons.iter().zip(&local_reasons) {
+            let (a, b) = (parse_reasons(a, '.'), parse_reasons(b, if delim == ';' { ',' } else { '.' }));
+            assert_eq!(a.len(), b.len(), "{locale:?}");
+            for ((ca, va, xa), (cb, vb, xb)) in a.iter().zip(&b) {
+                assert_eq!(locale.header(ca), *cb, "{locale:?}");
+                assert_eq!(locale::cell(ca, va, locale), *vb, "{locale:?}: {ca}");
+                assert_eq!(xa, xb, "{locale:?}: {ca}");
+            }
+        }
     }
+}
+
+/// A column of a scored file as text, read back as a user's tool would.
+fn read_text(path: &std::path::Path, column: &str) -> Vec<String> {
+    let text = String::from_utf8(std::fs::read(path).unwrap()).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let first = text.lines().next().unwrap();
+    let delim = [b';', b'\t', b','].into_iter().max_by_key(|d| first.matches(*d as char).count()).unwrap();
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).from_reader(text.as_bytes());
+    let idx = rdr.headers().unwrap().iter().position(|h| h == column).unwrap();
+    rdr.records().map(|r| r.unwrap()[idx].to_string()).collect()
+}
+
+/// `col = value (+0.84); ...` as (column, value, contribution), the contribution's
+/// decimal mark `mark`.
+fn parse_reasons(text: &str, mark: char) -> Vec<(String, String, f64)> {
+    text.split("; ")
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            let (head, contrib) = r.rsplit_once(" (").unwrap();
+            let (col, value) = head.split_once(" = ").unwrap();
+            let x: f64 = contrib.trim_end_matches(')').replace(mark, ".").parse().unwrap();
+            (col.to_string(), value.to_string(), x)
+        })
+        .collect()
 }
 
 /// A scored file read back as a user's tool would: its delimiter sniffed, a BOM
 /// dropped, decimal commas read.
 fn read_back(path: &std::path::Path, column: &str) -> Vec<f64> {
-    let bytes = std::fs::read(path).unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    let text = text.trim_start_matches('\u{feff}');
-    let first = text.lines().next().unwrap();
-    let delim = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
-    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).from_reader(text.as_bytes());
-    let idx = rdr.headers().unwrap().iter().position(|h| h == column).unwrap();
-    rdr.records().map(|r| r.unwrap()[idx].replace(',', ".").parse().unwrap()).collect()
+    read_text(path, column).iter().map(|v| v.replace(',', ".").parse().unwrap()).collect()
+}
+
+/// `cat new.csv | leadscore score --data - --output - > scored.csv` gives the bytes of
+/// the file-to-file run (here in the Danish dialect too); errors name standard input,
+/// and a failed run writes nothing to standard output.
+#[test]
+fn scoring_from_a_pipe_to_a_pipe_gives_the_file_run_bytes() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "1500", "--seed", "21", "--output", "src.csv", "-q"]).assert_ok();
+    let clean = std::fs::read_to_string(s.path("src.csv")).unwrap();
+    s.write("train.csv", locale::write(&clean, Locale::Danish));
+    s.run(&["train", "--data", "train.csv", "--label", "Resultat", "--id", "lead_id", "--model", "m", "-q"])
+        .assert_ok();
+    let new = locale::write(&clean, Locale::Danish);
+    s.write("new.csv", &new);
+    let args = ["score", "--model", "m", "--as-of", "2025-07-01", "-q"];
+    let file_run = [&args[..], &["--data", "new.csv", "--output", "file.csv"]].concat();
+    s.run(&file_run).assert_ok();
+    let (code, piped, err) = s.run_piped(&[&args[..], &["--data", "-", "--output", "-"]].concat(), &new);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(piped, std::fs::read(s.path("file.csv")).unwrap());
+    assert!(piped.starts_with(b"\xEF\xBB\xBFlead_id;probability"));
+    // The general path writes the same bytes.
+    s.run(&[&file_run[..], &["--general-path", "--force"]].concat()).assert_ok();
+    assert_eq!(piped, std::fs::read(s.path("file.csv")).unwrap());
+    // Errors name standard input; nothing reaches standard output.
+    let (code, out, err) = s.run_piped(&[&args[..], &["--data", "-", "--output", "-"]].concat(), b"lead_id;x\n1;2\n");
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("(standard input): the model needs columns the file lacks"), "{err}");
 }

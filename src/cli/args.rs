@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use leadscore::as_of::{self, AsOf};
 use leadscore::data::Table;
 use leadscore::encoding::EncodingChoice;
-use leadscore::error::Result;
+use leadscore::error::{Error, Result};
 use leadscore::model::{LeadModel, Tiers};
 use leadscore::threshold::Strategy;
 
@@ -23,10 +23,14 @@ pub struct ModelIn {
 /// The leads a command reads: the file, the as-of date, the activity log.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Leads {
-    /// Leads: a CSV (delimiter sniffed) or Parquet export. Labelled (with the model's
-    /// label column) for train, evaluate, threshold, compare and report.
+    /// Leads: a CSV (delimiter sniffed) or Parquet export; `-` reads standard input
+    /// (CSV, or as --format says). Labelled (with the model's label column) for train,
+    /// evaluate, threshold, compare and report.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
+    /// The format of `--data -` (standard input has no file extension).
+    #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = ["csv", "parquet"])]
+    pub format: String,
     /// The date that date columns and rule windows count back from. Scoring new leads:
     /// default today (UTC), so that no lead's score depends on the others in the file.
     /// Labelled history (train, evaluate, threshold, compare, report, rules): default the
@@ -42,7 +46,39 @@ pub struct Leads {
     pub events: EventArgs,
 }
 
+/// Standard input spooled to a temporary file, so that every reader (encoding sniffing,
+/// the validating pass, the parallel scorer) reads it as a file; removed when dropped.
+pub struct Spooled {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Spooled {
+    /// `result` with the temporary file's name replaced by "(standard input)".
+    pub fn blame<T>(spooled: &Option<Spooled>, result: Result<T>) -> Result<T> {
+        match spooled {
+            Some(s) => result.map_err(|e| e.with_path(&s.path, std::path::Path::new("(standard input)"))),
+            None => result,
+        }
+    }
+}
+
 impl Leads {
+    /// With `--data -`, copy standard input to a temporary file and read that instead.
+    pub fn take_stdin(&mut self) -> Result<Option<Spooled>> {
+        if self.data.as_os_str() != "-" {
+            return Ok(None);
+        }
+        let failed = |e: std::io::Error| Error::Internal(format!("spooling standard input: {e}"));
+        let dir = tempfile::tempdir().map_err(failed)?;
+        let path = dir.path().join(format!("standard-input.{}", self.format));
+        let mut f = std::fs::File::create(&path).map_err(failed)?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut f)
+            .map_err(|e| Error::read(std::path::Path::new("(standard input)"), e))?;
+        self.data = path.clone();
+        Ok(Some(Spooled { _dir: dir, path }))
+    }
+
     /// The leads file alone (no model, no activity log).
     pub fn load(&self) -> Result<Table> {
         leadscore::data::load_with(&self.data, self.encoding)
@@ -141,6 +177,10 @@ pub struct Json {
 }
 
 /// Parse `YYYY-MM-DD`.
+pub fn parse_dialect(s: &str) -> std::result::Result<leadscore::dialect::OutputDialect, String> {
+    s.parse()
+}
+
 pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date; use YYYY-MM-DD"))
 }

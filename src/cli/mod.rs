@@ -50,14 +50,34 @@ enum Command {
 /// Parse the command line and run the subcommand.
 pub fn run() -> Result<()> {
     let cli = Cli::parse();
+    // `--data -`: standard input, spooled to a file for the command's readers.
+    use args::Spooled;
     match cli.command {
-        Command::Train(a) => train::run(a),
-        Command::Score(a) => score::run(a),
-        Command::Evaluate(a) => evaluate::run(a),
-        Command::Threshold(a) => threshold::run(a),
+        Command::Train(mut a) => {
+            let s = a.leads.take_stdin()?;
+            Spooled::blame(&s, train::run(a))
+        }
+        Command::Score(mut a) => {
+            let s = a.leads.take_stdin()?;
+            Spooled::blame(&s, score::run(a))
+        }
+        Command::Evaluate(mut a) => {
+            let s = a.leads.take_stdin()?;
+            Spooled::blame(&s, evaluate::run(a))
+        }
+        Command::Threshold(mut a) => {
+            let s = a.leads.take_stdin()?;
+            Spooled::blame(&s, threshold::run(a))
+        }
         Command::Rules(a) => rules::run(a),
-        Command::Compare(a) => compare::run(a),
-        Command::Report(a) => report::run(a),
+        Command::Compare(mut a) => {
+            let s = a.leads.take_stdin()?;
+            Spooled::blame(&s, compare::run(a))
+        }
+        Command::Report(mut a) => {
+            let s = a.leads.take_stdin()?;
+            Spooled::blame(&s, report::run(a))
+        }
         Command::Events(a) => events::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Demo(a) => demo::run(a),

@@ -97,8 +97,9 @@ pub fn run(args: Args) -> Result<()> {
     data::check_output(&output, &[&data_path, &rules_path], args.force.force)?;
     let rules = RulesFile::load(&rules_path)?;
     let mut table = data::load(&data_path)?;
+    let id = args.id.clone().or_else(|| table.find_id_column());
     if let Some(log) = args.events.load()? {
-        let id = args.id.as_deref().ok_or_else(|| {
+        let id = id.as_deref().ok_or_else(|| {
             leadscore::Error::usage("--events", "the activity log is joined to the leads on the id column: give --id")
         })?;
         let params = leadscore::events::EventParams::default();
@@ -109,7 +110,7 @@ pub fn run(args: Args) -> Result<()> {
     console.note(&format!("as of {}", as_of.describe()));
     let as_of = as_of.date;
     let scores = rules.evaluate(&table, as_of)?;
-    let mut df = rules_frame(&rules, &table, &scores, args.id.as_deref())?;
+    let mut df = rules_frame(&rules, &table, &scores, id.as_deref())?;
     data::write_table(&mut df, &output)?;
     let names = rules.stage_names();
     let mut per_stage = vec![0usize; names.len()];

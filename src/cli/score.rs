@@ -10,8 +10,9 @@ use leadscore::score::{
 };
 use leadscore::{data, model_file};
 
-use super::args::{Force, Leads, ModelIn, Quiet};
+use super::args::{parse_dialect, Force, Leads, ModelIn, Quiet};
 use super::count;
+use leadscore::dialect::{Dialect, OutputDialect};
 
 /// Score new leads with a saved model.
 ///
@@ -32,9 +33,17 @@ pub struct Args {
     pub model: ModelIn,
     #[command(flatten)]
     pub leads: Leads,
-    /// Output: CSV or Parquet, by extension.
+    /// Output: CSV or Parquet, by extension; `-` writes CSV to standard output (written
+    /// only when the whole run succeeds; messages stay on stderr).
     #[arg(long, value_name = "OUT")]
     pub output: PathBuf,
+    /// How a CSV output is written: auto (as the input: its delimiter; decimal commas
+    /// with `;`; a UTF-8 byte-order mark when the input had one or was Windows-1252 or
+    /// UTF-16, so that Excel shows æøå), plain (`,` and `.`, for polars and pandas),
+    /// excel (`,` and `.` with a byte-order mark), excel-semicolon (`;` and decimal
+    /// commas with a byte-order mark), tsv.
+    #[arg(long, value_name = "DIALECT", default_value = "auto", value_parser = parse_dialect)]
+    pub output_dialect: OutputDialect,
     /// Positive reasons per lead (negative reasons: one fewer); 0 leaves them out.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub reasons: usize,
@@ -60,7 +69,28 @@ pub struct Args {
     pub general_path: bool,
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(mut args: Args) -> Result<()> {
+    if args.output.as_os_str() != "-" {
+        return score(args);
+    }
+    // Standard output: score into a temporary file, then copy it out whole, so that a
+    // failed run writes nothing and the bytes are those of a file-to-file run.
+    let failed = |e: std::io::Error| Error::Internal(format!("a temporary file for standard output: {e}"));
+    let dir = tempfile::tempdir().map_err(failed)?;
+    let tmp = dir.path().join("standard-output.csv");
+    args.output = tmp.clone();
+    let shown = std::path::Path::new("(standard output)");
+    score(args).map_err(|e| e.with_path(&tmp, shown))?;
+    let mut f = std::fs::File::open(&tmp).map_err(failed)?;
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    std::io::copy(&mut f, &mut lock)
+        .and_then(|_| std::io::Write::flush(&mut lock))
+        .map_err(|e| Error::write(shown, e))?;
+    Ok(())
+}
+
+fn score(args: Args) -> Result<()> {
     let console = args.quiet.console();
     let (data_path, model_path) = (&args.leads.data, &args.model.model);
     data::check_output(&args.output, &[data_path, model_path], args.force.force)?;
@@ -83,7 +113,13 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(w) = as_of::scoring_gap_warning(&model, &as_of) {
         console.note(&w);
     }
-    let params = ScoreParams { as_of_day: as_of.day(), reasons: args.reasons, id: args.id.clone(), on_bad_row };
+    let mut params = ScoreParams {
+        as_of_day: as_of.day(),
+        reasons: args.reasons,
+        id: args.id.clone(),
+        on_bad_row,
+        dialect: args.output_dialect,
+    };
     let (rows, decisions, rejects) =
         if can_stream(&model, data_path, &args.output) && args.leads.events.events.is_none() {
             let size = std::fs::metadata(data_path).map(|m| m.len()).unwrap_or(0);
@@ -119,8 +155,12 @@ pub fn run(args: Args) -> Result<()> {
         } else {
             console.note(&format!("reading {}", data_path.display()));
             let table = args.leads.load_scoring(&model, &as_of)?;
+            if params.dialect == OutputDialect::Auto {
+                let delimiter = table.delimiter.unwrap_or(b',');
+                params.dialect = OutputDialect::Fixed(Dialect::for_input(delimiter, table.encoding, &model));
+            }
             let (mut scored, rejects) = score_table_with_rejects(&model, &table, &params)?;
-            data::write_table(&mut scored, &args.output)?;
+            data::write_table_as(&mut scored, &args.output, params.out_dialect())?;
             (scored.height(), leadscore::score::count_decisions(&scored), rejects)
         };
     if let Some(path) = &args.rejects {

@@ -1,9 +1,9 @@
 //! The date role: a date becomes the days before the as-of date (see [`crate::as_of`]
 //! for which date that is), then is treated as a number.
 
+use super::cell::parse_day;
 use super::cell::{Cell, Problem};
 use super::format::{excel_serial_day, parse_day_as, ColumnFormat, DateOrder};
-use super::cell::parse_day;
 use super::part::NumKind;
 use super::{Kind, PartSpec, Role};
 

@@ -65,9 +65,8 @@ impl NumberFormat {
 
 /// Currency signs and codes dropped before or after a number, longest first so that
 /// `kr.` goes before `kr`; compared ignoring case.
-const CURRENCIES: &[&str] = &[
-    "DKK", "NOK", "SEK", "EUR", "USD", "GBP", "CHF", "ISK", "kr.", "kr", "€", "$", "£", "¥", "Fr.",
-];
+const CURRENCIES: &[&str] =
+    &["DKK", "NOK", "SEK", "EUR", "USD", "GBP", "CHF", "ISK", "kr.", "kr", "€", "$", "£", "¥", "Fr."];
 
 /// Spaces that separate thousands (or a sign from its number) in exports.
 fn is_space(c: char) -> bool {
@@ -143,7 +142,8 @@ pub fn parse_number_as(s: &str, format: NumberFormat) -> NumCell {
         }
         // Groups of three after a first group of one to three digits.
         for (k, g) in digits.split(is_sep).enumerate() {
-            let ok = g.bytes().all(|b| b.is_ascii_digit()) && if k == 0 { (1..=3).contains(&g.len()) } else { g.len() == 3 };
+            let ok =
+                g.bytes().all(|b| b.is_ascii_digit()) && if k == 0 { (1..=3).contains(&g.len()) } else { g.len() == 3 };
             if !ok {
                 return NumCell::NotANumber;
             }

@@ -237,7 +237,8 @@ fn local_numbers(cells: &[(&str, usize, usize)], m: usize, semicolons: bool) -> 
     for comma in order {
         let Some(r) = read(NumberFormat::widest(comma)) else { continue };
         if r.count == m {
-            let narrowest = NumberFormat::widest(comma).narrowings().into_iter().find_map(|f| read(f).filter(|r| r.count == m));
+            let narrowest =
+                NumberFormat::widest(comma).narrowings().into_iter().find_map(|f| read(f).filter(|r| r.count == m));
             return narrowest.or(Some(r));
         }
         if best.as_ref().is_none_or(|b| r.count > b.count) {
@@ -250,7 +251,12 @@ fn local_numbers(cells: &[(&str, usize, usize)], m: usize, semicolons: bool) -> 
 /// The order of a column's day-first or month-first dates: the one given, else from
 /// the values ([`infer_order`]); a column that could be either is an error that says
 /// how to choose.
-fn date_order(table: &Table, column: &str, cells: &[(&str, usize, usize)], given: Option<DateOrder>) -> Result<DateOrder> {
+fn date_order(
+    table: &Table,
+    column: &str,
+    cells: &[(&str, usize, usize)],
+    given: Option<DateOrder>,
+) -> Result<DateOrder> {
     if let Some(o) = given {
         return Ok(o);
     }
@@ -271,7 +277,12 @@ fn date_order(table: &Table, column: &str, cells: &[(&str, usize, usize)], given
 /// local number format of a number column, the order of a date column's day-first or
 /// month-first dates, Excel serial day numbers in a date column of numbers; `None` for
 /// plain columns, typed columns, and roles that do not read numbers or dates.
-pub(crate) fn format_for(table: &Table, col: &Column, role: Role, order: Option<DateOrder>) -> Result<Option<ColumnFormat>> {
+pub(crate) fn format_for(
+    table: &Table,
+    col: &Column,
+    role: Role,
+    order: Option<DateOrder>,
+) -> Result<Option<ColumnFormat>> {
     let dt = col.dtype();
     if matches!(dt, DataType::Date | DataType::Datetime(_, _) | DataType::Boolean) {
         return Ok(None);
@@ -300,7 +311,10 @@ pub(crate) fn format_for(table: &Table, col: &Column, role: Role, order: Option<
             if cells.iter().any(|c| split_local_date(c.0).is_some()) {
                 return Ok(Some(ColumnFormat::Date(Some(date_order(table, col.name(), &cells, order)?))));
             }
-            let serials = cells.iter().filter(|c| parse_date(c.0).is_none()).all(|c| matches!(parse_number(c.0), NumCell::Value(_)));
+            let serials = cells
+                .iter()
+                .filter(|c| parse_date(c.0).is_none())
+                .all(|c| matches!(parse_number(c.0), NumCell::Value(_)));
             let any_serial = cells.iter().any(|c| parse_date(c.0).is_none());
             Ok((serials && any_serial).then_some(ColumnFormat::Date(Some(DateOrder::ExcelSerial))))
         }

@@ -206,6 +206,11 @@ impl FeatureParams {
         self
     }
 
+    /// Whether `col` was excluded from the features by name.
+    pub fn is_excluded(&self, col: &str) -> bool {
+        self.exclude.iter().any(|e| e == col) || self.roles.get(col) == Some(&RoleChoice::Ignore)
+    }
+
     /// The as-of date given, if any.
     pub fn given_as_of(&self) -> Option<NaiveDate> {
         self.as_of
@@ -522,7 +527,10 @@ fn read_numbers(table: &Table, col: &Column, kind: NumKind, as_of_day: Option<i6
         }
         NumKind::DaysBefore | NumKind::LocalDaysBefore(_) => {
             let as_of = as_of_day.unwrap_or(0);
-            Ok(read_dates_as(table, col, kind.date_order().flatten())?.into_iter().map(|d| d.map(|d| (as_of - d) as f64).unwrap_or(f64::NAN)).collect())
+            Ok(read_dates_as(table, col, kind.date_order().flatten())?
+                .into_iter()
+                .map(|d| d.map(|d| (as_of - d) as f64).unwrap_or(f64::NAN))
+                .collect())
         }
         _ => {
             let ca = text_cells(table, col)?;

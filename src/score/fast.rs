@@ -59,6 +59,8 @@ struct Plan<'m> {
     fields: Vec<usize>,
     nfields: usize,
     delimiter: u8,
+    /// How the output is written.
+    out: crate::dialect::Dialect,
     id_field: Option<usize>,
     reasons: usize,
     tiers: Vec<Vec<u8>>,
@@ -112,13 +114,15 @@ pub fn score_csv_fast_in_blocks(
     let Some(fields) = scorer.columns().map(field_of).collect::<Option<Vec<usize>>>() else {
         return Ok(Outcome::HandedOver);
     };
+    let dialect = params.out_dialect();
+    let sep = dialect.delimiter;
     let tiers = model
         .tiers
         .names
         .iter()
         .map(|t| {
             let mut b = Vec::new();
-            push_defused(&mut b, t);
+            push_defused(&mut b, t, sep);
             b
         })
         .collect();
@@ -127,6 +131,7 @@ pub fn score_csv_fast_in_blocks(
         fields,
         nfields: header.len(),
         delimiter: head.delimiter,
+        out: dialect,
         id_field: id.as_deref().and_then(field_of),
         reasons: params.reasons,
         tiers,
@@ -144,12 +149,20 @@ pub fn score_csv_fast_in_blocks(
     let mut rejects: Vec<super::Reject> = Vec::new();
     let id_name = id.clone().unwrap_or_else(|| "row".to_string());
     let names: Vec<&str> = model.features.input_columns();
+    let sep_out = dialect;
     let kept = crate::data::atomic_write_if(output, |w| {
         let mut head_line = Vec::new();
-        push_csv_str(&mut head_line, id_name.as_bytes());
-        head_line.extend_from_slice(b",probability,score,tier,decision");
+        if sep_out.bom {
+            head_line.extend_from_slice(crate::dialect::Dialect::BOM);
+        }
+        push_csv_str(&mut head_line, id_name.as_bytes(), sep);
+        for name in ["probability", "score", "tier", "decision"] {
+            head_line.push(sep);
+            head_line.extend_from_slice(name.as_bytes());
+        }
         if plan.reasons > 0 {
-            head_line.extend_from_slice(b",reasons");
+            head_line.push(sep);
+            head_line.extend_from_slice(b"reasons");
         }
         head_line.push(b'\n');
         w.write_all(&head_line).map_err(|e| Error::write(output, e))?;
@@ -323,6 +336,7 @@ impl Plan<'_> {
         let mut zbuf = zmij::Buffer::new();
         let mut ibuf = itoa::Buffer::new();
         let thr = m.threshold.value;
+        let sep = self.out.delimiter;
         let mut wanted: Vec<usize> = self.fields.clone();
         wanted.extend(self.id_field);
         self.each_record(piece, &wanted, &mut |rec| {
@@ -347,7 +361,7 @@ impl Plan<'_> {
                 Some(fi) => {
                     let id = rec[fi];
                     if !id.is_empty() {
-                        push_defused(&mut out.bytes, id);
+                        push_defused(&mut out.bytes, id, sep);
                     }
                     let t = id.trim();
                     if !t.is_empty() {
@@ -356,19 +370,21 @@ impl Plan<'_> {
                 }
                 None => out.row_marks.push((out.bytes.len(), out.records)),
             }
-            out.bytes.push(b',');
-            out.bytes.extend_from_slice(zbuf.format(prob).as_bytes());
-            out.bytes.push(b',');
+            out.bytes.push(sep);
+            self.out.push_float(&mut out.bytes, zbuf.format(prob));
+            out.bytes.push(sep);
             out.bytes.extend_from_slice(ibuf.format((prob * 100.0).round() as i32).as_bytes());
-            out.bytes.push(b',');
+            out.bytes.push(sep);
             out.bytes.extend_from_slice(&self.tiers[m.tiers.index(prob)]);
             let decision = prob >= thr;
-            out.bytes.extend_from_slice(if decision { b",true" } else { b",false" });
+            out.bytes.push(sep);
+            out.bytes.extend_from_slice(if decision { b"true" } else { b"false" });
             out.decisions += decision as usize;
             if self.reasons > 0 {
-                self.scorer.reason_text(&mut st, self.reasons, |k| Some(rec[self.fields[k]]), &mut text_buf);
-                out.bytes.push(b',');
-                push_defused(&mut out.bytes, &text_buf);
+                let mark = self.out.mark();
+                self.scorer.reason_text(&mut st, self.reasons, |k| Some(rec[self.fields[k]]), mark, &mut text_buf);
+                out.bytes.push(sep);
+                push_defused(&mut out.bytes, &text_buf, sep);
             }
             out.bytes.push(b'\n');
             out.rows += 1;
@@ -444,25 +460,25 @@ fn split_record<'t>(text: &'t str, pos: usize, delimiter: u8, fields: &mut Vec<&
 
 /// A text cell as polars writes a string column after `defuse_formulas`: a leading
 /// `=`, `+`, `-`, `@`, tab or CR gets a `'`, then CSV quoting where needed.
-fn push_defused(buf: &mut Vec<u8>, s: &str) {
+fn push_defused(buf: &mut Vec<u8>, s: &str, sep: u8) {
     if looks_like_formula(s) {
         let mut t = String::with_capacity(s.len() + 1);
         t.push('\'');
         t.push_str(s);
-        push_csv_str(buf, t.as_bytes());
+        push_csv_str(buf, t.as_bytes(), sep);
     } else {
-        push_csv_str(buf, s.as_bytes());
+        push_csv_str(buf, s.as_bytes(), sep);
     }
 }
 
 /// polars' `QuoteStyle::Necessary` for a non-null string: `""` when empty; quoted when
-/// it holds a comma, a newline or a quote, with quotes doubled.
-fn push_csv_str(buf: &mut Vec<u8>, s: &[u8]) {
+/// it holds the delimiter `sep`, a newline or a quote, with quotes doubled.
+fn push_csv_str(buf: &mut Vec<u8>, s: &[u8], sep: u8) {
     if s.is_empty() {
         buf.extend_from_slice(b"\"\"");
         return;
     }
-    if memchr::memchr3(b',', b'\n', b'\r', s).is_none() && memchr::memchr(b'"', s).is_none() {
+    if memchr::memchr3(sep, b'\n', b'\r', s).is_none() && memchr::memchr(b'"', s).is_none() {
         buf.extend_from_slice(s);
         return;
     }
@@ -692,11 +708,11 @@ mod tests {
             [("", "\"\""), ("a", "a"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""), ("x\ny", "\"x\ny\"")];
         for (s, want) in cases {
             let mut b = Vec::new();
-            push_csv_str(&mut b, s.as_bytes());
+            push_csv_str(&mut b, s.as_bytes(), b',');
             assert_eq!(String::from_utf8(b).unwrap(), want);
         }
         let mut b = Vec::new();
-        push_defused(&mut b, "=SUM(A1)");
+        push_defused(&mut b, "=SUM(A1)", b',');
         assert_eq!(String::from_utf8(b).unwrap(), "'=SUM(A1)");
     }
 

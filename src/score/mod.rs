@@ -34,6 +34,19 @@ pub struct ScoreParams {
     /// What a lead with a cell the model cannot read does: stop the batch (default) or
     /// be set aside as a [`Reject`] while the other leads are scored.
     pub on_bad_row: OnBadRow,
+    /// How a CSV output is written (delimiter, decimal mark, byte-order mark); `Auto`:
+    /// as the input, decided where the input is read. Parquet output ignores it.
+    pub dialect: crate::dialect::OutputDialect,
+}
+
+impl ScoreParams {
+    /// The dialect the writers use: the one decided, else plain.
+    pub fn out_dialect(&self) -> crate::dialect::Dialect {
+        match self.dialect {
+            crate::dialect::OutputDialect::Fixed(d) => d,
+            crate::dialect::OutputDialect::Auto => crate::dialect::Dialect::PLAIN,
+        }
+    }
 }
 
 /// What scoring does with a lead that has a cell the model cannot read (Spark's read
@@ -168,7 +181,7 @@ fn each_lead(
 /// Probabilities (and log-odds) of every lead of `table`; `reasons` > 0 also gives the
 /// reasons' text. `as_of_day` anchors date columns (see [`crate::as_of`]).
 pub fn predict_table_with(model: &LeadModel, table: &Table, as_of_day: i64, reasons: usize) -> Result<Scored> {
-    Ok(predict_rows(model, table, as_of_day, reasons, None)?.1)
+    Ok(predict_rows(model, table, as_of_day, reasons, '.', None)?.1)
 }
 
 /// [`predict_table_with`] where the leads `on_bad` sets aside are skipped: the indices of
@@ -178,6 +191,7 @@ fn predict_rows(
     table: &Table,
     as_of_day: i64,
     reasons: usize,
+    mark: char,
     on_bad: Option<&mut OnBadCell>,
 ) -> Result<(Vec<usize>, Scored)> {
     let n = table.height();
@@ -193,7 +207,7 @@ fn predict_rows(
         out.log_odds.push(z);
         out.probability.push(sigmoid(z));
         if let Some(r) = &mut out.reasons {
-            scorer.reason_text(st, reasons, text, &mut buf);
+            scorer.reason_text(st, reasons, text, mark, &mut buf);
             r.push(buf.clone());
         }
     })?;
@@ -275,7 +289,8 @@ fn score_rows_from(
         OnBadRow::Fail => None,
         OnBadRow::Reject => Some(&mut set_aside),
     };
-    let (kept, scored) = predict_rows(model, table, params.as_of_day, params.reasons, on_bad)?;
+    let (kept, scored) =
+        predict_rows(model, table, params.as_of_day, params.reasons, params.out_dialect().mark(), on_bad)?;
     let mut cols: Vec<Column> = Vec::new();
     match &id_col {
         Some(c) if kept.len() == n => cols.push(c.clone()),
@@ -363,6 +378,17 @@ pub fn score_csv_file(
     let text = crate::encoding::Utf8File::open(input, encoding)?;
     let scored =
         |rows, decisions, route, rejects| CsvScored { rejects, rows, decisions, route, encoding: text.detected };
+    // Written back as the input came, unless the caller fixed a dialect.
+    let mut params = params.clone();
+    if params.dialect == crate::dialect::OutputDialect::Auto {
+        let head = crate::data::csv_head(&text.path).map_err(|e| text.blame_original(e))?;
+        params.dialect = crate::dialect::OutputDialect::Fixed(crate::dialect::Dialect::for_input(
+            head.delimiter,
+            Some(text.detected),
+            model,
+        ));
+    }
+    let params = &params;
     if !streaming_only {
         let outcome =
             fast::score_csv_fast(model, &text.path, output, params, &mut |d, t| progress(Route::Parallel, d, t))
@@ -395,6 +421,7 @@ pub fn score_csv_stream(
         return Err(Error::EmptyFile { path: input.to_path_buf() });
     }
     let crate::data::CsvHead { delimiter, names: header } = crate::data::csv_head(input)?;
+    let dialect = params.out_dialect();
     // A reader past the header record (already read by `csv_head`).
     let open = || -> Result<csv::Reader<std::fs::File>> {
         let f = std::fs::File::open(input).map_err(|e| Error::read(input, e))?;
@@ -474,7 +501,7 @@ pub fn score_csv_stream(
 
     let as_of_day = params.as_of_day;
     let batch_params =
-        ScoreParams { as_of_day, reasons: params.reasons, id: id.clone(), on_bad_row: params.on_bad_row };
+        ScoreParams { as_of_day, reasons: params.reasons, id: id.clone(), on_bad_row: params.on_bad_row, ..*params };
     let mut rejects: Vec<Reject> = Vec::new();
 
     // Pass 2: score batch by batch into a temporary file, renamed into place at the end.
@@ -515,8 +542,13 @@ pub fn score_csv_stream(
             decisions += count_decisions(&scored);
             let mut safe = crate::data::defuse_formulas(&scored)
                 .map_err(|e| Error::Internal(format!("{}: {e}", output.display())))?;
+            if first && dialect.bom {
+                std::io::Write::write_all(w, crate::dialect::Dialect::BOM).map_err(|e| Error::write(output, e))?;
+            }
             CsvWriter::new(&mut *w)
                 .include_header(first)
+                .with_separator(dialect.delimiter)
+                .with_decimal_comma(dialect.decimal_comma)
                 .finish(&mut safe)
                 .map_err(|e| Error::write(output, std::io::Error::other(e.to_string())))?;
             first = false;

@@ -184,12 +184,14 @@ impl<'m> RowScorer<'m> {
         }
     }
 
-    /// The last lead's reasons as the output shows them: `column = value (+0.84); ...`.
+    /// The last lead's reasons as the output shows them: `column = value (+0.84); ...`,
+    /// the contributions written with the decimal `mark` (`.` or `,`).
     pub fn reason_text<'c>(
         &self,
         st: &mut RowState,
         positive: usize,
         text: impl Fn(usize) -> Option<&'c str>,
+        mark: char,
         buf: &mut String,
     ) {
         buf.clear();
@@ -199,7 +201,7 @@ impl<'m> RowScorer<'m> {
                 buf.push_str("; ");
             }
             first = false;
-            write_reason(buf, column, value, c);
+            write_reason(buf, column, value, c, mark);
         });
     }
 
@@ -220,12 +222,19 @@ impl<'m> RowScorer<'m> {
 
 /// One reason as the output shows it: `column = value (+0.84)`, the value cut to 37
 /// characters and "..." when longer than 40.
-fn write_reason(buf: &mut String, column: &str, value: &str, contribution: f64) {
+fn write_reason(buf: &mut String, column: &str, value: &str, contribution: f64, mark: char) {
     buf.push_str(column);
     buf.push_str(" = ");
     push_clipped(buf, value);
     buf.push_str(" (");
+    let at = buf.len();
     push_signed_2dp(buf, contribution);
+    if mark != '.' {
+        // The one point in the contribution just written.
+        if let Some(p) = buf[at..].find('.') {
+            buf.replace_range(at + p..at + p + 1, ",");
+        }
+    }
     buf.push(')');
 }
 

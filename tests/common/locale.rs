@@ -144,6 +144,16 @@ fn with_revenue(clean: &str) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// A clean cell of `column` as `locale` writes it (the column named as in the clean file).
+pub fn cell(column: &str, v: &str, locale: Locale) -> String {
+    match column {
+        "employees" | "revenue" => number(v, locale),
+        "created_date" | "last_activity_date" => date(v, locale),
+        "demo_requested" | "outcome" => word(v, locale),
+        _ => v.to_string(),
+    }
+}
+
 /// The contacts of the clean `synth` CSV `clean`, written as `locale` writes them
 /// (bytes in the locale's encoding).
 pub fn write(clean: &str, locale: Locale) -> Vec<u8> {
@@ -151,16 +161,7 @@ pub fn write(clean: &str, locale: Locale) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new().delimiter(locale.delimiter()).from_writer(Vec::new());
     w.write_record(header.iter().map(|h| locale.header(h))).unwrap();
     for r in &rows {
-        let cells: Vec<String> = header
-            .iter()
-            .zip(r)
-            .map(|(h, v)| match h.as_str() {
-                "employees" | "revenue" => number(v, locale),
-                "created_date" | "last_activity_date" => date(v, locale),
-                "demo_requested" | "outcome" => word(v, locale),
-                _ => v.clone(),
-            })
-            .collect();
+        let cells: Vec<String> = header.iter().zip(r).map(|(h, v)| cell(h, v, locale)).collect();
         w.write_record(&cells).unwrap();
     }
     let text = String::from_utf8(w.into_inner().unwrap()).unwrap();

@@ -64,6 +64,29 @@ impl Scratch {
         }
     }
 
+    /// Run the binary with `args`, `stdin` on its standard input; (exit code, stdout
+    /// bytes, stderr).
+    pub fn run_piped(&self, args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run leadscore");
+        let mut input = child.stdin.take().expect("stdin");
+        let data = stdin.to_vec();
+        let feeder = std::thread::spawn(move || {
+            // The binary may stop reading early (an error): a closed pipe is not ours.
+            let _ = input.write_all(&data);
+        });
+        let out = child.wait_with_output().expect("wait");
+        feeder.join().expect("feeder");
+        (out.status.code().unwrap_or(-1), out.stdout, String::from_utf8_lossy(&out.stderr).to_string())
+    }
+
     /// A synthetic CRM export made by `leadscore synth`.
     pub fn synth(&self, name: &str, rows: usize, seed: u64) -> PathBuf {
         let r = self.run(&["synth", "--rows", &rows.to_string(), "--seed", &seed.to_string(), "--output", name, "-q"]);

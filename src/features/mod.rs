@@ -680,9 +680,7 @@ impl FeatureParams {
     fn fit_column(
         &self,
         table: &Table,
-        name: &str,
-        role: Role,
-        format: Option<ColumnFormat>,
+        (name, role, format): (&str, Role, Option<ColumnFormat>),
         as_of_day: Option<i64>,
         rows: &[usize],
         labels: &[bool],
@@ -767,7 +765,7 @@ impl FeatureParams {
         // (and their errors and report lines) taken in column order.
         let fitted_cols: Vec<Result<FittedCol>> = roles
             .par_iter()
-            .map(|(name, role, f)| self.fit_column(table, name, *role, *f, as_of_day, train_rows, train_labels))
+            .map(|(name, role, f)| self.fit_column(table, (name, *role, *f), as_of_day, train_rows, train_labels))
             .collect();
         let mut columns = Vec::new();
         let mut cells: Vec<Cells> = Vec::new();

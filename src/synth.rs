@@ -29,6 +29,11 @@ pub struct SynthParams {
     /// Extra page views per contact in the log, on average, beyond those behind the
     /// behaviour columns (to make large logs for benchmarks). Default: 0.
     pub extra_events: f64,
+    /// Sparse columns with no bearing on the outcome, as a CRM's all-property export
+    /// holds them: counts, picklists, timestamps and free-text notes, each missing in
+    /// 50-98% of rows (drawn from their own random stream: the other columns are those
+    /// of the same seed without them). Default: 0.
+    pub noise_columns: usize,
 }
 
 /// A synthetic export: the contacts and, when asked for, their activity log.
@@ -46,6 +51,7 @@ impl SynthParams {
             as_of: NaiveDate::from_ymd_opt(2025, 6, 30).unwrap_or_default(),
             events: false,
             extra_events: 0.0,
+            noise_columns: 0,
         }
     }
 }
@@ -157,6 +163,40 @@ fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u32 {
 fn stamp(rng: &mut ChaCha8Rng, day: NaiveDate) -> String {
     let secs = rng.gen_range(0..86_400);
     format!("{} {:02}:{:02}:{:02}", day.format("%Y-%m-%d"), secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
+/// The noise columns of [`SynthParams::noise_columns`].
+fn noise_columns(params: &SynthParams, n: usize) -> Vec<Column> {
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x6e6f_6973_6521);
+    let start = params.as_of - chrono::Duration::days(720);
+    (0..params.noise_columns)
+        .map(|k| {
+            let missing = 0.5 + 0.48 * rng.gen::<f64>();
+            let present = |rng: &mut ChaCha8Rng| rng.gen::<f64>() >= missing;
+            let name = match k % 4 {
+                0 => format!("hs_count_{k}"),
+                1 => format!("picklist_{k}"),
+                2 => format!("hs_timestamp_{k}"),
+                _ => format!("notes_{k}"),
+            };
+            let lambda = 0.5 + 5.0 * rng.gen::<f64>();
+            let levels = 3 + rng.gen_range(0..12);
+            let v: Vec<Option<String>> = (0..n)
+                .map(|i| {
+                    if !present(&mut rng) {
+                        return None;
+                    }
+                    Some(match k % 4 {
+                        0 => poisson(&mut rng, lambda).to_string(),
+                        1 => format!("Option {}", rng.gen_range(0..levels)),
+                        2 => (start + chrono::Duration::days(rng.gen_range(0..720))).to_string(),
+                        _ => format!("Called {} about item {}", i % 97, rng.gen_range(0..100_000)),
+                    })
+                })
+                .collect();
+            Column::new(name.into(), v)
+        })
+        .collect()
 }
 
 /// Generate the contacts (and the activity log when `params.events`).
@@ -365,6 +405,7 @@ fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
     if params.events {
         cols.push(Column::new("closed_date".into(), closed));
     }
+    cols.extend(noise_columns(params, n));
     if params.outcome {
         cols.push(Column::new("outcome".into(), outcome));
     }

@@ -392,3 +392,76 @@ fn scoring_from_a_pipe_to_a_pipe_gives_the_file_run_bytes() {
     assert!(out.is_empty());
     assert!(err.contains("(standard input): the model needs columns the file lacks"), "{err}");
 }
+
+/// A wide all-property export: screening (on by default past 40 candidate columns)
+/// leaves out the noise columns and a near-duplicate, keeps a sparse column whose
+/// presence predicts, lists every decision with its numbers, and matches the clean
+/// file's holdout ROC AUC; `--screen off` fits every column.
+#[test]
+fn a_wide_export_is_screened_to_the_columns_with_signal() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "6000", "--seed", "31", "--output", "clean.csv", "-q"]).assert_ok();
+    s.run(&["synth", "--rows", "6000", "--seed", "31", "--noise-columns", "60", "--output", "noisy.csv", "-q"])
+        .assert_ok();
+    // Columns added: feedback left by few contacts, most of whom bought (to both files),
+    // and to the wide one a copy of employees in thousands.
+    let add = |from: &str, to: &str, copy: bool| {
+        let text = std::fs::read_to_string(s.path(from)).unwrap();
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (emp, out) = (col("employees"), col("outcome"));
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let extra: &[&str] = if copy { &["feedback_note", "employees_k"] } else { &["feedback_note"] };
+        w.write_record(header.iter().map(String::as_str).chain(extra.iter().copied())).unwrap();
+        for (i, r) in rdr.records().enumerate() {
+            let r = r.unwrap();
+            let note = if (r[out] == *"won" && i % 5 == 0) || i % 97 == 0 {
+                format!("kind words {}", i % 7)
+            } else {
+                String::new()
+            };
+            let k = r[emp].parse::<f64>().map(|e| format!("{}", e / 1000.0)).unwrap_or_default();
+            let cells: Vec<&str> = if copy { vec![note.as_str(), k.as_str()] } else { vec![note.as_str()] };
+            w.write_record(r.iter().chain(cells)).unwrap();
+        }
+        s.write(to, w.into_inner().unwrap());
+    };
+    add("clean.csv", "clean_plus.csv", false);
+    add("noisy.csv", "wide.csv", true);
+    let train = |file: &str, extra: &[&str]| {
+        let r = s.run(
+            &[&["train", "--data", file, "--label", "outcome", "--model", "m", "--json", "--force"], extra].concat(),
+        );
+        r.assert_ok();
+        (r.json(), r.stderr)
+    };
+    let (clean, _) = train("clean_plus.csv", &[]);
+    let (wide, text) = train("wide.csv", &[]);
+    assert_eq!(wide["screening"], true);
+    let used: Vec<&str> =
+        wide["columns_used"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
+    let screened: Vec<(&str, &str)> = wide["columns_screened_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["column"].as_str().unwrap(), c["reason"].as_str().unwrap()))
+        .collect();
+    assert!(used.contains(&"feedback_note"), "sparse but its presence predicts: {screened:?}");
+    assert!(!used.iter().any(|c| c.starts_with("hs_") || c.starts_with("picklist_")), "noise kept: {used:?}");
+    let dup = screened.iter().find(|(c, _)| *c == "employees_k").expect("the copy is screened out");
+    assert!(dup.1.contains("near-duplicate of \"employees\" (correlation 1.0000)"), "{}", dup.1);
+    assert!(screened
+        .iter()
+        .filter(|(c, _)| c.starts_with("picklist_"))
+        .all(|(_, r)| r.contains("cross-validated ROC AUC")));
+    assert!(text.contains("screening: kept"), "{text}");
+    let auc = |j: &serde_json::Value| j["holdout"]["roc_auc"].as_f64().unwrap();
+    assert!((auc(&wide) - auc(&clean)).abs() <= 0.01, "wide {} vs clean {}", auc(&wide), auc(&clean));
+    // Off: every column is fitted.
+    let (off, _) = train("wide.csv", &["--screen", "off"]);
+    assert_eq!(off["screening"], false);
+    assert!(off["columns_used"].as_array().unwrap().len() > used.len() + 30);
+    // The clean file (16 candidate columns) is not screened by default.
+    assert_eq!(clean["screening"], false);
+}

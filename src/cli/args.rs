@@ -177,6 +177,10 @@ pub struct Json {
 }
 
 /// Parse `YYYY-MM-DD`.
+pub fn parse_screen(s: &str) -> std::result::Result<leadscore::features::screen::Screen, String> {
+    s.parse()
+}
+
 pub fn parse_dialect(s: &str) -> std::result::Result<leadscore::dialect::OutputDialect, String> {
     s.parse()
 }

@@ -47,6 +47,11 @@ pub struct Args {
     /// Extra page-view events per contact in the log, on average (for benchmarks).
     #[arg(long, default_value_t = 0.0, value_name = "N", requires = "events")]
     pub extra_events: f64,
+    /// Add N sparse noise columns (counts, picklists, timestamps, free-text notes, each
+    /// missing in 50-98% of rows) unrelated to the outcome, as in a CRM's all-property
+    /// export: for trying out and benchmarking wide files.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub noise_columns: usize,
     #[command(flatten)]
     pub force: super::args::Force,
     #[command(flatten)]
@@ -64,6 +69,7 @@ pub fn run(args: Args) -> Result<()> {
     p.as_of = args.as_of;
     p.events = args.events.is_some();
     p.extra_events = args.extra_events;
+    p.noise_columns = args.noise_columns;
     let mut out = generate_all(&p)?;
     data::write_table(&mut out.contacts, &args.output)?;
     console.note(&format!("wrote {} synthetic contacts to {}", count(args.rows), args.output.display()));

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use leadscore::data;
 use leadscore::error::Result;
+use leadscore::features::screen::Screen;
 use leadscore::features::{ColumnFormat, DateOrder, FeatureSpec};
 use leadscore::model::Tiers;
 use leadscore::threshold::Strategy;
@@ -12,7 +13,7 @@ use leadscore::train::{self, Alpha, Split, TrainOutcome, TrainParams};
 use leadscore::{evaluate, metrics, model_file};
 use serde_json::json;
 
-use super::args::{parse_alpha, parse_strategy, parse_tiers, Force, Json, Leads, Quiet};
+use super::args::{parse_alpha, parse_screen, parse_strategy, parse_tiers, Force, Json, Leads, Quiet};
 use super::{count, out, out_json};
 
 /// Train a lead-scoring model on historical contacts labelled won/lost.
@@ -56,6 +57,12 @@ pub struct Args {
     /// numbers). Repeat for more columns [default: inferred from each column's values].
     #[arg(long, value_name = "[COL=]FORMAT")]
     pub date_format: Vec<String>,
+    /// Leave out columns that carry no signal before the fit (cross-validated on the
+    /// training rows; sparse, pure-noise and near-duplicate columns; each decision is
+    /// listed): auto (when the file has more than 40 candidate columns, as CRM
+    /// all-property exports do), on, off.
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_screen)]
+    pub screen: Screen,
     /// Share of labelled rows held out for measuring and for the threshold.
     #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
     pub holdout: f64,
@@ -112,7 +119,8 @@ impl Args {
         let mut p = TrainParams::new(&self.label);
         let mut features = leadscore::features::FeatureParams::new(&self.label)
             .exclude(self.exclude.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-            .as_of(self.leads.as_of);
+            .as_of(self.leads.as_of)
+            .screen(self.screen);
         if let Some(spec) = &self.spec {
             features = features.spec(&FeatureSpec::from_file(spec)?)?;
         }
@@ -228,6 +236,8 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
         "features": m.features.n_features(),
         "columns_used": m.features.columns.iter().map(|c| json!({"column": c.name, "role": c.role.name(), "format": c.format_note()})).collect::<Vec<_>>(),
         "columns_left_out": o.fit_report.skipped,
+        "screening": o.fit_report.screening,
+        "columns_screened_out": o.fit_report.screened,
         "holdout": h.map(|h| json!({
             "method": m.meta.holdout.as_ref().map(|x| x.method.clone()),
             "rows": h.rows, "positives": h.positives,
@@ -281,8 +291,35 @@ pub fn summary(o: &TrainOutcome) -> String {
             None => s.push_str(&format!("  {:<10} {}\n", c.role.name(), c.name)),
         }
     }
-    for sk in &o.fit_report.skipped {
+    let skipped = &o.fit_report.skipped;
+    for sk in skipped.iter().take(if skipped.len() > 12 { 10 } else { 12 }) {
         s.push_str(&format!("  left out  {} ({})\n", sk.column, sk.reason));
+    }
+    if skipped.len() > 12 {
+        s.push_str(&format!("  left out  {} more columns (--json lists each with its reason)\n", skipped.len() - 10));
+    }
+    if o.fit_report.screening {
+        let kept = m.features.columns.len();
+        s.push_str(&format!(
+            "screening: kept {} of {} columns (each needs a cross-validated ROC AUC on the training rows clearly \
+             above 0.5; --screen off fits them all)\n",
+            count(kept),
+            count(kept + o.fit_report.screened.len())
+        ));
+    }
+    let screened = &o.fit_report.screened;
+    if screened.len() > 10 {
+        let names: Vec<&str> = screened.iter().take(10).map(|k| k.column.as_str()).collect();
+        s.push_str(&format!(
+            "  screened out {} columns with no signal on the training rows (--json lists each with its numbers): \
+             {}, ...\n",
+            count(screened.len()),
+            names.join(", ")
+        ));
+    } else {
+        for sk in screened {
+            s.push_str(&format!("  screened out {} ({})\n", sk.column, sk.reason));
+        }
     }
     if let Some(a) = &o.as_of {
         s.push_str(&format!("dates count back from {}\n", a.describe()));

@@ -30,6 +30,7 @@ pub(crate) mod infer;
 pub mod keywords;
 pub mod number;
 pub mod part;
+pub mod screen;
 pub mod title;
 
 use std::collections::BTreeMap;
@@ -149,6 +150,7 @@ pub struct FeatureParams {
     roles: BTreeMap<String, RoleChoice>,
     formats: BTreeMap<String, ColumnFormat>,
     date_order: Option<DateOrder>,
+    screen: screen::Screen,
     as_of: Option<NaiveDate>,
     max_levels: usize,
     min_level_share: f64,
@@ -166,6 +168,7 @@ impl FeatureParams {
             roles: BTreeMap::new(),
             formats: BTreeMap::new(),
             date_order: None,
+            screen: screen::Screen::Auto,
             as_of: None,
             max_levels: 30,
             min_level_share: 0.005,
@@ -265,6 +268,14 @@ impl FeatureParams {
     /// each column's values (a day above 12), day-first for `.` and `-`.
     pub fn date_order(mut self, order: Option<DateOrder>) -> Self {
         self.date_order = order;
+        self
+    }
+
+    /// Whether columns without signal are left out before the fit ([`screen`]).
+    /// Default: `Auto`, screening tables of more than [`screen::AUTO_MIN_COLUMNS`]
+    /// candidate columns.
+    pub fn screen(mut self, screen: screen::Screen) -> Self {
+        self.screen = screen;
         self
     }
 
@@ -384,6 +395,10 @@ pub struct FitReport {
     /// Columns with levels that are almost always won and hold a large share of all won
     /// leads: the mark of a field filled in after the sale.
     pub pure_levels: Vec<PureLevels>,
+    /// Columns left out by screening ([`screen`]), with the numbers behind each.
+    pub screened: Vec<Skipped>,
+    /// Whether screening ran.
+    pub screening: bool,
 }
 
 fn row_no(i: usize) -> u64 {
@@ -767,10 +782,38 @@ impl FeatureParams {
             .par_iter()
             .map(|(name, role, f)| self.fit_column(table, (name, *role, *f), as_of_day, train_rows, train_labels))
             .collect();
+        let mut fitted_cols = fitted_cols.into_iter().collect::<Result<Vec<FittedCol>>>()?;
+        // 4. Screening of wide exports, on the training rows.
+        let screening = match self.screen {
+            screen::Screen::On => true,
+            screen::Screen::Off => false,
+            screen::Screen::Auto => fitted_cols.len() > screen::AUTO_MIN_COLUMNS,
+        };
+        if screening {
+            report.screening = true;
+            let verdicts = screen::screen(&fitted_cols, train_rows, train_labels);
+            if verdicts.iter().all(Option::is_some) {
+                return Err(Error::NoFeatures {
+                    path: table.path.clone(),
+                    detail: format!(
+                        "screening left out all {} columns: none predicts the outcome on the training rows \
+                         (give --screen off to fit them anyway)",
+                        fitted_cols.len()
+                    ),
+                });
+            }
+            let mut kept = Vec::with_capacity(fitted_cols.len());
+            for (fc, verdict) in fitted_cols.into_iter().zip(verdicts) {
+                match verdict {
+                    None => kept.push(fc),
+                    Some(reason) => report.screened.push(Skipped { column: fc.column.name.clone(), reason }),
+                }
+            }
+            fitted_cols = kept;
+        }
         let mut columns = Vec::new();
         let mut cells: Vec<Cells> = Vec::new();
-        for r in fitted_cols {
-            let fc = r?;
+        for fc in fitted_cols {
             report.single_column_auc.push((fc.column.name.clone(), fc.auc));
             report.pure_levels.extend(fc.pure);
             cells.extend(fc.cells);
@@ -791,7 +834,7 @@ impl FeatureParams {
             features,
             as_of_day,
         };
-        // 4. The raw design matrix, allocated once, column-major, rows in `out_rows`
+        // 5. The raw design matrix, allocated once, column-major, rows in `out_rows`
         // order; each part fills its own block of columns, the parts in parallel.
         let width = fitted.features.len();
         let mut raw = vec![0.0f64; (width + spare) * nout];
@@ -812,7 +855,7 @@ impl FeatureParams {
             .zip(cells.par_iter())
             .for_each(|((block, part), cell)| fill_block(part, cell, Some(out_rows), block, nout));
         drop(cells);
-        // 5. Scaling, from the training rows (the first rows), applied to every row; the
+        // 6. Scaling, from the training rows (the first rows), applied to every row; the
         // columns in parallel.
         let m = train_rows.len();
         let scaling: Vec<(f64, f64)> = raw[..width * nout]

@@ -172,8 +172,9 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
             }
             // Activity aggregates are counts and days: numbers, even when the training
             // rows happen to hold only 0 and 1 in a window (issue 14).
+            // They are engineered here, not an export's properties: never screened.
             for c in spec.column_names() {
-                feature_params = feature_params.default_role(&c, crate::features::Role::Number);
+                feature_params = feature_params.default_role(&c, crate::features::Role::Number).never_screen(&c);
             }
             (Some(t), Some(spec), Some(report))
         }

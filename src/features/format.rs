@@ -395,4 +395,23 @@ mod tests {
         assert!(matches!(infer_order(["13/04/2026", "04/13/2026"]), Err(OrderProblem::Mixed(..))));
         assert_eq!(infer_order(["2026-04-03"]), Ok(None));
     }
+
+    #[test]
+    fn no_cell_makes_the_readers_panic() {
+        use rand::{Rng, SeedableRng};
+        let alphabet: Vec<char> = "0123456789.,- '%$€krDKK/T:Zæ\u{a0}\u{202f}\u{2212}eE+".chars().collect();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(14);
+        let formats = [NumberFormat::PLAIN, NumberFormat::widest(true), NumberFormat::widest(false)];
+        for _ in 0..20_000 {
+            let len = rng.gen_range(0..14);
+            let s: String = (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())]).collect();
+            for f in formats {
+                let _ = parse_number_as(&s, f);
+            }
+            for o in [DateOrder::DayFirst, DateOrder::MonthFirst, DateOrder::ExcelSerial] {
+                let _ = parse_day_as(&s, o);
+            }
+            let _ = split_local_date(&s);
+        }
+    }
 }

@@ -151,6 +151,9 @@ pub struct FeatureParams {
     formats: BTreeMap<String, ColumnFormat>,
     date_order: Option<DateOrder>,
     screen: screen::Screen,
+    /// Columns screening leaves alone (the activity log's aggregates: engineered here,
+    /// not an export's properties).
+    not_screened: Vec<String>,
     as_of: Option<NaiveDate>,
     max_levels: usize,
     min_level_share: f64,
@@ -169,6 +172,7 @@ impl FeatureParams {
             formats: BTreeMap::new(),
             date_order: None,
             screen: screen::Screen::Auto,
+            not_screened: Vec::new(),
             as_of: None,
             max_levels: 30,
             min_level_share: 0.005,
@@ -276,6 +280,13 @@ impl FeatureParams {
     /// candidate columns.
     pub fn screen(mut self, screen: screen::Screen) -> Self {
         self.screen = screen;
+        self
+    }
+
+    /// Leave `col` out of screening: always fitted, and not counted towards `Auto`'s
+    /// column count. Default: none (train adds the activity-log aggregates).
+    pub fn never_screen(mut self, col: &str) -> Self {
+        self.not_screened.push(col.to_string());
         self
     }
 
@@ -787,11 +798,19 @@ impl FeatureParams {
         let screening = match self.screen {
             screen::Screen::On => true,
             screen::Screen::Off => false,
-            screen::Screen::Auto => fitted_cols.len() > screen::AUTO_MIN_COLUMNS,
+            screen::Screen::Auto => {
+                let export_columns = fitted_cols.iter().filter(|c| !self.not_screened.contains(&c.column.name)).count();
+                export_columns > screen::AUTO_MIN_COLUMNS
+            }
         };
         if screening {
             report.screening = true;
-            let verdicts = screen::screen(&fitted_cols, train_rows, train_labels);
+            let mut verdicts = screen::screen(&fitted_cols, train_rows, train_labels);
+            for (fc, v) in fitted_cols.iter().zip(verdicts.iter_mut()) {
+                if self.not_screened.contains(&fc.column.name) {
+                    *v = None;
+                }
+            }
             if verdicts.iter().all(Option::is_some) {
                 return Err(Error::NoFeatures {
                     path: table.path.clone(),

@@ -19,8 +19,9 @@
 //!   more, or levels that split the rows identically), the later is left out.
 //!
 //! Every decision is reported with its numbers ([`super::FitReport::screened`]). It runs
-//! when the export is wide (more than [`AUTO_MIN_COLUMNS`] candidate columns) unless the
-//! analyst says `--screen on` or `off`.
+//! when the export is wide (more than [`AUTO_MIN_COLUMNS`] candidate columns, not counting
+//! the activity log's aggregates, which are never screened) unless the analyst says
+//! `--screen on` or `off`.
 
 use super::part::MISSING;
 use super::{Cells, FittedCol};

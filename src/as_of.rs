@@ -114,6 +114,14 @@ pub fn for_history(
 /// The latest cell of a column that reads as a date (other cells are passed over: a
 /// rules field need not be a date column).
 fn latest_text_date(table: &Table, column: &str) -> Result<Option<i64>> {
-    let cells = crate::features::text_cells(table, table.column(column)?)?;
-    Ok(cells.iter().flatten().filter_map(parse_date).map(day_number).max())
+    use crate::features::{ColumnFormat, DateOrder, Role};
+    let col = table.column(column)?;
+    let cells = crate::features::text_cells(table, col)?;
+    // In the order the field's values show (a Danish export's 24-04-2026), else ISO.
+    match crate::features::infer::format_for(table, col, Role::Date, None) {
+        Ok(Some(ColumnFormat::Date(Some(o)))) if o != DateOrder::ExcelSerial => {
+            Ok(cells.iter().flatten().filter_map(|c| crate::features::format::parse_day_as(c.trim(), o)).max())
+        }
+        _ => Ok(cells.iter().flatten().filter_map(parse_date).map(day_number).max()),
+    }
 }

@@ -465,3 +465,40 @@ fn a_wide_export_is_screened_to_the_columns_with_signal() {
     // The clean file (16 candidate columns) is not screened by default.
     assert_eq!(clean["screening"], false);
 }
+
+/// The manual points model reads a Danish export's numbers and dates in their own format
+/// (decimal comma, thousands points, dd-mm-yyyy), giving the points it gives the clean file.
+#[test]
+fn rules_read_local_numbers_and_dates_as_the_clean_file() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "800", "--seed", "41", "--output", "src.csv", "-q"]).assert_ok();
+    let clean = std::fs::read_to_string(s.path("src.csv")).unwrap();
+    s.write("clean.csv", locale::write(&clean, Locale::Clean));
+    s.write("danish.csv", locale::write(&clean, Locale::Danish));
+    let rules = |l: Locale| {
+        format!(
+            "decay = {{ half_life_days = 60, field = \"{act}\", group = \"b\" }}\n\
+             [stages]\ncontact = 0\nmql = 16\n[groups]\nb = {{ max = 60 }}\n\
+             [[rule]]\nname = \"Size\"\nfield = \"{emp}\"\nbetween = [50, 1000]\npoints = 10\n\
+             [[rule]]\nname = \"Revenue\"\nfield = \"{rev}\"\nper_unit = 0.5\nmax = 30\ngroup = \"b\"\n\
+             [[rule]]\nname = \"Recent\"\nfield = \"{created}\"\nwithin_days = 90\npoints = 5\n",
+            act = l.header("last_activity_date"),
+            emp = l.header("employees"),
+            rev = l.header("revenue"),
+            created = l.header("created_date"),
+        )
+    };
+    s.write("clean.toml", rules(Locale::Clean));
+    s.write("danish.toml", rules(Locale::Danish));
+    for (data, r, out) in
+        [("clean.csv", "clean.toml", "clean_points.csv"), ("danish.csv", "danish.toml", "da_points.csv")]
+    {
+        s.run(&["rules", "--rules", r, "--data", data, "--output", out, "-q"]).assert_ok();
+    }
+    let a = csv_column(&s.path("clean_points.csv"), "points");
+    let b = csv_column(&s.path("da_points.csv"), "points");
+    assert_eq!(a, b);
+    assert!(a.iter().any(|p| p.parse::<f64>().unwrap() > 0.0));
+    // The id column was found in both, as train finds it.
+    assert_eq!(csv_column(&s.path("da_points.csv"), "lead_id"), csv_column(&s.path("clean_points.csv"), "lead_id"));
+}

@@ -21,6 +21,9 @@ use serde::Deserialize;
 use crate::data::Table;
 use crate::error::{polars_err, Error, Result};
 use crate::features::cell::{self as text, clean, parse_number, NumCell};
+use crate::features::format::{parse_day_as, parse_number_as};
+use crate::features::infer::format_for;
+use crate::features::{ColumnFormat, DateOrder, NumberFormat, Role};
 
 /// One rule as written in the file.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -374,6 +377,26 @@ pub struct RuleScores {
 /// One field's cells, read for the conditions that use it.
 struct FieldCells {
     text: Vec<Option<String>>,
+    /// How the field writes numbers and dates (issue 14: a Danish export's `1.234,5` and
+    /// `24-04-2026`), inferred from its values as training infers a column's.
+    numbers: NumberFormat,
+    dates: Option<DateOrder>,
+}
+
+impl FieldCells {
+    fn number(&self, c: &str) -> Option<f64> {
+        match parse_number_as(c, self.numbers) {
+            NumCell::Value(x) => Some(x),
+            _ => text::parse_flag(c),
+        }
+    }
+
+    fn day(&self, c: &str) -> Option<i64> {
+        match self.dates {
+            None => text::parse_date(c).map(text::day_number),
+            Some(o) => parse_day_as(c, o),
+        }
+    }
 }
 
 impl Rules {
@@ -418,9 +441,20 @@ impl Rules {
         let as_of_day = text::day_number(as_of);
         let mut cells: std::collections::HashMap<&str, FieldCells> = std::collections::HashMap::new();
         for f in self.fields() {
-            let c = table.column(f)?.cast(&DataType::String).map_err(|e| polars_err(&table.path, e))?;
+            let col = table.column(f)?;
+            let c = col.cast(&DataType::String).map_err(|e| polars_err(&table.path, e))?;
             let ca = c.str().map_err(|e| polars_err(&table.path, e))?;
-            cells.insert(f, FieldCells { text: ca.iter().map(|v| clean(v).map(str::to_string)).collect() });
+            // A field whose format cannot be told reads plainly (its cells then say why).
+            let numbers = match format_for(table, col, Role::Number, None) {
+                Ok(Some(ColumnFormat::Number(nf))) => nf,
+                _ => NumberFormat::PLAIN,
+            };
+            let dates = match format_for(table, col, Role::Date, None) {
+                Ok(Some(ColumnFormat::Date(Some(o)))) if o != DateOrder::ExcelSerial => Some(o),
+                _ => None,
+            };
+            let text = ca.iter().map(|v| clean(v).map(str::to_string)).collect();
+            cells.insert(f, FieldCells { text, numbers, dates });
         }
         let cell_err = |r: &Rule, row: usize, value: &str, what: &str| Error::Rules {
             path: self.path.clone(),
@@ -450,7 +484,7 @@ impl Rules {
                     }
                     (Condition::Matches(re), Some(c)) => re.is_match(c),
                     (cond, Some(c)) if cond.is_numeric() => {
-                        let x = number(c).ok_or_else(|| cell_err(r, i, c, "a number"))?;
+                        let x = fc.number(c).ok_or_else(|| cell_err(r, i, c, "a number"))?;
                         match cond {
                             Condition::Between(lo, hi) => x >= *lo && x <= *hi,
                             Condition::Gt(v) => x > *v,
@@ -461,8 +495,8 @@ impl Rules {
                         }
                     }
                     (cond, Some(c)) if cond.is_date() => {
-                        let d = text::parse_date(c).ok_or_else(|| cell_err(r, i, c, "a date (YYYY-MM-DD)"))?;
-                        let days = (as_of_day - text::day_number(d)) as f64;
+                        let d = fc.day(c).ok_or_else(|| cell_err(r, i, c, "a date (YYYY-MM-DD)"))?;
+                        let days = (as_of_day - d) as f64;
                         match cond {
                             Condition::OlderThanDays(t) => days > *t,
                             Condition::WithinDays(t) => days <= *t,
@@ -479,8 +513,9 @@ impl Rules {
                     Award::Points(p) => p,
                     Award::PerUnit { per_unit, max } => {
                         let c = cell.unwrap_or("");
-                        let x =
-                            number(c).ok_or_else(|| cell_err(r, i, c, "a number (the rule gives per_unit points)"))?;
+                        let x = fc
+                            .number(c)
+                            .ok_or_else(|| cell_err(r, i, c, "a number (the rule gives per_unit points)"))?;
                         let p = per_unit * x;
                         match max {
                             Some(m) => p.clamp(-m, m),
@@ -504,7 +539,7 @@ impl Rules {
                     v.push(match fc.text[i].as_deref() {
                         None => 1.0,
                         Some(c) => {
-                            let d = text::parse_date(c).ok_or_else(|| Error::Rules {
+                            let d = fc.day(c).ok_or_else(|| Error::Rules {
                                 path: self.path.clone(),
                                 message: format!(
                                     "decay: {}, column {field:?}, row {}: {:?} is not a date (YYYY-MM-DD)",
@@ -513,7 +548,7 @@ impl Rules {
                                     crate::error::clip(c)
                                 ),
                             })?;
-                            let days = ((as_of_day - text::day_number(d)) as f64).max(0.0);
+                            let days = ((as_of_day - d) as f64).max(0.0);
                             0.5f64.powf(days / half_life)
                         }
                     });
@@ -576,13 +611,6 @@ impl Rules {
 
     pub fn stage_names(&self) -> Vec<String> {
         self.stages.iter().map(|(n, _)| n.clone()).collect()
-    }
-}
-
-fn number(c: &str) -> Option<f64> {
-    match parse_number(c) {
-        NumCell::Value(x) => Some(x),
-        _ => text::parse_flag(c),
     }
 }
 

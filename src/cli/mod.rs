@@ -50,38 +50,25 @@ enum Command {
 /// Parse the command line and run the subcommand.
 pub fn run() -> Result<()> {
     let cli = Cli::parse();
-    // `--data -`: standard input, spooled to a file for the command's readers.
-    use args::Spooled;
     match cli.command {
-        Command::Train(mut a) => {
-            let s = a.leads.take_stdin()?;
-            Spooled::blame(&s, train::run(a))
-        }
-        Command::Score(mut a) => {
-            let s = a.leads.take_stdin()?;
-            Spooled::blame(&s, score::run(a))
-        }
-        Command::Evaluate(mut a) => {
-            let s = a.leads.take_stdin()?;
-            Spooled::blame(&s, evaluate::run(a))
-        }
-        Command::Threshold(mut a) => {
-            let s = a.leads.take_stdin()?;
-            Spooled::blame(&s, threshold::run(a))
-        }
+        Command::Train(a) => piped(a, |a| &mut a.leads, train::run),
+        Command::Score(a) => piped(a, |a| &mut a.leads, score::run),
+        Command::Evaluate(a) => piped(a, |a| &mut a.leads, evaluate::run),
+        Command::Threshold(a) => piped(a, |a| &mut a.leads, threshold::run),
         Command::Rules(a) => rules::run(a),
-        Command::Compare(mut a) => {
-            let s = a.leads.take_stdin()?;
-            Spooled::blame(&s, compare::run(a))
-        }
-        Command::Report(mut a) => {
-            let s = a.leads.take_stdin()?;
-            Spooled::blame(&s, report::run(a))
-        }
+        Command::Compare(a) => piped(a, |a| &mut a.leads, compare::run),
+        Command::Report(a) => piped(a, |a| &mut a.leads, report::run),
         Command::Events(a) => events::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Demo(a) => demo::run(a),
     }
+}
+
+/// Run a command whose leads may be `--data -`: standard input is spooled to a file for
+/// the command's readers, and errors name "(standard input)".
+fn piped<A>(mut a: A, leads: fn(&mut A) -> &mut args::Leads, run: fn(A) -> Result<()>) -> Result<()> {
+    let spooled = leads(&mut a).take_stdin()?;
+    args::Spooled::blame(&spooled, run(a))
 }
 
 /// Progress and notes on stderr, silenced by `--quiet`.

@@ -76,6 +76,12 @@ impl Leads {
         std::io::copy(&mut std::io::stdin().lock(), &mut f)
             .map_err(|e| Error::read(std::path::Path::new("(standard input)"), e))?;
         self.data = path.clone();
+        super::show_as(&path, "(standard input)");
+        // Summaries that name the file alone.
+        super::show_as(
+            std::path::Path::new(&format!("trained on standard-input.{}", self.format)),
+            "trained on (standard input)",
+        );
         Ok(Some(Spooled { _dir: dir, path }))
     }
 

@@ -76,10 +76,32 @@ pub struct Console {
     pub quiet: bool,
 }
 
+/// Temporary files that stand for standard input or output, and the words shown for
+/// them in notes and summaries.
+static SHOWN_AS: std::sync::Mutex<Vec<(String, &'static str)>> = std::sync::Mutex::new(Vec::new());
+
+/// Show `path` as `words` ("(standard input)") in every later note and summary.
+pub fn show_as(path: &Path, words: &'static str) {
+    if let Ok(mut v) = SHOWN_AS.lock() {
+        v.push((path.display().to_string(), words));
+    }
+}
+
+/// `text` with the temporary files of [`show_as`] named as the user knows them.
+pub fn shown(text: &str) -> String {
+    let mut t = text.to_string();
+    if let Ok(v) = SHOWN_AS.lock() {
+        for (path, words) in v.iter() {
+            t = t.replace(path.as_str(), words);
+        }
+    }
+    t
+}
+
 impl Console {
     pub fn note(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("{msg}");
+            eprintln!("{}", shown(msg));
         }
     }
 
@@ -113,7 +135,7 @@ impl Console {
 pub fn out(text: &str) -> Result<()> {
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
-    lock.write_all(text.as_bytes())
+    lock.write_all(shown(text).as_bytes())
         .and_then(|_| lock.flush())
         .map_err(|e| Error::Write { path: PathBuf::from("<stdout>"), source: e })
 }

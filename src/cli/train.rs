@@ -212,7 +212,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     text.push_str(&format!("model written to {}\n", args.model.display()));
     if args.json.json {
-        eprint!("{text}");
+        eprint!("{}", super::shown(&text));
         out_json(&json_summary(&outcome))
     } else {
         out(&text)

@@ -181,7 +181,7 @@ fn file_sha256(path: &Path) -> Result<String> {
     Ok(hex(&hasher.finalize()))
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

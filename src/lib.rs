@@ -40,6 +40,7 @@ pub mod model_file;
 pub mod report;
 pub mod rules;
 pub mod score;
+pub mod sql;
 pub mod synth;
 pub mod threshold;
 pub mod train;

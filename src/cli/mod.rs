@@ -14,6 +14,7 @@ mod compare;
 mod demo;
 mod evaluate;
 mod events;
+mod export_sql;
 mod report;
 mod rules;
 mod score;
@@ -43,6 +44,7 @@ enum Command {
     Compare(compare::Args),
     Report(report::Args),
     Events(events::Args),
+    ExportSql(export_sql::Args),
     Synth(synth::Args),
     Demo(demo::Args),
 }
@@ -59,6 +61,7 @@ pub fn run() -> Result<()> {
         Command::Compare(a) => piped(a, |a| &mut a.leads, compare::run),
         Command::Report(a) => piped(a, |a| &mut a.leads, report::run),
         Command::Events(a) => events::run(a),
+        Command::ExportSql(a) => export_sql::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Demo(a) => demo::run(a),
     }

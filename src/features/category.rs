@@ -27,3 +27,8 @@ pub(crate) fn level(s: &str) -> Cow<'_, str> {
 pub(crate) fn rule_condition(level: &str) -> String {
     format!("equals = {}", toml::Value::String(level.to_string()))
 }
+
+/// The SQL level of a cleaned text cell, as [`level`] makes it.
+pub(crate) fn sql_level(cell: &str) -> String {
+    format!("LOWER({cell})")
+}

@@ -62,6 +62,19 @@ pub(crate) fn rule_condition(level: &str) -> Option<String> {
     }
 }
 
+/// The SQL kind of a cleaned text cell, as [`kind`] reads it.
+pub(crate) fn sql_kind(cell: &str, d: crate::sql::Dialect) -> String {
+    let looks = d.matches(cell, r"^[^@]+@[^@]*\.[^@]*$");
+    let domain = format!("LOWER(SUBSTR({cell}, STRPOS({cell}, '@') + 1))");
+    let free: Vec<String> = FREE_MAIL.iter().map(|f| d.string(&f.to_ascii_lowercase())).collect();
+    format!(
+        "CASE WHEN NOT {looks} THEN 'invalid' WHEN {domain} IN ({}) THEN 'free-mail' \
+         WHEN {domain} LIKE '%.edu' OR STRPOS({domain}, '.edu.') > 0 OR STRPOS({domain}, '.ac.') > 0 \
+         THEN 'education' ELSE 'company' END",
+        free.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

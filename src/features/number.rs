@@ -41,3 +41,22 @@ pub(crate) fn value_as(cell: Cell, format: NumberFormat) -> Result<f64, Problem>
         Cell::Bool(_) | Cell::Day(_) => Err(Problem::NotANumber),
     }
 }
+
+/// The SQL reading of a cleaned text cell `cell` (NULL when missing), as [`value`] reads
+/// it: (the number or NULL, the problem or NULL). Rust's float syntax; `inf` and `NaN`
+/// are the non-finite problem.
+pub(crate) fn sql_value(cell: &str, d: crate::sql::Dialect) -> (String, String) {
+    let ok = d.matches(cell, SQL_NUMBER);
+    let value = format!("CASE WHEN {ok} THEN {} END", d.to_double(cell));
+    let nonfinite = d.matches(&format!("LOWER({cell})"), SQL_NONFINITE);
+    let problem = format!(
+        "CASE WHEN {cell} IS NOT NULL AND NOT {ok} THEN CASE WHEN {nonfinite} THEN 'not a finite number' \
+         ELSE 'not a number' END END"
+    );
+    (value, problem)
+}
+
+/// Rust's float syntax (`f64::from_str`) for finite numbers.
+pub(crate) const SQL_NUMBER: &str = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$";
+/// The non-finite spellings Rust reads (after lower-casing).
+const SQL_NONFINITE: &str = r"^[+-]?(inf|infinity|nan)$";

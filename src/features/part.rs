@@ -70,7 +70,32 @@ impl NumKind {
     }
 }
 
+impl NumKind {
+    /// The SQL reading of a cleaned text cell (NULL when missing): (the value or NULL,
+    /// the problem text or NULL), or `None` for a kind the SQL export cannot read yet.
+    /// `as_of` is a date expression.
+    pub fn sql_value(self, cell: &str, as_of: &str, d: crate::sql::Dialect) -> Option<(String, String)> {
+        match self {
+            NumKind::Number => Some(super::number::sql_value(cell, d)),
+            NumKind::Flag => Some(super::flag::sql_value(cell, d)),
+            NumKind::DaysBefore => Some(super::date::sql_days_before(cell, as_of, d)),
+            NumKind::LocalNumber(_) | NumKind::LocalDaysBefore(_) => None,
+        }
+    }
+}
+
 impl CatKind {
+    /// The SQL level of a cleaned text cell (NULL when missing stays NULL).
+    pub fn sql_level(self, cell: &str, d: crate::sql::Dialect) -> String {
+        use super::keywords::{DEFAULT_FUNCTION, DEFAULT_SENIORITY, FUNCTIONS, SENIORITY};
+        match self {
+            CatKind::Text => super::category::sql_level(cell),
+            CatKind::TitleSeniority => super::title::sql_class(cell, SENIORITY, DEFAULT_SENIORITY, d),
+            CatKind::TitleFunction => super::title::sql_class(cell, FUNCTIONS, DEFAULT_FUNCTION, d),
+            CatKind::EmailKind => super::email::sql_kind(cell, d),
+        }
+    }
+
     /// The level a cleaned cell stands for, read by this kind's role file.
     pub fn level(self, s: &str) -> Cow<'_, str> {
         match self {
@@ -268,6 +293,88 @@ impl NumericPart {
     }
 }
 
+/// One design column's weight in SQL: its coefficient, scale and centre.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlWeight {
+    pub coef: f64,
+    pub scale: f64,
+    pub center: f64,
+}
+
+impl SqlWeight {
+    /// `coef * ((x - center) * scale)`, the order the row scorer multiplies in.
+    fn term(&self, x: &str, d: crate::sql::Dialect) -> Option<String> {
+        (self.coef != 0.0)
+            .then(|| format!("{} * (({x} - {}) * {})", d.float(self.coef), d.float(self.center), d.float(self.scale)))
+    }
+
+    fn value(&self, x: f64) -> f64 {
+        if self.coef == 0.0 {
+            0.0
+        } else {
+            self.coef * ((x - self.center) * self.scale)
+        }
+    }
+}
+
+impl NumericPart {
+    /// This part's contribution to the log-odds in SQL, from the column `value` (the
+    /// number, NULL when missing) and its design columns' weights: the value (the median
+    /// when missing, log1p'd when the part says), the missing flag, the steps.
+    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::sql::Dialect) -> String {
+        let t_median = if self.log1p { ln_1p_nonneg(self.median) } else { self.median };
+        let present = if self.log1p { format!("LN(1 + GREATEST({value}, 0))") } else { value.to_string() };
+        let t = format!("(CASE WHEN {value} IS NULL THEN {} ELSE {present} END)", d.float(t_median));
+        // A step compares the value with its cut. On the log1p scale an engine's LN(1 + x)
+        // can land an ulp off Rust's ln_1p exactly at a cut (cuts are transformed
+        // training values), so the step compares the raw value with the largest raw value
+        // whose ln_1p is at most the cut: the same answer for every value.
+        let raw =
+            format!("(CASE WHEN {value} IS NULL THEN {} ELSE GREATEST({value}, 0) END)", d.float(self.median.max(0.0)));
+        let step = |c: f64| -> String {
+            if self.log1p {
+                format!("(CASE WHEN {raw} > {} THEN 1.0 ELSE 0.0 END)", d.float(ln_1p_boundary(c)))
+            } else {
+                format!("(CASE WHEN {t} > {} THEN 1.0 ELSE 0.0 END)", d.float(c))
+            }
+        };
+        let mut terms: Vec<String> = Vec::new();
+        terms.extend(w[0].term(&t, d));
+        let mut j = 1;
+        if self.missing_flag {
+            terms.extend(w[j].term(&format!("(CASE WHEN {value} IS NULL THEN 1.0 ELSE 0.0 END)"), d));
+            j += 1;
+        }
+        for c in &self.cuts {
+            terms.extend(w[j].term(&step(*c), d));
+            j += 1;
+        }
+        if terms.is_empty() {
+            return "0.0".into();
+        }
+        terms.join(" + ")
+    }
+}
+
+impl LevelPart {
+    /// This part's contribution to the log-odds in SQL, from the column `level` (NULL
+    /// when missing): a constant per level (the one-hot block's weighted sum).
+    pub fn sql_contribution(&self, level: &str, w: &[SqlWeight], d: crate::sql::Dialect) -> String {
+        let mut row = vec![0.0; self.width()];
+        let mut constant = |slot: Option<usize>| {
+            self.one_hot(slot, &mut row);
+            d.float(row.iter().zip(w).map(|(&x, w)| w.value(x)).sum::<f64>())
+        };
+        let mut out = format!("CASE WHEN {level} IS NULL THEN {}", constant(self.slot(None)));
+        for l in &self.levels {
+            out.push_str(&format!(" WHEN {level} = {} THEN {}", d.string(l), constant(self.slot(Some(l)))));
+        }
+        let unseen = self.other.then_some(self.levels.len());
+        out.push_str(&format!(" ELSE {} END", constant(unseen)));
+        out
+    }
+}
+
 /// What a level part's fit learns besides the part: the oriented single-column AUC and,
 /// when found, levels that are almost always won.
 pub struct LevelFit {
@@ -438,6 +545,24 @@ fn skewness(v: &[f64]) -> f64 {
     }
 }
 
+/// The largest non-negative `r` with `ln_1p_nonneg(r) <= c` (for `c >= 0`): `x > r`
+/// exactly when `ln_1p_nonneg(x) > c`, for any `x`, since `ln_1p` does not decrease.
+pub(crate) fn ln_1p_boundary(c: f64) -> f64 {
+    let up = |r: f64| f64::from_bits(r.to_bits() + 1);
+    let down = |r: f64| if r > 0.0 { f64::from_bits(r.to_bits() - 1) } else { 0.0 };
+    let mut r = c.exp_m1().max(0.0);
+    for _ in 0..4096 {
+        if ln_1p_nonneg(r) > c && r > 0.0 {
+            r = down(r);
+        } else if ln_1p_nonneg(up(r)) <= c {
+            r = up(r);
+        } else {
+            break;
+        }
+    }
+    r
+}
+
 /// `x.max(0.0).ln_1p()`, from a table for the small whole numbers that counts mostly are
 /// (the same bits: the table holds `ln_1p` of each).
 pub(crate) fn ln_1p_nonneg(x: f64) -> f64 {
@@ -455,6 +580,25 @@ pub(crate) fn ln_1p_nonneg(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ln_1p_boundary_splits_values_as_ln_1p_does() {
+        for k in [0u32, 1, 2, 3, 7, 10, 99, 1000, 4095, 4096, 123_456] {
+            let c = ln_1p_nonneg(k as f64);
+            let r = ln_1p_boundary(c);
+            for x in [
+                k as f64 - 1.0,
+                k as f64 - 1e-9,
+                k as f64,
+                k as f64 + 1e-9,
+                k as f64 + 1.0,
+                r,
+                f64::from_bits(r.to_bits() + 1),
+            ] {
+                assert_eq!(x > r, ln_1p_nonneg(x) > c, "k {k} x {x}");
+            }
+        }
+    }
 
     #[test]
     fn ln_1p_table_gives_the_same_bits() {

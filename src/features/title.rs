@@ -98,6 +98,38 @@ pub(crate) fn rule_condition(table: &[(&str, &[&str])], level: &str) -> Option<S
     Some(format!("matches = {}", toml::Value::String(pattern)))
 }
 
+/// The SQL class of a cleaned text cell in `table` (first match, else `default`), as
+/// [`seniority`] and [`function`] read it: a phrase key (with a space or a dot) anywhere
+/// in the lower-cased title, `-end` at the end of a word, `start-` at its start, any
+/// other key a whole word.
+pub(crate) fn sql_class(
+    cell: &str,
+    table: &[(&'static str, &[&str])],
+    default: &str,
+    d: crate::sql::Dialect,
+) -> String {
+    let lower = format!("LOWER({cell})");
+    let na = d.not_alnum_class();
+    let key = |k: &str| -> String {
+        if k.contains(' ') || k.contains('.') {
+            format!("STRPOS({lower}, {}) > 0", d.string(k))
+        } else if let Some(end) = k.strip_prefix('-') {
+            d.matches(&lower, &format!("{}({na}|$)", regex::escape(end)))
+        } else if let Some(start) = k.strip_suffix('-') {
+            d.matches(&lower, &format!("(^|{na}){}", regex::escape(start)))
+        } else {
+            d.matches(&lower, &format!("(^|{na}){}({na}|$)", regex::escape(k)))
+        }
+    };
+    let mut out = String::from("CASE");
+    for (name, keys) in table {
+        let any: Vec<String> = keys.iter().map(|k| key(k)).collect();
+        out.push_str(&format!(" WHEN {} THEN {}", any.join(" OR "), d.string(name)));
+    }
+    out.push_str(&format!(" ELSE {} END", d.string(default)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

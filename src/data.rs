@@ -637,7 +637,8 @@ pub fn read_label(table: &Table, column: &str, positive: Option<&str>) -> Result
     let mut values: Vec<(String, usize)> = Vec::new();
     let mut keys: Vec<Option<usize>> = Vec::with_capacity(ca.len());
     for v in ca.iter() {
-        let t = v.map(str::trim).filter(|t| !t.is_empty());
+        // Placeholders (`N/A`, `Select`, `Vælg`) are no outcome, like an empty cell.
+        let t = crate::features::cell::clean(v);
         match t {
             None => keys.push(None),
             Some(t) => {

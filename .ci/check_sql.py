@@ -1,0 +1,107 @@
+"""Issue 15: the exported SQL scores as `leadscore score` does, on a real engine.
+
+  check_sql.py messy IN.csv OUT.csv SEED
+      The contacts of IN with messy cells, as CRM exports have them: padding (spaces,
+      tabs, no-break spaces), placeholders (Select, N/A, Vælg, ...), upper and mixed case,
+      empty cells, yes/no spellings, dates with a time. Deterministic per SEED.
+  check_sql.py hostile IN.csv OUT.csv
+      IN with a column renamed `x"); DROP TABLE leads; --` and levels holding quotes, a
+      backslash, `$$` and a newline: names and values the SQL must quote, not run.
+  check_sql.py compare ENGINE DATA.csv QUERY.sql SCORED.csv [ID]
+      Load DATA as text into table `leads` on ENGINE (duckdb), run QUERY, and compare with
+      SCORED (leadscore score's output): probabilities within 1e-9, and every score, tier
+      and decision equal; leads leadscore set aside must have a problem. Prints the
+      largest difference.
+"""
+import csv
+import random
+import sys
+
+
+def messy(src, dst, seed):
+    rng = random.Random(int(seed))
+    pads = [" ", "  ", "\t", "\u00a0", " \u00a0"]
+    placeholders = ["Select", "N/A", "n/a", "unknown", "-", "Vælg", "NULL", ""]
+    with open(src, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    flags = {i for i, h in enumerate(header) if h in ("demo_requested",)}
+    dates = {i for i, h in enumerate(header) if h.endswith("_date")}
+    out = [header]
+    for r in body:
+        r = list(r)
+        for i, v in enumerate(r):
+            if i == 0:
+                continue
+            u = rng.random()
+            if u < 0.04:
+                v = rng.choice(placeholders)
+            elif u < 0.10 and v:
+                v = rng.choice(pads) + v + rng.choice(pads)
+            elif u < 0.14 and v:
+                v = v.upper() if rng.random() < 0.5 else v.title()
+            if i in flags and v.strip().lower() in ("yes", "no") and rng.random() < 0.3:
+                v = {"yes": rng.choice(["Y", "true", "1", "ja"]), "no": rng.choice(["N", "false", "0", "nej"])}[v.strip().lower()]
+            if i in dates and len(v) == 10 and rng.random() < 0.2:
+                v = v + rng.choice([" 09:30:00", "T14:05:00Z", "T00:00:00"])
+            r[i] = v
+        out.append(r)
+    with open(dst, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(out)
+
+
+HOSTILE_COLUMN = 'x"); DROP TABLE leads; --'
+HOSTILE_LEVELS = {"Germany": "O'Brien \"quoted\" \\ back $$dollar$$", "India": "new\nline; DROP TABLE leads"}
+
+
+def hostile(src, dst):
+    with open(src, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header = [HOSTILE_COLUMN if h == "industry" else h for h in rows[0]]
+    body = [[HOSTILE_LEVELS.get(v, v) for v in r] for r in rows[1:]]
+    with open(dst, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header] + body)
+
+
+def compare(engine, data, query, scored, id_col=None):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE leads AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [data])
+    got = con.execute(open(query, encoding="utf-8").read()).fetchall()
+    names = [c[0] for c in con.description]
+    with open(scored, newline="", encoding="utf-8-sig") as f:
+        want = {r[0]: r for r in csv.DictReader(f).__iter__() for r in [list(r.values())]}
+    worst, mismatched, problems = 0.0, 0, 0
+    for row in got:
+        lead = dict(zip(names, row))
+        key = row[0]
+        if lead["problem"] is not None:
+            problems += 1
+            assert key not in want, f"{key}: SQL says {lead['problem']!r} but leadscore scored it"
+            continue
+        w = want.pop(key, None)
+        assert w is not None, f"{key}: the SQL scored a lead leadscore set aside or never saw"
+        worst = max(worst, abs(float(w[1]) - lead["probability"]))
+        if int(w[2]) != lead["score"] or w[3] != lead["tier"] or (w[4] == "true") != lead["decision"]:
+            mismatched += 1
+            if mismatched <= 5:
+                print("mismatch", w[:5], row[:5])
+    assert not want, f"{len(want)} leads scored by leadscore are missing from the SQL output"
+    print(f"{engine}: {len(got)} leads, {problems} with a problem; largest |probability difference| {worst:.3e}; "
+          f"score, tier or decision different: {mismatched}")
+    assert worst <= 1e-9 and mismatched == 0
+    # The query only selects: the table is still there, whole.
+    assert con.execute("SELECT COUNT(*) FROM leads").fetchone()[0] == len(got)
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "messy":
+        messy(*sys.argv[2:5])
+    elif cmd == "hostile":
+        hostile(*sys.argv[2:4])
+    elif cmd == "compare":
+        compare(*sys.argv[2:])
+    else:
+        sys.exit(__doc__)

@@ -7,8 +7,11 @@
   check_sql.py hostile IN.csv OUT.csv
       IN with a column renamed `x"); DROP TABLE leads; --` and levels holding quotes, a
       backslash, `$$` and a newline: names and values the SQL must quote, not run.
+  check_sql.py bad IN.csv OUT.csv
+      IN with five cells leadscore cannot read (text in a number, an impossible date, a
+      word in a yes/no column, an infinite number, a day-first date in an ISO column).
   check_sql.py compare ENGINE DATA.csv QUERY.sql SCORED.csv [ID]
-      Load DATA as text into table `leads` on ENGINE (duckdb), run QUERY, and compare with
+      Load DATA as text into table `leads` on ENGINE (duckdb, or postgres: the local server's database `leadscore`), run QUERY, and compare with
       SCORED (leadscore score's output): probabilities within 1e-9, and every score, tier
       and decision equal; leads leadscore set aside must have a problem. Prints the
       largest difference.
@@ -63,13 +66,50 @@ def hostile(src, dst):
         csv.writer(f).writerows([header] + body)
 
 
-def compare(engine, data, query, scored, id_col=None):
-    import duckdb
+def bad(src, dst):
+    with open(src, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    ix = {c: i for i, c in enumerate(rows[0])}
+    for row, col, value in [(5, "employees", "lots"), (9, "created_date", "2024-02-30"),
+                            (11, "demo_requested", "maybe"), (13, "website_visits", "inf"),
+                            (15, "last_activity_date", "31/12/2024")]:
+        rows[row][ix[col]] = value
+    with open(dst, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
 
-    con = duckdb.connect()
-    con.execute("CREATE TABLE leads AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [data])
-    got = con.execute(open(query, encoding="utf-8").read()).fetchall()
-    names = [c[0] for c in con.description]
+
+def connect(engine, data):
+    """A connection with `data` loaded as text into table `leads`."""
+    if engine == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("CREATE TABLE leads AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [data])
+        return con
+    if engine == "postgres":
+        import psycopg
+
+        # The local server .ci/run started, over its Unix socket (no network).
+        # A statement that runs away is stopped by the server, not left holding locks.
+        con = psycopg.connect(dbname="leadscore", autocommit=True, options="-c statement_timeout=900000")
+        with open(data, newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f))
+        quoted = ", ".join('"' + h.replace('"', '""') + '" TEXT' for h in header)
+        con.execute("DROP TABLE IF EXISTS leads")
+        con.execute(f"CREATE TABLE leads ({quoted})")
+        with con.cursor().copy("COPY leads FROM STDIN WITH (FORMAT csv, HEADER true)") as cp, open(data, "rb") as f:
+            while chunk := f.read(1 << 20):
+                cp.write(chunk)
+        return con
+    sys.exit(f"unknown engine {engine}")
+
+
+def compare(engine, data, query, scored, id_col=None):
+    con = connect(engine, data)
+    cur = con.cursor()
+    cur.execute(open(query, encoding="utf-8").read())
+    got = cur.fetchall()
+    names = [c[0] for c in cur.description]
     with open(scored, newline="", encoding="utf-8-sig") as f:
         want = {r[0]: r for r in csv.DictReader(f).__iter__() for r in [list(r.values())]}
     worst, mismatched, problems = 0.0, 0, 0
@@ -92,13 +132,16 @@ def compare(engine, data, query, scored, id_col=None):
           f"score, tier or decision different: {mismatched}")
     assert worst <= 1e-9 and mismatched == 0
     # The query only selects: the table is still there, whole.
-    assert con.execute("SELECT COUNT(*) FROM leads").fetchone()[0] == len(got)
+    cur.execute("SELECT COUNT(*) FROM leads")
+    assert cur.fetchone()[0] == len(got)
 
 
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "messy":
         messy(*sys.argv[2:5])
+    elif cmd == "bad":
+        bad(*sys.argv[2:4])
     elif cmd == "hostile":
         hostile(*sys.argv[2:4])
     elif cmd == "compare":

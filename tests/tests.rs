@@ -10,6 +10,7 @@ mod evaluate_threshold;
 mod events;
 mod issue_13;
 mod issue_14;
+mod issue_15;
 mod metrics_pinned;
 mod model_file;
 mod real_data;

@@ -110,21 +110,44 @@ pub(crate) fn sql_class(
 ) -> String {
     let lower = format!("LOWER({cell})");
     let na = d.not_alnum_class();
-    let key = |k: &str| -> String {
-        if k.contains(' ') || k.contains('.') {
-            format!("STRPOS({lower}, {}) > 0", d.string(k))
-        } else if let Some(end) = k.strip_prefix('-') {
-            d.matches(&lower, &format!("{}({na}|$)", regex::escape(end)))
-        } else if let Some(start) = k.strip_suffix('-') {
-            d.matches(&lower, &format!("(^|{na}){}", regex::escape(start)))
+    // One regular expression per level (engines cache a few dozen compiled patterns;
+    // PostgreSQL recompiles past 32), phrases by position.
+    let level_test = |keys: &[&str]| -> String {
+        let (mut words, mut ends, mut starts, mut phrases) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for k in keys {
+            if k.contains(' ') || k.contains('.') {
+                phrases.push(format!("STRPOS({lower}, {}) > 0", d.string(k)));
+            } else if let Some(end) = k.strip_prefix('-') {
+                ends.push(regex::escape(end));
+            } else if let Some(start) = k.strip_suffix('-') {
+                starts.push(regex::escape(start));
+            } else {
+                words.push(regex::escape(k));
+            }
+        }
+        let mut alts = Vec::new();
+        if !words.is_empty() {
+            alts.push(format!("(^|{na})({})({na}|$)", words.join("|")));
+        }
+        if !ends.is_empty() {
+            alts.push(format!("({})({na}|$)", ends.join("|")));
+        }
+        if !starts.is_empty() {
+            alts.push(format!("(^|{na})({})", starts.join("|")));
+        }
+        let mut tests = phrases;
+        if !alts.is_empty() {
+            tests.insert(0, d.matches(&lower, &alts.join("|")));
+        }
+        if tests.is_empty() {
+            "FALSE".to_string()
         } else {
-            d.matches(&lower, &format!("(^|{na}){}({na}|$)", regex::escape(k)))
+            tests.join(" OR ")
         }
     };
     let mut out = String::from("CASE");
     for (name, keys) in table {
-        let any: Vec<String> = keys.iter().map(|k| key(k)).collect();
-        out.push_str(&format!(" WHEN {} THEN {}", any.join(" OR "), d.string(name)));
+        out.push_str(&format!(" WHEN {} THEN {}", level_test(keys), d.string(name)));
     }
     out.push_str(&format!(" ELSE {} END", d.string(default)));
     out

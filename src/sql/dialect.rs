@@ -96,6 +96,16 @@ impl Dialect {
         }
     }
 
+    /// How a CTE is introduced: PostgreSQL inlines a CTE used once into every place its
+    /// columns are used (each cell's trimming would run once per use), so there each
+    /// step is computed once, `MATERIALIZED`.
+    pub fn cte(self, name: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("{name} AS"),
+            Dialect::Postgres => format!("{name} AS MATERIALIZED"),
+        }
+    }
+
     /// `expr` with every match of `pattern` removed.
     pub fn strip(self, expr: &str, pattern: &str) -> String {
         format!("regexp_replace({expr}, {}, '', 'g')", self.string(pattern))

@@ -89,18 +89,23 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     for (i, fc) in cols.iter().enumerate() {
         src.push(format!("{} AS {}", d.as_text(&d.ident(&fc.name)), c(i)));
     }
-    sql.push_str(&format!("WITH src AS (\n  SELECT {}\n  FROM {}\n),\n", src.join(",\n    "), table.join(".")));
+    sql.push_str(&format!(
+        "WITH {} (\n  SELECT {}\n  FROM {}\n),\n",
+        d.cte("src"),
+        src.join(",\n    "),
+        table.join(".")
+    ));
     // 2. trimmed
     let ws = d.whitespace_class();
     let trim_re = format!("^{ws}+|{ws}+$");
     let trimmed: Vec<String> = (0..cols.len()).map(|i| format!("{} AS {}", d.strip(&c(i), &trim_re), c(i))).collect();
-    sql.push_str(&format!("trimmed AS (\n  SELECT id,\n    {}\n  FROM src\n),\n", trimmed.join(",\n    ")));
+    sql.push_str(&format!("{} (\n  SELECT id,\n    {}\n  FROM src\n),\n", d.cte("trimmed"), trimmed.join(",\n    ")));
     // 3. cells
     let placeholders: Vec<String> = PLACEHOLDERS.iter().map(|p| d.string(&p.to_lowercase())).collect();
     let cells: Vec<String> = (0..cols.len())
         .map(|i| format!("CASE WHEN LOWER({0}) IN ({1}) THEN NULL ELSE {0} END AS {0}", c(i), placeholders.join(", ")))
         .collect();
-    sql.push_str(&format!("cells AS (\n  SELECT id,\n    {}\n  FROM trimmed\n),\n", cells.join(",\n    ")));
+    sql.push_str(&format!("{} (\n  SELECT id,\n    {}\n  FROM trimmed\n),\n", d.cte("cells"), cells.join(",\n    ")));
     // 4. vals: each part's value or level, and its problem.
     let mut vals = Vec::new();
     let mut problems = Vec::new();
@@ -150,12 +155,14 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     let problem =
         if problems.is_empty() { "NULL".to_string() } else { format!("COALESCE({})", problems.join(",\n      ")) };
     sql.push_str(&format!(
-        "vals AS (\n  SELECT id,\n    {},\n    {problem} AS problem\n  FROM cells\n),\n",
+        "{} (\n  SELECT id,\n    {},\n    {problem} AS problem\n  FROM cells\n),\n",
+        d.cte("vals"),
         vals.join(",\n    ")
     ));
     // 5. scored
     sql.push_str(&format!(
-        "scored AS (\n  SELECT id, problem,\n    {} + {} AS z\n  FROM vals\n),\n",
+        "{} (\n  SELECT id, problem,\n    {} + {} AS z\n  FROM vals\n),\n",
+        d.cte("scored"),
         d.float(model.intercept),
         if contributions.is_empty() { "0.0".to_string() } else { contributions.join("\n      + ") }
     ));

@@ -155,6 +155,26 @@ pub const FREE_MAIL: &[&str] = &[
 /// Words in a column name that make a text column a job-title column.
 pub const TITLE_COLUMN_WORDS: &[&str] = &["title", "position", "designation"];
 
+/// `&[BEFORE..., the managing-director titles of Denmark, Norway, Sweden and Germany,
+/// AFTER...]`: the one list of them, read both as c-level seniority ([`SENIORITY`]) and
+/// as the executive function ([`FUNCTIONS`]).
+macro_rules! with_managing_directors {
+    ([$($before:expr),* $(,)?], [$($after:expr),* $(,)?]) => {
+        &[
+            $($before,)*
+            "adm. direktør",
+            "adm direktør",
+            "administrerende direktør",
+            "daglig leder",
+            "vd",
+            "verkställande direktör",
+            "geschäftsführer",
+            "geschäftsführerin",
+            $($after,)*
+        ]
+    };
+}
+
 /// Seniority levels and their keywords, most specific first: the first match wins, and a
 /// title matching none is an "individual contributor". A keyword with a space is matched
 /// as a phrase, others as whole words.
@@ -182,41 +202,26 @@ pub const SENIORITY: &[(&str, &[&str])] = &[
     ("vp", &["vp", "svp", "evp", "avp", "vice president", "vicedirektør", "vice direktør", "vizepräsident"]),
     (
         "c-level",
-        &[
-            "chief",
-            "ceo",
-            "cto",
-            "cfo",
-            "coo",
-            "cmo",
-            "cio",
-            "cro",
-            "founder",
-            "cofounder",
-            "co founder",
-            "owner",
-            "president",
-            "partner",
-            "managing director",
-            // Danish, Norwegian, Swedish, German
-            "adm. direktør",
-            "adm direktør",
-            "administrerende direktør",
-            "daglig leder",
-            "vd",
-            "verkställande direktör",
-            "geschäftsführer",
-            "geschäftsführerin",
-            "vorstand",
-            "inhaber",
-            "gründer",
-            "ejer",
-            "eier",
-            "ägare",
-            "grundlægger",
-            "grunnlegger",
-            "grundare",
-        ],
+        with_managing_directors!(
+            [
+                "chief",
+                "ceo",
+                "cto",
+                "cfo",
+                "coo",
+                "cmo",
+                "cio",
+                "cro",
+                "founder",
+                "cofounder",
+                "co founder",
+                "owner",
+                "president",
+                "partner",
+                "managing director",
+            ],
+            ["vorstand", "inhaber", "gründer", "ejer", "eier", "ägare", "grundlægger", "grunnlegger", "grundare",]
+        ),
     ),
     (
         "director",
@@ -369,27 +374,10 @@ pub const FUNCTIONS: &[(&str, &[&str])] = &[
     ),
     (
         "executive",
-        &[
-            "ceo",
-            "founder",
-            "cofounder",
-            "owner",
-            "president",
-            "managing director",
-            "general manager",
-            "adm. direktør",
-            "adm direktør",
-            "administrerende direktør",
-            "daglig leder",
-            "vd",
-            "verkställande direktör",
-            "geschäftsführer",
-            "geschäftsführerin",
-            "ejer",
-            "eier",
-            "ägare",
-            "inhaber",
-        ],
+        with_managing_directors!(
+            ["ceo", "founder", "cofounder", "owner", "president", "managing director", "general manager",],
+            ["ejer", "eier", "ägare", "inhaber",]
+        ),
     ),
     ("student", &["student", "intern", "trainee", "praktikant", "studerende", "werkstudent", "stagiaire"]),
 ];

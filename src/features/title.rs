@@ -49,20 +49,36 @@ fn words(title: &str) -> Vec<String> {
     title.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
-/// Does a title (its lower-case text and words) hold one of `keys`? A key with a space
+/// How a keyword of [`SENIORITY`] or [`FUNCTIONS`] matches a title: a key with a space
 /// or a dot is a phrase; `-chef` ends a word (chef, salgschef), `salg-` starts one (salg,
-/// salgschef, salgsdirektør); any other key is a whole word.
+/// salgschef, salgsdirektør); any other key is a whole word. The one reading of the
+/// tables' key syntax, for the Rust matcher, the rules patterns and the SQL.
+enum Key<'k> {
+    Phrase(&'k str),
+    WordEnd(&'k str),
+    WordStart(&'k str),
+    Word(&'k str),
+}
+
+fn key(k: &str) -> Key<'_> {
+    if k.contains(' ') || k.contains('.') {
+        Key::Phrase(k)
+    } else if let Some(end) = k.strip_prefix('-') {
+        Key::WordEnd(end)
+    } else if let Some(start) = k.strip_suffix('-') {
+        Key::WordStart(start)
+    } else {
+        Key::Word(k)
+    }
+}
+
+/// Does a title (its lower-case text and words) hold one of `keys`?
 fn has_any(words: &[String], lower: &str, keys: &[&str]) -> bool {
-    keys.iter().any(|k| {
-        if k.contains(' ') || k.contains('.') {
-            lower.contains(k)
-        } else if let Some(end) = k.strip_prefix('-') {
-            words.iter().any(|w| w.ends_with(end))
-        } else if let Some(start) = k.strip_suffix('-') {
-            words.iter().any(|w| w.starts_with(start))
-        } else {
-            words.iter().any(|w| w == k)
-        }
+    keys.iter().any(|k| match key(k) {
+        Key::Phrase(p) => lower.contains(p),
+        Key::WordEnd(end) => words.iter().any(|w| w.ends_with(end)),
+        Key::WordStart(start) => words.iter().any(|w| w.starts_with(start)),
+        Key::Word(k) => words.iter().any(|w| w == k),
     })
 }
 
@@ -88,10 +104,10 @@ pub(crate) fn rule_condition(table: &[(&str, &[&str])], level: &str) -> Option<S
     let (_, keys) = table.iter().find(|(n, _)| *n == level)?;
     let alts: Vec<String> = keys
         .iter()
-        .map(|k| match (k.strip_prefix('-'), k.strip_suffix('-')) {
-            (Some(end), _) => format!(r"\w*{}", regex::escape(end)),
-            (_, Some(start)) => format!(r"{}\w*", regex::escape(start)),
-            _ => regex::escape(k),
+        .map(|k| match key(k) {
+            Key::WordEnd(end) => format!(r"\w*{}", regex::escape(end)),
+            Key::WordStart(start) => format!(r"{}\w*", regex::escape(start)),
+            Key::Phrase(k) | Key::Word(k) => regex::escape(k),
         })
         .collect();
     let pattern = format!(r"\b({})\b", alts.join("|"));
@@ -115,14 +131,11 @@ pub(crate) fn sql_class(
     let level_test = |keys: &[&str]| -> String {
         let (mut words, mut ends, mut starts, mut phrases) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for k in keys {
-            if k.contains(' ') || k.contains('.') {
-                phrases.push(format!("STRPOS({lower}, {}) > 0", d.string(k)));
-            } else if let Some(end) = k.strip_prefix('-') {
-                ends.push(regex::escape(end));
-            } else if let Some(start) = k.strip_suffix('-') {
-                starts.push(regex::escape(start));
-            } else {
-                words.push(regex::escape(k));
+            match key(k) {
+                Key::Phrase(p) => phrases.push(format!("STRPOS({lower}, {}) > 0", d.string(p))),
+                Key::WordEnd(end) => ends.push(regex::escape(end)),
+                Key::WordStart(start) => starts.push(regex::escape(start)),
+                Key::Word(w) => words.push(regex::escape(w)),
             }
         }
         let mut alts = Vec::new();

@@ -144,18 +144,17 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     params.check()?;
     // The id column: given, else found by name and uniqueness (as `rules` finds it).
     let found;
-    let found_id = || table.find_id_column_except(|c| params.features.is_excluded(c) || c == params.label);
-    let params = if params.id.is_none() && found_id().is_some() {
-        let mut p = params.clone();
-        p.id = found_id();
-        progress(&format!(
-            "id column {:?} (found by its name and unique values; give --id to choose)",
-            p.id.as_deref().unwrap_or("")
-        ));
-        found = p;
-        &found
-    } else {
-        params
+    let found_id = match params.id {
+        None => table.find_id_column_except(|c| params.features.is_excluded(c) || c == params.label),
+        Some(_) => None,
+    };
+    let params = match found_id {
+        Some(id) => {
+            progress(&format!("id column {id:?} (found by its name and unique values; give --id to choose)"));
+            found = TrainParams { id: Some(id), ..params.clone() };
+            &found
+        }
+        None => params,
     };
     let mut feature_params = params.features.clone();
     let (with_events, event_spec, event_report) = match &params.events {

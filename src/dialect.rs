@@ -71,6 +71,17 @@ pub enum OutputDialect {
     Fixed(Dialect),
 }
 
+impl OutputDialect {
+    /// The dialect to write for an input read with `delimiter` in `encoding`: the one
+    /// fixed, else as the input ([`Dialect::for_input`]).
+    pub fn resolve(self, delimiter: u8, encoding: Option<Detected>, model: &LeadModel) -> OutputDialect {
+        match self {
+            OutputDialect::Auto => OutputDialect::Fixed(Dialect::for_input(delimiter, encoding, model)),
+            fixed => fixed,
+        }
+    }
+}
+
 impl std::str::FromStr for OutputDialect {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

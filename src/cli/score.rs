@@ -12,7 +12,7 @@ use leadscore::{data, model_file};
 
 use super::args::{parse_dialect, Force, Leads, ModelIn, Quiet};
 use super::count;
-use leadscore::dialect::{Dialect, OutputDialect};
+use leadscore::dialect::OutputDialect;
 
 /// Score new leads with a saved model.
 ///
@@ -156,10 +156,7 @@ fn score(args: Args) -> Result<()> {
         } else {
             console.note(&format!("reading {}", data_path.display()));
             let table = args.leads.load_scoring(&model, &as_of)?;
-            if params.dialect == OutputDialect::Auto {
-                let delimiter = table.delimiter.unwrap_or(b',');
-                params.dialect = OutputDialect::Fixed(Dialect::for_input(delimiter, table.encoding, &model));
-            }
+            params.dialect = params.dialect.resolve(table.delimiter.unwrap_or(b','), table.encoding, &model);
             let (mut scored, rejects) = score_table_with_rejects(&model, &table, &params)?;
             data::write_table_as(&mut scored, &args.output, params.out_dialect())?;
             (scored.height(), leadscore::score::count_decisions(&scored), rejects)

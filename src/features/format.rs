@@ -175,17 +175,6 @@ pub enum DateOrder {
     ExcelSerial,
 }
 
-impl DateOrder {
-    /// The format as the feature spec and `--date-format` write it.
-    pub fn pattern(self) -> &'static str {
-        match self {
-            DateOrder::DayFirst => "dd-mm-yyyy",
-            DateOrder::MonthFirst => "mm/dd/yyyy",
-            DateOrder::ExcelSerial => "excel",
-        }
-    }
-}
-
 impl fmt::Display for DateOrder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

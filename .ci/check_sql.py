@@ -10,11 +10,13 @@
   check_sql.py bad IN.csv OUT.csv
       IN with five cells leadscore cannot read (text in a number, an impossible date, a
       word in a yes/no column, an infinite number, a day-first date in an ISO column).
-  check_sql.py compare ENGINE DATA.csv QUERY.sql SCORED.csv [ID]
-      Load DATA as text into table `leads` on ENGINE (duckdb, or postgres: the local server's database `leadscore`), run QUERY, and compare with
-      SCORED (leadscore score's output): probabilities within 1e-9, and every score, tier
-      and decision equal; leads leadscore set aside must have a problem. Prints the
-      largest difference.
+  check_sql.py compare ENGINE DATA.csv QUERY.sql SCORED.csv [EVENTS.csv [AS_OF]]
+      Load DATA as text into table `leads` (and EVENTS into `events`) on ENGINE (duckdb;
+      postgres: the local server's database `leadscore`; spark: local mode), run QUERY
+      (binding AS_OF as its as-of parameter when given), and compare with SCORED
+      (leadscore score's output): probabilities within 1e-9, every score, tier and
+      decision equal, the reasons' text identical; leads leadscore set aside must have a
+      problem. Prints the largest difference.
 """
 import csv
 import random
@@ -104,15 +106,77 @@ def connect(engine, data):
     sys.exit(f"unknown engine {engine}")
 
 
-def compare(engine, data, query, scored, id_col=None):
+def spark_session():
+    """Spark in local mode on this machine's cores, quiet, no web UI."""
+    from pyspark.sql import SparkSession
+
+    return (SparkSession.builder.master("local[2]").appName("leadscore-ci")
+            .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+            .config("spark.driver.memory", "3g").config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.codegen.wholeStage", "false")
+            .getOrCreate())
+
+
+def spark_table(spark, data, name):
+    """`data` (a CSV) as a temporary view of text columns, read as RFC 4180."""
+    df = spark.read.csv(data, header=True, inferSchema=False, multiLine=True, escape='"', encoding="UTF-8")
+    df.createOrReplaceTempView(name)
+    return df
+
+
+def run(engine, data, query, events=None, params=None):
+    """Run `query` on ENGINE with `data` as table `leads` (and `events` as `events`):
+    the result's column names, its rows, and the row count of `leads` afterwards."""
+    sql = open(query, encoding="utf-8").read()
+    if engine == "spark":
+        spark = spark_session()
+        spark.sparkContext.setLogLevel("ERROR")
+        spark_table(spark, data, "leads")
+        if events:
+            spark_table(spark, events, "events")
+        df = spark.sql(sql, args=params) if params else spark.sql(sql)
+        rows = [tuple(r) for r in df.collect()]
+        return df.columns, rows, spark.table("leads").count()
     con = connect(engine, data)
+    if events:
+        load_events(engine, con, events)
     cur = con.cursor()
-    cur.execute(open(query, encoding="utf-8").read())
-    got = cur.fetchall()
+    if params and engine == "duckdb":
+        cur.execute(sql, params)
+    elif params and engine == "postgres":
+        cur.execute("PREPARE q(date) AS " + sql)
+        cur.execute("EXECUTE q(%s)", [params["as_of"]])
+    else:
+        cur.execute(sql)
+    rows = cur.fetchall()
     names = [c[0] for c in cur.description]
+    cur.execute("SELECT COUNT(*) FROM leads")
+    return names, rows, cur.fetchone()[0]
+
+
+def load_events(engine, con, events):
+    if engine == "duckdb":
+        con.execute("CREATE TABLE events AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [events])
+    else:
+        with open(events, newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f))
+        quoted = ", ".join('"' + h.replace('"', '""') + '" TEXT' for h in header)
+        con.execute("DROP TABLE IF EXISTS events")
+        con.execute(f"CREATE TABLE events ({quoted})")
+        with con.cursor().copy("COPY events FROM STDIN WITH (FORMAT csv, HEADER true)") as cp, open(events, "rb") as f:
+            while chunk := f.read(1 << 20):
+                cp.write(chunk)
+
+
+def compare(engine, data, query, scored, events=None, as_of_param=None):
+    params = {"as_of": as_of_param} if as_of_param else None
+    names, got, count = run(engine, data, query, events or None, params)
     with open(scored, newline="", encoding="utf-8-sig") as f:
-        want = {r[0]: r for r in csv.DictReader(f).__iter__() for r in [list(r.values())]}
-    worst, mismatched, problems = 0.0, 0, 0
+        rd = csv.reader(f)
+        head = next(rd)
+        want = {r[0]: r for r in rd}
+    reasons_at = head.index("reasons") if "reasons" in head else None
+    worst, mismatched, problems, reasons_differ = 0.0, 0, 0, 0
     for row in got:
         lead = dict(zip(names, row))
         key = row[0]
@@ -127,13 +191,17 @@ def compare(engine, data, query, scored, id_col=None):
             mismatched += 1
             if mismatched <= 5:
                 print("mismatch", w[:5], row[:5])
+        if reasons_at is not None and (lead.get("reasons") or "") != w[reasons_at]:
+            reasons_differ += 1
+            if reasons_differ <= 5:
+                print(f"reasons differ for {key}:\n  leadscore: {w[reasons_at]}\n  SQL:       {lead.get('reasons')}")
     assert not want, f"{len(want)} leads scored by leadscore are missing from the SQL output"
     print(f"{engine}: {len(got)} leads, {problems} with a problem; largest |probability difference| {worst:.3e}; "
-          f"score, tier or decision different: {mismatched}")
-    assert worst <= 1e-9 and mismatched == 0
+          f"score, tier or decision different: {mismatched}; reasons compared: {reasons_at is not None}, "
+          f"different: {reasons_differ}")
+    assert worst <= 1e-9 and mismatched == 0 and reasons_differ == 0
     # The query only selects: the table is still there, whole.
-    cur.execute("SELECT COUNT(*) FROM leads")
-    assert cur.fetchone()[0] == len(got)
+    assert count == len(got), f"the leads table has {count} rows after the query, not {len(got)}"
 
 
 if __name__ == "__main__":

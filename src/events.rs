@@ -501,3 +501,121 @@ pub fn cutoff_days(contacts: &Table, cutoff_col: Option<&str>, default: NaiveDat
         }
     }
 }
+
+/// The activity log's aggregates as SQL, for [`crate::sql::export`]: CTEs that read the
+/// log table, a join clause onto the leads (`l`), and per feature column its value.
+pub struct EventSql {
+    pub ctes: Vec<String>,
+    pub join: String,
+    pub note: String,
+    columns: Vec<(String, String)>,
+}
+
+impl EventSql {
+    /// The SQL value of the event feature column `name` (a double; NULL for a
+    /// `days_since` with no event).
+    pub fn value(&self, name: &str) -> String {
+        self.columns.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_else(|| "NULL".into())
+    }
+}
+
+impl EventSpec {
+    /// The aggregates computed in SQL as [`Self::append`] computes them: types trimmed,
+    /// lower-cased, white space as `_`, unkept types as `other`; each lead's events up to
+    /// the end of the as-of day (`params.as_of`); windows, days since, decayed counts in
+    /// the same fixed point, days since any event, active days. `table` is the quoted log
+    /// table; `lead_id` the leads' id as text. Events whose time, type or contact cannot
+    /// be read are left out (leadscore refuses such a log as a whole).
+    pub fn sql(&self, d: crate::sql::Dialect, table: &str, lead_id: &str) -> EventSql {
+        let ws = d.whitespace_class();
+        let text = |c: &str| d.as_text(&format!("e.{}", d.ident(c)));
+        let trimmed = |c: &str| d.strip(&text(c), &format!("^{ws}+|{ws}+$"));
+        let kind = d.replace_all(&format!("LOWER({})", trimmed(&self.type_col)), &format!("{ws}+"), "_");
+        let mut slot = format!("CASE {kind}");
+        for (s, k) in self.types.iter().enumerate() {
+            slot.push_str(&format!(" WHEN {} THEN {s}", d.string(k)));
+        }
+        slot.push_str(&format!(" ELSE {} END", if self.other { self.types.len().to_string() } else { "NULL".into() }));
+        // The time: an ISO date (its days before 1970-01-01 negated), then HH:MM[:SS].
+        let time = d.strip(&trimmed(&self.time_col), "Z+$");
+        let (before_epoch, _) = crate::features::date::sql_days_before("tm", "DATE '1970-01-01'", d);
+        let clock = d.matches("tm", r"^.{10}[ T][0-9]{2}:[0-9]{2}");
+        let part = |from: u8| d.to_int(&format!("SUBSTR(tm, {from}, 2)"));
+        let seconds = format!(
+            "CASE WHEN {clock} THEN {} * 3600 + {} * 60 + CASE WHEN {} THEN {} ELSE 0 END ELSE 0 END",
+            part(12),
+            part(15),
+            d.matches("tm", r"^.{16}:[0-9]{2}"),
+            part(18)
+        );
+        let secs = format!("{} * 86400 - {}", d.to_int(&format!("({before_epoch})")), seconds);
+        let raw = crate::sql::cte_text(
+            d,
+            "ev_raw",
+            &[format!("{} AS contact", text(&self.contact_col)), format!("{slot} AS slot"), format!("{time} AS tm")],
+            &format!("{table} e"),
+        );
+        let read =
+            crate::sql::cte_text(d, "ev_read", &["contact".into(), "slot".into(), format!("-({secs}) AS t")], "ev_raw");
+        // A cut-off day includes its own events: the cut is the start of the next day.
+        let cutoff = format!("({} + 1) * 86400", d.to_int(&d.days_between("p.as_of", "DATE '1970-01-01'")));
+        let cut = crate::sql::cte_text(
+            d,
+            "ev_cut",
+            &[
+                "r.contact".into(),
+                "r.slot".into(),
+                format!("FLOOR({} / 86400) AS day", d.to_double("r.t")),
+                format!("{} / 86400.0 AS age", d.to_double(&format!("{cutoff} - r.t"))),
+            ],
+            &format!(
+                "ev_read r CROSS JOIN params p\n  WHERE r.t IS NOT NULL AND r.contact IS NOT NULL AND r.t < {cutoff}"
+            ),
+        );
+        let n_kinds = self.types.len() + self.other as usize;
+        let hl = d.float(self.half_life_days);
+        let mut aggs = vec!["contact".to_string()];
+        let mut columns = Vec::new();
+        let names = self.column_names();
+        let mut it = names.iter();
+        for s in 0..n_kinds {
+            let is = format!("slot = {s}");
+            for w in &self.windows {
+                aggs.push(format!("SUM(CASE WHEN {is} AND age <= {w} THEN 1 ELSE 0 END) AS e{s}_w{w}"));
+                columns.push(format!("COALESCE({}, 0)", d.to_double(&format!("a.e{s}_w{w}"))));
+            }
+            aggs.push(format!("SUM(CASE WHEN {is} THEN 1 ELSE 0 END) AS e{s}_all"));
+            columns.push(format!("COALESCE({}, 0)", d.to_double(&format!("a.e{s}_all"))));
+            aggs.push(format!("MIN(CASE WHEN {is} THEN age END) AS e{s}_since"));
+            columns.push(format!("a.e{s}_since"));
+            // Fixed point (2^-32), as the Rust aggregation: the sum does not depend on
+            // the order the engine adds in.
+            aggs.push(format!(
+                "SUM(CASE WHEN {is} THEN {} ELSE 0 END) AS e{s}_decayed",
+                d.to_int(&format!("FLOOR(POWER(0.5, age / {hl}) * 4294967296.0)"))
+            ));
+            columns.push(format!("COALESCE({} / 4294967296.0, 0)", d.to_double(&format!("a.e{s}_decayed"))));
+        }
+        aggs.push("MIN(age) AS since_any".into());
+        columns.push("a.since_any".into());
+        aggs.push("COUNT(DISTINCT day) AS active_days".into());
+        columns.push(format!("COALESCE({}, 0)", d.to_double("a.active_days")));
+        let agg = crate::sql::cte_text(d, "ev_agg", &aggs, "ev_cut\n  GROUP BY contact");
+        let columns = columns.into_iter().map(|v| (it.next().cloned().unwrap_or_default(), v)).collect();
+        EventSql {
+            ctes: vec![raw, read, cut, agg],
+            join: format!("LEFT JOIN ev_agg a ON a.contact = {lead_id}"),
+            note: format!(
+                "table {table}: contact {:?}, type {:?}, time {:?}; {} kept types{}, windows {:?} days, half-life {} days",
+                self.contact_col,
+                self.type_col,
+                self.time_col,
+                self.types.len(),
+                if self.other { " and other" } else { "" },
+                self.windows,
+                self.half_life_days
+            ),
+            columns,
+        }
+    }
+}

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::error::Result;
-use leadscore::sql::{export, Dialect, SqlParams};
+use leadscore::sql::{export, AsOfSql, Dialect, SqlParams};
 use leadscore::{data, model_file};
 
 use super::args::{parse_date, Force, ModelIn, Quiet};
@@ -12,15 +12,19 @@ use super::args::{parse_date, Force, ModelIn, Quiet};
 /// Write the model as one SQL query that scores the leads in a table.
 ///
 /// The query reads a table with the model's input columns (text, as a CSV loaded raw,
-/// or typed) and returns per lead: the id, probability, score (0-100), tier, decision,
-/// and problem (why leadscore would refuse the lead, with the probability then NULL).
-/// It computes the whole fitted pipeline as `leadscore score` does (trimming,
-/// placeholders, number and date parsing, imputation, log1p, standardisation, steps,
-/// levels, e-mail kinds, title keywords, the logistic function, threshold and tiers);
-/// `.ci/run` checks it on DuckDB against `leadscore score`.
+/// or typed: numbers, dates and booleans are cast to text first) and returns per lead:
+/// the id, probability, score (0-100), tier, decision, reasons (the same text
+/// `leadscore score` writes), and problem (why leadscore would refuse the lead, with the
+/// probability then NULL). It computes the whole fitted pipeline as `leadscore score`
+/// does: trimming, placeholders, number and date parsing, imputation, log1p,
+/// standardisation, steps, levels, e-mail kinds, title keywords, the activity log's
+/// aggregates (with --events-table), the logistic function, threshold, tiers, reasons.
 ///
-/// Issue 15 is in progress: DuckDB and PostgreSQL only; no reasons, no activity log,
-/// no local number or date formats yet (such a model is refused with a message).
+/// Tested engines: DuckDB, PostgreSQL and Spark (.ci/run runs the query on each and
+/// compares every lead with `leadscore score`). BigQuery and Snowflake have no engine
+/// here: their SQL is only checked by parsing it with an independent parser (sqlglot).
+/// Not yet: models whose numbers or dates were read in a local format (1.234,5;
+/// 24-04-2026) are refused with a message.
 ///
 /// Example: leadscore export-sql --model leads.model --dialect duckdb --table leads
 ///     --as-of 2025-06-30 --output score_leads.sql
@@ -29,16 +33,32 @@ use super::args::{parse_date, Force, ModelIn, Quiet};
 pub struct Args {
     #[command(flatten)]
     pub model: ModelIn,
-    /// The SQL dialect: duckdb or postgres.
+    /// The SQL dialect: duckdb, postgres, spark (also Databricks), bigquery, snowflake.
     #[arg(long, value_parser = parse_dialect)]
     pub dialect: Dialect,
     /// The table (or view) with the leads; `schema.table` is quoted part by part.
     #[arg(long, default_value = "leads", value_name = "NAME")]
     pub table: String,
-    /// The date that date columns count back from [default: the engine's CURRENT_DATE
-    /// when the query runs].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    /// The table with the activity log, for a model trained with --events (its columns
+    /// named as in training).
+    #[arg(long, value_name = "NAME")]
+    pub events_table: Option<String>,
+    /// The date that date columns (and the activity log's cut-off) count back from
+    /// [default: the engine's CURRENT_DATE when the query runs].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, conflicts_with = "as_of_param")]
     pub as_of: Option<chrono::NaiveDate>,
+    /// Take the as-of date from a query parameter bound when the query runs ($as_of in
+    /// DuckDB, $1 in PostgreSQL, :as_of in Spark and Snowflake, @as_of in BigQuery).
+    #[arg(long)]
+    pub as_of_param: bool,
+    /// Positive reasons per lead (negative reasons: one fewer), as `score --reasons`;
+    /// 0 leaves them out.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub reasons: usize,
+    /// Also return each reason as three columns: reason1_column, reason1_value,
+    /// reason1_contribution, reason2_...
+    #[arg(long)]
+    pub reason_columns: bool,
     /// The id column to return [default: the model's id column].
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
@@ -67,12 +87,22 @@ pub fn run(args: Args) -> Result<()> {
     let bytes = std::fs::read(&args.model.model).map_err(|e| leadscore::Error::read(&args.model.model, e))?;
     let model = model_file::from_bytes(&bytes, &args.model.model)?;
     let checksum = data::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    if args.reasons > 20 {
+        return Err(leadscore::Error::usage("--reasons", format!("must be 0 to 20, got {}", args.reasons)));
+    }
     let params = SqlParams {
         dialect: args.dialect,
         table: args.table.clone(),
-        as_of: args.as_of,
+        events_table: args.events_table.clone(),
+        as_of: match (args.as_of, args.as_of_param) {
+            (Some(d), _) => AsOfSql::Date(d),
+            (None, true) => AsOfSql::Param,
+            (None, false) => AsOfSql::Today,
+        },
         id: args.id.clone(),
         view: args.view.clone(),
+        reasons: args.reasons,
+        reason_columns: args.reason_columns,
     };
     let sql = export(&model, &params, &checksum)?;
     if to_stdout {

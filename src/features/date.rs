@@ -47,15 +47,16 @@ pub(crate) fn days_before(cell: Cell, order: Option<DateOrder>, as_of_day: i64) 
 pub(crate) fn sql_days_before(cell: &str, as_of: &str, d: crate::sql::Dialect) -> (String, String) {
     let shape = d.matches(cell, r"^[0-9]{4}(-[0-9]{2}-|/[0-9]{2}/)[0-9]{2}([ T]|$)");
     // Casts only behind the shape test (SQL's AND does not stop early; CASE does).
-    let y = format!("(CASE WHEN {shape} THEN CAST(SUBSTR({cell}, 1, 4) AS INTEGER) END)");
-    let m = format!("(CASE WHEN {shape} THEN CAST(SUBSTR({cell}, 6, 2) AS INTEGER) END)");
-    let dd = format!("(CASE WHEN {shape} THEN CAST(SUBSTR({cell}, 9, 2) AS INTEGER) END)");
-    let leap = format!("(({y}) % 4 = 0 AND (({y}) % 100 <> 0 OR ({y}) % 400 = 0))");
+    let part = |from: u8, len: u8| {
+        format!("(CASE WHEN {shape} THEN {} END)", d.to_small_int(&format!("SUBSTR({cell}, {from}, {len})")))
+    };
+    let (y, m, dd) = (part(1, 4), part(6, 2), part(9, 2));
+    let leap = format!("({} = 0 AND ({} <> 0 OR {} = 0))", d.modulo(&y, "4"), d.modulo(&y, "100"), d.modulo(&y, "400"));
     let month_days = format!(
         "CASE WHEN {m} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
     );
     let valid = format!("COALESCE({shape} AND {m} BETWEEN 1 AND 12 AND {dd} BETWEEN 1 AND {month_days}, FALSE)");
-    let days = format!("CASE WHEN {valid} THEN {} END", d.to_double(&format!("({as_of} - MAKE_DATE({y}, {m}, {dd}))")));
+    let days = format!("CASE WHEN {valid} THEN {} END", d.to_double(&d.days_between(as_of, &d.make_date(&y, &m, &dd))));
     let problem = format!("CASE WHEN {cell} IS NOT NULL AND NOT {valid} THEN 'not a date' END");
     (days, problem)
 }

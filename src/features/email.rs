@@ -18,6 +18,9 @@ impl Kind for Email {
     fn reason_value<'a>(&self, cell: &'a str) -> &'a str {
         kind(cell)
     }
+    fn sql_reason_value(&self, cell: &str, d: crate::sql::Dialect) -> String {
+        sql_kind(cell, d)
+    }
 }
 
 /// Does the cell look like an e-mail address? (The inference evidence for this role.)
@@ -65,13 +68,15 @@ pub(crate) fn rule_condition(level: &str) -> Option<String> {
 /// The SQL kind of a cleaned text cell, as [`kind`] reads it.
 pub(crate) fn sql_kind(cell: &str, d: crate::sql::Dialect) -> String {
     let looks = d.matches(cell, r"^[^@]+@[^@]*\.[^@]*$");
-    let domain = format!("LOWER(SUBSTR({cell}, STRPOS({cell}, '@') + 1))");
+    let domain = format!("LOWER(SUBSTR({cell}, {} + 1))", d.strpos(cell, "'@'"));
     let free: Vec<String> = FREE_MAIL.iter().map(|f| d.string(&f.to_ascii_lowercase())).collect();
     format!(
         "CASE WHEN NOT {looks} THEN 'invalid' WHEN {domain} IN ({}) THEN 'free-mail' \
-         WHEN {domain} LIKE '%.edu' OR STRPOS({domain}, '.edu.') > 0 OR STRPOS({domain}, '.ac.') > 0 \
+         WHEN {domain} LIKE '%.edu' OR {} > 0 OR {} > 0 \
          THEN 'education' ELSE 'company' END",
-        free.join(", ")
+        free.join(", "),
+        d.strpos(&domain, "'.edu.'"),
+        d.strpos(&domain, "'.ac.'"),
     )
 }
 

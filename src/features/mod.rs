@@ -330,6 +330,10 @@ pub trait Kind: Sync {
     fn reason_value<'a>(&self, cell: &'a str) -> &'a str {
         cell
     }
+    /// [`Self::reason_value`] in SQL, of a trimmed, non-empty text cell.
+    fn sql_reason_value(&self, cell: &str, _d: crate::sql::Dialect) -> String {
+        cell.to_string()
+    }
 }
 
 /// A part a role builds, before fitting: its encoding and its label.

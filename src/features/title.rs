@@ -132,7 +132,7 @@ pub(crate) fn sql_class(
         let (mut words, mut ends, mut starts, mut phrases) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for k in keys {
             match key(k) {
-                Key::Phrase(p) => phrases.push(format!("STRPOS({lower}, {}) > 0", d.string(p))),
+                Key::Phrase(p) => phrases.push(format!("{} > 0", d.strpos(&lower, &d.string(p)))),
                 Key::WordEnd(end) => ends.push(regex::escape(end)),
                 Key::WordStart(start) => starts.push(regex::escape(start)),
                 Key::Word(w) => words.push(regex::escape(w)),

@@ -1,13 +1,20 @@
 //! What differs between SQL engines: quoting identifiers, writing literals, regular
-//! expressions, casts. Everything the exported query says about a user's data (column
-//! names, level values, the table name) passes through [`Dialect::ident`] or
-//! [`Dialect::string`], so that no name or value from a file can end the query early.
+//! expressions, casts, date arithmetic. Everything the exported query says about a
+//! user's data (column names, level values, the table name) passes through
+//! [`Dialect::ident`] or [`Dialect::string`], so that no name or value from a file can
+//! end the query early.
+//!
+//! DuckDB, PostgreSQL and Spark are run in CI; BigQuery and Snowflake have no engine
+//! here and are checked by parsing with an independent parser (sqlglot) only.
 
 /// An SQL engine's dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     DuckDb,
     Postgres,
+    Spark,
+    BigQuery,
+    Snowflake,
 }
 
 impl std::str::FromStr for Dialect {
@@ -16,10 +23,10 @@ impl std::str::FromStr for Dialect {
         match s.trim().to_ascii_lowercase().as_str() {
             "duckdb" => Ok(Dialect::DuckDb),
             "postgres" | "postgresql" => Ok(Dialect::Postgres),
-            "spark" | "bigquery" | "snowflake" => {
-                Err(format!("{s:?} is not exported yet (issue 15 is in progress); use duckdb or postgres"))
-            }
-            other => Err(format!("unknown dialect {other:?}; use duckdb or postgres")),
+            "spark" | "databricks" => Ok(Dialect::Spark),
+            "bigquery" => Ok(Dialect::BigQuery),
+            "snowflake" => Ok(Dialect::Snowflake),
+            other => Err(format!("unknown dialect {other:?}; use duckdb, postgres, spark, bigquery or snowflake")),
         }
     }
 }
@@ -29,70 +36,132 @@ impl Dialect {
         match self {
             Dialect::DuckDb => "DuckDB",
             Dialect::Postgres => "PostgreSQL",
+            Dialect::Spark => "Spark SQL",
+            Dialect::BigQuery => "BigQuery",
+            Dialect::Snowflake => "Snowflake",
         }
     }
 
-    /// A quoted identifier: `"name"` with quotes doubled. A NUL cannot be quoted in
-    /// either engine: refused by the caller's check ([`has_nul`]).
+    /// A quoted identifier. DuckDB, PostgreSQL, Snowflake: `"name"` with quotes doubled;
+    /// Spark: `` `name` `` with backticks doubled; BigQuery: backticks with backslash
+    /// escapes. A NUL cannot be quoted in any: refused by the caller ([`has_nul`]).
     pub fn ident(self, name: &str) -> String {
-        format!("\"{}\"", name.replace('"', "\"\""))
+        match self {
+            Dialect::DuckDb | Dialect::Postgres | Dialect::Snowflake => format!("\"{}\"", name.replace('"', "\"\"")),
+            Dialect::Spark => format!("`{}`", name.replace('`', "``")),
+            Dialect::BigQuery => format!("`{}`", backslashed(name, '`')),
+        }
     }
 
-    /// A string literal: `'text'` with quotes doubled (both engines read backslashes
-    /// literally in standard strings).
+    /// A string literal. DuckDB and PostgreSQL read backslashes literally in standard
+    /// strings (quotes doubled); Spark, BigQuery and Snowflake read backslash escapes, so
+    /// backslashes, quotes and line breaks are escaped there.
     pub fn string(self, text: &str) -> String {
-        format!("'{}'", text.replace('\'', "''"))
+        match self {
+            Dialect::DuckDb | Dialect::Postgres => format!("'{}'", text.replace('\'', "''")),
+            Dialect::Spark | Dialect::BigQuery | Dialect::Snowflake => format!("'{}'", backslashed(text, '\'')),
+        }
     }
 
     /// A double literal, exact: 17 significant digits.
     pub fn float(self, x: f64) -> String {
-        let digits = format!("{x:.16e}");
+        format!("CAST('{x:.16e}' AS {})", self.double_type())
+    }
+
+    fn double_type(self) -> &'static str {
         match self {
-            Dialect::DuckDb => format!("CAST('{digits}' AS DOUBLE)"),
-            Dialect::Postgres => format!("CAST('{digits}' AS DOUBLE PRECISION)"),
+            Dialect::DuckDb | Dialect::Spark | Dialect::Snowflake => "DOUBLE",
+            Dialect::Postgres => "DOUBLE PRECISION",
+            Dialect::BigQuery => "FLOAT64",
+        }
+    }
+
+    fn text_type(self) -> &'static str {
+        match self {
+            Dialect::DuckDb | Dialect::Snowflake => "VARCHAR",
+            Dialect::Postgres => "TEXT",
+            Dialect::Spark | Dialect::BigQuery => "STRING",
+        }
+    }
+
+    /// The integer type (64 bits).
+    pub fn int_type(self) -> &'static str {
+        match self {
+            Dialect::BigQuery => "INT64",
+            _ => "BIGINT",
         }
     }
 
     /// A column's value as text (typed columns cast; text columns as they are).
     pub fn as_text(self, expr: &str) -> String {
-        match self {
-            Dialect::DuckDb => format!("CAST({expr} AS VARCHAR)"),
-            Dialect::Postgres => format!("CAST({expr} AS TEXT)"),
-        }
+        format!("CAST({expr} AS {})", self.text_type())
     }
 
     /// A text known to be a plain decimal number, as a double.
     pub fn to_double(self, expr: &str) -> String {
+        format!("CAST({expr} AS {})", self.double_type())
+    }
+
+    /// A whole number, as a 64-bit integer.
+    pub fn to_int(self, expr: &str) -> String {
+        format!("CAST({expr} AS {})", self.int_type())
+    }
+
+    /// A text known to be a small whole number (a year, month, day), as a 32-bit integer
+    /// (PostgreSQL's MAKE_DATE takes no other).
+    pub fn to_small_int(self, expr: &str) -> String {
         match self {
-            Dialect::DuckDb => format!("CAST({expr} AS DOUBLE)"),
-            Dialect::Postgres => format!("CAST({expr} AS DOUBLE PRECISION)"),
+            Dialect::BigQuery => format!("CAST({expr} AS INT64)"),
+            _ => format!("CAST({expr} AS INTEGER)"),
         }
     }
 
-    /// Whether `expr` matches the regular expression `pattern` (written for both RE2 and
-    /// PostgreSQL's engine: no classes either lacks).
-    pub fn matches(self, expr: &str, pattern: &str) -> String {
+    /// A double as text the way polars writes a Float64 cell (`3.0`, `0.25`): the value
+    /// shown in a reason for a computed number (the activity log's aggregates).
+    pub fn float_text(self, expr: &str) -> String {
         match self {
-            Dialect::DuckDb => format!("regexp_matches({expr}, {})", self.string(pattern)),
-            Dialect::Postgres => format!("({expr} ~ {})", self.string(pattern)),
+            // PostgreSQL writes whole doubles without a fraction (`3`).
+            Dialect::Postgres => format!(
+                "CASE WHEN {expr} = FLOOR({expr}) AND ABS({expr}) < 1e15 THEN CAST(CAST({expr} AS BIGINT) AS TEXT) \
+                 || '.0' ELSE CAST({expr} AS TEXT) END"
+            ),
+            _ => self.as_text(expr),
+        }
+    }
+
+    /// Whether `expr` contains a match of the regular expression `pattern` (written for
+    /// RE2, Java's and PostgreSQL's engines: no classes any lacks).
+    pub fn matches(self, expr: &str, pattern: &str) -> String {
+        let p = self.string(pattern);
+        match self {
+            Dialect::DuckDb => format!("regexp_matches({expr}, {p})"),
+            Dialect::Postgres => format!("({expr} ~ {p})"),
+            Dialect::Spark => format!("({expr} RLIKE {p})"),
+            Dialect::BigQuery => format!("REGEXP_CONTAINS({expr}, {p})"),
+            // Snowflake's REGEXP_LIKE matches the whole text; REGEXP_INSTR searches.
+            Dialect::Snowflake => format!("(REGEXP_INSTR({expr}, {p}) > 0)"),
         }
     }
 
     /// The characters Rust's `str::trim` removes (Unicode White_Space), as a regex class.
     pub fn whitespace_class(self) -> &'static str {
         match self {
-            Dialect::DuckDb => {
+            Dialect::DuckDb | Dialect::Spark | Dialect::BigQuery => {
                 r"[\t\n\x{0B}\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
             }
             Dialect::Postgres => r"[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]",
+            // POSIX classes: the characters themselves.
+            Dialect::Snowflake => {
+                "[\t\n\u{0B}\u{0C}\r \u{85}\u{A0}\u{1680}\u{2000}-\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}]"
+            }
         }
     }
 
     /// A character that is not a letter or digit.
     pub fn not_alnum_class(self) -> &'static str {
         match self {
-            Dialect::DuckDb => r"[^\pL\pN]",
-            Dialect::Postgres => "[^[:alnum:]]",
+            Dialect::DuckDb | Dialect::Spark | Dialect::BigQuery => r"[^\pL\pN]",
+            Dialect::Postgres | Dialect::Snowflake => "[^[:alnum:]]",
         }
     }
 
@@ -101,15 +170,110 @@ impl Dialect {
     /// step is computed once, `MATERIALIZED`.
     pub fn cte(self, name: &str) -> String {
         match self {
-            Dialect::DuckDb => format!("{name} AS"),
             Dialect::Postgres => format!("{name} AS MATERIALIZED"),
+            _ => format!("{name} AS"),
+        }
+    }
+
+    /// `expr` with every match of `pattern` replaced by `with` (a plain text).
+    pub fn replace_all(self, expr: &str, pattern: &str, with: &str) -> String {
+        let (p, w) = (self.string(pattern), self.string(with));
+        match self {
+            Dialect::DuckDb | Dialect::Postgres => format!("regexp_replace({expr}, {p}, {w}, 'g')"),
+            _ => format!("REGEXP_REPLACE({expr}, {p}, {w})"),
         }
     }
 
     /// `expr` with every match of `pattern` removed.
     pub fn strip(self, expr: &str, pattern: &str) -> String {
-        format!("regexp_replace({expr}, {}, '', 'g')", self.string(pattern))
+        self.replace_all(expr, pattern, "")
     }
+
+    /// The 1-based position of `needle` in `hay` (0: not there).
+    pub fn strpos(self, hay: &str, needle: &str) -> String {
+        match self {
+            Dialect::DuckDb | Dialect::Postgres | Dialect::BigQuery => format!("STRPOS({hay}, {needle})"),
+            Dialect::Spark => format!("INSTR({hay}, {needle})"),
+            Dialect::Snowflake => format!("POSITION({needle} IN {hay})"),
+        }
+    }
+
+    /// `a % b` for integers.
+    pub fn modulo(self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::BigQuery | Dialect::Snowflake => format!("MOD({a}, {b})"),
+            _ => format!("(({a}) % {b})"),
+        }
+    }
+
+    /// A date from year, month and day (known valid).
+    pub fn make_date(self, y: &str, m: &str, d: &str) -> String {
+        match self {
+            Dialect::BigQuery => format!("DATE({y}, {m}, {d})"),
+            Dialect::Snowflake => format!("DATE_FROM_PARTS({y}, {m}, {d})"),
+            _ => format!("MAKE_DATE({y}, {m}, {d})"),
+        }
+    }
+
+    /// Whole days from date `earlier` to date `later`, as an integer.
+    pub fn days_between(self, later: &str, earlier: &str) -> String {
+        match self {
+            Dialect::DuckDb | Dialect::Postgres => format!("({later} - {earlier})"),
+            Dialect::Spark => format!("DATEDIFF({later}, {earlier})"),
+            Dialect::BigQuery => format!("DATE_DIFF({later}, {earlier}, DAY)"),
+            Dialect::Snowflake => format!("DATEDIFF(day, {earlier}, {later})"),
+        }
+    }
+
+    /// The texts `items` (NULLs left out) joined with `sep`; empty when all are NULL.
+    pub fn join_present(self, items: &[String], sep: &str) -> String {
+        let s = self.string(sep);
+        match self {
+            Dialect::BigQuery => format!("ARRAY_TO_STRING([{}], {s})", items.join(", ")),
+            // Snowflake's CONCAT_WS is NULL when any part is.
+            Dialect::Snowflake => format!("ARRAY_TO_STRING(ARRAY_CONSTRUCT_COMPACT({}), {s})", items.join(", ")),
+            _ => format!("CONCAT_WS({s}, {})", items.join(", ")),
+        }
+    }
+
+    /// The parameter the as-of date is bound to with `--as-of-param`, as a date.
+    pub fn as_of_param(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "CAST($as_of AS DATE)",
+            Dialect::Postgres => "CAST($1 AS DATE)",
+            Dialect::Spark | Dialect::Snowflake => "CAST(:as_of AS DATE)",
+            Dialect::BigQuery => "CAST(@as_of AS DATE)",
+        }
+    }
+
+    /// How a caller binds the as-of parameter, for the query's header.
+    pub fn as_of_param_note(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "bind $as_of, e.g. con.execute(sql, {\"as_of\": \"2025-06-30\"})",
+            Dialect::Postgres => "bind $1 (a prepared statement: PREPARE q(date) AS ...; EXECUTE q('2025-06-30'))",
+            Dialect::Spark => "bind :as_of, e.g. spark.sql(sql, args={\"as_of\": \"2025-06-30\"})",
+            Dialect::BigQuery => "bind the query parameter @as_of (DATE)",
+            Dialect::Snowflake => "bind :as_of",
+        }
+    }
+}
+
+/// `text` with backslashes, the quote `q` and line breaks escaped by backslashes.
+fn backslashed(text: &str, q: char) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == q => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether a name or value holds a NUL, which no engine's quoted text can carry.

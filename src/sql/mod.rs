@@ -1,28 +1,37 @@
-//! The model as one SQL query, for scoring where the leads live (issue 15, in progress).
+//! The model as one SQL query, for scoring where the leads live (issue 15).
 //!
 //! `leadscore export-sql` writes a `SELECT` that reads a table with the model's input
-//! columns (text or typed) and returns, per lead, the id, `probability`, `score`, `tier`,
-//! `decision`, and `problem` (why leadscore would refuse the lead, else NULL; the
+//! columns (text, as a CSV loaded raw, or typed) and returns, per lead: the id,
+//! `probability`, `score`, `tier`, `decision`, `reasons` (the text `leadscore score`
+//! writes) and `problem` (why leadscore would refuse the lead, else NULL; the
 //! probability is then NULL). Each part writes its own SQL beside its Rust reading
 //! ([`crate::features::NumKind::sql_value`], [`crate::features::CatKind::sql_level`],
 //! [`crate::features::NumericPart::sql_contribution`],
-//! [`crate::features::LevelPart::sql_contribution`]); this module only assembles them
-//! in common table expressions, each input computed once:
+//! [`crate::features::LevelPart::sql_contribution`]; the activity log's aggregates in
+//! [`crate::events::EventSpec::sql`]); this module only assembles them in common table
+//! expressions, each input computed once:
 //!
-//! 1. `src`: the id and each input column as text;
-//! 2. `trimmed`: Unicode white space trimmed as Rust's `str::trim` does;
-//! 3. `cells`: placeholders (`Select`, `N/A`, `Vælg`, ...) and empty cells as NULL;
-//! 4. `vals`: each part's value or level, and its problem;
-//! 5. `scored`: the log-odds (intercept plus each column's contribution) and the first
+//! 1. `params`: the as-of date (a literal, the engine's current date, or a parameter);
+//! 2. `src`: the id and each input column as text (and the activity log's aggregates,
+//!    joined by contact id, as numbers);
+//! 3. `trimmed`: Unicode white space trimmed as Rust's `str::trim` does;
+//! 4. `cells`: placeholders (`Select`, `N/A`, `Vælg`, ...) and empty cells as NULL;
+//! 5. `vals`: each part's value or level, and its problem;
+//! 6. `contribs`: each input column's contribution to the log-odds, and the first
 //!    problem in column order;
-//! 6. the probability (the same two-branch logistic function as the row scorer), score,
-//!    tier and decision.
+//! 7. `scored`: the log-odds, summed as a balanced tree (expression depth grows with
+//!    the logarithm of the number of columns, far under DuckDB's limit of 1,000);
+//! 8. `pick1a`, `pick1b`, ...: the reasons, chosen as the row scorer chooses them (the
+//!    strongest raising contributions, ties by column order; then the strongest
+//!    lowering, ties by reverse column order), one largest value and its column per
+//!    step: O(columns x reasons), not a sort;
+//! 9. the probability (the row scorer's two-branch logistic function), score, tier,
+//!    decision and the reasons' text.
 //!
 //! Nothing from the data is trusted: names and levels pass through the dialect's quoting
 //! ([`Dialect::ident`], [`Dialect::string`]). Numbers are written with 17 significant
-//! digits. Not yet: reasons, the activity log, local number and date formats, and the
-//! Spark, BigQuery and Snowflake dialects; a model that needs them is refused with a
-//! message saying so.
+//! digits. Not yet: local number and date formats (such a model is refused with a
+//! message saying so).
 
 mod dialect;
 
@@ -35,6 +44,17 @@ use crate::features::part::SqlWeight;
 use crate::features::{keywords::PLACEHOLDERS, Part};
 use crate::model::LeadModel;
 
+/// Which date the query's date columns count back from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOfSql {
+    /// A fixed date, written into the query.
+    Date(NaiveDate),
+    /// The engine's `CURRENT_DATE` when the query runs.
+    Today,
+    /// A parameter bound when the query runs ([`Dialect::as_of_param`]).
+    Param,
+}
+
 /// What the query is asked to do.
 #[derive(Debug, Clone)]
 pub struct SqlParams {
@@ -42,12 +62,73 @@ pub struct SqlParams {
     /// The table (or view) holding the leads: a name, quoted as an identifier; a dotted
     /// name (`schema.table`) is quoted part by part.
     pub table: String,
+    /// The table holding the activity log, for a model trained with one (its columns
+    /// named as in training: contact id, type, time).
+    pub events_table: Option<String>,
     /// The date that date columns count back from. Default: the engine's current date.
-    pub as_of: Option<NaiveDate>,
+    pub as_of: AsOfSql,
     /// The id column to return. Default: the model's id column.
     pub id: Option<String>,
     /// Wrap the query in `CREATE OR REPLACE VIEW` with this name.
     pub view: Option<String>,
+    /// Positive reasons per lead (negative: one fewer), as `score --reasons`; 0 leaves
+    /// the reasons out. Default 3.
+    pub reasons: usize,
+    /// Also return each reason as three columns (`reason1_column`, `reason1_value`,
+    /// `reason1_contribution`, ...).
+    pub reason_columns: bool,
+}
+
+impl SqlParams {
+    /// The defaults for `dialect`: table `leads`, the engine's current date, 3 reasons.
+    pub fn new(dialect: Dialect) -> SqlParams {
+        SqlParams {
+            dialect,
+            table: "leads".into(),
+            events_table: None,
+            as_of: AsOfSql::Today,
+            id: None,
+            view: None,
+            reasons: 3,
+            reason_columns: false,
+        }
+    }
+}
+
+/// A dotted name, each part quoted.
+fn dotted(d: Dialect, name: &str) -> String {
+    name.split('.').map(|p| d.ident(p)).collect::<Vec<_>>().join(".")
+}
+
+/// `terms` summed as a balanced tree of additions (depth log2 of their number).
+fn balanced_sum(terms: &[String]) -> String {
+    match terms.len() {
+        0 => "0.0".into(),
+        1 => terms[0].clone(),
+        n => format!("({} + {})", balanced_sum(&terms[..n / 2]), balanced_sum(&terms[n / 2..])),
+    }
+}
+
+/// The largest of `items` (none NULL), nested in groups of 50 (some engines limit a
+/// function's arguments to 100).
+fn greatest(items: &[String], f: &str) -> String {
+    if items.len() == 1 {
+        return items[0].clone();
+    }
+    if items.len() <= 50 {
+        return format!("{f}({})", items.join(", "));
+    }
+    let groups: Vec<String> = items.chunks(50).map(|c| greatest(c, f)).collect();
+    greatest(&groups, f)
+}
+
+/// One CTE: `name AS (SELECT cols FROM from)`.
+pub(crate) fn cte_text(d: Dialect, name: &str, cols: &[String], from: &str) -> String {
+    cte(d, name, cols, from)
+}
+
+fn cte(d: Dialect, name: &str, cols: &[String], from: &str) -> String {
+    format!("{} (\n  SELECT {}\n  FROM {from}\n)", d.cte(name), cols.join(",\n    "))
 }
 
 /// The query for `model`. `checksum` is the model file's SHA-256, for the header.
@@ -56,76 +137,139 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     let id = params.id.clone().or(model.meta.id_column.clone()).ok_or_else(|| {
         Error::usage("--id", "the model has no id column; say which column identifies a lead with --id")
     })?;
-    for name in model.features.input_columns().into_iter().chain([id.as_str(), params.table.as_str()]) {
+    let cols = &model.features.columns;
+    let event_cols: Vec<String> = model.events.as_ref().map(|e| e.column_names()).unwrap_or_default();
+    let is_event = |name: &str| event_cols.iter().any(|e| e == name);
+    let mut names: Vec<&str> = model.features.input_columns();
+    names.extend([id.as_str(), params.table.as_str()]);
+    names.extend(params.events_table.as_deref());
+    if let Some(v) = &params.view {
+        names.push(v);
+    }
+    for name in names {
         if dialect::has_nul(name) {
             return Err(Error::usage("export-sql", format!("{name:?} holds a NUL character, which SQL cannot quote")));
         }
     }
-    let as_of = match params.as_of {
-        Some(date) => format!("DATE {}", d.string(&date.to_string())),
-        None => "CURRENT_DATE".to_string(),
+    let events = match (&model.events, &params.events_table) {
+        (Some(spec), Some(t)) => Some(spec.sql(d, &dotted(d, t), &d.as_text(&format!("l.{}", d.ident(&id))))),
+        (Some(_), None) => {
+            return Err(Error::usage(
+                "--events-table",
+                "the model was trained with an activity log: name the table holding the leads' events",
+            ))
+        }
+        (None, Some(t)) => {
+            return Err(Error::usage(
+                "--events-table",
+                format!("the model was trained without an activity log; {t:?} is not used by it"),
+            ))
+        }
+        (None, None) => None,
     };
-    let table: Vec<String> = params.table.split('.').map(|p| d.ident(p)).collect();
-    let cols = &model.features.columns;
+    let as_of = match params.as_of {
+        AsOfSql::Date(date) => format!("DATE {}", d.string(&date.to_string())),
+        AsOfSql::Today => "CURRENT_DATE".to_string(),
+        AsOfSql::Param => d.as_of_param().to_string(),
+    };
     let c = |i: usize| format!("c{i}");
+    let t = |i: usize| format!("t{i}");
+    let k = |i: usize| format!("k{i}");
+
     let mut sql = String::new();
+    let trained_as_of = model.features.as_of_day.and_then(crate::features::cell::from_day_number);
     sql.push_str(&format!(
-        "-- leadscore {} model {checksum}\n-- trained on {} ({} rows, label {:?}); dialect {}; dates count back from {}\n",
+        "-- leadscore {} export of model {checksum}\n-- model written by leadscore {}, trained on {} ({} rows, \
+         label {:?}{})\n-- dialect {}; dates count back from {}\n",
         env!("CARGO_PKG_VERSION"),
-        model.meta.data_file.replace('\n', " "),
+        model.meta.crate_version,
+        model.meta.data_file.replace(['\n', '\r'], " "),
         model.meta.rows,
-        model.meta.label,
+        model.meta.label.replace(['\n', '\r'], " "),
+        trained_as_of.map_or(String::new(), |a| format!(", data as of {a}")),
         d.name(),
-        params.as_of.map_or("the engine's current date".to_string(), |a| a.to_string()),
+        match params.as_of {
+            AsOfSql::Date(a) => a.to_string(),
+            AsOfSql::Today => "the engine's current date".into(),
+            AsOfSql::Param => format!("a parameter: {}", d.as_of_param_note()),
+        },
     ));
+    if let Some(e) = &events {
+        sql.push_str(&format!("-- activity log: {}\n", e.note.replace(['\n', '\r'], " ")));
+    }
     if let Some(v) = &params.view {
-        sql.push_str(&format!(
-            "CREATE OR REPLACE VIEW {} AS\n",
-            v.split('.').map(|p| d.ident(p)).collect::<Vec<_>>().join(".")
-        ));
+        sql.push_str(&format!("CREATE OR REPLACE VIEW {} AS\n", dotted(d, v)));
     }
-    // 1. src
-    let mut src = vec![format!("{} AS id", d.ident(&id))];
+    let mut ctes: Vec<String> = Vec::new();
+    ctes.push(format!("{} (\n  SELECT {as_of} AS as_of\n)", d.cte("params")));
+    ctes.extend(events.iter().flat_map(|e| e.ctes.iter().cloned()));
+
+    // src: the id and each input column as text; the log's aggregates as numbers.
+    let mut src = vec![format!("l.{} AS id", d.ident(&id)), "p.as_of".to_string()];
     for (i, fc) in cols.iter().enumerate() {
-        src.push(format!("{} AS {}", d.as_text(&d.ident(&fc.name)), c(i)));
+        match events.as_ref().filter(|_| is_event(&fc.name)) {
+            Some(e) => src.push(format!("{} AS {}", e.value(&fc.name), c(i))),
+            None => src.push(format!("{} AS {}", d.as_text(&format!("l.{}", d.ident(&fc.name))), c(i))),
+        }
     }
-    sql.push_str(&format!(
-        "WITH {} (\n  SELECT {}\n  FROM {}\n),\n",
-        d.cte("src"),
-        src.join(",\n    "),
-        table.join(".")
-    ));
-    // 2. trimmed
+    let mut from = format!("{} l CROSS JOIN params p", dotted(d, &params.table));
+    if let Some(e) = &events {
+        from.push_str(&format!("\n  {}", e.join));
+    }
+    ctes.push(cte(d, "src", &src, &from));
+
+    // trimmed and cells: text columns trimmed, then placeholders as NULL (the trimmed
+    // text is kept for the reasons' values).
     let ws = d.whitespace_class();
     let trim_re = format!("^{ws}+|{ws}+$");
-    let trimmed: Vec<String> = (0..cols.len()).map(|i| format!("{} AS {}", d.strip(&c(i), &trim_re), c(i))).collect();
-    sql.push_str(&format!("{} (\n  SELECT id,\n    {}\n  FROM src\n),\n", d.cte("trimmed"), trimmed.join(",\n    ")));
-    // 3. cells
+    let text_col = |i: usize| !is_event(&cols[i].name);
+    let mut trimmed = vec!["id".to_string(), "as_of".to_string()];
+    for i in 0..cols.len() {
+        trimmed.push(if text_col(i) { format!("{} AS {}", d.strip(&c(i), &trim_re), c(i)) } else { c(i) });
+    }
+    ctes.push(cte(d, "trimmed", &trimmed, "src"));
     let placeholders: Vec<String> = PLACEHOLDERS.iter().map(|p| d.string(&p.to_lowercase())).collect();
-    let cells: Vec<String> = (0..cols.len())
-        .map(|i| format!("CASE WHEN LOWER({0}) IN ({1}) THEN NULL ELSE {0} END AS {0}", c(i), placeholders.join(", ")))
-        .collect();
-    sql.push_str(&format!("{} (\n  SELECT id,\n    {}\n  FROM trimmed\n),\n", d.cte("cells"), cells.join(",\n    ")));
-    // 4. vals: each part's value or level, and its problem.
-    let mut vals = Vec::new();
+    let mut cells = vec!["id".to_string(), "as_of".to_string()];
+    for i in 0..cols.len() {
+        if text_col(i) {
+            cells.push(format!("{} AS {}", c(i), t(i)));
+            cells.push(format!(
+                "CASE WHEN LOWER({0}) IN ({1}) THEN NULL ELSE {0} END AS {0}",
+                c(i),
+                placeholders.join(", ")
+            ));
+        } else {
+            cells.push(format!("{} AS {}", d.float_text(&c(i)), t(i)));
+            cells.push(c(i));
+        }
+    }
+    ctes.push(cte(d, "cells", &cells, "trimmed"));
+
+    // vals: each part's value or level, and its problem.
+    let mut vals = vec!["id".to_string()];
+    vals.extend((0..cols.len()).map(t));
     let mut problems = Vec::new();
-    let mut contributions = Vec::new();
+    let mut col_terms: Vec<Vec<String>> = vec![Vec::new(); cols.len()];
     let mut j = 0usize;
     let f = &model.features;
     for (i, fc) in cols.iter().enumerate() {
-        for (k, part) in fc.parts.iter().enumerate() {
-            let name = format!("v{i}_{k}");
+        for (q, part) in fc.parts.iter().enumerate() {
+            let name = format!("v{i}_{q}");
             let w: Vec<SqlWeight> = (j..j + part.width())
-                .map(|q| SqlWeight { coef: model.coef[q], scale: f.scale[q], center: f.center[q] })
+                .map(|x| SqlWeight { coef: model.coef[x], scale: f.scale[x], center: f.center[x] })
                 .collect();
             j += part.width();
             match part {
+                Part::Numeric(p) if !text_col(i) => {
+                    vals.push(format!("{} AS {name}", c(i)));
+                    col_terms[i].push(format!("({})", p.sql_contribution(&name, &w, d)));
+                }
                 Part::Numeric(p) => {
-                    let (value, problem) = p.kind.sql_value(&c(i), &as_of, d).ok_or_else(|| {
+                    let (value, problem) = p.kind.sql_value(&c(i), "as_of", d).ok_or_else(|| {
                         Error::usage(
                             "export-sql",
                             format!(
-                                "column {:?} is read as {}: the SQL export cannot read that yet (issue 15 is in progress)",
+                                "column {:?} is read as {}: the SQL export cannot read that format yet",
                                 fc.name,
                                 p.kind.format_note().unwrap_or_default()
                             ),
@@ -136,7 +280,7 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
                         "CASE WHEN ({problem}) IS NOT NULL THEN {} || ': ' || ({problem}) END",
                         d.string(&format!("column {}", fc.name))
                     ));
-                    contributions.push(format!("({})", p.sql_contribution(&name, &w, d)));
+                    col_terms[i].push(format!("({})", p.sql_contribution(&name, &w, d)));
                 }
                 Part::Levels(p) => {
                     vals.push(format!(
@@ -144,7 +288,7 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
                         c(i),
                         p.kind.sql_level(&c(i), d)
                     ));
-                    contributions.push(format!("({})", p.sql_contribution(&name, &w, d)));
+                    col_terms[i].push(format!("({})", p.sql_contribution(&name, &w, d)));
                 }
             }
         }
@@ -154,39 +298,144 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     }
     let problem =
         if problems.is_empty() { "NULL".to_string() } else { format!("COALESCE({})", problems.join(",\n      ")) };
-    sql.push_str(&format!(
-        "{} (\n  SELECT id,\n    {},\n    {problem} AS problem\n  FROM cells\n),\n",
-        d.cte("vals"),
-        vals.join(",\n    ")
-    ));
-    // 5. scored
-    sql.push_str(&format!(
-        "{} (\n  SELECT id, problem,\n    {} + {} AS z\n  FROM vals\n),\n",
-        d.cte("scored"),
-        d.float(model.intercept),
-        if contributions.is_empty() { "0.0".to_string() } else { contributions.join("\n      + ") }
-    ));
-    // 6. probability, score, tier, decision
-    sql.push_str(
-        "probabilities AS (\n  SELECT id, problem,\n    CASE WHEN problem IS NOT NULL THEN NULL \
-         WHEN z >= 0 THEN 1.0 / (1.0 + EXP(-z)) ELSE EXP(z) / (1.0 + EXP(z)) END AS probability\n  FROM scored\n)\n",
-    );
+    vals.push(format!("{problem} AS problem"));
+    ctes.push(cte(d, "vals", &vals, "cells"));
+
+    // contribs: each input column's contribution, summed over its parts in order.
+    let mut contribs = vec!["id".to_string(), "problem".to_string()];
+    contribs.extend((0..cols.len()).map(t));
+    for (i, terms) in col_terms.iter().enumerate() {
+        let sum = if terms.is_empty() { "0.0".to_string() } else { terms.join(" + ") };
+        contribs.push(format!("{sum} AS {}", k(i)));
+    }
+    ctes.push(cte(d, "contribs", &contribs, "vals"));
+    let ks: Vec<String> = (0..cols.len()).map(k).collect();
+    let mut scored = vec!["id".to_string(), "problem".to_string()];
+    scored.extend((0..cols.len()).map(t));
+    scored.extend(ks.iter().cloned());
+    scored.push(format!("{} + {} AS z", d.float(model.intercept), balanced_sum(&ks)));
+    ctes.push(cte(d, "scored", &scored, "contribs"));
+
+    // The reasons: `positive` raising, then `positive - 1` lowering, each step choosing
+    // the largest (smallest) remaining contribution and its column.
+    let positive = params.reasons;
+    let steps: Vec<bool> = (0..positive).map(|_| true).chain((0..positive.saturating_sub(1)).map(|_| false)).collect();
+    let mut carried: Vec<String> = vec!["id".into(), "problem".into(), "z".into()];
+    carried.extend((0..cols.len()).map(t));
+    carried.extend(ks.iter().cloned());
+    let mut last = "scored".to_string();
+    for (r, &up) in steps.iter().enumerate() {
+        let r = r + 1;
+        let chosen: Vec<String> = (1..r).map(|q| format!("s{q}")).collect();
+        let free = |i: usize| -> String {
+            let mut cond = vec![if up { format!("{} > 0", k(i)) } else { format!("{} < 0", k(i)) }];
+            cond.extend(chosen.iter().map(|s| format!("COALESCE({s}, -1) <> {i}")));
+            cond.join(" AND ")
+        };
+        let adj: Vec<String> =
+            (0..cols.len()).map(|i| format!("CASE WHEN {} THEN {} ELSE 0.0 END", free(i), k(i))).collect();
+        let mut a = carried.clone();
+        a.push(format!(
+            "{} AS m{r}",
+            if adj.is_empty() { "0.0".into() } else { greatest(&adj, if up { "GREATEST" } else { "LEAST" }) }
+        ));
+        ctes.push(cte(d, &format!("pick{r}a"), &a, &last));
+        // The column: the first (raising) or last (lowering) whose value is the extreme.
+        let order: Vec<usize> = if up { (0..cols.len()).collect() } else { (0..cols.len()).rev().collect() };
+        let mut which = format!("CASE WHEN m{r} <> 0 THEN CASE");
+        for i in order {
+            which.push_str(&format!(" WHEN {} AND {} = m{r} THEN {i}", free(i), k(i)));
+        }
+        which.push_str(" END END");
+        let mut b = carried.clone();
+        b.push(format!("m{r}"));
+        b.push(format!("{which} AS s{r}"));
+        ctes.push(cte(d, &format!("pick{r}b"), &b, &format!("pick{r}a")));
+        carried.push(format!("m{r}"));
+        carried.push(format!("s{r}"));
+        last = format!("pick{r}b");
+    }
+
+    // Output.
     let mut tier = String::from("CASE");
-    for (k, cut) in model.tiers.cuts.iter().enumerate().rev() {
-        tier.push_str(&format!(" WHEN probability >= {} THEN {}", d.float(*cut), d.string(&model.tiers.names[k + 1])));
+    for (q, cut) in model.tiers.cuts.iter().enumerate().rev() {
+        tier.push_str(&format!(" WHEN probability >= {} THEN {}", d.float(*cut), d.string(&model.tiers.names[q + 1])));
     }
     tier.push_str(&format!(
         " WHEN probability IS NOT NULL THEN {} END",
         d.string(model.tiers.names.first().map(String::as_str).unwrap_or("cold"))
     ));
-    sql.push_str(&format!(
-        "SELECT id AS {},\n  probability,\n  CAST(FLOOR(probability * 100 + 0.5) AS INTEGER) AS score,\n  {tier} AS tier,\n  \
-         probability >= {} AS decision,\n  problem\nFROM probabilities\n",
-        d.ident(&id),
-        d.float(model.threshold.value)
-    ));
+    let mut prob = carried.clone();
+    prob.push(
+        "CASE WHEN problem IS NOT NULL THEN NULL WHEN z >= 0 THEN 1.0 / (1.0 + EXP(-z)) ELSE EXP(z) / (1.0 + EXP(z)) \
+         END AS probability"
+            .into(),
+    );
+    ctes.push(cte(d, "probabilities", &prob, &last));
+    let mut out = vec![
+        format!("id AS {}", d.ident(&id)),
+        "probability".into(),
+        format!("{} AS score", d.to_int("FLOOR(probability * 100 + 0.5)")),
+        format!("{tier} AS tier"),
+        format!("probability >= {} AS decision", d.float(model.threshold.value)),
+    ];
+    if positive > 0 {
+        let column = |s: &str| -> String {
+            let mut e = format!("CASE {s}");
+            for (i, fc) in cols.iter().enumerate() {
+                e.push_str(&format!(" WHEN {i} THEN {}", d.string(&fc.name)));
+            }
+            e + " END"
+        };
+        let value = |s: &str| -> String {
+            let mut e = format!("CASE {s}");
+            for (i, fc) in cols.iter().enumerate() {
+                let shown = crate::features::kind_of(fc.role).sql_reason_value(&t(i), d);
+                e.push_str(&format!(
+                    " WHEN {i} THEN CASE WHEN {0} IS NULL OR {0} = '' THEN '(missing)' \
+                     WHEN LENGTH({shown}) <= 40 THEN {shown} ELSE SUBSTR({shown}, 1, 37) || '...' END",
+                    t(i)
+                ));
+            }
+            e + " END"
+        };
+        let mut texts = Vec::new();
+        for r in 1..=steps.len() {
+            let (s, m) = (format!("s{r}"), format!("m{r}"));
+            let text = format!(
+                "CASE WHEN {s} IS NOT NULL THEN {} || ' = ' || {} || ' (' || {} || ')' END",
+                column(&s),
+                value(&s),
+                signed_2dp(&m, d)
+            );
+            texts.push(text);
+            if params.reason_columns {
+                out.push(format!("CASE WHEN problem IS NULL THEN {} END AS reason{r}_column", column(&s)));
+                out.push(format!("CASE WHEN problem IS NULL THEN {} END AS reason{r}_value", value(&s)));
+                out.push(format!(
+                    "CASE WHEN problem IS NULL AND {s} IS NOT NULL THEN {m} END AS reason{r}_contribution"
+                ));
+            }
+        }
+        out.push(format!("CASE WHEN problem IS NULL THEN {} END AS reasons", d.join_present(&texts, "; ")));
+    }
+    out.push("problem".into());
+    sql.push_str(&format!("WITH {}\nSELECT {}\nFROM probabilities\n", ctes.join(",\n"), out.join(",\n  ")));
     if params.view.is_some() {
         sql.push_str(";\n");
     }
     Ok(sql)
+}
+
+/// A contribution `m` (not zero) as the reasons show it: `format!("{:+.2}")`, the
+/// absolute value times 100 rounded half up (Rust rounds the exact binary value; the
+/// two differ only within an ulp of a tie).
+fn signed_2dp(m: &str, d: Dialect) -> String {
+    let r = format!("FLOOR(ABS({m}) * 100 + 0.5)");
+    let whole = format!("FLOOR({r} / 100)");
+    format!(
+        "CASE WHEN {m} < 0 THEN '-' ELSE '+' END || {} || '.' || LPAD({}, 2, '0')",
+        d.as_text(&d.to_int(&whole)),
+        d.as_text(&d.to_int(&format!("{r} - 100 * {whole}")))
+    )
 }

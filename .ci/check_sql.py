@@ -17,6 +17,10 @@
       (leadscore score's output): probabilities within 1e-9, every score, tier and
       decision equal, the reasons' text identical; leads leadscore set aside must have a
       problem. Prints the largest difference.
+  check_sql.py parse DIALECT QUERY.sql [NAME...]
+      Parse QUERY with sqlglot's grammar for DIALECT (bigquery, snowflake: engines CI
+      cannot run): one SELECT that reads only `leads` (and `events`), each NAME read
+      back as an identifier.
 """
 import csv
 import random
@@ -145,7 +149,10 @@ def run(engine, data, query, events=None, params=None):
         cur.execute(sql, params)
     elif params and engine == "postgres":
         cur.execute("PREPARE q(date) AS " + sql)
-        cur.execute("EXECUTE q(%s)", [params["as_of"]])
+        import datetime
+
+        day = datetime.date.fromisoformat(params["as_of"])  # a date, written back as a literal
+        cur.execute(f"EXECUTE q(DATE '{day.isoformat()}')")
     else:
         cur.execute(sql)
     rows = cur.fetchall()
@@ -204,6 +211,37 @@ def compare(engine, data, query, scored, events=None, as_of_param=None):
     assert count == len(got), f"the leads table has {count} rows after the query, not {len(got)}"
 
 
+def parse(dialect, query, *expect_names):
+    """Parse QUERY with sqlglot's DIALECT grammar (an independent parser): one
+    statement, a SELECT (or CREATE VIEW ... AS SELECT) with no other statement kind
+    anywhere in it; each of EXPECT_NAMES (hostile column names) must come back as an
+    identifier, and `leads` must be the only table read besides the query's own CTEs
+    (and `events`)."""
+    import sqlglot
+    from sqlglot import exp
+
+    sql = open(query, encoding="utf-8").read()
+    trees = [t for t in sqlglot.parse(sql, read=dialect, error_level=sqlglot.ErrorLevel.RAISE) if t is not None]
+    assert len(trees) == 1, f"{len(trees)} statements"
+    tree = trees[0]
+    assert isinstance(tree, (exp.Select, exp.Create)), type(tree).__name__
+    for bad in (exp.Drop, exp.Delete, exp.Insert, exp.Update, exp.Command, exp.Alter):
+        assert not list(tree.find_all(bad)), f"a {bad.__name__} in the query"
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    tables = {t.name for t in tree.find_all(exp.Table)} - ctes
+    assert tables <= {"leads", "events"}, tables
+    idents = {i.name for i in tree.find_all(exp.Identifier)}
+    strings = {s.this for s in tree.find_all(exp.Literal) if s.is_string}
+    for n in expect_names:
+        assert n in idents, f"{n!r} is not read back as an identifier"
+    if expect_names:
+        # The hostile levels, as the model stores them (lower case), read back whole.
+        for level in HOSTILE_LEVELS.values():
+            assert level.lower() in strings, f"{level.lower()!r} is not read back as a string literal"
+    print(f"{dialect}: parsed by sqlglot {sqlglot.__version__}: one {type(tree).__name__}, tables {sorted(tables)}, "
+          f"{len(ctes)} CTEs, {len(sql):,} characters")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "messy":
@@ -212,6 +250,8 @@ if __name__ == "__main__":
         bad(*sys.argv[2:4])
     elif cmd == "hostile":
         hostile(*sys.argv[2:4])
+    elif cmd == "parse":
+        parse(*sys.argv[2:])
     elif cmd == "compare":
         compare(*sys.argv[2:])
     else:

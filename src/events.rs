@@ -566,7 +566,8 @@ impl EventSpec {
                 "r.contact".into(),
                 "r.slot".into(),
                 format!("FLOOR({} / 86400) AS day", d.to_double("r.t")),
-                format!("{} / 86400.0 AS age", d.to_double(&format!("{cutoff} - r.t"))),
+                // polars divides by a constant as a product with its reciprocal.
+                format!("{} * {} AS age", d.to_double(&format!("{cutoff} - r.t")), d.float(1.0 / DAY as f64)),
             ],
             &format!(
                 "ev_read r CROSS JOIN params p\n  WHERE r.t IS NOT NULL AND r.contact IS NOT NULL AND r.t < {cutoff}"

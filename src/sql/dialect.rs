@@ -116,17 +116,27 @@ impl Dialect {
         }
     }
 
-    /// A double as text the way polars writes a Float64 cell (`3.0`, `0.25`): the value
-    /// shown in a reason for a computed number (the activity log's aggregates).
+    /// A double as text the way polars writes a Float64 cell (`3.0`, `0.25`,
+    /// `0.000024076085537672043`): the value shown in a reason for a computed number
+    /// (the activity log's aggregates, which are neither negative nor above 1e15). The
+    /// engines write the same shortest digits, but small values with an exponent
+    /// (`2.4076085537672043e-05`, Java's `8.2E-4`) and PostgreSQL whole values without a
+    /// fraction: both rewritten here.
     pub fn float_text(self, expr: &str) -> String {
-        match self {
-            // PostgreSQL writes whole doubles without a fraction (`3`).
+        let s = match self {
             Dialect::Postgres => format!(
                 "CASE WHEN {expr} = FLOOR({expr}) AND ABS({expr}) < 1e15 THEN CAST(CAST({expr} AS BIGINT) AS TEXT) \
                  || '.0' ELSE CAST({expr} AS TEXT) END"
             ),
             _ => self.as_text(expr),
-        }
+        };
+        let mantissa = self.replace_all(&self.replace_all(&s, "[eE].*$", ""), r"\.0$", "");
+        let exponent = self.to_small_int(&self.replace_all(&s, "^.*[eE]", ""));
+        format!(
+            "CASE WHEN {expr} > 0 AND {} THEN '0.' || REPEAT('0', -{exponent} - 1) || REPLACE({mantissa}, \
+             '.', '') ELSE {s} END",
+            self.matches(&s, "[eE]-")
+        )
     }
 
     /// Whether `expr` contains a match of the regular expression `pattern` (written for

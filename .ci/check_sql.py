@@ -7,6 +7,9 @@
   check_sql.py hostile IN.csv OUT.csv
       IN with a column renamed `x"); DROP TABLE leads; --` and levels holding quotes, a
       backslash, `$$` and a newline: names and values the SQL must quote, not run.
+  check_sql.py local IN.csv OUT.csv danish|us SEED
+      IN with numbers and dates in a locale's Excel formats and a decimal `revenue`
+      column (see local()).
   check_sql.py bad IN.csv OUT.csv
       IN with five cells leadscore cannot read (text in a number, an impossible date, a
       word in a yes/no column, an infinite number, a day-first date in an ISO column).
@@ -54,6 +57,61 @@ def messy(src, dst, seed):
             if i in dates and len(v) == 10 and rng.random() < 0.2:
                 v = v + rng.choice([" 09:30:00", "T14:05:00Z", "T00:00:00"])
             r[i] = v
+        out.append(r)
+    with open(dst, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(out)
+
+
+def local(src, dst, style, seed):
+    """IN with numbers and dates as Excel writes them in a locale (STYLE danish:
+    `1.234`, `12.345,67 kr.`, `24-04-2026`; us: `1,234`, `$12,345.67`, `04/24/2026`),
+    and a decimal `revenue` column, written as UTF-8 with `,` (so every engine loads it
+    as it is; leadscore reads the same cells)."""
+    rng = random.Random(int(seed))
+    with open(src, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header = rows[0] + ["revenue"]
+    ix = {c: i for i, c in enumerate(header)}
+    dates = [i for i, h in enumerate(header) if h.endswith("_date")]
+
+    def grouped(n, sep):
+        return f"{n:,}".replace(",", sep)
+
+    out = [header]
+    for r in rows[1:]:
+        r = list(r)
+        emp = r[ix["employees"]].strip()
+        rev = None
+        if emp.isdigit():
+            n = int(emp)
+            rev = round(n * rng.uniform(80, 160) + rng.random(), 2)
+            r[ix["employees"]] = grouped(n, "." if style == "danish" else ",") if rng.random() < 0.7 else emp
+        for i in dates:
+            v = r[i]
+            if len(v) >= 10 and v[4] == "-":
+                y, m, d = v[:4], v[5:7], v[8:10]
+                if style == "danish":
+                    v = f"{d}{rng.choice(['-', '.'])}{m}{'-' if rng.random() < 0.5 else '.'}{y}".replace("-.", "--")
+                    v = f"{d}-{m}-{y}" if v.count("-") == 1 else v
+                else:
+                    v = f"{m}/{d}/{y}" if rng.random() < 0.8 else f"{int(m)}/{int(d)}/{y}"
+            r[i] = v
+        if rev is None:
+            r.append(rng.choice(["", "N/A"]))
+        elif style == "danish":
+            whole, frac = f"{rev:.2f}".split(".")
+            txt = grouped(int(whole), ".") + "," + frac
+            r.append(rng.choice([txt, txt + " kr.", "kr " + txt, "-" + txt if rng.random() < 0.05 else txt]))
+        else:
+            txt = f"{rev:,.2f}"
+            r.append(rng.choice([txt, "$" + txt, txt + " USD", "-$" + txt if rng.random() < 0.05 else txt]))
+        if int(seed) % 2 == 0 and rng.random() < 0.003:
+            # A cell the format's rules refuse: a misplaced separator, a second mark, a
+            # sign on both sides, a day that does not exist.
+            bad = {"danish": ["12.34,5", "1,234,5", "-kr -12", "31-02-2025", "1.2345"],
+                   "us": ["12,34.5", "1.234.5", "$-12$", "02/30/2025", "1,2345"]}[style]
+            v = rng.choice(bad)
+            r[dates[0] if "-" in v[2:3] or "/" in v[2:3] else len(r) - 1] = v
         out.append(r)
     with open(dst, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(out)
@@ -246,6 +304,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "messy":
         messy(*sys.argv[2:5])
+    elif cmd == "local":
+        local(*sys.argv[2:6])
     elif cmd == "bad":
         bad(*sys.argv[2:4])
     elif cmd == "hostile":

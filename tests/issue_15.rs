@@ -1,6 +1,7 @@
-//! Regressions of issue 15 (the model as SQL), the parts done so far. The parity checks
-//! on real engines (DuckDB, PostgreSQL) run in `.ci/run` (`.ci/check_sql.py`), which
-//! installs and starts them; these tests check what needs no engine.
+//! Regressions of issue 15 (the model as SQL). The parity checks on real engines
+//! (DuckDB, PostgreSQL, Spark; BigQuery and Snowflake parsed by sqlglot) run in
+//! `.ci/run` (`.ci/check_sql.py`), which installs and starts them; these tests check
+//! what needs no engine: quoting per dialect, the header, refusals.
 
 use crate::common::locale::{self, Locale};
 use crate::common::Scratch;
@@ -14,36 +15,100 @@ fn export_sql_quotes_hostile_names_and_names_the_model() {
         text.replacen("industry", "\"x\"\"); DROP TABLE leads; --\"", 1).replace("Germany", "\"O'Brien $$ \\ x\"");
     s.write("h.csv", hostile);
     s.run(&["train", "--data", "h.csv", "--label", "outcome", "--model", "m", "-q"]).assert_ok();
-    for dialect in ["duckdb", "postgres"] {
+    let bytes = std::fs::read(s.path("m")).unwrap();
+    let sum: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    // (dialect, the column name quoted, the level as a literal, the table quoted)
+    let cases = [
+        ("duckdb", r#""x""); DROP TABLE leads; --""#, "'o''brien $$ \\ x'", r#""crm"."leads""#),
+        ("postgres", r#""x""); DROP TABLE leads; --""#, "'o''brien $$ \\ x'", r#""crm"."leads""#),
+        ("spark", r#"`x"); DROP TABLE leads; --`"#, r"'o\'brien $$ \\ x'", "`crm`.`leads`"),
+        ("bigquery", r#"`x"); DROP TABLE leads; --`"#, r"'o\'brien $$ \\ x'", "`crm`.`leads`"),
+        ("snowflake", r#""x""); DROP TABLE leads; --""#, r"'o\'brien $$ \\ x'", r#""crm"."leads""#),
+    ];
+    for (dialect, name, level, table) in cases {
         let out = format!("q_{dialect}.sql");
         s.run(&["export-sql", "--model", "m", "--dialect", dialect, "--table", "crm.leads", "--output", &out, "-q"])
             .assert_ok();
         let sql = std::fs::read_to_string(s.path(&out)).unwrap();
-        // The name appears only quoted (its quote doubled), the level only as a literal.
-        assert_eq!(sql.matches("DROP TABLE").count(), sql.matches(r#""x""); DROP TABLE leads; --""#).count());
-        assert!(sql.contains(r#""x""); DROP TABLE leads; --""#));
-        assert!(sql.contains("'o''brien $$ \\ x'"), "{dialect}");
-        assert!(sql.contains(r#"FROM "crm"."leads""#));
+        // The name appears only quoted (or as the text of a reason), the level only as a
+        // literal.
+        let text = r#"'x"); DROP TABLE leads; --'"#;
+        assert_eq!(sql.matches("DROP TABLE").count(), sql.matches(name).count() + sql.matches(text).count());
+        assert!(sql.contains(name), "{dialect}");
+        assert!(sql.contains(level), "{dialect}: {level}");
+        assert!(sql.contains(&format!("FROM {table} l")), "{dialect}");
         // The header names the model by its checksum.
-        let bytes = std::fs::read(s.path("m")).unwrap();
-        let sum: String = {
-            use sha2::Digest;
-            sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
-        };
-        assert!(sql.starts_with(&format!("-- leadscore {} model {sum}", env!("CARGO_PKG_VERSION"))));
+        assert!(sql.starts_with(&format!("-- leadscore {} export of model {sum}", env!("CARGO_PKG_VERSION"))));
     }
 }
 
 #[test]
-fn export_sql_refuses_what_it_cannot_write_yet_saying_so() {
+fn export_sql_reads_local_formats_and_refuses_what_does_not_fit_the_model() {
     let s = Scratch::new();
     s.run(&["synth", "--rows", "1500", "--seed", "52", "--output", "src.csv", "-q"]).assert_ok();
     let clean = std::fs::read_to_string(s.path("src.csv")).unwrap();
     s.write("da.csv", locale::write(&clean, Locale::Danish));
     s.run(&["train", "--data", "da.csv", "--label", "Resultat", "--model", "m", "-q"]).assert_ok();
+    // Decimal commas and day-first dates are rewritten as plain before they are read.
+    s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--output", "q.sql", "-q"]).assert_ok();
+    let sql = std::fs::read_to_string(s.path("q.sql")).unwrap();
+    assert!(sql.contains("prep AS (") && sql.contains(" AS p"), "no rewriting step");
+    // The as-of date as a parameter, once, in each dialect's syntax.
+    for (dialect, param) in [("duckdb", "$as_of"), ("postgres", "$1"), ("spark", ":as_of"), ("bigquery", "@as_of")] {
+        s.run(&[
+            "export-sql",
+            "--model",
+            "m",
+            "--dialect",
+            dialect,
+            "--as-of-param",
+            "--output",
+            "p.sql",
+            "--force",
+            "-q",
+        ])
+        .assert_ok();
+        let sql = std::fs::read_to_string(s.path("p.sql")).unwrap();
+        assert_eq!(sql.matches(&format!("CAST({param} AS DATE)")).count(), 1, "{dialect}");
+    }
+    // Reasons: three raising and two lowering, as `score` writes them; as columns on request.
+    s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--reason-columns", "--output", "r.sql", "-q"])
+        .assert_ok();
+    let sql = std::fs::read_to_string(s.path("r.sql")).unwrap();
+    assert!(sql.contains("AS reason5_contribution") && !sql.contains("reason6") && sql.contains("AS reasons"));
+    // No activity log table for a model without one; no --reasons beyond 20.
+    let r = s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--events-table", "ev", "--output", "e.sql"]);
+    r.assert_bad_input(&["trained without an activity log"]);
+    assert!(!s.path("e.sql").exists());
+    let r = s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--reasons", "21", "--output", "e.sql"]);
+    r.assert_bad_input(&["--reasons", "21"]);
+    let r = s.run(&["export-sql", "--model", "m", "--dialect", "oracle", "--output", "e.sql"]);
+    r.assert_bad_input(&["unknown dialect \"oracle\""]);
+}
+
+#[test]
+fn export_sql_of_an_event_model_needs_the_log_table() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "1500", "--seed", "53", "--events", "ev.csv", "--output", "c.csv", "-q"]).assert_ok();
+    s.run(&["train", "--data", "c.csv", "--label", "outcome", "--events", "ev.csv", "--model", "m", "-q"]).assert_ok();
     let r = s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--output", "q.sql"]);
-    r.assert_bad_input(&["column \"Ansatte\" is read as decimal comma", "cannot read that yet"]);
-    assert!(!s.path("q.sql").exists());
-    let r = s.run(&["export-sql", "--model", "m", "--dialect", "spark", "--output", "q.sql"]);
-    r.assert_bad_input(&["\"spark\" is not exported yet"]);
+    r.assert_bad_input(&["trained with an activity log", "--events-table"]);
+    s.run(&[
+        "export-sql",
+        "--model",
+        "m",
+        "--dialect",
+        "postgres",
+        "--events-table",
+        "crm.events",
+        "--output",
+        "q.sql",
+    ])
+    .assert_ok();
+    let sql = std::fs::read_to_string(s.path("q.sql")).unwrap();
+    assert!(sql.contains(r#"FROM "crm"."events" e"#) && sql.contains("GROUP BY contact"));
+    assert!(sql.contains("-- activity log: table"));
 }

@@ -23,8 +23,8 @@ use super::args::{parse_date, Force, ModelIn, Quiet};
 /// Tested engines: DuckDB, PostgreSQL and Spark (.ci/run runs the query on each and
 /// compares every lead with `leadscore score`). BigQuery and Snowflake have no engine
 /// here: their SQL is only checked by parsing it with an independent parser (sqlglot).
-/// Not yet: models whose numbers or dates were read in a local format (1.234,5;
-/// 24-04-2026) are refused with a message.
+/// Numbers and dates the model read in a local format (1.234,5 kr.; 24-04-2026) are
+/// read the same way in SQL.
 ///
 /// Example: leadscore export-sql --model leads.model --dialect duckdb --table leads
 ///     --as-of 2025-06-30 --output score_leads.sql

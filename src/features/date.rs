@@ -60,3 +60,22 @@ pub(crate) fn sql_days_before(cell: &str, as_of: &str, d: crate::sql::Dialect) -
     let problem = format!("CASE WHEN {cell} IS NOT NULL AND NOT {valid} THEN 'not a date' END");
     (days, problem)
 }
+
+/// [`sql_days_before`] for a column of Excel serial day numbers (ISO dates read too):
+/// the whole part of a plain number from 1 to 2,958,465, counted from 1899-12-30 (from 61
+/// on) or 1899-12-31, as [`super::format::excel_serial_day`] counts.
+pub(crate) fn sql_days_before_serial(cell: &str, as_of: &str, d: crate::sql::Dialect) -> (String, String) {
+    let (iso, _) = sql_days_before(cell, as_of, d);
+    let number = d.matches(cell, super::number::SQL_NUMBER);
+    let x = format!("(CASE WHEN {number} THEN {} END)", d.to_double(cell));
+    let n = format!("FLOOR({x})");
+    let from = |base: &str| d.to_double(&d.days_between(as_of, &format!("DATE '{base}'")));
+    let serial = format!(
+        "CASE WHEN {x} >= 1 AND {x} < 2958466 THEN CASE WHEN {n} >= 61 THEN {} - {n} ELSE {} - {n} END END",
+        from("1899-12-30"),
+        from("1899-12-31")
+    );
+    let days = format!("COALESCE({iso}, {serial})");
+    let problem = format!("CASE WHEN {cell} IS NOT NULL AND ({days}) IS NULL THEN 'not a date' END");
+    (days, problem)
+}

@@ -71,15 +71,30 @@ impl NumKind {
 }
 
 impl NumKind {
-    /// The SQL reading of a cleaned text cell (NULL when missing): (the value or NULL,
-    /// the problem text or NULL), or `None` for a kind the SQL export cannot read yet.
-    /// `as_of` is a date expression.
-    pub fn sql_value(self, cell: &str, as_of: &str, d: crate::sql::Dialect) -> Option<(String, String)> {
+    /// A text to compute once per cell before [`Self::sql_value`] reads it, for the kinds
+    /// that rewrite a local format into the plain one (`1.234,5` to `1234.5`,
+    /// `24-04-2026` to `2026-04-24`): its SQL from the cleaned text cell (not NULL).
+    pub fn sql_prepare(self, cell: &str, d: crate::sql::Dialect) -> Option<String> {
         match self {
-            NumKind::Number => Some(super::number::sql_value(cell, d)),
-            NumKind::Flag => Some(super::flag::sql_value(cell, d)),
-            NumKind::DaysBefore => Some(super::date::sql_days_before(cell, as_of, d)),
-            NumKind::LocalNumber(_) | NumKind::LocalDaysBefore(_) => None,
+            NumKind::LocalNumber(f) => Some(super::format::sql_plain_number(cell, f, d)),
+            NumKind::LocalDaysBefore(o @ (DateOrder::DayFirst | DateOrder::MonthFirst)) => {
+                Some(super::format::sql_iso_date(cell, o, d))
+            }
+            _ => None,
+        }
+    }
+
+    /// The SQL reading of a cleaned text cell (NULL when missing; the prepared text where
+    /// [`Self::sql_prepare`] gives one): (the value or NULL, the problem text or NULL).
+    /// `as_of` is a date expression.
+    pub fn sql_value(self, cell: &str, as_of: &str, d: crate::sql::Dialect) -> (String, String) {
+        match self {
+            NumKind::Number | NumKind::LocalNumber(_) => super::number::sql_value(cell, d),
+            NumKind::Flag => super::flag::sql_value(cell, d),
+            NumKind::DaysBefore | NumKind::LocalDaysBefore(DateOrder::DayFirst | DateOrder::MonthFirst) => {
+                super::date::sql_days_before(cell, as_of, d)
+            }
+            NumKind::LocalDaysBefore(DateOrder::ExcelSerial) => super::date::sql_days_before_serial(cell, as_of, d),
         }
     }
 }

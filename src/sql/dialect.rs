@@ -194,6 +194,17 @@ impl Dialect {
         }
     }
 
+    /// The text of the first capture group of `pattern` (which has exactly one) in `expr`.
+    pub fn extract(self, expr: &str, pattern: &str) -> String {
+        let p = self.string(pattern);
+        match self {
+            Dialect::DuckDb | Dialect::Spark => format!("regexp_extract({expr}, {p}, 1)"),
+            Dialect::Postgres => format!("SUBSTRING({expr} FROM {p})"),
+            Dialect::BigQuery => format!("REGEXP_EXTRACT({expr}, {p})"),
+            Dialect::Snowflake => format!("REGEXP_SUBSTR({expr}, {p}, 1, 1, 'e', 1)"),
+        }
+    }
+
     /// `expr` with every match of `pattern` removed.
     pub fn strip(self, expr: &str, pattern: &str) -> String {
         self.replace_all(expr, pattern, "")

@@ -16,7 +16,8 @@
 //!    joined by contact id, as numbers);
 //! 3. `trimmed`: Unicode white space trimmed as Rust's `str::trim` does;
 //! 4. `cells`: placeholders (`Select`, `N/A`, `Vælg`, ...) and empty cells as NULL;
-//! 5. `vals`: each part's value or level, and its problem;
+//! 5. `prep`, `vals`: local formats rewritten as plain (`1.234,5` as `1234.5`,
+//!    `24-04-2026` as `2026-04-24`), then each part's value or level, and its problem;
 //! 6. `contribs`: each input column's contribution to the log-odds, and the first
 //!    problem in column order;
 //! 7. `scored`: the log-odds, summed as a balanced tree (expression depth grows with
@@ -30,8 +31,7 @@
 //!
 //! Nothing from the data is trusted: names and levels pass through the dialect's quoting
 //! ([`Dialect::ident`], [`Dialect::string`]). Numbers are written with 17 significant
-//! digits. Not yet: local number and date formats (such a model is refused with a
-//! message saying so).
+//! digits.
 
 mod dialect;
 
@@ -245,7 +245,9 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     }
     ctes.push(cte(d, "cells", &cells, "trimmed"));
 
-    // vals: each part's value or level, and its problem.
+    // vals: each part's value or level, and its problem; local formats rewritten first
+    // (prep), once per cell.
+    let mut prep: Vec<String> = vec!["*".to_string()];
     let mut vals = vec!["id".to_string()];
     vals.extend((0..cols.len()).map(t));
     let mut problems = Vec::new();
@@ -265,16 +267,15 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
                     col_terms[i].push(format!("({})", p.sql_contribution(&name, &w, d)));
                 }
                 Part::Numeric(p) => {
-                    let (value, problem) = p.kind.sql_value(&c(i), "as_of", d).ok_or_else(|| {
-                        Error::usage(
-                            "export-sql",
-                            format!(
-                                "column {:?} is read as {}: the SQL export cannot read that format yet",
-                                fc.name,
-                                p.kind.format_note().unwrap_or_default()
-                            ),
-                        )
-                    })?;
+                    let read = match p.kind.sql_prepare(&c(i), d) {
+                        Some(prepared) => {
+                            let name = format!("p{i}_{q}");
+                            prep.push(format!("CASE WHEN {} IS NOT NULL THEN {prepared} END AS {name}", c(i)));
+                            name
+                        }
+                        None => c(i),
+                    };
+                    let (value, problem) = p.kind.sql_value(&read, "as_of", d);
                     vals.push(format!("{value} AS {name}"));
                     problems.push(format!(
                         "CASE WHEN ({problem}) IS NOT NULL THEN {} || ': ' || ({problem}) END",
@@ -299,7 +300,8 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     let problem =
         if problems.is_empty() { "NULL".to_string() } else { format!("COALESCE({})", problems.join(",\n      ")) };
     vals.push(format!("{problem} AS problem"));
-    ctes.push(cte(d, "vals", &vals, "cells"));
+    ctes.push(cte(d, "prep", &prep, "cells"));
+    ctes.push(cte(d, "vals", &vals, "prep"));
 
     // contribs: each input column's contribution, summed over its parts in order.
     let mut contribs = vec!["id".to_string(), "problem".to_string()];

@@ -7,6 +7,8 @@
   check_sql.py hostile IN.csv OUT.csv
       IN with a column renamed `x"); DROP TABLE leads; --` and levels holding quotes, a
       backslash, `$$` and a newline: names and values the SQL must quote, not run.
+  check_sql.py typed IN.csv OUT.parquet
+      IN with its columns typed as DuckDB infers them, as Parquet.
   check_sql.py local IN.csv OUT.csv danish|us SEED
       IN with numbers and dates in a locale's Excel formats and a decimal `revenue`
       column (see local()).
@@ -15,6 +17,7 @@
       word in a yes/no column, an infinite number, a day-first date in an ISO column).
   check_sql.py compare ENGINE DATA.csv QUERY.sql SCORED.csv [EVENTS.csv [AS_OF]]
       Load DATA as text into table `leads` (and EVENTS into `events`) on ENGINE (duckdb;
+      duckdb-typed: the columns typed as DuckDB infers them;
       postgres: the local server's database `leadscore`; spark: local mode), run QUERY
       (binding AS_OF as its as-of parameter when given), and compare with SCORED
       (leadscore score's output): probabilities within 1e-9, every score, tier and
@@ -144,11 +147,21 @@ def bad(src, dst):
 
 def connect(engine, data):
     """A connection with `data` loaded as text into table `leads`."""
-    if engine == "duckdb":
+    if engine in ("duckdb", "duckdb-typed"):
         import duckdb
 
         con = duckdb.connect()
-        con.execute("CREATE TABLE leads AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [data])
+        # duckdb-typed: the columns typed as DuckDB infers them (BIGINT, DATE, ...), as a
+        # table loaded by a pipeline rather than raw; the query casts them to text.
+        if data.endswith(".parquet"):
+            con.execute("CREATE TABLE leads AS SELECT * FROM read_parquet(?)", [data])
+        else:
+            typed = "" if engine == "duckdb-typed" else "all_varchar = true, "
+            con.execute(f"CREATE TABLE leads AS SELECT * FROM read_csv(?, {typed}header = true)", [data])
+        if engine == "duckdb-typed":
+            types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                     "WHERE table_name = 'leads'").fetchall())
+            print("duckdb-typed: column types " + ", ".join(sorted(set(types.values()))))
         return con
     if engine == "postgres":
         import psycopg
@@ -166,6 +179,15 @@ def connect(engine, data):
                 cp.write(chunk)
         return con
     sys.exit(f"unknown engine {engine}")
+
+
+def typed(src, dst):
+    """SRC (a CSV) as a Parquet file with the column types DuckDB infers (BIGINT, DATE,
+    BOOLEAN, ...): a typed table, for leadscore and the engine to read alike."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_csv(?, header = true)) TO '{dst}' (FORMAT parquet)", [src])
 
 
 def spark_session():
@@ -203,7 +225,7 @@ def run(engine, data, query, events=None, params=None):
     if events:
         load_events(engine, con, events)
     cur = con.cursor()
-    if params and engine == "duckdb":
+    if params and engine.startswith("duckdb"):
         cur.execute(sql, params)
     elif params and engine == "postgres":
         cur.execute("PREPARE q(date) AS " + sql)
@@ -220,7 +242,7 @@ def run(engine, data, query, events=None, params=None):
 
 
 def load_events(engine, con, events):
-    if engine == "duckdb":
+    if engine.startswith("duckdb"):
         con.execute("CREATE TABLE events AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [events])
     else:
         with open(events, newline="", encoding="utf-8") as f:
@@ -304,6 +326,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "messy":
         messy(*sys.argv[2:5])
+    elif cmd == "typed":
+        typed(*sys.argv[2:4])
     elif cmd == "local":
         local(*sys.argv[2:6])
     elif cmd == "bad":

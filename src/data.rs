@@ -377,7 +377,7 @@ fn inspect_csv(path: &Path, head: &CsvHead) -> Result<CsvShape> {
     Ok(CsvShape { rows, sha256 })
 }
 
-fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
+pub(crate) fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     let mut sorted: Vec<&String> = names.iter().filter(|n| !n.is_empty()).collect();
     sorted.sort();
     for w in sorted.windows(2) {
@@ -389,7 +389,7 @@ fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn load_csv(path: &Path) -> Result<(DataFrame, String, u8)> {
+pub(crate) fn load_csv(path: &Path) -> Result<(DataFrame, String, u8)> {
     // The validating pass and polars' read run side by side; the pass's verdict (ragged
     // rows, invalid UTF-8, named by row and line) comes first.
     let head = csv_head(path)?;

@@ -39,6 +39,7 @@ pub mod model;
 pub mod model_file;
 pub mod report;
 pub mod rules;
+pub mod sample;
 pub mod score;
 pub mod sql;
 pub mod synth;

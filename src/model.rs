@@ -154,6 +154,11 @@ pub struct LeadModel {
     pub threshold: ThresholdInfo,
     pub tiers: Tiers,
     pub meta: TrainMeta,
+    /// How the training rows were sampled from the file (`train --sample`), else `None`.
+    /// Kept after the model in the file (format version 2; see [`crate::model_file`]),
+    /// so that models trained on whole files keep their bytes and older files load.
+    #[serde(skip)]
+    pub sample: Option<crate::sample::SampleInfo>,
 }
 
 impl LeadModel {

@@ -9,7 +9,10 @@
 //! | 8..12 | format version (u32), currently [`FORMAT_VERSION`] |
 //! | 12..20 | payload length in bytes (u64) |
 //! | 20..52 | SHA-256 of the payload |
-//! | 52.. | payload: the model, bincode 2 (serde, standard configuration) |
+//! | 52.. | payload: the model, bincode 2 (serde, standard configuration); from version 2, then [`Extras`] |
+//!
+//! Version 2 is written only when the model has extras (it was trained on a sample), so
+//! that every other model keeps version 1's bytes and older leadscore versions read it.
 //!
 //! Reading checks, in order and before allocating anything large: the file size against
 //! [`MAX_MODEL_BYTES`], the magic, the version, the payload length against the file
@@ -26,7 +29,13 @@ use crate::error::{Error, Result};
 use crate::model::LeadModel;
 
 pub const MAGIC: &[u8; 8] = b"LEADSCOR";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// What version 2 adds after the model.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Extras {
+    sample: Option<crate::sample::SampleInfo>,
+}
 const HEADER: usize = 8 + 4 + 8 + 32;
 /// Largest model file read (256 MiB); a larger one is refused before reading.
 pub const MAX_MODEL_BYTES: u64 = 256 << 20;
@@ -41,11 +50,16 @@ fn config() -> bincode::config::Configuration<
 
 /// Encode a model into the file format's bytes.
 pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
-    let payload = bincode::serde::encode_to_vec(model, config())
-        .map_err(|e| Error::Internal(format!("encoding the model: {e}")))?;
+    let enc = |e| Error::Internal(format!("encoding the model: {e}"));
+    let mut payload = bincode::serde::encode_to_vec(model, config()).map_err(enc)?;
+    let extras = Extras { sample: model.sample.clone() };
+    let version: u32 = if extras == Extras::default() { 1 } else { 2 };
+    if version == 2 {
+        payload.extend(bincode::serde::encode_to_vec(&extras, config()).map_err(enc)?);
+    }
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(&Sha256::digest(&payload));
     out.extend_from_slice(&payload);
@@ -88,8 +102,14 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
     if Sha256::digest(payload).as_slice() != &bytes[20..52] {
         return Err(corrupt("checksum mismatch: the file was changed or damaged after it was written".into()));
     }
-    let (model, used): (LeadModel, usize) = bincode::serde::decode_from_slice(payload, config())
+    let (mut model, mut used): (LeadModel, usize) = bincode::serde::decode_from_slice(payload, config())
         .map_err(|e| corrupt(format!("cannot decode the model: {e}")))?;
+    if version >= 2 {
+        let (extras, more): (Extras, usize) = bincode::serde::decode_from_slice(&payload[used..], config())
+            .map_err(|e| corrupt(format!("cannot decode the model's extras: {e}")))?;
+        model.sample = extras.sample;
+        used += more;
+    }
     if used != payload.len() {
         return Err(corrupt(format!("{} unexpected bytes after the model", payload.len() - used)));
     }

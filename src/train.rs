@@ -295,6 +295,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
             cv_auc: None,
             cutoff_col: params.events.as_ref().and_then(|e| e.cutoff_col.clone()),
         },
+        sample: None,
     };
     if !cv_aucs.is_empty() {
         let (m, s) = mean_sd(&cv_aucs);

@@ -112,3 +112,61 @@ fn export_sql_of_an_event_model_needs_the_log_table() {
     assert!(sql.contains(r#"FROM "crm"."events" e"#) && sql.contains("GROUP BY contact"));
     assert!(sql.contains("-- activity log: table"));
 }
+
+#[test]
+fn train_on_a_stratified_sample_records_it_and_repeats_exactly() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "20000", "--seed", "54", "--output", "big.csv", "-q"]).assert_ok();
+    let train = |model: &str, seed: &str| {
+        let r = s.run(&[
+            "train", "--data", "big.csv", "--label", "outcome", "--id", "lead_id", "--sample", "3000", "--seed", seed,
+            "--model", model, "--json", "-q",
+        ]);
+        r.assert_ok();
+        r.json()
+    };
+    let j = train("a.model", "7");
+    let sample = &j["sample"];
+    assert_eq!(sample["rows_in_file"], 20000);
+    assert_eq!(sample["rows_sampled"], 3000);
+    assert_eq!(j["rows"], 3000);
+    // Stratified: the sample's won share is the file's, to the row.
+    let strata = sample["strata"].as_array().unwrap();
+    let won_in_file = strata.iter().find(|s| s["label"] == "won").unwrap()["rows"].as_u64().unwrap();
+    let expected = 3000.0 * won_in_file as f64 / 20000.0;
+    assert!((j["positives"].as_f64().unwrap() - expected).abs() <= 1.0, "{} vs {expected}", j["positives"]);
+    // The same file and seed give the same model, byte for byte; another seed another sample.
+    train("b.model", "7");
+    train("c.model", "8");
+    let bytes = |f: &str| std::fs::read(s.path(f)).unwrap();
+    let (a, b, c) = (bytes("a.model"), bytes("b.model"), bytes("c.model"));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    // The sample is recorded after the model (format version 2); a model trained on the
+    // whole file stays version 1. Both score.
+    assert_eq!(u32::from_le_bytes(a[8..12].try_into().unwrap()), 2);
+    s.run(&["train", "--data", "big.csv", "--label", "outcome", "--id", "lead_id", "--model", "whole.model", "-q"])
+        .assert_ok();
+    assert_eq!(u32::from_le_bytes(bytes("whole.model")[8..12].try_into().unwrap()), 1);
+    s.run(&["score", "--model", "a.model", "--data", "big.csv", "--output", "scored.csv", "-q"]).assert_ok();
+    // More rows asked for than the file has: every row.
+    let r = s.run(&[
+        "train",
+        "--data",
+        "big.csv",
+        "--label",
+        "outcome",
+        "--sample",
+        "50000",
+        "--model",
+        "all.model",
+        "--json",
+        "-q",
+    ]);
+    r.assert_ok();
+    assert_eq!(r.json()["sample"]["rows_sampled"], 20000);
+    // Only CSV is streamed.
+    s.run(&["synth", "--rows", "500", "--seed", "55", "--output", "p.parquet", "-q"]).assert_ok();
+    let r = s.run(&["train", "--data", "p.parquet", "--label", "outcome", "--sample", "100", "--model", "p.model"]);
+    r.assert_bad_input(&["--sample", "not a CSV file"]);
+}

@@ -72,7 +72,13 @@ pub struct Args {
     /// Hold out the last rows in file order (exports are often in date order).
     #[arg(long)]
     pub holdout_last: bool,
-    /// Seed for the split and cross-validation folds.
+    /// Train on a stratified sample of N rows (by label value), drawn while streaming the
+    /// CSV file, so that memory depends on N, not on the file: for exports larger than
+    /// memory. The model records that it was trained on a sample, and the rate.
+    /// Scoring is streaming anyway.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<u64>,
+    /// Seed for the split, cross-validation folds and --sample.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// L2 strength (scikit-learn's 1/C), or "auto" to choose by cross-validation from
@@ -178,7 +184,20 @@ pub fn run(args: Args) -> Result<()> {
     }
     let started = std::time::Instant::now();
     console.note(&format!("reading {}", data_path.display()));
-    let table = args.leads.load()?;
+    let (table, sample) = match args.sample {
+        Some(n) => {
+            let (t, info) = leadscore::sample::sample_csv(
+                data_path,
+                args.leads.encoding,
+                &args.label,
+                n,
+                args.seed,
+                &mut |rows| console.note(&format!("sampling: {} rows read", count(rows as usize))),
+            )?;
+            (t, Some(info))
+        }
+        None => (args.leads.load()?, None),
+    };
     if let Some(e) = &table.encoding {
         console.note(&format!("read {} as {}", data_path.display(), e.describe()));
     }
@@ -193,7 +212,8 @@ pub fn run(args: Args) -> Result<()> {
         }
     });
     spinner.finish_and_clear();
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    outcome.model.sample = sample;
     model_file::save(&outcome.model, &args.model)?;
     if let Some(c) = &args.curves {
         let curve = metrics::curve(&outcome.holdout_probs, &outcome.holdout_labels);
@@ -228,6 +248,13 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
     let column_aucs: Vec<serde_json::Value> =
         aucs.into_iter().map(|(c, a)| json!({"column": c, "roc_auc": a})).collect();
     json!({
+        "sample": m.sample.as_ref().map(|sm| json!({
+            "rows_in_file": sm.rows_in_file,
+            "rows_sampled": sm.rows_sampled,
+            "rate": sm.rate(),
+            "seed": sm.seed,
+            "strata": sm.strata.iter().map(|(v, c)| json!({"label": v, "rows": c})).collect::<Vec<_>>(),
+        })),
         "rows": m.meta.rows,
         "rows_missing_label": m.meta.rows_missing_label,
         "positives": m.meta.positives,
@@ -280,6 +307,15 @@ pub fn summary(o: &TrainOutcome) -> String {
         s.push_str(&format!("; {} rows without a label dropped", count(meta.rows_missing_label)));
     }
     s.push('\n');
+    if let Some(sm) = &m.sample {
+        s.push_str(&format!(
+            "sampled: {} of {} rows ({:.2}%, stratified by label value, seed {}): the counts and metrics here are the sample's\n",
+            count(sm.rows_sampled as usize),
+            count(sm.rows_in_file as usize),
+            100.0 * sm.rate(),
+            sm.seed
+        ));
+    }
     s.push_str(&format!(
         "features: {} input columns -> {} model features\n",
         m.features.columns.len(),

@@ -448,7 +448,7 @@ pub(crate) fn sql_plain_number(cell: &str, format: NumberFormat, d: crate::sql::
     let has_sep = d.matches(&digits, &sep);
     let grouped = d.matches(&digits, &format!("^[0-9]{{1,3}}({sep}[0-9]{{3}})+$"));
     let digits_ok = if format.grouping { format!("(NOT {has_sep} OR {grouped})") } else { format!("(NOT {has_sep})") };
-    let frac_ok = format!("({frac} IS NULL OR NOT {})", d.matches(&frac, &format!("[,.' \u{A0}\u{202F}]")));
+    let frac_ok = format!("({frac} IS NULL OR NOT {})", d.matches(&frac, "[,.' \u{A0}\u{202F}]"));
     let neg_text = neg.as_ref().map_or("''".to_string(), |n| format!("CASE WHEN {n} THEN '-' ELSE '' END"));
     let neg_ok = neg.as_ref().map_or("TRUE".to_string(), |n| format!("NOT ({n} AND {has_sign})"));
     format!(

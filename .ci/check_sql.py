@@ -169,16 +169,21 @@ def connect(engine, data):
         # The local server .ci/run started, over its Unix socket (no network).
         # A statement that runs away is stopped by the server, not left holding locks.
         con = psycopg.connect(dbname="leadscore", autocommit=True, options="-c statement_timeout=900000")
-        with open(data, newline="", encoding="utf-8") as f:
-            header = next(csv.reader(f))
-        quoted = ", ".join('"' + h.replace('"', '""') + '" TEXT' for h in header)
-        con.execute("DROP TABLE IF EXISTS leads")
-        con.execute(f"CREATE TABLE leads ({quoted})")
-        with con.cursor().copy("COPY leads FROM STDIN WITH (FORMAT csv, HEADER true)") as cp, open(data, "rb") as f:
-            while chunk := f.read(1 << 20):
-                cp.write(chunk)
+        pg_load(con, "leads", data)
         return con
     sys.exit(f"unknown engine {engine}")
+
+
+def pg_load(con, table, path):
+    """The CSV file `path` as PostgreSQL table `table` (replaced), every column text."""
+    with open(path, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    quoted = ", ".join('"' + h.replace('"', '""') + '" TEXT' for h in header)
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"CREATE TABLE {table} ({quoted})")
+    with con.cursor().copy(f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)") as cp, open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            cp.write(chunk)
 
 
 def typed(src, dst):
@@ -245,14 +250,7 @@ def load_events(engine, con, events):
     if engine.startswith("duckdb"):
         con.execute("CREATE TABLE events AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [events])
     else:
-        with open(events, newline="", encoding="utf-8") as f:
-            header = next(csv.reader(f))
-        quoted = ", ".join('"' + h.replace('"', '""') + '" TEXT' for h in header)
-        con.execute("DROP TABLE IF EXISTS events")
-        con.execute(f"CREATE TABLE events ({quoted})")
-        with con.cursor().copy("COPY events FROM STDIN WITH (FORMAT csv, HEADER true)") as cp, open(events, "rb") as f:
-            while chunk := f.read(1 << 20):
-                cp.write(chunk)
+        pg_load(con, "events", events)
 
 
 def compare(engine, data, query, scored, events=None, as_of_param=None):

@@ -276,9 +276,9 @@ pub(crate) fn csv_head(path: &Path) -> Result<CsvHead> {
 
 /// A reader that hashes what passes through it, so the validation pass also gives the
 /// file's checksum without reading the file again.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
+pub(crate) struct HashingReader<R> {
+    pub inner: R,
+    pub hasher: Sha256,
 }
 
 impl<R: Read> Read for HashingReader<R> {

@@ -13,13 +13,12 @@
 //! records that it was trained on one ([`SampleInfo`]).
 
 use std::collections::{BinaryHeap, HashMap};
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::{check_duplicate_names, check_record, csv_head, csv_reader, load_csv, Table};
+use crate::data::{check_duplicate_names, check_record, csv_head, csv_reader, load_csv, HashingReader, Table};
 use crate::encoding::{EncodingChoice, Utf8File};
 use crate::error::{Error, Result};
 
@@ -50,20 +49,9 @@ impl SampleInfo {
 /// Distinct label values stratified by; the rest share one stratum.
 const MAX_STRATA: usize = 64;
 
-/// A reader that hashes what passes through it (the file's checksum, for the model's
-/// provenance, without a second read).
-struct Hashing<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
+/// One stratum's kept rows: (key, row, slot) as a max-heap by key, and the records in
+/// their slots.
+type Stratum = (BinaryHeap<(u64, u64, usize)>, Vec<csv::ByteRecord>);
 
 /// SplitMix64: a row's key from the seed and its row number.
 fn key(seed: u64, row: u64) -> u64 {
@@ -104,13 +92,12 @@ pub fn sample_csv(
             hint: String::new(),
         })?;
         let file = std::fs::File::open(&text.path).map_err(|e| Error::read(&text.path, e))?;
-        let mut hashing = Hashing { inner: std::io::BufReader::with_capacity(1 << 20, file), hasher: Sha256::new() };
+        let mut hashing =
+            HashingReader { inner: std::io::BufReader::with_capacity(1 << 20, file), hasher: Sha256::new() };
         let mut rows = 0u64;
         let mut strata: Vec<(String, u64)> = Vec::new();
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-        // Per stratum: the kept rows' (key, row, slot) as a max-heap by key, and the records
-        // in their slots.
-        let mut heaps: Vec<(BinaryHeap<(u64, u64, usize)>, Vec<csv::ByteRecord>)> = Vec::new();
+        let mut heaps: Vec<Stratum> = Vec::new();
         {
             let mut reader = csv_reader(&mut hashing, head.delimiter);
             let mut record = csv::ByteRecord::new();
@@ -126,7 +113,7 @@ pub fn sample_csv(
                     continue;
                 }
                 rows += 1;
-                if rows % 1_000_000 == 0 {
+                if rows.is_multiple_of(1_000_000) {
                     progress(rows);
                 }
                 let value = record.get(at).unwrap_or(b"");

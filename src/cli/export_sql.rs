@@ -48,8 +48,9 @@ pub struct Args {
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, conflicts_with = "as_of_param")]
     pub as_of: Option<chrono::NaiveDate>,
     /// Take the as-of date from a query parameter bound when the query runs ($as_of in
-    /// DuckDB, $1 in PostgreSQL, :as_of in Spark and Snowflake, @as_of in BigQuery).
-    #[arg(long)]
+    /// DuckDB, $1 in PostgreSQL, :as_of in Spark and Snowflake, @as_of in BigQuery). Not
+    /// with --view: a view has no parameters.
+    #[arg(long, conflicts_with = "view")]
     pub as_of_param: bool,
     /// Positive reasons per lead (negative reasons: one fewer), as `score --reasons`;
     /// 0 leaves them out.

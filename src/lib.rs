@@ -25,6 +25,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod as_of;
+pub mod changes;
 pub mod compare;
 pub mod data;
 pub mod dialect;

@@ -11,6 +11,7 @@ mod events;
 mod issue_13;
 mod issue_14;
 mod issue_15;
+mod issue_16;
 mod metrics_pinned;
 mod model_file;
 mod real_data;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::as_of;
+use leadscore::changes;
 use leadscore::error::{Error, Result};
 use leadscore::score::{
     can_stream, score_csv_file, score_table_with_rejects, write_rejects, OnBadRow, Route, ScoreParams, STREAM_BATCH,
@@ -59,6 +60,21 @@ pub struct Args {
     /// reject (set it aside into --rejects).
     #[arg(long, value_name = "MODE", value_parser = ["fail", "reject"])]
     pub on_bad_row: Option<String>,
+    /// Keep each lead's last probability, tier and routing here (Parquet; created on the
+    /// first run, replaced atomically after each), to tell which leads changed since the
+    /// last run. Leads are matched by id.
+    #[arg(long, value_name = "FILE.parquet")]
+    pub state: Option<PathBuf>,
+    /// Write the changes since the last run (--state) here, one JSON object per line:
+    /// new, crossed_up, crossed_down, tier_changed, removed; each with the id, previous
+    /// and current probability and tier, the threshold, the model's checksum, the lead's
+    /// reasons and a stable event_id (the same change found again has the same id).
+    #[arg(long, value_name = "FILE.jsonl", requires = "state")]
+    pub changes: Option<PathBuf>,
+    /// A routed lead stays routed until its probability falls this far below the
+    /// threshold, so that a lead hovering at the line does not flap [default: 0].
+    #[arg(long, value_name = "P", default_value_t = 0.0, requires = "state")]
+    pub hysteresis: f64,
     #[command(flatten)]
     pub force: Force,
     #[command(flatten)]
@@ -72,6 +88,9 @@ pub struct Args {
 pub fn run(mut args: Args) -> Result<()> {
     if args.output.as_os_str() != "-" {
         return score(args);
+    }
+    if args.state.is_some() {
+        return Err(Error::usage("--state", "compares the scored file with the last run's: give --output a file"));
     }
     // Standard output: score into a temporary file, then copy it out whole, so that a
     // failed run writes nothing and the bytes are those of a file-to-file run.
@@ -108,7 +127,21 @@ fn score(args: Args) -> Result<()> {
         }
         _ => OnBadRow::Fail,
     };
-    let model = model_file::load(model_path)?;
+    if let Some(st) = &args.state {
+        if data::Format::of(st).ok() != Some(data::Format::Parquet) {
+            return Err(Error::usage("--state", format!("{} should be a Parquet file (.parquet)", st.display())));
+        }
+        // Replaced after each run, so it may exist; never one of the inputs.
+        data::check_output(st, &[data_path, model_path, &args.output], true)?;
+        if let Some(c) = &args.changes {
+            data::check_output(c, &[data_path, model_path, &args.output, st], true)?;
+        }
+        if !(0.0..0.5).contains(&args.hysteresis) {
+            return Err(Error::usage("--hysteresis", format!("must be from 0 to below 0.5, got {}", args.hysteresis)));
+        }
+    }
+    let model_bytes = std::fs::read(model_path).map_err(|e| Error::read(model_path, e))?;
+    let model = model_file::from_bytes(&model_bytes, model_path)?;
     let as_of = as_of::for_scoring(args.leads.as_of);
     console.note(&format!("as of {}", as_of.describe()));
     if let Some(w) = as_of::scoring_gap_warning(&model, &as_of) {
@@ -184,5 +217,34 @@ fn score(args: Args) -> Result<()> {
         model.threshold.value,
         args.output.display()
     ));
+    if let Some(state_path) = &args.state {
+        let run = changes::Run {
+            model: data::hex(&<sha2::Sha256 as sha2::Digest>::digest(&model_bytes)),
+            threshold: model.threshold.value,
+            hysteresis: args.hysteresis,
+            as_of: as_of.date.to_string(),
+        };
+        let previous = changes::read_state(state_path)?;
+        let current = changes::read_scored(&args.output)?;
+        let (found, state) = changes::diff(previous.as_ref(), &current, &run);
+        if let Some(c) = &args.changes {
+            changes::write_changes(&found, c)?;
+        }
+        changes::write_state(&state, state_path)?;
+        let mut by_kind: std::collections::BTreeMap<String, usize> = Default::default();
+        for c in &found {
+            *by_kind.entry(serde_json::to_string(&c.change).unwrap_or_default().replace('"', "")).or_default() += 1;
+        }
+        console.note(&format!(
+            "changes since the last run{}: {}{}",
+            if previous.is_none() { " (none before: every lead is new)" } else { "" },
+            if found.is_empty() {
+                "none".to_string()
+            } else {
+                by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
+            },
+            args.changes.as_ref().map_or(String::new(), |c| format!("; written to {}", c.display()))
+        ));
+    }
     Ok(())
 }

@@ -128,6 +128,11 @@ pub fn save(model: &LeadModel, path: &Path) -> Result<()> {
 
 /// Read and check a model file.
 pub fn load(path: &Path) -> Result<LeadModel> {
+    load_with_bytes(path).map(|(m, _)| m)
+}
+
+/// [`load`], with the file's bytes (for its checksum).
+pub fn load_with_bytes(path: &Path) -> Result<(LeadModel, Vec<u8>)> {
     let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
     if meta.is_dir() {
         return Err(Error::NotAModel { path: path.to_path_buf() });
@@ -142,5 +147,5 @@ pub fn load(path: &Path) -> Result<LeadModel> {
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes))
         .map_err(|e| Error::read(path, e))?;
-    from_bytes(&bytes, path)
+    Ok((from_bytes(&bytes, path)?, bytes))
 }

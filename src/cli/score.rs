@@ -140,8 +140,7 @@ fn score(args: Args) -> Result<()> {
             return Err(Error::usage("--hysteresis", format!("must be from 0 to below 0.5, got {}", args.hysteresis)));
         }
     }
-    let model_bytes = std::fs::read(model_path).map_err(|e| Error::read(model_path, e))?;
-    let model = model_file::from_bytes(&model_bytes, model_path)?;
+    let (model, model_bytes) = model_file::load_with_bytes(model_path)?;
     let as_of = as_of::for_scoring(args.leads.as_of);
     console.note(&format!("as of {}", as_of.describe()));
     if let Some(w) = as_of::scoring_gap_warning(&model, &as_of) {

@@ -549,17 +549,17 @@ impl EventSpec {
             part(18)
         );
         let secs = format!("{} * 86400 - {}", d.to_int(&format!("({before_epoch})")), seconds);
-        let raw = crate::sql::cte_text(
+        let raw = crate::sql::cte(
             d,
             "ev_raw",
             &[format!("{} AS contact", text(&self.contact_col)), format!("{slot} AS slot"), format!("{time} AS tm")],
             &format!("{table} e"),
         );
         let read =
-            crate::sql::cte_text(d, "ev_read", &["contact".into(), "slot".into(), format!("-({secs}) AS t")], "ev_raw");
+            crate::sql::cte(d, "ev_read", &["contact".into(), "slot".into(), format!("-({secs}) AS t")], "ev_raw");
         // A cut-off day includes its own events: the cut is the start of the next day.
         let cutoff = format!("({} + 1) * 86400", d.to_int(&d.days_between("p.as_of", "DATE '1970-01-01'")));
-        let cut = crate::sql::cte_text(
+        let cut = crate::sql::cte(
             d,
             "ev_cut",
             &[
@@ -577,8 +577,6 @@ impl EventSpec {
         let hl = d.float(self.half_life_days);
         let mut aggs = vec!["contact".to_string()];
         let mut columns = Vec::new();
-        let names = self.column_names();
-        let mut it = names.iter();
         for s in 0..n_kinds {
             let is = format!("slot = {s}");
             for w in &self.windows {
@@ -601,8 +599,9 @@ impl EventSpec {
         columns.push("a.since_any".into());
         aggs.push("COUNT(DISTINCT day) AS active_days".into());
         columns.push(format!("COALESCE({}, 0)", d.to_double("a.active_days")));
-        let agg = crate::sql::cte_text(d, "ev_agg", &aggs, "ev_cut\n  GROUP BY contact");
-        let columns = columns.into_iter().map(|v| (it.next().cloned().unwrap_or_default(), v)).collect();
+        let agg = crate::sql::cte(d, "ev_agg", &aggs, "ev_cut\n  GROUP BY contact");
+        // In the order of [`Self::column_names`].
+        let columns = self.column_names().into_iter().zip(columns).collect();
         EventSql {
             ctes: vec![raw, read, cut, agg],
             join: format!("LEFT JOIN ev_agg a ON a.contact = {lead_id}"),

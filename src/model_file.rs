@@ -131,8 +131,14 @@ pub fn load(path: &Path) -> Result<LeadModel> {
     load_with_bytes(path).map(|(m, _)| m)
 }
 
-/// [`load`], with the file's bytes (for its checksum).
-pub fn load_with_bytes(path: &Path) -> Result<(LeadModel, Vec<u8>)> {
+/// [`load`], with the file's SHA-256 (hex), which names the model in exported queries
+/// and in the changes `score --state` writes.
+pub fn load_with_checksum(path: &Path) -> Result<(LeadModel, String)> {
+    let (model, bytes) = load_with_bytes(path)?;
+    Ok((model, crate::data::hex(&Sha256::digest(&bytes))))
+}
+
+fn load_with_bytes(path: &Path) -> Result<(LeadModel, Vec<u8>)> {
     let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
     if meta.is_dir() {
         return Err(Error::NotAModel { path: path.to_path_buf() });

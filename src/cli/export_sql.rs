@@ -85,8 +85,7 @@ pub fn run(args: Args) -> Result<()> {
     if !to_stdout {
         data::check_output(&args.output, &[&args.model.model], args.force.force)?;
     }
-    let (model, bytes) = model_file::load_with_bytes(&args.model.model)?;
-    let checksum = data::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let (model, checksum) = model_file::load_with_checksum(&args.model.model)?;
     if args.reasons > 20 {
         return Err(leadscore::Error::usage("--reasons", format!("must be 0 to 20, got {}", args.reasons)));
     }

@@ -140,7 +140,7 @@ fn score(args: Args) -> Result<()> {
             return Err(Error::usage("--hysteresis", format!("must be from 0 to below 0.5, got {}", args.hysteresis)));
         }
     }
-    let (model, model_bytes) = model_file::load_with_bytes(model_path)?;
+    let (model, checksum) = model_file::load_with_checksum(model_path)?;
     let as_of = as_of::for_scoring(args.leads.as_of);
     console.note(&format!("as of {}", as_of.describe()));
     if let Some(w) = as_of::scoring_gap_warning(&model, &as_of) {
@@ -218,7 +218,7 @@ fn score(args: Args) -> Result<()> {
     ));
     if let Some(state_path) = &args.state {
         let run = changes::Run {
-            model: data::hex(&<sha2::Sha256 as sha2::Digest>::digest(&model_bytes)),
+            model: checksum,
             threshold: model.threshold.value,
             hysteresis: args.hysteresis,
             as_of: as_of.date.to_string(),

@@ -459,8 +459,8 @@ pub(crate) fn sql_plain_number(cell: &str, format: NumberFormat, d: crate::sql::
 }
 
 /// The SQL of a cleaned text cell `cell` (not NULL) written day-first or month-first,
-/// as the ISO text `YYYY-MM-DD` that [`parse_day`] reads (an ISO cell as it is; a cell
-/// in neither shape as it is, which the ISO reading then refuses).
+/// as the ISO text `YYYY-MM-DD` that [`parse_day`] reads; any other cell (ISO, or in
+/// neither shape, which the ISO reading then refuses) as it is.
 pub(crate) fn sql_iso_date(cell: &str, order: DateOrder, d: crate::sql::Dialect) -> String {
     let shape = |sep: &str| format!("^[0-9]{{1,2}}{sep}[0-9]{{1,2}}{sep}[0-9]{{4}}([ T]|$)");
     let local = [r"-", r"\.", "/"].iter().map(|s| d.matches(cell, &shape(s))).collect::<Vec<_>>().join(" OR ");
@@ -472,8 +472,6 @@ pub(crate) fn sql_iso_date(cell: &str, order: DateOrder, d: crate::sql::Dialect)
         _ => (first, second),
     };
     format!(
-        "CASE WHEN {} THEN {cell} WHEN {local} THEN {year} || '-' || LPAD({month}, 2, '0') || '-' || LPAD({day}, 2, '0') \
-         ELSE {cell} END",
-        d.matches(cell, "^[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}([ T]|$)")
+        "CASE WHEN {local} THEN {year} || '-' || LPAD({month}, 2, '0') || '-' || LPAD({day}, 2, '0') ELSE {cell} END"
     )
 }

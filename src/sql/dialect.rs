@@ -85,7 +85,7 @@ impl Dialect {
     }
 
     /// The integer type (64 bits).
-    pub fn int_type(self) -> &'static str {
+    fn int_type(self) -> &'static str {
         match self {
             Dialect::BigQuery => "INT64",
             _ => "BIGINT",

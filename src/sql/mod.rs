@@ -79,22 +79,6 @@ pub struct SqlParams {
     pub reason_columns: bool,
 }
 
-impl SqlParams {
-    /// The defaults for `dialect`: table `leads`, the engine's current date, 3 reasons.
-    pub fn new(dialect: Dialect) -> SqlParams {
-        SqlParams {
-            dialect,
-            table: "leads".into(),
-            events_table: None,
-            as_of: AsOfSql::Today,
-            id: None,
-            view: None,
-            reasons: 3,
-            reason_columns: false,
-        }
-    }
-}
-
 /// A dotted name, each part quoted.
 fn dotted(d: Dialect, name: &str) -> String {
     name.split('.').map(|p| d.ident(p)).collect::<Vec<_>>().join(".")
@@ -123,11 +107,7 @@ fn greatest(items: &[String], f: &str) -> String {
 }
 
 /// One CTE: `name AS (SELECT cols FROM from)`.
-pub(crate) fn cte_text(d: Dialect, name: &str, cols: &[String], from: &str) -> String {
-    cte(d, name, cols, from)
-}
-
-fn cte(d: Dialect, name: &str, cols: &[String], from: &str) -> String {
+pub(crate) fn cte(d: Dialect, name: &str, cols: &[String], from: &str) -> String {
     format!("{} (\n  SELECT {}\n  FROM {from}\n)", d.cte(name), cols.join(",\n    "))
 }
 
@@ -367,20 +347,15 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
         " WHEN probability IS NOT NULL THEN {} END",
         d.string(model.tiers.names.first().map(String::as_str).unwrap_or("cold"))
     ));
-    let mut prob = carried.clone();
+    let mut prob = vec!["id".to_string(), "problem".into()];
+    prob.extend((1..=steps.len()).map(|r| format!("m{r}")));
     prob.push(
         "CASE WHEN problem IS NOT NULL THEN NULL WHEN z >= 0 THEN 1.0 / (1.0 + EXP(-z)) ELSE EXP(z) / (1.0 + EXP(z)) \
          END AS probability"
             .into(),
     );
-    ctes.push(cte(d, "probabilities", &prob, &last));
-    let mut out = vec![
-        format!("id AS {}", d.ident(&id)),
-        "probability".into(),
-        format!("{} AS score", d.to_int("FLOOR(probability * 100 + 0.5)")),
-        format!("{tier} AS tier"),
-        format!("probability >= {} AS decision", d.float(model.threshold.value)),
-    ];
+    // Each reason's column name and the value it shows, once (the text and the reason
+    // columns both read them).
     if positive > 0 {
         let column = |s: &str| -> String {
             let mut e = format!("CASE {s}");
@@ -401,21 +376,34 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
             }
             e + " END"
         };
+        for r in 1..=steps.len() {
+            let s = format!("s{r}");
+            prob.push(format!("{} AS rc{r}", column(&s)));
+            prob.push(format!("{} AS rv{r}", value(&s)));
+        }
+    }
+    ctes.push(cte(d, "probabilities", &prob, &last));
+    let mut out = vec![
+        format!("id AS {}", d.ident(&id)),
+        "probability".into(),
+        format!("{} AS score", d.to_int("FLOOR(probability * 100 + 0.5)")),
+        format!("{tier} AS tier"),
+        format!("probability >= {} AS decision", d.float(model.threshold.value)),
+    ];
+    if positive > 0 {
         let mut texts = Vec::new();
         for r in 1..=steps.len() {
-            let (s, m) = (format!("s{r}"), format!("m{r}"));
-            let text = format!(
-                "CASE WHEN {s} IS NOT NULL THEN {} || ' = ' || {} || ' (' || {} || ')' END",
-                column(&s),
-                value(&s),
+            let m = format!("m{r}");
+            // rc is NULL exactly when the step found no column.
+            texts.push(format!(
+                "CASE WHEN rc{r} IS NOT NULL THEN rc{r} || ' = ' || rv{r} || ' (' || {} || ')' END",
                 signed_2dp(&m, d)
-            );
-            texts.push(text);
+            ));
             if params.reason_columns {
-                out.push(format!("CASE WHEN problem IS NULL THEN {} END AS reason{r}_column", column(&s)));
-                out.push(format!("CASE WHEN problem IS NULL THEN {} END AS reason{r}_value", value(&s)));
+                out.push(format!("CASE WHEN problem IS NULL THEN rc{r} END AS reason{r}_column"));
+                out.push(format!("CASE WHEN problem IS NULL THEN rv{r} END AS reason{r}_value"));
                 out.push(format!(
-                    "CASE WHEN problem IS NULL AND {s} IS NOT NULL THEN {m} END AS reason{r}_contribution"
+                    "CASE WHEN problem IS NULL AND rc{r} IS NOT NULL THEN {m} END AS reason{r}_contribution"
                 ));
             }
         }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::data::{self, Table};
@@ -54,7 +54,7 @@ pub struct ScoredLead {
 }
 
 /// What happened to a lead between two runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     New,
@@ -64,8 +64,8 @@ pub enum ChangeKind {
     Removed,
 }
 
-/// One line of the changes file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One line of the changes file (and of the webhook outbox).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub event_id: String,
     pub change: ChangeKind,

@@ -46,5 +46,6 @@ pub mod sql;
 pub mod synth;
 pub mod threshold;
 pub mod train;
+pub mod webhook;
 
 pub use error::{Error, Result};

@@ -9,6 +9,7 @@ use leadscore::error::{Error, Result};
 use leadscore::score::{
     can_stream, score_csv_file, score_table_with_rejects, write_rejects, OnBadRow, Route, ScoreParams, STREAM_BATCH,
 };
+use leadscore::webhook;
 use leadscore::{data, model_file};
 
 use super::args::{parse_dialect, Force, Leads, ModelIn, Quiet};
@@ -75,6 +76,38 @@ pub struct Args {
     /// threshold, so that a lead hovering at the line does not flap [default: 0].
     #[arg(long, value_name = "P", default_value_t = 0.0, requires = "state")]
     pub hysteresis: f64,
+    /// Post the changes (--state) to this address, signed as the Standard Webhooks
+    /// specification says (webhook-id, webhook-timestamp, webhook-signature: HMAC-SHA256),
+    /// in batches of JSON: {"type": "leadscore.changes", "timestamp", "data": {"changes":
+    /// [...]}}. Failed deliveries are retried with backoff (a 429's Retry-After is
+    /// honoured; other 4xx answers are not retried). What is not delivered waits in an
+    /// outbox beside the state (STATE.outbox.jsonl) and is sent first on the next run.
+    /// The scored file is written first and delivery never fails the run: a warning says
+    /// what is left.
+    #[arg(long, value_name = "URL", requires = "state")]
+    pub webhook: Option<String>,
+    /// The environment variable holding the webhook's signing secret (whsec_ and base64,
+    /// as the receiver shows it).
+    #[arg(long, value_name = "NAME", default_value = "LEADSCORE_WEBHOOK_SECRET", requires = "webhook")]
+    pub webhook_secret_env: String,
+    /// Changes per webhook request.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "webhook")]
+    pub webhook_batch: usize,
+    /// Further attempts per webhook request after a failed one (waits of about 1, 2, 4, ...
+    /// seconds, at most 60, with jitter).
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "webhook")]
+    pub webhook_retries: u32,
+    /// Seconds to wait for the receiver's answer (connecting: at most 5).
+    #[arg(long, value_name = "SECS", default_value_t = 15.0, requires = "webhook")]
+    pub webhook_timeout: f64,
+    /// The first wait before a retry, in milliseconds (for tests).
+    #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
+    pub webhook_backoff_ms: u64,
+    /// Print the webhook requests that would be sent (the outbox first, then this run's
+    /// changes) to standard output and send nothing; the state, the outbox and the changes
+    /// file are left as they were.
+    #[arg(long, requires = "webhook")]
+    pub dry_run: bool,
     #[command(flatten)]
     pub force: Force,
     #[command(flatten)]
@@ -139,7 +172,39 @@ fn score(args: Args) -> Result<()> {
         if !(0.0..0.5).contains(&args.hysteresis) {
             return Err(Error::usage("--hysteresis", format!("must be from 0 to below 0.5, got {}", args.hysteresis)));
         }
+        data::check_output(&webhook::outbox_path(st), &[data_path, model_path, &args.output], true)?;
     }
+    // The webhook's address and secret are checked before any work.
+    let sender = match &args.webhook {
+        Some(url) => {
+            if args.webhook_batch == 0 {
+                return Err(Error::usage("--webhook-batch", "must be at least 1"));
+            }
+            if !(args.webhook_timeout > 0.0 && args.webhook_timeout <= 600.0) {
+                return Err(Error::usage(
+                    "--webhook-timeout",
+                    format!("must be above 0 and at most 600 seconds, got {}", args.webhook_timeout),
+                ));
+            }
+            let endpoint = webhook::Endpoint::from_env(url, &args.webhook_secret_env)?;
+            if endpoint.is_plain_remote() {
+                eprintln!("leadscore: warning: {url} is plain http: the changes and their reasons travel unencrypted; use https");
+            }
+            let response = std::time::Duration::from_secs_f64(args.webhook_timeout);
+            Some(webhook::Sender::new(
+                endpoint,
+                webhook::Delivery {
+                    batch: args.webhook_batch,
+                    retries: args.webhook_retries,
+                    backoff: std::time::Duration::from_millis(args.webhook_backoff_ms),
+                    connect_timeout: response.min(std::time::Duration::from_secs(5)),
+                    response_timeout: response,
+                    ..Default::default()
+                },
+            ))
+        }
+        None => None,
+    };
     let (model, checksum) = model_file::load_with_checksum(model_path)?;
     let as_of = as_of::for_scoring(args.leads.as_of);
     console.note(&format!("as of {}", as_of.describe()));
@@ -226,8 +291,30 @@ fn score(args: Args) -> Result<()> {
         let previous = changes::read_state(state_path)?;
         let current = changes::read_scored(&args.output)?;
         let (found, state) = changes::diff(previous.as_ref(), &current, &run);
+        let outbox_path = webhook::outbox_path(state_path);
+        let outbox = webhook::read_outbox(&outbox_path)?;
+        if args.dry_run {
+            if let Some(sender) = &sender {
+                let pending = webhook::queue(outbox, &found);
+                let stdout = std::io::stdout();
+                let n = webhook::dry_run(sender, &pending, &mut stdout.lock())?;
+                console.note(&format!(
+                    "dry run: {} requests with {} changes printed, nothing sent; the state{} left as it was",
+                    count(n),
+                    count(pending.len()),
+                    if args.changes.is_some() { ", the outbox and the changes file" } else { " and the outbox" }
+                ));
+            }
+            return Ok(());
+        }
         if let Some(c) = &args.changes {
             changes::write_changes(&found, c)?;
+        }
+        // The outbox before the state: a run killed in between finds the same changes
+        // (with the same event ids) again, and the outbox keeps each once.
+        let pending = sender.as_ref().map(|_| webhook::queue(outbox.clone(), &found));
+        if let Some(p) = &pending {
+            webhook::write_outbox(&outbox_path, p)?;
         }
         changes::write_state(&state, state_path)?;
         let mut by_kind: std::collections::BTreeMap<String, usize> = Default::default();
@@ -244,6 +331,44 @@ fn score(args: Args) -> Result<()> {
             },
             args.changes.as_ref().map_or(String::new(), |c| format!("; written to {}", c.display()))
         ));
+        match (&sender, pending) {
+            (Some(sender), Some(pending)) => {
+                let total = pending.len();
+                if total > 0 {
+                    console.note(&format!(
+                        "webhook: sending {} changes{}",
+                        count(total),
+                        if outbox.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({} waiting from earlier runs first)", count(outbox.len()))
+                        }
+                    ));
+                }
+                let report = webhook::deliver_all(sender, pending, &outbox_path, &mut |m| console.note(m))?;
+                if report.delivered > 0 {
+                    console.note(&format!(
+                        "webhook: {} changes delivered in {} requests",
+                        count(report.delivered),
+                        count(report.requests)
+                    ));
+                }
+                if let Some(problem) = &report.problem {
+                    // A warning even with --quiet: changes wait for the next run.
+                    eprintln!(
+                        "leadscore: warning: webhook: {problem}; {} changes wait in {} and go first on the next run",
+                        count(report.left),
+                        outbox_path.display()
+                    );
+                }
+            }
+            _ if !outbox.is_empty() => console.note(&format!(
+                "{} changes from earlier runs wait in {}; give --webhook to send them",
+                count(outbox.len()),
+                outbox_path.display()
+            )),
+            _ => {}
+        }
     }
     Ok(())
 }

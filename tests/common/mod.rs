@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod locale;
+pub mod receiver;
 
 pub struct Scratch {
     pub dir: tempfile::TempDir,
@@ -62,6 +63,27 @@ impl Scratch {
             stdout: String::from_utf8_lossy(&out.stdout).to_string(),
             stderr: String::from_utf8_lossy(&out.stderr).to_string(),
         }
+    }
+
+    /// [`Scratch::run`] with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let out = self.command(args, env).output().expect("run leadscore");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        }
+    }
+
+    /// The binary with `args` and extra environment variables, in the scratch folder, not
+    /// yet started (for tests that stop it midway).
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_leadscore"));
+        c.args(args).current_dir(self.dir.path());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c
     }
 
     /// Run the binary with `args`, `stdin` on its standard input; (exit code, stdout

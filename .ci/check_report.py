@@ -10,11 +10,13 @@ import sys
 from PIL import Image
 
 dom_path, log_path, png_path, min_charts = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+# The page's heading: the model report by default; the monitoring page passes its own.
+heading = sys.argv[5] if len(sys.argv) > 5 else "Lead-scoring model report"
 dom = open(dom_path, encoding="utf-8", errors="replace").read()
 log = open(log_path, encoding="utf-8", errors="replace").read()
 problems = []
-if "Lead-scoring model report" not in dom:
-    problems.append("the page did not load (no report heading in the DOM)")
+if heading not in dom:
+    problems.append(f"the page did not load (no {heading!r} heading in the DOM)")
 charts = len(re.findall(r"<svg\b", dom))
 if charts < min_charts:
     problems.append(f"{charts} charts in the DOM, expected at least {min_charts}")
@@ -27,7 +29,7 @@ hist = im.histogram()
 non_white = sum(hist[:245]) / (w * h)
 if non_white < 0.03:
     problems.append(f"the screenshot is blank ({non_white:.1%} non-white pixels)")
-print(f"report check: {charts} charts in the DOM, screenshot {w}x{h} with {non_white:.1%} non-white pixels, {len(console)} console messages")
+print(f"{heading}:  {charts} charts in the DOM, screenshot {w}x{h} with {non_white:.1%} non-white pixels, {len(console)} console messages")
 if problems:
     print("REPORT CHECK FAILED:\n- " + "\n- ".join(problems))
     sys.exit(1)

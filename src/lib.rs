@@ -21,11 +21,15 @@
 //!     the two side by side (one compare pipeline for `compare`, `report` and `demo`).
 //! 11. [`report`]: the self-contained HTML report; it formats, it computes nothing.
 //! 12. [`synth`]: the synthetic CRM generator for samples, tests and benchmarks.
+//! 13. [`alerts`]: which leads changed since the last scoring run, and
+//!     their delivery to sales' systems; [`monitor`]: the model's reference profile and
+//!     drift, expected and realised performance on new leads.
+//! 14. [`sql`] and [`sample`]: the model as one SQL query; sampling a large training file.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod alerts;
 pub mod as_of;
-pub mod changes;
 pub mod compare;
 pub mod data;
 pub mod dialect;
@@ -38,6 +42,7 @@ pub mod fit;
 pub mod metrics;
 pub mod model;
 pub mod model_file;
+pub mod monitor;
 pub mod report;
 pub mod rules;
 pub mod sample;
@@ -46,6 +51,5 @@ pub mod sql;
 pub mod synth;
 pub mod threshold;
 pub mod train;
-pub mod webhook;
 
 pub use error::{Error, Result};

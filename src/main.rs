@@ -3,13 +3,13 @@
 //! subcommand.
 //!
 //! Exit codes: 0 success (a closed output pipe counts as success), 1 internal failure,
-//! 2 bad input or usage.
+//! 2 bad input or usage, 3 from `monitor` when the leads drifted into the act band.
 
 mod cli;
 
 fn main() {
     let code = match cli::run() {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
             eprintln!("leadscore: error: {e}");

@@ -159,6 +159,10 @@ pub struct LeadModel {
     /// so that models trained on whole files keep their bytes and older files load.
     #[serde(skip)]
     pub sample: Option<crate::sample::SampleInfo>,
+    /// The training rows' reference profile for `monitor` (format version 3); `None` for
+    /// models written before it was kept.
+    #[serde(skip)]
+    pub profile: Option<crate::monitor::Profile>,
 }
 
 impl LeadModel {

@@ -9,10 +9,12 @@
 //! | 8..12 | format version (u32), currently [`FORMAT_VERSION`] |
 //! | 12..20 | payload length in bytes (u64) |
 //! | 20..52 | SHA-256 of the payload |
-//! | 52.. | payload: the model, bincode 2 (serde, standard configuration); from version 2, then [`Extras`] |
+//! | 52.. | payload: the model, bincode 2 (serde, standard configuration); from version 2, then its extras |
 //!
-//! Version 2 is written only when the model has extras (it was trained on a sample), so
-//! that every other model keeps version 1's bytes and older leadscore versions read it.
+//! Version 2's extras hold how the training rows were sampled ([`ExtrasV2`]); version 3's
+//! ([`Extras`]) add the reference profile for `monitor`. Every model trained from this
+//! version on has a profile and is written as version 3; versions 1 and 2 still load
+//! (without a profile: `monitor` asks for a retrain).
 //!
 //! Reading checks, in order and before allocating anything large: the file size against
 //! [`MAX_MODEL_BYTES`], the magic, the version, the payload length against the file
@@ -29,12 +31,19 @@ use crate::error::{Error, Result};
 use crate::model::LeadModel;
 
 pub const MAGIC: &[u8; 8] = b"LEADSCOR";
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What version 2 adds after the model.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ExtrasV2 {
+    sample: Option<crate::sample::SampleInfo>,
+}
+
+/// What version 3 adds after the model.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Extras {
     sample: Option<crate::sample::SampleInfo>,
+    profile: Option<crate::monitor::Profile>,
 }
 const HEADER: usize = 8 + 4 + 8 + 32;
 /// Largest model file read (256 MiB); a larger one is refused before reading.
@@ -52,11 +61,24 @@ fn config() -> bincode::config::Configuration<
 pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
     let enc = |e| Error::Internal(format!("encoding the model: {e}"));
     let mut payload = bincode::serde::encode_to_vec(model, config()).map_err(enc)?;
-    let extras = Extras { sample: model.sample.clone() };
-    let version: u32 = if extras == Extras::default() { 1 } else { 2 };
-    if version == 2 {
-        payload.extend(bincode::serde::encode_to_vec(&extras, config()).map_err(enc)?);
-    }
+    // The oldest version that holds what the model has, so that older files keep their
+    // bytes when rewritten (`threshold`).
+    let version: u32 = if model.profile.is_some() {
+        payload.extend(
+            bincode::serde::encode_to_vec(
+                Extras { sample: model.sample.clone(), profile: model.profile.clone() },
+                config(),
+            )
+            .map_err(enc)?,
+        );
+        3
+    } else if model.sample.is_some() {
+        payload
+            .extend(bincode::serde::encode_to_vec(ExtrasV2 { sample: model.sample.clone() }, config()).map_err(enc)?);
+        2
+    } else {
+        1
+    };
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&version.to_le_bytes());
@@ -104,10 +126,17 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
     }
     let (mut model, mut used): (LeadModel, usize) = bincode::serde::decode_from_slice(payload, config())
         .map_err(|e| corrupt(format!("cannot decode the model: {e}")))?;
-    if version >= 2 {
-        let (extras, more): (Extras, usize) = bincode::serde::decode_from_slice(&payload[used..], config())
-            .map_err(|e| corrupt(format!("cannot decode the model's extras: {e}")))?;
+    let extras_err = |e| corrupt(format!("cannot decode the model's extras: {e}"));
+    if version == 2 {
+        let (extras, more): (ExtrasV2, usize) =
+            bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
         model.sample = extras.sample;
+        used += more;
+    } else if version >= 3 {
+        let (extras, more): (Extras, usize) =
+            bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
+        model.sample = extras.sample;
+        model.profile = extras.profile;
         used += more;
     }
     if used != payload.len() {

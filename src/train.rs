@@ -296,6 +296,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
             cutoff_col: params.events.as_ref().and_then(|e| e.cutoff_col.clone()),
         },
         sample: None,
+        profile: None,
     };
     if !cv_aucs.is_empty() {
         let (m, s) = mean_sd(&cv_aucs);
@@ -323,6 +324,9 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     if let Some(t) = &params.tiers {
         model.tiers = t.clone();
     }
+    progress("keeping the training rows' profile for monitoring");
+    let as_of_day = model.features.as_of_day.unwrap_or(0);
+    model.profile = Some(crate::monitor::profile(&model, table, &train_rows, as_of_day, &holdout_probs)?);
 
     let mut warnings = Vec::new();
     for (col, auc) in &fit_report.single_column_auc {

@@ -15,7 +15,8 @@ use super::{count, out};
 /// Train on data/sample_leads.csv,
 /// measure on the holdout, choose the threshold, score data/new_leads.csv, compare with
 /// the manual points in data/sample_rules.toml on data/holdout_leads.csv, write the HTML
-/// report, and put everything into one folder.
+/// report and the monitoring page (the new leads against the training rows), and put
+/// everything into one folder.
 ///
 /// Example: leadscore demo --output demo-output
 #[derive(Debug, Parser)]
@@ -60,7 +61,8 @@ pub fn run(args: Args) -> Result<()> {
     let scored_path = args.output.join("scored_new_leads.csv");
     let curves_path = args.output.join("holdout_curves.csv");
     let report_path = args.output.join("report.html");
-    for p in [&model_path, &scored_path, &curves_path, &report_path] {
+    let monitor_path = args.output.join("monitor.html");
+    for p in [&model_path, &scored_path, &curves_path, &report_path, &monitor_path] {
         data::check_output(p, &[&train_file, &new_file], true)?;
     }
 
@@ -115,10 +117,34 @@ pub fn run(args: Args) -> Result<()> {
             get("reasons", i)
         ));
     }
+    // Monitoring: the new leads against the profile of the training rows.
+    if let Some(profile) = &outcome.model.profile {
+        s.push_str(&format!("\n== 4. monitor {} against the training rows ==\n", new_file.display()));
+        let (_, probs) = leadscore::score::predict_readable(&outcome.model, &new_leads, as_of.day())?;
+        let m = leadscore::monitor::check(
+            &outcome.model,
+            profile,
+            &leadscore::monitor::Leads {
+                table: &new_leads,
+                as_of_day: as_of.day(),
+                probabilities: &probs,
+                labels: None,
+            },
+        )?;
+        let worst: Vec<String> = {
+            let mut c: Vec<&leadscore::monitor::ColumnDrift> = m.columns.iter().collect();
+            c.sort_by(|a, b| b.drift.psi.total_cmp(&a.drift.psi));
+            c.iter().take(3).map(|c| format!("{} {:.4}", c.part, c.drift.psi)).collect()
+        };
+        s.push_str(&format!("{}: largest PSI {}; score PSI {:.4}\n", m.worst.name(), worst.join(", "), m.score.psi));
+        let html = leadscore::report::monitor_page(&outcome.model, &m, &super::file_name(&new_file))?;
+        data::write_text(&monitor_path, &html)?;
+        s.push_str(&format!("monitoring page: {}\n", monitor_path.display()));
+    }
     let rules_file = dir.join("sample_rules.toml");
     let holdout_file = dir.join("holdout_leads.csv");
     if rules_file.is_file() && holdout_file.is_file() {
-        s.push_str(&format!("\n== 4. predictive versus the manual points in {} ==\n", rules_file.display()));
+        s.push_str(&format!("\n== 5. predictive versus the manual points in {} ==\n", rules_file.display()));
         let rules = leadscore::rules::RulesFile::load(&rules_file)?;
         let hold = data::load(&holdout_file)?;
         let (c, _) = leadscore::compare::compare_on(&outcome.model, &rules, &hold, None, Some("lead_id"))?;
@@ -128,12 +154,13 @@ pub fn run(args: Args) -> Result<()> {
         s.push_str(&format!("report: {}\n", report_path.display()));
     }
     s.push_str(&format!(
-        "\noutputs in {}:\n  {}\n  {}\n  {}\n  {}\n",
+        "\noutputs in {}:\n  {}\n  {}\n  {}\n  {}\n  {}\n",
         args.output.display(),
         model_path.display(),
         scored_path.display(),
         curves_path.display(),
-        report_path.display()
+        report_path.display(),
+        monitor_path.display()
     ));
     out(&s)
 }

@@ -15,6 +15,7 @@ mod demo;
 mod evaluate;
 mod events;
 mod export_sql;
+mod monitor;
 mod report;
 mod rules;
 mod score;
@@ -26,7 +27,8 @@ mod train;
 /// choose the threshold sales works to, score new leads with reasons, and compare it with
 /// your manual points model.
 ///
-/// Exit codes: 0 success, 1 internal failure, 2 bad input or usage.
+/// Exit codes: 0 success, 1 internal failure, 2 bad input or usage; `monitor`: 3 when a
+/// column or the score drifted into the act band.
 #[derive(Debug, Parser)]
 #[command(name = "leadscore", version, propagate_version = true)]
 struct Cli {
@@ -45,13 +47,18 @@ enum Command {
     Report(report::Args),
     Events(events::Args),
     ExportSql(export_sql::Args),
+    Monitor(monitor::Args),
     Synth(synth::Args),
     Demo(demo::Args),
 }
 
-/// Parse the command line and run the subcommand.
-pub fn run() -> Result<()> {
+/// Parse the command line and run the subcommand; the exit code of a success (0, or 3
+/// from `monitor` when something drifted into the act band).
+pub fn run() -> Result<i32> {
     let cli = Cli::parse();
+    if let Command::Monitor(a) = cli.command {
+        return piped(a, |a| &mut a.leads, monitor::run);
+    }
     match cli.command {
         Command::Train(a) => piped(a, |a| &mut a.leads, train::run),
         Command::Score(a) => piped(a, |a| &mut a.leads, score::run),
@@ -64,12 +71,14 @@ pub fn run() -> Result<()> {
         Command::ExportSql(a) => export_sql::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Monitor(_) => Ok(()),
     }
+    .map(|()| 0)
 }
 
 /// Run a command whose leads may be `--data -`: standard input is spooled to a file for
 /// the command's readers, and errors name "(standard input)".
-fn piped<A>(mut a: A, leads: fn(&mut A) -> &mut args::Leads, run: fn(A) -> Result<()>) -> Result<()> {
+fn piped<A, T>(mut a: A, leads: fn(&mut A) -> &mut args::Leads, run: fn(A) -> Result<T>) -> Result<T> {
     let spooled = leads(&mut a).take_stdin()?;
     args::Spooled::blame(&spooled, run(a))
 }

@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use leadscore::alerts::changes;
+use leadscore::alerts::webhook;
 use leadscore::as_of;
-use leadscore::changes;
 use leadscore::error::{Error, Result};
 use leadscore::score::{
     can_stream, score_csv_file, score_table_with_rejects, write_rejects, OnBadRow, Route, ScoreParams, STREAM_BATCH,
 };
-use leadscore::webhook;
 use leadscore::{data, model_file};
 
 use super::args::{parse_dialect, Force, Leads, ModelIn, Quiet};

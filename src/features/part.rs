@@ -220,6 +220,32 @@ impl Part {
     }
 }
 
+/// What monitoring counts of one cell ([`Part::observe`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed<'a> {
+    /// A number part's value before any transform (NaN when missing).
+    Value(f64),
+    /// A level part's level (`None` when missing).
+    Level(Option<Cow<'a, str>>),
+    /// The part cannot read the cell (the scorer sets such a lead aside).
+    Unreadable,
+}
+
+impl Part {
+    /// One cell as monitoring bins it: the value or level this part reads from it, before
+    /// it is encoded (the reference bins of [`crate::monitor`] are drawn on these).
+    pub fn observe<'a>(&self, cell: Cell<'a>, as_of_day: i64) -> Observed<'a> {
+        match self {
+            Part::Numeric(p) => p.kind.value(cell, as_of_day).map_or(Observed::Unreadable, Observed::Value),
+            Part::Levels(p) => match cell {
+                Cell::Missing => Observed::Level(None),
+                Cell::Text(s) => Observed::Level(Some(p.kind.level(s))),
+                other => Observed::Level(Some(Cow::Owned(p.kind.level(&typed_text(other)).into_owned()))),
+            },
+        }
+    }
+}
+
 /// A typed cell as text, for the parts that read text.
 fn typed_text(cell: Cell) -> String {
     match cell {
@@ -540,7 +566,7 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
-fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
     let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
 }

@@ -309,3 +309,60 @@ fn truncate(s: &str, n: usize) -> String {
 
 pub const MODEL_COLOR: RGBColor = MODEL;
 pub const MANUAL_COLOR: RGBColor = MANUAL;
+
+/// Shares per bin, in training (grey) and now (blue), side by side: how a distribution
+/// moved (`monitor`).
+pub fn shares(title: &str, bins: &[crate::monitor::BinShare]) -> Result<String> {
+    let k = bins.len().max(1);
+    let ymax = bins.iter().map(|b| b.reference.max(b.current)).fold(0.0, f64::max).max(0.01) * 1.15;
+    let names: Vec<String> = bins.iter().map(|b| truncate(&b.bin, 14)).collect();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W + 260, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d((0..k).into_segmented(), 0f64..ymax)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(k)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_label_style((FONT, 11))
+            .y_desc("share of leads")
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        for (which, color, (l, r)) in [("training", GREY, (4, 22)), ("now", MODEL, (22, 4))] {
+            chart
+                .draw_series(bins.iter().enumerate().map(|(i, b)| {
+                    let v = if which == "training" { b.reference } else { b.current };
+                    let mut rect = Rectangle::new(
+                        [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), v)],
+                        color.filled(),
+                    );
+                    rect.set_margin(0, 0, l, r);
+                    rect
+                }))
+                .map_err(err)?
+                .label(which)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}

@@ -7,6 +7,9 @@
 //! [`charts`] with plotters. The same inputs give a byte-identical file.
 
 pub mod charts;
+mod monitor;
+
+pub use monitor::monitor_page;
 
 use crate::compare::Comparison;
 use crate::error::Result;

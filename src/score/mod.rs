@@ -214,6 +214,14 @@ fn predict_rows(
     Ok((kept, out))
 }
 
+/// Probabilities of the leads of `table` every cell of which the model reads: their row
+/// indices and probabilities (`monitor` counts the others).
+pub fn predict_readable(model: &LeadModel, table: &Table, as_of_day: i64) -> Result<(Vec<usize>, Vec<f64>)> {
+    let mut skip = |_: usize, _: usize, _: &str, _: &crate::features::cell::Problem| {};
+    let (kept, scored) = predict_rows(model, table, as_of_day, 0, '.', Some(&mut skip))?;
+    Ok((kept, scored.probability))
+}
+
 /// Probabilities (and log-odds) of every lead of `table`.
 pub fn predict_table(model: &LeadModel, table: &Table, as_of_day: i64) -> Result<Scored> {
     predict_table_with(model, table, as_of_day, 0)

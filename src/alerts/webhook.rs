@@ -26,7 +26,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::changes::Change;
+use crate::alerts::changes::Change;
 use crate::data;
 use crate::error::{Error, Result};
 

@@ -13,6 +13,9 @@
 //! Hysteresis: a lead is routed (crosses up) when its probability reaches the threshold,
 //! as the scored file's `decision` says, and stays routed until it falls below the
 //! threshold minus the hysteresis, so that a lead hovering at the line does not flap.
+//! Tiers follow the same rule: a lead moves up a tier as soon as it reaches its lower
+//! bound, and down only when it falls more than the hysteresis below its tier's lower
+//! bound. The state and the changes hold the routing and tier after hysteresis.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -90,6 +93,24 @@ pub struct Run {
     pub threshold: f64,
     pub hysteresis: f64,
     pub as_of: String,
+    /// The model's tiers, for hysteresis on tier changes (`None`: tiers as scored).
+    pub tiers: Option<crate::model::Tiers>,
+}
+
+/// The tier a lead holds: the scored one, unless it is lower than the tier the lead held
+/// and the probability is within the hysteresis of that tier's lower bound.
+fn held_tier(run: &Run, old: Option<&LeadState>, lead: &ScoredLead) -> String {
+    let (Some(tiers), Some(old)) = (&run.tiers, old) else { return lead.tier.clone() };
+    let (Some(k), Some(j)) =
+        (tiers.names.iter().position(|n| *n == old.tier), tiers.names.iter().position(|n| *n == lead.tier))
+    else {
+        return lead.tier.clone();
+    };
+    if j < k && k > 0 && lead.probability >= tiers.cuts[k - 1] - run.hysteresis {
+        old.tier.clone()
+    } else {
+        lead.tier.clone()
+    }
 }
 
 fn hash_hex(parts: &[&str]) -> String {
@@ -122,11 +143,12 @@ pub fn diff(previous: Option<&State>, current: &[ScoredLead], run: &Run) -> (Vec
             Some(o) if o.decision => lead.probability >= run.threshold - run.hysteresis,
             _ => lead.probability >= run.threshold,
         };
+        let tier = held_tier(run, old, lead);
         let kind = match old {
             None => Some(ChangeKind::New),
             Some(o) if !o.decision && decision => Some(ChangeKind::CrossedUp),
             Some(o) if o.decision && !decision => Some(ChangeKind::CrossedDown),
-            Some(o) if o.tier != lead.tier => Some(ChangeKind::TierChanged),
+            Some(o) if o.tier != tier => Some(ChangeKind::TierChanged),
             Some(_) => None,
         };
         if let Some(kind) = kind {
@@ -137,7 +159,7 @@ pub fn diff(previous: Option<&State>, current: &[ScoredLead], run: &Run) -> (Vec
                 previous_probability: old.map(|o| o.probability),
                 probability: Some(lead.probability),
                 previous_tier: old.map(|o| o.tier.clone()),
-                tier: Some(lead.tier.clone()),
+                tier: Some(tier.clone()),
                 decision,
                 threshold: run.threshold,
                 hysteresis: run.hysteresis,
@@ -149,7 +171,7 @@ pub fn diff(previous: Option<&State>, current: &[ScoredLead], run: &Run) -> (Vec
         leads.push(LeadState {
             id: lead.id.clone(),
             probability: lead.probability,
-            tier: lead.tier.clone(),
+            tier,
             decision,
             model: run.model.clone(),
             scored_as_of: run.as_of.clone(),
@@ -291,12 +313,20 @@ mod tests {
 
     #[test]
     fn hysteresis_keeps_a_hovering_lead_routed() {
-        let run = Run { model: "m".into(), threshold: 0.5, hysteresis: 0.05, as_of: "2026-01-01".into() };
+        let run = Run {
+            model: "m".into(),
+            threshold: 0.5,
+            hysteresis: 0.05,
+            as_of: "2026-01-01".into(),
+            tiers: Some(crate::model::Tiers::default_for(0.5)),
+        };
         let (c1, s1) = diff(None, &[lead("a", 0.51, "hot"), lead("b", 0.2, "cold")], &run);
         assert_eq!(c1.iter().map(|c| c.change).collect::<Vec<_>>(), [ChangeKind::New, ChangeKind::New]);
-        // a dips just under the threshold: still routed, no change; b rises: crossed up.
-        let (c2, s2) = diff(Some(&s1), &[lead("a", 0.48, "hot"), lead("b", 0.6, "hot")], &run);
+        // a dips just under the threshold (scored warm): still routed and still hot, no
+        // change; b rises: crossed up.
+        let (c2, s2) = diff(Some(&s1), &[lead("a", 0.48, "warm"), lead("b", 0.6, "hot")], &run);
         assert_eq!(c2.len(), 1);
+        assert_eq!((s2.leads[0].tier.as_str(), s2.leads[0].decision), ("hot", true));
         assert_eq!((c2[0].id.as_str(), c2[0].change), ("b", ChangeKind::CrossedUp));
         // a falls below threshold - hysteresis: crossed down; b is gone: removed.
         let (c3, _) = diff(Some(&s2), &[lead("a", 0.44, "warm")], &run);

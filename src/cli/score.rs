@@ -287,6 +287,7 @@ fn score(args: Args) -> Result<()> {
             threshold: model.threshold.value,
             hysteresis: args.hysteresis,
             as_of: as_of.date.to_string(),
+            tiers: Some(model.tiers.clone()),
         };
         let previous = changes::read_state(state_path)?;
         let current = changes::read_scored(&args.output)?;

@@ -1,8 +1,8 @@
 //! Watching a model age: the reference profile kept in the model, and `leadscore monitor`
 //! (issue 16, third part).
 //!
-//! At the end of training, [`profile`] counts every feature part's values on the training
-//! rows into fixed bins (a number's deciles and a missing bin; a level part's kept levels,
+//! While training fits the features, every feature part's values on the training rows are
+//! counted into fixed bins ([`Reference::of_numbers`], [`Reference::of_levels`]) (a number's deciles and a missing bin; a level part's kept levels,
 //! "(other)" and "(missing)", and the values seen) and the holdout's probabilities into
 //! their deciles. The model file keeps these counts (format version 3, see
 //! [`crate::model_file`]). Later, [`check`] counts new leads into the same bins, never
@@ -129,39 +129,51 @@ fn observe(model: &LeadModel, table: &Table, rows: Option<&[usize]>, as_of_day: 
             &all
         }
     };
-    let mut out = Vec::with_capacity(model.features.columns.len());
-    for fc in &model.features.columns {
-        let cells = ColumnCells::read(table, fc)?;
-        let texts = cells.texts();
-        let mut per_part: Vec<Obs> = fc
-            .parts
-            .iter()
-            .map(|p| match p {
-                Part::Numeric(_) => Obs::Numbers { values: Vec::with_capacity(rows.len()), unreadable: 0 },
-                Part::Levels(_) => Obs::Levels { counts: HashMap::new(), missing: 0, unreadable: 0 },
-            })
-            .collect();
-        for &i in rows {
-            let cell: Cell = cells.cell(&texts, i);
-            for (part, obs) in fc.parts.iter().zip(per_part.iter_mut()) {
-                match (part.observe(cell, as_of_day), obs) {
-                    (Observed::Value(v), Obs::Numbers { values, .. }) => values.push(v),
-                    (Observed::Level(Some(l)), Obs::Levels { counts, .. }) => {
-                        *counts.entry(l.into_owned()).or_default() += 1
-                    }
-                    (Observed::Level(None), Obs::Levels { missing, .. }) => *missing += 1,
-                    (Observed::Unreadable, Obs::Numbers { unreadable, .. })
-                    | (Observed::Unreadable, Obs::Levels { unreadable, .. }) => *unreadable += 1,
-                    _ => return Err(Error::Internal(format!("column {:?}: a part observed the wrong kind", fc.name))),
-                }
-            }
-        }
-        out.push(per_part);
-    }
-    Ok(out)
+    // One column per task: the columns are independent (two cores halve a profile's time).
+    use rayon::prelude::*;
+    model.features.columns.par_iter().map(|fc| observe_column(fc, table, rows, as_of_day)).collect()
 }
 
-fn part_label(column: &str, part: &Part, parts: usize) -> String {
+fn observe_column(
+    fc: &crate::features::FittedColumn,
+    table: &Table,
+    rows: &[usize],
+    as_of_day: i64,
+) -> Result<Vec<Obs>> {
+    let cells = ColumnCells::read_values(table, fc)?;
+    let texts = cells.texts();
+    let mut per_part: Vec<Obs> = fc
+        .parts
+        .iter()
+        .map(|p| match p {
+            Part::Numeric(_) => Obs::Numbers { values: Vec::with_capacity(rows.len()), unreadable: 0 },
+            Part::Levels(_) => Obs::Levels { counts: HashMap::new(), missing: 0, unreadable: 0 },
+        })
+        .collect();
+    for &i in rows {
+        let cell: Cell = cells.cell(&texts, i);
+        for (part, obs) in fc.parts.iter().zip(per_part.iter_mut()) {
+            match (part.observe(cell, as_of_day), obs) {
+                (Observed::Value(v), Obs::Numbers { values, .. }) => values.push(v),
+                (Observed::Level(Some(l)), Obs::Levels { counts, .. }) => match counts.get_mut(l.as_ref()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        counts.insert(l.into_owned(), 1);
+                    }
+                },
+                (Observed::Level(None), Obs::Levels { missing, .. }) => *missing += 1,
+                (Observed::Unreadable, Obs::Numbers { unreadable, .. })
+                | (Observed::Unreadable, Obs::Levels { unreadable, .. }) => *unreadable += 1,
+                _ => return Err(Error::Internal(format!("column {:?}: a part observed the wrong kind", fc.name))),
+            }
+        }
+    }
+    Ok(per_part)
+}
+
+/// A part's name in monitoring: the column's, or the part's label when the column has
+/// several parts ("job_title seniority").
+pub fn part_label(column: &str, part: &Part, parts: usize) -> String {
     let label = match part {
         Part::Numeric(p) => &p.label,
         Part::Levels(p) => &p.label,
@@ -213,49 +225,33 @@ fn count_levels(levels: &[String], counts: &HashMap<String, u64>, missing: u64) 
     out
 }
 
-/// The reference profile of `model` from the training `rows` of `table` (dates counted
-/// back from `as_of_day`) and the holdout's probabilities.
-pub fn profile(
-    model: &LeadModel,
-    table: &Table,
-    rows: &[usize],
-    as_of_day: i64,
-    holdout_probs: &[f64],
-) -> Result<Profile> {
-    let obs = observe(model, table, Some(rows), as_of_day)?;
-    let mut parts = Vec::new();
-    for (fc, per_part) in model.features.columns.iter().zip(obs) {
-        for (part, o) in fc.parts.iter().zip(per_part) {
-            let reference = match (part, o) {
-                (Part::Numeric(_), Obs::Numbers { values, .. }) => {
-                    let edges = edges_of(&values);
-                    let counts = count_numbers(&edges, &values);
-                    Reference::Numbers { edges, counts }
-                }
-                (Part::Levels(p), Obs::Levels { counts, missing, .. }) => {
-                    let mut seen: Vec<(&String, &u64)> = counts.iter().collect();
-                    seen.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-                    let seen_all = seen.len() <= MAX_SEEN;
-                    let seen = seen.into_iter().take(MAX_SEEN).map(|(l, _)| l.clone()).collect();
-                    Reference::Levels {
-                        levels: p.levels.clone(),
-                        counts: count_levels(&p.levels, &counts, missing),
-                        seen,
-                        seen_all,
-                    }
-                }
-                _ => return Err(Error::Internal(format!("column {:?}: a part observed the wrong kind", fc.name))),
-            };
-            parts.push(PartProfile {
-                column: fc.name.clone(),
-                label: part_label(&fc.name, part, fc.parts.len()),
-                reference,
-            });
+/// The reference profile: each part's bins from training (counted while the features
+/// were fitted, [`crate::features::FitReport::profile`]) and the holdout's probabilities.
+pub fn profile(parts: Vec<PartProfile>, rows: usize, holdout_probs: &[f64]) -> Profile {
+    Profile { rows: rows as u64, parts, score: Reference::of_numbers(holdout_probs.to_vec()) }
+}
+
+impl Reference {
+    /// Decile bins of `values` (NaN: missing) and their counts.
+    pub fn of_numbers(values: Vec<f64>) -> Reference {
+        let edges = edges_of(&values);
+        let counts = count_numbers(&edges, &values);
+        Reference::Numbers { edges, counts }
+    }
+
+    /// The bins of a level part with `levels` kept, from each value's count and the
+    /// missing count.
+    pub fn of_levels(levels: &[String], mut seen: Vec<(String, u64)>, missing: u64) -> Reference {
+        seen.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let counts: HashMap<String, u64> = seen.iter().cloned().collect();
+        let seen_all = seen.len() <= MAX_SEEN;
+        Reference::Levels {
+            levels: levels.to_vec(),
+            counts: count_levels(levels, &counts, missing),
+            seen: seen.into_iter().take(MAX_SEEN).map(|(l, _)| l).collect(),
+            seen_all,
         }
     }
-    let edges = edges_of(holdout_probs);
-    let score = Reference::Numbers { counts: count_numbers(&edges, holdout_probs), edges };
-    Ok(Profile { rows: rows.len() as u64, parts, score })
 }
 
 /// Population stability band.

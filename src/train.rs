@@ -249,7 +249,8 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     // One design matrix: the training rows first, then the holdout (views, no copies).
     let out_rows: Vec<usize> = train_rows.iter().chain(&holdout_rows).copied().collect();
     // One spare column: the solver whitens the training rows in place.
-    let (features, fit_report, mut x) = fparams.fit_transform_with_spare(table, &train_rows, &train_y, &out_rows, 1)?;
+    let (features, fit_report, mut x) =
+        fparams.fit_transform_with_spare(table, &train_rows, &train_y, &out_rows, 1, true)?;
     drop(out_rows);
     let width = features.n_features();
     progress(&format!("fitting logistic regression: {} rows x {} features", train_rows.len(), width));
@@ -324,9 +325,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     if let Some(t) = &params.tiers {
         model.tiers = t.clone();
     }
-    progress("keeping the training rows' profile for monitoring");
-    let as_of_day = model.features.as_of_day.unwrap_or(0);
-    model.profile = Some(crate::monitor::profile(&model, table, &train_rows, as_of_day, &holdout_probs)?);
+    model.profile = Some(crate::monitor::profile(fit_report.profile.clone(), train_rows.len(), &holdout_probs));
 
     let mut warnings = Vec::new();
     for (col, auc) in &fit_report.single_column_auc {

@@ -429,6 +429,13 @@ fn monitor_is_stable_on_like_leads_and_names_a_shifted_column_with_exit_3() {
         assert!((p - e["training_precision"].as_f64().unwrap()).abs() < 0.08, "{e}");
         assert!((e["routed_share"].as_f64().unwrap() - e["training_routed_share"].as_f64().unwrap()).abs() < 0.05);
     }
+    // The training file itself: the profile (counted while fitting) and the monitor
+    // (counting what the scorer reads) bin the same values alike.
+    let r = monitor("train.csv", &[]);
+    r.assert_ok();
+    for c in r.json()["columns"].as_array().unwrap() {
+        assert!(c["psi"].as_f64().unwrap() < 0.005, "{c}");
+    }
     // Company size multiplied by five: employees in the act band, named, exit 3; the
     // other columns stay stable.
     scale_employees(&s, "like82.csv", "shifted.csv", 5.0);

@@ -414,6 +414,8 @@ pub struct FitReport {
     pub screened: Vec<Skipped>,
     /// Whether screening ran.
     pub screening: bool,
+    /// Each part's reference bins on the training rows, for `monitor` (when asked for).
+    pub profile: Vec<crate::monitor::PartProfile>,
 }
 
 fn row_no(i: usize) -> u64 {
@@ -516,6 +518,16 @@ enum Typed {
 impl ColumnCells {
     /// Read `column` of `table` for the model column `fc`.
     pub fn read(table: &Table, fc: &FittedColumn) -> Result<ColumnCells> {
+        Self::read_with(table, fc, true)
+    }
+
+    /// [`Self::read`] without the text of a typed column: for counting values, where no
+    /// reason is written (`monitor`).
+    pub fn read_values(table: &Table, fc: &FittedColumn) -> Result<ColumnCells> {
+        Self::read_with(table, fc, false)
+    }
+
+    fn read_with(table: &Table, fc: &FittedColumn, always_text: bool) -> Result<ColumnCells> {
         let col = table.column(&fc.name)?;
         let dt = col.dtype();
         let typed = match fc.role {
@@ -526,7 +538,8 @@ impl ColumnCells {
             Role::Date if is_temporal(dt) => Some(Typed::Days(temporal_days(table, col)?)),
             _ => None,
         };
-        Ok(ColumnCells { typed, text: text_cells(table, col)? })
+        let text = if always_text || typed.is_none() { text_cells(table, col)? } else { StringChunked::default() };
+        Ok(ColumnCells { typed, text })
     }
 
     /// Every row's cell (`text` holds the text column's values, from [`Self::texts`]).
@@ -650,7 +663,7 @@ impl FeatureParams {
         train_labels: &[bool],
         out_rows: &[usize],
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
-        self.fit_transform_with_spare(table, train_rows, train_labels, out_rows, 0)
+        self.fit_transform_with_spare(table, train_rows, train_labels, out_rows, 0, false)
     }
 
     /// The columns that may be features: not the label, the id, excluded or ignored.
@@ -762,6 +775,7 @@ impl FeatureParams {
         train_labels: &[bool],
         out_rows: &[usize],
         spare: usize,
+        profile: bool,
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
         self.check()?;
         if out_rows.get(..train_rows.len()) != Some(train_rows) {
@@ -877,6 +891,45 @@ impl FeatureParams {
             .zip(parts.par_iter())
             .zip(cells.par_iter())
             .for_each(|((block, part), cell)| fill_block(part, cell, Some(out_rows), block, nout));
+        if profile {
+            // The reference bins for `monitor`, from the values just read (the training
+            // rows are the first rows of `out_rows`).
+            let labels: Vec<(String, &Part)> =
+                fitted.columns.iter().flat_map(|c| c.parts.iter().map(move |p| (c.name.clone(), p))).collect();
+            report.profile = labels
+                .par_iter()
+                .zip(cells.par_iter())
+                .map(|((column, part), cell)| {
+                    let parts = fitted.columns.iter().find(|c| &c.name == column).map_or(1, |c| c.parts.len());
+                    let reference = match (part, cell) {
+                        (_, Cells::Numbers(v)) => {
+                            crate::monitor::Reference::of_numbers(train_rows.iter().map(|&i| v[i]).collect())
+                        }
+                        (Part::Levels(p), Cells::Levels(Values { dict, codes })) => {
+                            let mut counts = vec![0u64; dict.len()];
+                            let mut missing = 0u64;
+                            for &i in train_rows {
+                                match codes[i] {
+                                    MISSING => missing += 1,
+                                    c => counts[c as usize] += 1,
+                                }
+                            }
+                            crate::monitor::Reference::of_levels(
+                                &p.levels,
+                                dict.iter().cloned().zip(counts).filter(|(_, n)| *n > 0).collect(),
+                                missing,
+                            )
+                        }
+                        (Part::Numeric(_), Cells::Levels(_)) => crate::monitor::Reference::of_numbers(Vec::new()),
+                    };
+                    crate::monitor::PartProfile {
+                        column: column.clone(),
+                        label: crate::monitor::part_label(column, part, parts),
+                        reference,
+                    }
+                })
+                .collect();
+        }
         drop(cells);
         // 6. Scaling, from the training rows (the first rows), applied to every row; the
         // columns in parallel.

@@ -15,11 +15,26 @@ use crate::metrics::{self, Band};
 use crate::model::LeadModel;
 use crate::rules::{RuleScores, Rules};
 
-/// Ranking quality of one model.
+/// Ranking quality of one model, with intervals.
 #[derive(Debug, Clone, Serialize)]
 pub struct Side {
     pub roc_auc: f64,
+    /// DeLong's 95% interval.
+    pub roc_auc_ci: [f64; 2],
     pub pr_auc: f64,
+    /// Bootstrap 95% interval.
+    pub pr_auc_ci: [f64; 2],
+    /// The ROC AUC's interval holds 0.5: this ranking is no better than chance here.
+    pub no_signal: bool,
+}
+
+/// Is the predictive model better than the manual one on these leads?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Better,
+    Worse,
+    NotDistinguishable,
 }
 
 /// Buyers found when both models route the same number of leads.
@@ -30,6 +45,9 @@ pub struct EqualCapacity {
     pub leads: usize,
     pub manual_conversions: usize,
     pub predictive_conversions: usize,
+    /// Predictive minus manual buyers, McNemar's interval and test on the buyers only one
+    /// of the two selections finds.
+    pub difference: crate::uncertainty::PairedCount,
 }
 
 /// One cell of the agreement matrix.
@@ -67,6 +85,11 @@ pub struct Comparison {
     pub base_rate: f64,
     pub manual: Side,
     pub predictive: Side,
+    /// Predictive minus manual ROC AUC on the same leads: DeLong's paired interval and test.
+    pub roc_auc_difference: crate::uncertainty::AucDifference,
+    /// Better or worse when the paired interval excludes zero (p < 0.05) and the better
+    /// model's own ROC AUC interval excludes 0.5.
+    pub verdict: Verdict,
     pub equal_capacity: EqualCapacity,
     /// Conversion by manual stage, highest stage first.
     pub stages: Vec<Band>,
@@ -90,6 +113,7 @@ pub fn compare_on(
     table: &Table,
     given_as_of: Option<chrono::NaiveDate>,
     id: Option<&str>,
+    bootstrap: crate::uncertainty::Bootstrap,
 ) -> Result<(Comparison, crate::as_of::AsOf)> {
     rules.check_fields(table)?;
     let fields = rules.fields();
@@ -98,7 +122,7 @@ pub fn compare_on(
     let scored = crate::score::predict_table(model, table, as_of.day())?;
     let (rows, y) = crate::score::labels_for(model, table)?;
     let id = id.map(str::to_string).or(model.meta.id_column.clone()).filter(|c| table.column_names().contains(c));
-    let mut c = compare(model, rules, table, &scores, &scored.probability, &rows, &y, id.as_deref())?;
+    let mut c = compare(model, rules, table, &scores, &scored.probability, &rows, &y, id.as_deref(), bootstrap)?;
     c.as_of = Some(as_of);
     Ok((c, as_of))
 }
@@ -114,6 +138,7 @@ pub fn compare(
     rows: &[usize],
     y: &[bool],
     id: Option<&str>,
+    bootstrap: crate::uncertainty::Bootstrap,
 ) -> Result<Comparison> {
     let pts: Vec<f64> = rows.iter().map(|&i| scores.points[i]).collect();
     let stage: Vec<usize> = rows.iter().map(|&i| scores.stage[i]).collect();
@@ -128,13 +153,32 @@ pub fn compare(
     // Manual ranking: the stage first (overrides count), then points.
     let manual_score: Vec<f64> = stage.iter().zip(&pts).map(|(&s, &p)| s as f64 * 1e9 + p).collect();
     let side = |s: &[f64]| -> Result<Side> {
+        let roc_auc = metrics::roc_auc(s, y).ok_or_else(|| Error::Internal("AUC without both classes".into()))?;
+        let ci = crate::uncertainty::auc_interval(s, y).map_or([0.0, 1.0], |a| a.roc_auc_ci);
         Ok(Side {
-            roc_auc: metrics::roc_auc(s, y).ok_or_else(|| Error::Internal("AUC without both classes".into()))?,
+            roc_auc,
+            roc_auc_ci: ci,
             pr_auc: metrics::average_precision(s, y).ok_or_else(|| Error::Internal("AP without positives".into()))?,
+            // The PR AUC's interval does not depend on the threshold.
+            pr_auc_ci: crate::uncertainty::at_threshold(s, y, f64::INFINITY, bootstrap).pr_auc_ci,
+            no_signal: ci[0] <= 0.5 && 0.5 <= ci[1],
         })
     };
     let manual = side(&manual_score)?;
     let predictive = side(&prob)?;
+    let roc_auc_difference = crate::uncertainty::auc_difference(&prob, &manual_score, y).ok_or_else(|| {
+        Error::data(
+            table.path.display().to_string(),
+            "a comparison's paired test needs at least two won and two lost leads".to_string(),
+        )
+    })?;
+    // A model that ranks no better than chance is better than nothing: the verdict needs
+    // the paired interval to exclude zero and the better model to show signal of its own.
+    let verdict = match roc_auc_difference {
+        d if d.ci[0] > 0.0 && !predictive.no_signal => Verdict::Better,
+        d if d.ci[1] < 0.0 && !manual.no_signal => Verdict::Worse,
+        _ => Verdict::NotDistinguishable,
+    };
 
     let stage_names = rules.stage_names();
     let ns = stage_names.len();
@@ -163,6 +207,15 @@ pub fn compare(
     let mut order: Vec<usize> = (0..prob.len()).collect();
     order.sort_by(|&a, &b| prob[b].total_cmp(&prob[a]).then(a.cmp(&b)));
     let predictive_conversions = order.iter().take(k).filter(|&&i| y[i]).count();
+    let mut by_predictive = vec![false; y.len()];
+    for &i in order.iter().take(k) {
+        by_predictive[i] = true;
+    }
+    let buyers: Vec<usize> = (0..y.len()).filter(|&i| y[i]).collect();
+    let difference = crate::uncertainty::paired_count(
+        &buyers.iter().map(|&i| by_predictive[i]).collect::<Vec<_>>(),
+        &buyers.iter().map(|&i| stage[i] == top).collect::<Vec<_>>(),
+    );
 
     let mut agreement = Vec::new();
     for s in (0..ns).rev() {
@@ -217,11 +270,14 @@ pub fn compare(
         base_rate: won as f64 / y.len() as f64,
         manual,
         predictive,
+        roc_auc_difference,
+        verdict,
         equal_capacity: EqualCapacity {
             stage: stage_names[top].clone(),
             leads: k,
             manual_conversions,
             predictive_conversions,
+            difference,
         },
         stages,
         tiers,

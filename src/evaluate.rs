@@ -40,6 +40,14 @@ pub struct Evaluation {
     pub recall: f64,
     pub f1: f64,
     pub routed: usize,
+    /// DeLong's standard error and 95% interval of the ROC AUC.
+    pub roc_auc_se: Option<f64>,
+    pub roc_auc_ci: Option<[f64; 2]>,
+    /// The ROC AUC's interval holds 0.5: the model ranks these leads no better than chance.
+    pub no_signal: bool,
+    /// Bootstrap intervals of the PR AUC and of precision, recall and lift at the threshold.
+    #[serde(flatten)]
+    pub at: crate::uncertainty::AtThreshold,
     pub confusion: Confusion,
     pub calibration: Vec<CalibrationBin>,
     pub bands: Vec<Band>,
@@ -69,6 +77,7 @@ pub fn evaluate_predictions(
     y: &[bool],
     missing: usize,
     what: &str,
+    bootstrap: crate::uncertainty::Bootstrap,
 ) -> Result<Evaluation> {
     let summary = metrics::summary(p, y).ok_or_else(|| {
         let won = y.iter().filter(|&&v| v).count();
@@ -86,7 +95,12 @@ pub fn evaluate_predictions(
     let k = tiers.names.len();
     let group: Vec<usize> = p.iter().map(|&v| k - 1 - tiers.index(v)).collect();
     let names: Vec<String> = tiers.names.iter().rev().cloned().collect();
+    let auc = crate::uncertainty::auc_interval(p, y);
     Ok(Evaluation {
+        roc_auc_se: auc.map(|a| a.roc_auc_se),
+        roc_auc_ci: auc.map(|a| a.roc_auc_ci),
+        no_signal: auc.is_some_and(|a| a.includes_chance()),
+        at: crate::uncertainty::at_threshold(p, y, thr, bootstrap),
         rows: summary.rows,
         rows_missing_label: missing,
         positives: summary.positives,

@@ -12,7 +12,7 @@
 //!    part encodings, cell readers and keyword tables.
 //! 5. [`fit`] and [`train`]: split, fit linfa-logistic, holdout metrics.
 //! 6. [`metrics`] and [`threshold`]: evaluation on (probability, label) pairs and the
-//!    choice of the operating point.
+//!    choice of the operating point; [`uncertainty`]: their intervals and tests.
 //! 7. [`model`] and [`model_file`]: the trained model and its file format.
 //! 8. [`score`]: the per-lead arithmetic ([`score::row`]) and its drivers: in-memory,
 //!    streaming, parallel CSV; probabilities, scores, tiers, decisions and reasons.
@@ -51,5 +51,6 @@ pub mod sql;
 pub mod synth;
 pub mod threshold;
 pub mod train;
+pub mod uncertainty;
 
 pub use error::{Error, Result};

@@ -134,6 +134,53 @@ pub struct TrainOutcome {
     pub as_of: Option<crate::as_of::AsOf>,
     /// The text encoding the training file was read in (CSV).
     pub encoding: Option<crate::encoding::Detected>,
+    /// The holdout's ROC AUC with its DeLong interval.
+    pub holdout_auc: Option<crate::uncertainty::AucInterval>,
+    /// PR AUC, precision, recall and lift at the threshold on the holdout, with bootstrap
+    /// intervals (seeded with the training seed).
+    pub holdout_at: crate::uncertainty::AtThreshold,
+    /// Riley et al.'s sample-size check for the number of features.
+    pub sample_size: SampleSize,
+}
+
+/// Riley et al. (2020, BMJ) criterion (i) for a binary outcome: the rows a model with `p`
+/// parameters needs for an expected shrinkage of 0.9, at the explained variation
+/// (Cox-Snell R squared) the model reaches on the holdout.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct SampleSize {
+    pub parameters: usize,
+    pub r2_cox_snell: f64,
+    /// `None` when the model explains nothing on the holdout (no number of rows suffices).
+    pub min_rows: Option<f64>,
+    pub train_rows: usize,
+}
+
+impl SampleSize {
+    pub const SHRINKAGE: f64 = 0.9;
+
+    pub fn of(parameters: usize, probs: &[f64], labels: &[bool], train_rows: usize) -> SampleSize {
+        let n = labels.len() as f64;
+        let rate = labels.iter().filter(|&&y| y).count() as f64 / n;
+        let ll = |p: f64, y: bool| {
+            let p = p.clamp(1e-15, 1.0 - 1e-15);
+            if y {
+                p.ln()
+            } else {
+                (1.0 - p).ln()
+            }
+        };
+        let ll_model: f64 = probs.iter().zip(labels).map(|(&p, &y)| ll(p, y)).sum();
+        let ll_null: f64 = labels.iter().map(|&y| ll(rate, y)).sum();
+        let r2 = 1.0 - (-2.0 * (ll_model - ll_null) / n).exp();
+        let s = Self::SHRINKAGE;
+        let min_rows = (r2 > 0.0 && r2 < s).then(|| parameters as f64 / ((s - 1.0) * (1.0 - r2 / s).ln()));
+        SampleSize { parameters, r2_cox_snell: r2, min_rows, train_rows }
+    }
+
+    /// Fewer training rows than the criterion asks for.
+    pub fn too_small(&self) -> bool {
+        self.min_rows.is_none_or(|m| (self.train_rows as f64) < m)
+    }
 }
 
 /// Single-column ROC AUC above which a column is named as a likely leak.
@@ -325,6 +372,15 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     if let Some(t) = &params.tiers {
         model.tiers = t.clone();
     }
+    progress("intervals on the holdout");
+    let holdout_auc = crate::uncertainty::auc_interval(&holdout_probs, &holdout_labels);
+    let holdout_at = crate::uncertainty::at_threshold(
+        &holdout_probs,
+        &holdout_labels,
+        model.threshold.value,
+        crate::uncertainty::Bootstrap { seed: params.seed, ..Default::default() },
+    );
+    let sample_size = SampleSize::of(width + 1, &holdout_probs, &holdout_labels, train_rows.len());
     model.profile = Some(crate::monitor::profile(fit_report.profile.clone(), train_rows.len(), &holdout_probs));
 
     let mut warnings = Vec::new();
@@ -351,6 +407,38 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
                 shown.join(", "),
                 100.0 * pure.share_of_won
             ),
+        });
+    }
+    if let Some(a) = holdout_auc.filter(|a| a.includes_chance()) {
+        warnings.push(Warning {
+            column: String::new(),
+            message: format!(
+                "no signal: the holdout ROC AUC is {:.3} (95% interval {:.3} to {:.3}), which includes 0.5: on these \
+                 data the model ranks leads no better than chance, and routing by it would be arbitrary. Check the \
+                 label, add columns that carry signal, or collect more won and lost leads",
+                a.roc_auc, a.roc_auc_ci[0], a.roc_auc_ci[1]
+            ),
+        });
+    } else if sample_size.too_small() {
+        warnings.push(Warning {
+            column: String::new(),
+            message: match sample_size.min_rows {
+                Some(need) => format!(
+                    "small training set for {} features: {} training rows, where Riley et al.'s criterion for an \
+                     expected shrinkage of 0.9 asks for {:.0} at this model's explained variation (Cox-Snell R² {:.3} \
+                     on the holdout); the model may be overfitted (the L2 penalty shrinks it, which helps). Fewer \
+                     columns (--exclude) or more won and lost leads make it safer",
+                    width,
+                    sample_size.train_rows,
+                    need.ceil(),
+                    sample_size.r2_cox_snell
+                ),
+                None => format!(
+                    "the model explains nothing on the holdout (Cox-Snell R² {:.4}): no number of training rows makes \
+                     {} features safe by Riley et al.'s criterion",
+                    sample_size.r2_cox_snell, width
+                ),
+            },
         });
     }
     if !fitted.converged {
@@ -384,6 +472,9 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         event_report,
         as_of,
         encoding: table.encoding,
+        holdout_auc,
+        holdout_at,
+        sample_size,
     })
 }
 

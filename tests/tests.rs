@@ -12,6 +12,7 @@ mod issue_13;
 mod issue_14;
 mod issue_15;
 mod issue_16;
+mod issue_17;
 mod metrics_pinned;
 mod model_file;
 mod real_data;

@@ -160,6 +160,21 @@ pub struct Force {
     pub force: bool,
 }
 
+/// The seed of the bootstrap intervals.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Seed {
+    /// Seed for the bootstrap intervals (PR AUC, precision, recall, lift): the same seed
+    /// gives the same intervals.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
+}
+
+impl Seed {
+    pub fn bootstrap(self) -> leadscore::uncertainty::Bootstrap {
+        leadscore::uncertainty::Bootstrap { seed: self.seed, ..Default::default() }
+    }
+}
+
 /// Silence on stderr.
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Quiet {

@@ -8,7 +8,7 @@ use leadscore::error::Result;
 use leadscore::model_file;
 use leadscore::rules::RulesFile;
 
-use super::args::{Json, Leads, ModelIn, Quiet};
+use super::args::{Json, Leads, ModelIn, Quiet, Seed};
 use super::{count, out, out_json, pct, text_table};
 
 /// Compare the manual points model with the predictive model on the same labelled leads.
@@ -35,6 +35,8 @@ pub struct Args {
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
     #[command(flatten)]
+    pub seed: Seed,
+    #[command(flatten)]
     pub json: Json,
     #[command(flatten)]
     pub quiet: Quiet,
@@ -45,7 +47,7 @@ pub fn run(args: Args) -> Result<()> {
     let model = model_file::load(&args.model.model)?;
     let rules = RulesFile::load(&args.rules)?;
     let table = args.leads.load_labelled(&model)?;
-    let (c, as_of) = compare_on(&model, &rules, &table, args.leads.as_of, args.id.as_deref())?;
+    let (c, as_of) = compare_on(&model, &rules, &table, args.leads.as_of, args.id.as_deref(), args.seed.bootstrap())?;
     console.note(&format!("as of {}", as_of.describe()));
     if args.json.json {
         out_json(&c)
@@ -54,11 +56,11 @@ pub fn run(args: Args) -> Result<()> {
     }
 }
 
-/// The short version: ranking quality and buyers at equal capacity.
+/// The short version: ranking quality and buyers at equal capacity, and the verdict.
 pub fn headline(c: &Comparison, what: &str) -> String {
     let e = &c.equal_capacity;
     format!(
-        "on {} ({} labelled leads, {} won): ROC AUC manual {:.4} vs predictive {:.4}; PR AUC {:.4} vs {:.4};\nat equal capacity ({} leads, the manual {:?} count) the manual top leads hold {} buyers, the predictive {} ({:+})\n",
+        "on {} ({} labelled leads, {} won): ROC AUC manual {:.4} vs predictive {:.4}; PR AUC {:.4} vs {:.4};\nat equal capacity ({} leads, the manual {:?} count) the manual top leads hold {} buyers, the predictive {} ({:+})\n{}\n",
         what,
         count(c.rows),
         count(c.positives),
@@ -70,21 +72,71 @@ pub fn headline(c: &Comparison, what: &str) -> String {
         e.stage,
         count(e.manual_conversions),
         count(e.predictive_conversions),
-        e.predictive_conversions as i64 - e.manual_conversions as i64
+        e.predictive_conversions as i64 - e.manual_conversions as i64,
+        verdict(c)
     )
+}
+
+fn ci(c: [f64; 2]) -> String {
+    format!("{:.3}-{:.3}", c[0], c[1])
+}
+
+fn p_text(p: f64) -> String {
+    if p < 0.0001 {
+        "p < 0.0001".into()
+    } else {
+        format!("p = {p:.4}")
+    }
+}
+
+/// The comparison's verdict in words, with the numbers behind it.
+pub fn verdict(c: &Comparison) -> String {
+    let d = &c.roc_auc_difference;
+    let mut s = match c.verdict {
+        leadscore::compare::Verdict::Better => format!(
+            "verdict: the predictive model ranks these leads better than the manual points: ROC AUC {:+.4} (95% CI {:+.4} to {:+.4}, DeLong's paired test {})",
+            d.difference, d.ci[0], d.ci[1], p_text(d.p_value)
+        ),
+        leadscore::compare::Verdict::Worse => format!(
+            "verdict: the predictive model ranks these leads worse than the manual points: ROC AUC {:+.4} (95% CI {:+.4} to {:+.4}, DeLong's paired test {})",
+            d.difference, d.ci[0], d.ci[1], p_text(d.p_value)
+        ),
+        leadscore::compare::Verdict::NotDistinguishable => format!(
+            "verdict: the two models are not distinguishable on these leads: ROC AUC difference {:+.4} (95% CI {:+.4} to {:+.4}, DeLong's paired test {}); more labelled leads would tell",
+            d.difference, d.ci[0], d.ci[1], p_text(d.p_value)
+        ),
+    };
+    for (name, side) in [("the manual points", &c.manual), ("the predictive model", &c.predictive)] {
+        if side.no_signal {
+            s.push_str(&format!(
+                "\nno signal: {name} rank these leads no better than chance (ROC AUC {:.3}, 95% CI {}); routing by {} would be arbitrary",
+                side.roc_auc,
+                ci(side.roc_auc_ci),
+                if name.ends_with("points") { "them" } else { "it" }
+            ));
+        }
+    }
+    s
 }
 
 /// The human report of a comparison.
 pub fn render(c: &Comparison) -> String {
     let mut s =
         format!("{} labelled leads, {} won (base rate {})\n\n", count(c.rows), count(c.positives), pct(c.base_rate));
+    let row = |name: &str, x: &leadscore::compare::Side| {
+        vec![
+            name.to_string(),
+            format!("{:.4}", x.roc_auc),
+            ci(x.roc_auc_ci),
+            format!("{:.4}", x.pr_auc),
+            ci(x.pr_auc_ci),
+        ]
+    };
     s.push_str(&text_table(
-        &["", "ROC AUC", "PR AUC"],
-        &[
-            vec!["manual points".into(), format!("{:.4}", c.manual.roc_auc), format!("{:.4}", c.manual.pr_auc)],
-            vec!["predictive".into(), format!("{:.4}", c.predictive.roc_auc), format!("{:.4}", c.predictive.pr_auc)],
-        ],
+        &["", "ROC AUC", "95% CI (DeLong)", "PR AUC", "95% CI (bootstrap)"],
+        &[row("manual points", &c.manual), row("predictive", &c.predictive)],
     ));
+    s.push_str(&format!("\n{}\n", verdict(c)));
     let e = &c.equal_capacity;
     let rate = |k: usize| if e.leads == 0 { 0.0 } else { k as f64 / e.leads as f64 };
     s.push_str(&format!(
@@ -96,6 +148,16 @@ pub fn render(c: &Comparison) -> String {
         count(e.predictive_conversions),
         pct(rate(e.predictive_conversions)),
         e.predictive_conversions as i64 - e.manual_conversions as i64
+    ));
+    let dd = &e.difference;
+    s.push_str(&format!(
+        "  difference {:+} buyers (95% CI {:+.1} to {:+.1}; {} found only by the predictive, {} only by the manual; McNemar {})\n",
+        dd.difference,
+        dd.ci[0],
+        dd.ci[1],
+        count(dd.only_a),
+        count(dd.only_b),
+        p_text(dd.p_value)
     ));
     s.push_str("\nconversion by manual stage\n");
     s.push_str(&super::evaluate::gains(&c.stages));

@@ -85,6 +85,7 @@ pub fn run(args: Args) -> Result<()> {
         &outcome.holdout_labels,
         0,
         "holdout",
+        leadscore::uncertainty::Bootstrap { seed: 42, ..Default::default() },
     )?;
     data::write_table(&mut leadscore::evaluate::curve_frame(&ev.curve)?, &curves_path)?;
     s.push_str(&super::evaluate::gains(&ev.bands));
@@ -147,9 +148,22 @@ pub fn run(args: Args) -> Result<()> {
         s.push_str(&format!("\n== 5. predictive versus the manual points in {} ==\n", rules_file.display()));
         let rules = leadscore::rules::RulesFile::load(&rules_file)?;
         let hold = data::load(&holdout_file)?;
-        let (c, _) = leadscore::compare::compare_on(&outcome.model, &rules, &hold, None, Some("lead_id"))?;
+        let (c, _) = leadscore::compare::compare_on(
+            &outcome.model,
+            &rules,
+            &hold,
+            None,
+            Some("lead_id"),
+            leadscore::uncertainty::Bootstrap::default(),
+        )?;
         s.push_str(&super::compare::headline(&c, &holdout_file.display().to_string()));
-        let (html, _) = super::report::build(&outcome.model, &hold, Some((&rules, rules_file.as_path())), None)?;
+        let (html, _) = super::report::build(
+            &outcome.model,
+            &hold,
+            Some((&rules, rules_file.as_path())),
+            None,
+            leadscore::uncertainty::Bootstrap::default(),
+        )?;
         data::write_text(&report_path, &html)?;
         s.push_str(&format!("report: {}\n", report_path.display()));
     }

@@ -7,7 +7,7 @@ use leadscore::error::Result;
 use leadscore::evaluate::{curve_frame, evaluate_predictions, labelled_predictions, Evaluation};
 use leadscore::{data, model_file};
 
-use super::args::{Force, Json, Leads, ModelIn, Quiet};
+use super::args::{Force, Json, Leads, ModelIn, Quiet, Seed};
 use super::{count, out, out_json, pct, text_table};
 
 /// Measure a saved model on labelled leads it did not train on.
@@ -30,6 +30,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE.csv")]
     pub curves: Option<PathBuf>,
     #[command(flatten)]
+    pub seed: Seed,
+    #[command(flatten)]
     pub force: Force,
     #[command(flatten)]
     pub json: Json,
@@ -47,7 +49,8 @@ pub fn run(args: Args) -> Result<()> {
     let (table, as_of) = args.leads.load_history(&model)?;
     console.note(&format!("as of {}", as_of.describe()));
     let (p, y, missing) = labelled_predictions(&model, &table, as_of.day())?;
-    let mut ev = evaluate_predictions(&model, &p, &y, missing, &data_path.display().to_string())?;
+    let mut ev =
+        evaluate_predictions(&model, &p, &y, missing, &data_path.display().to_string(), args.seed.bootstrap())?;
     ev.as_of = Some(as_of);
     if let Some(c) = &args.curves {
         data::write_table(&mut curve_frame(&ev.curve)?, c)?;
@@ -66,17 +69,37 @@ pub fn render(ev: &Evaluation) -> String {
     if ev.rows_missing_label > 0 {
         s.push_str(&format!("; {} rows without a label skipped", count(ev.rows_missing_label)));
     }
+    let ci = |c: [f64; 2]| format!("{:.3}-{:.3}", c[0], c[1]);
     s.push_str(&format!(
-        "\nROC AUC {:.4}   PR AUC {:.4}   log loss {:.4}   Brier {:.4}   ECE {:.4}\n\n",
-        ev.roc_auc, ev.pr_auc, ev.log_loss, ev.brier, ev.ece
+        "\nROC AUC {:.4} (95% CI {}, DeLong)   PR AUC {:.4} ({})   log loss {:.4}   Brier {:.4}   ECE {:.4}\n",
+        ev.roc_auc,
+        ev.roc_auc_ci.map_or("n/a".into(), ci),
+        ev.pr_auc,
+        ci(ev.at.pr_auc_ci),
+        ev.log_loss,
+        ev.brier,
+        ev.ece
     ));
+    if ev.no_signal {
+        s.push_str("warning: no signal: the ROC AUC's interval includes 0.5: the model ranks these leads no better than chance, and routing by it would be arbitrary\n");
+    }
+    s.push('\n');
     s.push_str(&format!(
-        "at the threshold {:.4}: {} leads routed to sales, precision {:.3}, recall {:.3}, F1 {:.3}\n",
+        "at the threshold {:.4}: {} leads routed to sales, precision {:.3} ({}), recall {:.3} ({}), lift {:.2} ({:.2}-{:.2}), F1 {:.3}\n",
         ev.threshold,
         count(ev.routed),
         ev.precision,
+        ci(ev.at.precision_ci),
         ev.recall,
+        ci(ev.at.recall_ci),
+        ev.at.lift,
+        ev.at.lift_ci[0],
+        ev.at.lift_ci[1],
         ev.f1
+    ));
+    s.push_str(&format!(
+        "  (95% intervals: ROC AUC by DeLong's method, the others by {} bootstrap replicates, seed {})\n",
+        ev.at.bootstrap.replicates, ev.at.bootstrap.seed
     ));
     let c = &ev.confusion;
     s.push_str(&text_table(

@@ -12,7 +12,7 @@ use leadscore::report::{render, ReportInput};
 use leadscore::rules::{Rules, RulesFile};
 use leadscore::{data, model_file};
 
-use super::args::{Force, Leads, ModelIn, Quiet};
+use super::args::{Force, Leads, ModelIn, Quiet, Seed};
 use super::file_name;
 
 /// Write the model report as one self-contained HTML file.
@@ -37,6 +37,8 @@ pub struct Args {
     #[arg(long, value_name = "report.html")]
     pub output: PathBuf,
     #[command(flatten)]
+    pub seed: Seed,
+    #[command(flatten)]
     pub force: Force,
     #[command(flatten)]
     pub quiet: Quiet,
@@ -54,7 +56,7 @@ pub fn run(args: Args) -> Result<()> {
     let table = args.leads.load_labelled(&model)?;
     let rules = args.rules.as_deref().map(RulesFile::load).transpose()?;
     let rules = rules.as_ref().zip(args.rules.as_deref());
-    let (html, as_of) = build(&model, &table, rules, args.leads.as_of)?;
+    let (html, as_of) = build(&model, &table, rules, args.leads.as_of, args.seed.bootstrap())?;
     data::write_text(&args.output, &html)?;
     console.note(&format!("as of {}", as_of.describe()));
     console.note(&format!("report written to {}", args.output.display()));
@@ -69,17 +71,18 @@ pub fn build(
     table: &data::Table,
     rules: Option<(&Rules, &Path)>,
     given_as_of: Option<chrono::NaiveDate>,
+    bootstrap: leadscore::uncertainty::Bootstrap,
 ) -> Result<(String, AsOf)> {
     let name = file_name(&table.path);
     let (comparison, as_of) = match rules {
         None => (None, as_of::for_history(given_as_of, Some(model), table, &[])?),
         Some((rules, path)) => {
-            let (c, as_of) = compare_on(model, rules, table, given_as_of, None)?;
+            let (c, as_of) = compare_on(model, rules, table, given_as_of, None, bootstrap)?;
             (Some((c, file_name(path))), as_of)
         }
     };
     let (p, y, missing) = labelled_predictions(model, table, as_of.day())?;
-    let mut ev = evaluate_predictions(model, &p, &y, missing, &name)?;
+    let mut ev = evaluate_predictions(model, &p, &y, missing, &name, bootstrap)?;
     ev.as_of = Some(as_of);
     let html = render(&ReportInput {
         model,

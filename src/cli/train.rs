@@ -269,7 +269,17 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
             "method": m.meta.holdout.as_ref().map(|x| x.method.clone()),
             "rows": h.rows, "positives": h.positives,
             "roc_auc": h.roc_auc, "pr_auc": h.pr_auc, "log_loss": h.log_loss, "brier": h.brier,
+            "roc_auc_ci": o.holdout_auc.map(|a| a.roc_auc_ci),
+            "roc_auc_se": o.holdout_auc.map(|a| a.roc_auc_se),
+            "roc_auc_includes_chance": o.holdout_auc.map(|a| a.includes_chance()),
+            "pr_auc_ci": o.holdout_at.pr_auc_ci,
+            "precision_ci": o.holdout_at.precision_ci,
+            "recall_ci": o.holdout_at.recall_ci,
+            "lift": o.holdout_at.lift,
+            "lift_ci": o.holdout_at.lift_ci,
+            "bootstrap": o.holdout_at.bootstrap,
         })),
+        "sample_size": o.sample_size,
         "threshold": m.threshold.value,
         "threshold_strategy": m.threshold.strategy,
         "threshold_precision": m.threshold.precision,
@@ -381,25 +391,40 @@ pub fn summary(o: &TrainOutcome) -> String {
     ));
     if let Some(h) = &meta.holdout {
         let x = &h.metrics;
+        let ci = |c: [f64; 2]| format!("{:.3}-{:.3}", c[0], c[1]);
         s.push_str(&format!(
-            "holdout ({}): {} rows, {} won\n  ROC AUC {:.4}   PR AUC {:.4}   log loss {:.4}   Brier {:.4}\n",
+            "holdout ({}): {} rows, {} won\n  ROC AUC {:.4} (95% CI {}, DeLong)   PR AUC {:.4} ({})   log loss {:.4}   Brier {:.4}\n",
             h.method,
             count(x.rows),
             count(x.positives),
             x.roc_auc,
+            o.holdout_auc.map_or("n/a".into(), |a| ci(a.roc_auc_ci)),
             x.pr_auc,
+            ci(o.holdout_at.pr_auc_ci),
             x.log_loss,
             x.brier
         ));
     }
     let t = &m.threshold;
+    let at = &o.holdout_at;
     s.push_str(&format!(
-        "threshold {:.4} ({} on the holdout): precision {:.3}, recall {:.3}, routes {} held-out leads\n",
+        "threshold {:.4} ({} on the holdout): precision {:.3} ({:.3}-{:.3}), recall {:.3} ({:.3}-{:.3}), lift {:.2} ({:.2}-{:.2}), routes {} held-out leads\n",
         t.value,
         t.strategy,
         t.precision,
+        at.precision_ci[0],
+        at.precision_ci[1],
         t.recall,
+        at.recall_ci[0],
+        at.recall_ci[1],
+        at.lift,
+        at.lift_ci[0],
+        at.lift_ci[1],
         count(t.routed)
+    ));
+    s.push_str(&format!(
+        "  (intervals: 95%, ROC AUC by DeLong's method, the others by {} bootstrap replicates, seed {})\n",
+        at.bootstrap.replicates, at.bootstrap.seed
     ));
     if let Some(n) = &o.threshold_note {
         s.push_str(&format!("  note: {n}\n"));

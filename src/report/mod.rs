@@ -124,8 +124,12 @@ pub fn render(input: &ReportInput) -> Result<String> {
         h.push_str(&format!("<p class=\"note\" id=\"as-of\">Dates count back from {}.</p>", esc(&a.describe())));
     }
     h.push_str("<div class=\"tiles\">");
-    h.push_str(&tile("ROC AUC", format!("{:.3}", ev.roc_auc)));
-    h.push_str(&tile("PR AUC", format!("{:.3}", ev.pr_auc)));
+    let ci = |c: [f64; 2]| format!("{:.3}–{:.3}", c[0], c[1]);
+    h.push_str(&tile(
+        "ROC AUC (95% CI, DeLong)",
+        format!("{:.3} ({})", ev.roc_auc, ev.roc_auc_ci.map_or("n/a".into(), ci)),
+    ));
+    h.push_str(&tile("PR AUC (95% CI)", format!("{:.3} ({})", ev.pr_auc, ci(ev.at.pr_auc_ci))));
     h.push_str(&tile("base rate", pct(ev.base_rate)));
     h.push_str(&tile("log loss", format!("{:.3}", ev.log_loss)));
     h.push_str(&tile("Brier", format!("{:.3}", ev.brier)));
@@ -135,7 +139,23 @@ pub fn render(input: &ReportInput) -> Result<String> {
         "routed to sales",
         format!("{} ({} precision, {} recall)", ev.routed, pct(ev.precision), pct(ev.recall)),
     ));
+    h.push_str(&tile(
+        "lift at the threshold (95% CI)",
+        format!("{:.2} ({:.2}–{:.2})", ev.at.lift, ev.at.lift_ci[0], ev.at.lift_ci[1]),
+    ));
     h.push_str("</div>");
+    h.push_str(&format!(
+        "<p class=\"note\" id=\"intervals\">Intervals are 95%: the ROC AUC's by DeLong's method; precision {} ({}–{}), recall {} ({}–{}), the PR AUC's and the lift's by {} bootstrap replicates (seed {}).{}</p>",
+        pct(ev.precision),
+        pct(ev.at.precision_ci[0]),
+        pct(ev.at.precision_ci[1]),
+        pct(ev.recall),
+        pct(ev.at.recall_ci[0]),
+        pct(ev.at.recall_ci[1]),
+        ev.at.bootstrap.replicates,
+        ev.at.bootstrap.seed,
+        if ev.no_signal { " <strong>No signal: the ROC AUC's interval includes 0.5; the model ranks these leads no better than chance.</strong>" } else { "" }
+    ));
 
     h.push_str("<h2>How well it ranks buyers</h2><p class=\"note\">The red dot is the model's threshold: leads at or above it are routed to sales.</p><div class=\"grid\">");
     let manual = input.comparison.as_ref().map(|(c, _)| c.manual_curve.as_slice());
@@ -193,18 +213,43 @@ pub fn render(input: &ReportInput) -> Result<String> {
     if let Some((cmp, rules_name)) = &input.comparison {
         h.push_str(&format!("<h2>Predictive versus the manual points ({})</h2>", esc(rules_name)));
         h.push_str("<div class=\"tiles\">");
-        h.push_str(&tile("manual ROC AUC", format!("{:.3}", cmp.manual.roc_auc)));
-        h.push_str(&tile("predictive ROC AUC", format!("{:.3}", cmp.predictive.roc_auc)));
-        h.push_str(&tile("manual PR AUC", format!("{:.3}", cmp.manual.pr_auc)));
-        h.push_str(&tile("predictive PR AUC", format!("{:.3}", cmp.predictive.pr_auc)));
+        let side = |x: &crate::compare::Side| format!("{:.3} ({})", x.roc_auc, ci(x.roc_auc_ci));
+        h.push_str(&tile("manual ROC AUC (95% CI)", side(&cmp.manual)));
+        h.push_str(&tile("predictive ROC AUC (95% CI)", side(&cmp.predictive)));
+        h.push_str(&tile("manual PR AUC (95% CI)", format!("{:.3} ({})", cmp.manual.pr_auc, ci(cmp.manual.pr_auc_ci))));
+        h.push_str(&tile(
+            "predictive PR AUC (95% CI)",
+            format!("{:.3} ({})", cmp.predictive.pr_auc, ci(cmp.predictive.pr_auc_ci)),
+        ));
+        let d = &cmp.roc_auc_difference;
+        h.push_str(&tile(
+            "ROC AUC difference (95% CI, paired DeLong)",
+            format!("{:+.3} ({:+.3} to {:+.3})", d.difference, d.ci[0], d.ci[1]),
+        ));
         let e = &cmp.equal_capacity;
         h.push_str(&tile(
             &format!("buyers in the top {} leads (manual {} count)", e.leads, e.stage),
-            format!("{} vs {}", e.manual_conversions, e.predictive_conversions),
+            format!(
+                "{} vs {} ({:+}, 95% CI {:+.1} to {:+.1})",
+                e.manual_conversions,
+                e.predictive_conversions,
+                e.difference.difference,
+                e.difference.ci[0],
+                e.difference.ci[1]
+            ),
         ));
         h.push_str(&format!(
-            "</div><p class=\"note\" id=\"comparison\" data-manual-roc-auc=\"{}\" data-predictive-roc-auc=\"{}\">The ROC, precision-recall and gains charts above show both models. The manual ranking is by stage, then points. ROC AUC manual {:.4}, predictive {:.4}.</p>",
-            cmp.manual.roc_auc, cmp.predictive.roc_auc, cmp.manual.roc_auc, cmp.predictive.roc_auc
+            "</div><p class=\"note\" id=\"comparison\" data-manual-roc-auc=\"{}\" data-predictive-roc-auc=\"{}\" data-verdict=\"{}\">The ROC, precision-recall and gains charts above show both models. The manual ranking is by stage, then points. ROC AUC manual {:.4}, predictive {:.4}. {}</p>",
+            cmp.manual.roc_auc,
+            cmp.predictive.roc_auc,
+            serde_json::to_string(&cmp.verdict).unwrap_or_default().trim_matches('"'),
+            cmp.manual.roc_auc,
+            cmp.predictive.roc_auc,
+            esc(&match cmp.verdict {
+                crate::compare::Verdict::Better => format!("The predictive model ranks better (DeLong's paired test p = {:.4}).", d.p_value),
+                crate::compare::Verdict::Worse => format!("The predictive model ranks worse (DeLong's paired test p = {:.4}).", d.p_value),
+                crate::compare::Verdict::NotDistinguishable => format!("The two are not distinguishable on these leads (DeLong's paired test p = {:.4}).", d.p_value),
+            })
         ));
         h.push_str(&figure(charts::conversion_bars(
             "Conversion rate by manual stage and predictive tier",

@@ -1,0 +1,225 @@
+//! Regressions of issue 17 (numbers people can trust): DeLong's intervals and paired
+//! test against a plain all-pairs implementation (and, in `.ci/run`, an independent
+//! Python one), intervals in every summary, and "no signal" on data without any.
+
+use leadscore::uncertainty::{auc_difference, auc_interval, delong};
+use rand::{Rng, SeedableRng};
+
+use crate::common::Scratch;
+
+/// DeLong's structural components the plain way: every (won, lost) pair.
+fn delong_all_pairs(a: &[f64], b: &[f64], y: &[bool]) -> ([f64; 2], [[f64; 2]; 2]) {
+    let psi = |x: f64, z: f64| {
+        if x > z {
+            1.0
+        } else if x == z {
+            0.5
+        } else {
+            0.0
+        }
+    };
+    let pos: Vec<usize> = (0..y.len()).filter(|&i| y[i]).collect();
+    let neg: Vec<usize> = (0..y.len()).filter(|&i| !y[i]).collect();
+    let (m, n) = (pos.len() as f64, neg.len() as f64);
+    let scores = [a, b];
+    let mut v10 = [vec![], vec![]];
+    let mut v01 = [vec![], vec![]];
+    let mut auc = [0.0; 2];
+    for k in 0..2 {
+        let s = scores[k];
+        v10[k] = pos.iter().map(|&i| neg.iter().map(|&j| psi(s[i], s[j])).sum::<f64>() / n).collect();
+        v01[k] = neg.iter().map(|&j| pos.iter().map(|&i| psi(s[i], s[j])).sum::<f64>() / m).collect();
+        auc[k] = v10[k].iter().sum::<f64>() / m;
+    }
+    let cov = |v: &[Vec<f64>; 2], p: usize, q: usize| {
+        let len = v[p].len() as f64;
+        let (mp, mq) = (v[p].iter().sum::<f64>() / len, v[q].iter().sum::<f64>() / len);
+        v[p].iter().zip(&v[q]).map(|(x, z)| (x - mp) * (z - mq)).sum::<f64>() / (len - 1.0)
+    };
+    let mut s = [[0.0; 2]; 2];
+    for p in 0..2 {
+        for q in 0..2 {
+            s[p][q] = cov(&v10, p, q) / m + cov(&v01, p, q) / n;
+        }
+    }
+    (auc, s)
+}
+
+/// Two correlated scores with ties (rounded), and labels drawn from the first.
+fn scores(seed: u64, n: usize) -> (Vec<f64>, Vec<f64>, Vec<bool>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    let mut y = Vec::new();
+    for _ in 0..n {
+        let z: f64 = rng.gen_range(-2.0..2.0);
+        let w: f64 = z * 0.5 + rng.gen_range(-1.5..1.5);
+        y.push(rng.gen::<f64>() < 1.0 / (1.0 + (-z).exp()));
+        a.push((z * 10.0).round() / 10.0);
+        b.push((w * 4.0).round() / 4.0);
+    }
+    (a, b, y)
+}
+
+#[test]
+fn delong_matches_the_all_pairs_definition_and_python() {
+    let mut log = Vec::new();
+    for (seed, n) in [(1u64, 60usize), (2, 400), (3, 1500)] {
+        let (a, b, y) = scores(seed, n);
+        let fast = delong(&[&a, &b], &y).unwrap();
+        let (auc, cov) = delong_all_pairs(&a, &b, &y);
+        for k in 0..2 {
+            assert!((fast.aucs[k] - auc[k]).abs() < 1e-12, "seed {seed}: {} vs {}", fast.aucs[k], auc[k]);
+            assert!(
+                (fast.aucs[k] - leadscore::metrics::roc_auc(if k == 0 { &a } else { &b }, &y).unwrap()).abs() < 1e-12
+            );
+            for q in 0..2 {
+                assert!((fast.cov[k][q] - cov[k][q]).abs() < 1e-12, "seed {seed}: cov {k}{q}");
+            }
+        }
+        let one = auc_interval(&a, &y).unwrap();
+        let diff = auc_difference(&a, &b, &y).unwrap();
+        assert!((one.roc_auc_se - cov[0][0].sqrt()).abs() < 1e-12);
+        assert!(diff.ci[0] < diff.difference && diff.difference < diff.ci[1]);
+        log.push(serde_json::json!({
+            "labels": y, "a": a, "b": b,
+            "auc_a": fast.aucs[0], "auc_b": fast.aucs[1],
+            "var_a": fast.cov[0][0], "var_b": fast.cov[1][1], "cov_ab": fast.cov[0][1],
+            "roc_auc_ci_a": one.roc_auc_ci,
+            "difference": diff.difference, "difference_ci": diff.ci, "z": diff.z, "p_value": diff.p_value,
+        }));
+    }
+    // `.ci/run` checks the same numbers with an independent Python implementation.
+    if let Ok(path) = std::env::var("LEADSCORE_DELONG_LOG") {
+        std::fs::write(path, serde_json::to_string(&log).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn every_summary_shows_intervals() {
+    let s = Scratch::new();
+    s.synth("train.csv", 3000, 91);
+    s.synth("hold.csv", 1500, 92);
+    let r = s.run(&["train", "--data", "train.csv", "--label", "outcome", "--model", "m", "--json", "-q"]);
+    r.assert_ok();
+    let h = &r.json()["holdout"];
+    let (auc, ci) = (h["roc_auc"].as_f64().unwrap(), &h["roc_auc_ci"]);
+    assert!(ci[0].as_f64().unwrap() < auc && auc < ci[1].as_f64().unwrap());
+    for k in ["pr_auc_ci", "precision_ci", "recall_ci", "lift_ci"] {
+        assert!(h[k][0].as_f64().unwrap() < h[k][1].as_f64().unwrap(), "{k}: {h}");
+    }
+    assert_eq!(h["roc_auc_includes_chance"], false);
+    let r = s.run(&["evaluate", "--model", "m", "--data", "hold.csv", "--json", "-q"]);
+    r.assert_ok();
+    let e = r.json();
+    let auc = e["roc_auc"].as_f64().unwrap();
+    assert!(e["roc_auc_ci"][0].as_f64().unwrap() < auc && auc < e["roc_auc_ci"][1].as_f64().unwrap());
+    assert!(e["precision_ci"][0].as_f64().unwrap() <= e["precision"].as_f64().unwrap());
+    assert!(e["precision"].as_f64().unwrap() <= e["precision_ci"][1].as_f64().unwrap());
+    assert_eq!(e["bootstrap"]["seed"], 42);
+    // The same seed, the same intervals; another seed, others.
+    let again = s.run(&["evaluate", "--model", "m", "--data", "hold.csv", "--json", "-q"]).json();
+    assert_eq!(e["pr_auc_ci"], again["pr_auc_ci"]);
+    let other = s.run(&["evaluate", "--model", "m", "--data", "hold.csv", "--json", "-q", "--seed", "7"]).json();
+    assert_ne!(e["pr_auc_ci"], other["pr_auc_ci"]);
+    // compare: each side's intervals, the paired difference, and the verdict in words.
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample_rules.toml");
+    let r = s.run(&["compare", "--model", "m", "--rules", rules, "--data", "hold.csv", "--json", "-q"]);
+    r.assert_ok();
+    let c = r.json();
+    assert!(c["manual"]["roc_auc_ci"][0].as_f64().unwrap() < c["manual"]["roc_auc"].as_f64().unwrap());
+    let d = &c["roc_auc_difference"];
+    assert!(d["ci"][0].as_f64().unwrap() < d["difference"].as_f64().unwrap());
+    assert_eq!(c["verdict"], if d["ci"][0].as_f64().unwrap() > 0.0 { "better" } else { "not_distinguishable" });
+    let e = &c["equal_capacity"]["difference"];
+    assert_eq!(
+        e["difference"].as_i64().unwrap(),
+        c["equal_capacity"]["predictive_conversions"].as_i64().unwrap()
+            - c["equal_capacity"]["manual_conversions"].as_i64().unwrap()
+    );
+    let r = s.run(&["compare", "--model", "m", "--rules", rules, "--data", "hold.csv", "-q"]);
+    assert!(r.stdout.contains("verdict: "), "{}", r.stdout);
+}
+
+/// `from` with its outcome column shuffled (seeded): the label independent of every
+/// feature, the base rate kept.
+fn shuffle_outcome(s: &Scratch, from: &str, to: &str, seed: u64) {
+    let mut r = csv::Reader::from_path(s.path(from)).unwrap();
+    let header = r.headers().unwrap().clone();
+    let k = header.iter().position(|h| h == "outcome").unwrap();
+    let mut rows: Vec<Vec<String>> = r.records().map(|x| x.unwrap().iter().map(str::to_string).collect()).collect();
+    let mut labels: Vec<String> = rows.iter().map(|r| r[k].clone()).collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    for i in (1..labels.len()).rev() {
+        labels.swap(i, rng.gen_range(0..=i));
+    }
+    for (row, l) in rows.iter_mut().zip(labels) {
+        row[k] = l;
+    }
+    let mut w = csv::Writer::from_path(s.path(to)).unwrap();
+    w.write_record(&header).unwrap();
+    for row in rows {
+        w.write_record(&row).unwrap();
+    }
+}
+
+#[test]
+fn no_signal_is_said_on_data_without_any_and_compare_claims_nothing() {
+    let s = Scratch::new();
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample_rules.toml");
+    let (mut warned, mut claimed, mut paired_only) = (0, Vec::new(), 0);
+    for seed in 1..=20u64 {
+        let f = format!("d{seed}.csv");
+        s.synth(&format!("raw{seed}.csv"), 1200, 1000 + seed);
+        shuffle_outcome(&s, &format!("raw{seed}.csv"), &f, seed);
+        let r = s.run(&[
+            "train",
+            "--data",
+            &f,
+            "--label",
+            "outcome",
+            "--model",
+            "m",
+            "--force",
+            "--json",
+            "-q",
+            "--seed",
+            &seed.to_string(),
+        ]);
+        r.assert_ok();
+        let j = r.json();
+        if j["warnings"].as_array().unwrap().iter().any(|w| w["message"].as_str().unwrap().starts_with("no signal")) {
+            warned += 1;
+        }
+        s.synth(&format!("other{seed}.csv"), 1200, 2000 + seed);
+        shuffle_outcome(&s, &format!("other{seed}.csv"), "hold.csv", 100 + seed);
+        let r = s.run(&[
+            "compare",
+            "--model",
+            "m",
+            "--rules",
+            rules,
+            "--data",
+            "hold.csv",
+            "--json",
+            "-q",
+            "--seed",
+            &seed.to_string(),
+        ]);
+        r.assert_ok();
+        let c = r.json();
+        let d = &c["roc_auc_difference"]["ci"];
+        if d[0].as_f64().unwrap() > 0.0 || d[1].as_f64().unwrap() < 0.0 {
+            paired_only += 1;
+        }
+        if c["verdict"] != "not_distinguishable" {
+            claimed.push((seed, c["verdict"].clone(), c["roc_auc_difference"].clone()));
+        }
+    }
+    eprintln!(
+        "no signal said on {warned} of 20 seeds; compare claimed a difference on {} (the paired interval alone excluded 0 on {paired_only})",
+        claimed.len()
+    );
+    assert!(warned >= 19, "no signal said on only {warned} of 20 seeds");
+    assert!(claimed.is_empty(), "compare claimed a difference: {claimed:?}");
+}

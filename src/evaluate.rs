@@ -48,6 +48,9 @@ pub struct Evaluation {
     /// Bootstrap intervals of the PR AUC and of precision, recall and lift at the threshold.
     #[serde(flatten)]
     pub at: crate::uncertainty::AtThreshold,
+    /// Calibration in the large and slope, with intervals.
+    #[serde(flatten)]
+    pub calibration_fit: Option<metrics::CalibrationFit>,
     pub confusion: Confusion,
     pub calibration: Vec<CalibrationBin>,
     pub bands: Vec<Band>,
@@ -101,6 +104,7 @@ pub fn evaluate_predictions(
         roc_auc_ci: auc.map(|a| a.roc_auc_ci),
         no_signal: auc.is_some_and(|a| a.includes_chance()),
         at: crate::uncertainty::at_threshold(p, y, thr, bootstrap),
+        calibration_fit: metrics::calibration_fit(p, y),
         rows: summary.rows,
         rows_missing_label: missing,
         positives: summary.positives,

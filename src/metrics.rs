@@ -439,3 +439,93 @@ mod tests {
         assert_eq!((c[1].tp, c[1].fp), (2, 1));
     }
 }
+
+/// Calibration in the large and the calibration slope (Van Calster et al. 2016's "mean"
+/// and "weak" calibration), each with a 95% interval from the likelihood's curvature.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct CalibrationFit {
+    /// The intercept `a` of `logit(P(won)) = a + logit(p)`: 0 when the probabilities are
+    /// right on average; above 0 when they are too low.
+    pub calibration_in_the_large: f64,
+    pub calibration_in_the_large_ci: [f64; 2],
+    /// The slope `b` of `logit(P(won)) = c + b logit(p)`: 1 ideal; below 1 the
+    /// probabilities are too extreme (overfitting), above 1 too timid.
+    pub calibration_slope: f64,
+    pub calibration_slope_ci: [f64; 2],
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// [`CalibrationFit`] of `probs` against `labels` (Newton's method on the one- and
+/// two-parameter logistic likelihoods); `None` when a class is absent or the
+/// probabilities do not vary.
+pub fn calibration_fit(probs: &[f64], labels: &[bool]) -> Option<CalibrationFit> {
+    let pos = labels.iter().filter(|&&y| y).count();
+    if pos == 0 || pos == labels.len() {
+        return None;
+    }
+    let lp: Vec<f64> = probs
+        .iter()
+        .map(|&p| {
+            let p = p.clamp(1e-12, 1.0 - 1e-12);
+            (p / (1.0 - p)).ln()
+        })
+        .collect();
+    // In the large: the offset model's intercept.
+    let mut a = 0.0;
+    let mut info = 0.0;
+    for _ in 0..50 {
+        let (mut g, mut h) = (0.0, 0.0);
+        for (&z, &y) in lp.iter().zip(labels) {
+            let p = sigmoid(z + a);
+            g += y as u8 as f64 - p;
+            h += p * (1.0 - p);
+        }
+        info = h;
+        if h <= 0.0 {
+            return None;
+        }
+        let step = g / h;
+        a += step;
+        if step.abs() < 1e-12 {
+            break;
+        }
+    }
+    // Slope: intercept and slope together.
+    let (mut c, mut b) = (0.0, 1.0);
+    let mut inv11 = f64::NAN;
+    for _ in 0..100 {
+        let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (&z, &y) in lp.iter().zip(labels) {
+            let p = sigmoid(c + b * z);
+            let r = y as u8 as f64 - p;
+            let w = p * (1.0 - p);
+            g0 += r;
+            g1 += r * z;
+            h00 += w;
+            h01 += w * z;
+            h11 += w * z * z;
+        }
+        let det = h00 * h11 - h01 * h01;
+        if det <= 0.0 || !det.is_finite() {
+            return None;
+        }
+        let (d0, d1) = ((h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det);
+        c += d0;
+        b += d1;
+        inv11 = h00 / det;
+        if d0.abs().max(d1.abs()) < 1e-12 {
+            break;
+        }
+    }
+    let z = crate::uncertainty::Z95;
+    let (se_a, se_b) = (1.0 / info.sqrt(), inv11.sqrt());
+    Some(CalibrationFit {
+        calibration_in_the_large: a,
+        calibration_in_the_large_ci: [a - z * se_a, a + z * se_a],
+        calibration_slope: b,
+        calibration_slope_ci: [b - z * se_b, b + z * se_b],
+    })
+}

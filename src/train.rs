@@ -141,6 +141,8 @@ pub struct TrainOutcome {
     pub holdout_at: crate::uncertainty::AtThreshold,
     /// Riley et al.'s sample-size check for the number of features.
     pub sample_size: SampleSize,
+    /// Calibration in the large and slope on the holdout.
+    pub holdout_calibration: Option<crate::metrics::CalibrationFit>,
 }
 
 /// Riley et al. (2020, BMJ) criterion (i) for a binary outcome: the rows a model with `p`
@@ -381,6 +383,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         crate::uncertainty::Bootstrap { seed: params.seed, ..Default::default() },
     );
     let sample_size = SampleSize::of(width + 1, &holdout_probs, &holdout_labels, train_rows.len());
+    let holdout_calibration = metrics::calibration_fit(&holdout_probs, &holdout_labels);
     model.profile = Some(crate::monitor::profile(fit_report.profile.clone(), train_rows.len(), &holdout_probs));
 
     let mut warnings = Vec::new();
@@ -475,6 +478,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         holdout_auc,
         holdout_at,
         sample_size,
+        holdout_calibration,
     })
 }
 

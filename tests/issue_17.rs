@@ -223,3 +223,24 @@ fn no_signal_is_said_on_data_without_any_and_compare_claims_nothing() {
     assert!(warned >= 19, "no signal said on only {warned} of 20 seeds");
     assert!(claimed.is_empty(), "compare claimed a difference: {claimed:?}");
 }
+
+#[test]
+fn calibration_in_the_large_and_slope_recover_known_miscalibration() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+    let sig = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let z: Vec<f64> = (0..20_000).map(|_| rng.gen_range(-3.0..1.0)).collect();
+    let y: Vec<bool> = z.iter().map(|&v| rng.gen::<f64>() < sig(v)).collect();
+    let holds = |ci: [f64; 2], v: f64| ci[0] <= v && v <= ci[1];
+    // The true probabilities: right on average, slope 1.
+    let right: Vec<f64> = z.iter().map(|&v| sig(v)).collect();
+    let c = leadscore::metrics::calibration_fit(&right, &y).unwrap();
+    assert!(holds(c.calibration_in_the_large_ci, 0.0) && holds(c.calibration_slope_ci, 1.0), "{c:?}");
+    // Twice the log-odds: too extreme, slope 1/2.
+    let extreme: Vec<f64> = z.iter().map(|&v| sig(2.0 * v)).collect();
+    let c = leadscore::metrics::calibration_fit(&extreme, &y).unwrap();
+    assert!(holds(c.calibration_slope_ci, 0.5) && !holds(c.calibration_slope_ci, 1.0), "{c:?}");
+    // Log-odds 0.5 too high: in the large -0.5.
+    let high: Vec<f64> = z.iter().map(|&v| sig(v + 0.5)).collect();
+    let c = leadscore::metrics::calibration_fit(&high, &y).unwrap();
+    assert!(holds(c.calibration_in_the_large_ci, -0.5) && !holds(c.calibration_in_the_large_ci, 0.0), "{c:?}");
+}

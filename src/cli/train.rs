@@ -278,6 +278,7 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
             "lift": o.holdout_at.lift,
             "lift_ci": o.holdout_at.lift_ci,
             "bootstrap": o.holdout_at.bootstrap,
+            "calibration": o.holdout_calibration,
         })),
         "sample_size": o.sample_size,
         "threshold": m.threshold.value,
@@ -406,6 +407,9 @@ pub fn summary(o: &TrainOutcome) -> String {
         ));
     }
     let t = &m.threshold;
+    if let Some(c) = &o.holdout_calibration {
+        s.push_str(&format!("  {}\n", calibration_line(c)));
+    }
     let at = &o.holdout_at;
     s.push_str(&format!(
         "threshold {:.4} ({} on the holdout): precision {:.3} ({:.3}-{:.3}), recall {:.3} ({:.3}-{:.3}), lift {:.2} ({:.2}-{:.2}), routes {} held-out leads\n",
@@ -442,4 +446,17 @@ pub fn summary(o: &TrainOutcome) -> String {
         }
     }
     s
+}
+
+/// Calibration in the large and slope, in words a reader can check.
+pub fn calibration_line(c: &leadscore::metrics::CalibrationFit) -> String {
+    format!(
+        "calibration: in the large {:+.3} (95% CI {:+.3} to {:+.3}; 0 is right on average), slope {:.3} ({:.3} to {:.3}; 1 is ideal, below 1 too extreme)",
+        c.calibration_in_the_large,
+        c.calibration_in_the_large_ci[0],
+        c.calibration_in_the_large_ci[1],
+        c.calibration_slope,
+        c.calibration_slope_ci[0],
+        c.calibration_slope_ci[1]
+    )
 }

@@ -13,7 +13,8 @@
 //! 5. [`fit`] and [`train`]: split, fit linfa-logistic, holdout metrics.
 //! 6. [`metrics`] and [`threshold`]: evaluation on (probability, label) pairs and the
 //!    choice of the operating point; [`uncertainty`]: their intervals and tests.
-//! 7. [`model`] and [`model_file`]: the trained model and its file format.
+//! 7. [`model`] and [`model_file`]: the trained model and its file format; [`calibrate`]:
+//!    its map from log-odds to probability.
 //! 8. [`score`]: the per-lead arithmetic ([`score::row`]) and its drivers: in-memory,
 //!    streaming, parallel CSV; probabilities, scores, tiers, decisions and reasons.
 //! 9. [`evaluate`]: the evaluation report of a model on labelled leads.
@@ -30,6 +31,7 @@
 
 pub mod alerts;
 pub mod as_of;
+pub mod calibrate;
 pub mod compare;
 pub mod data;
 pub mod dialect;

@@ -494,11 +494,42 @@ pub fn calibration_fit(probs: &[f64], labels: &[bool]) -> Option<CalibrationFit>
         }
     }
     // Slope: intercept and slope together.
+    let ([_, b], inv) = logistic_fit_1d(&lp, labels)?;
+    let inv11 = inv[1][1];
+    let z = crate::uncertainty::Z95;
+    let (se_a, se_b) = (1.0 / info.sqrt(), inv11.sqrt());
+    Some(CalibrationFit {
+        calibration_in_the_large: a,
+        calibration_in_the_large_ci: [a - z * se_a, a + z * se_a],
+        calibration_slope: b,
+        calibration_slope_ci: [b - z * se_b, b + z * se_b],
+    })
+}
+
+/// The logistic regression of `labels` on one variable `x` with an intercept (Newton's
+/// method): `[intercept, slope]` and the inverse of the information matrix. `None` when
+/// it does not converge to a finite fit (a class absent, `x` constant, separation).
+pub fn logistic_fit_1d(x: &[f64], labels: &[bool]) -> Option<([f64; 2], [[f64; 2]; 2])> {
+    let ll = |c: f64, b: f64| -> f64 {
+        x.iter()
+            .zip(labels)
+            .map(|(&z, &y)| {
+                let t = c + b * z;
+                // log(sigmoid(t)) or log(1 - sigmoid(t)), stably.
+                let s = if y { t } else { -t };
+                if s >= 0.0 {
+                    -(-s).exp().ln_1p()
+                } else {
+                    s - s.exp().ln_1p()
+                }
+            })
+            .sum()
+    };
     let (mut c, mut b) = (0.0, 1.0);
-    let mut inv11 = f64::NAN;
-    for _ in 0..100 {
+    let mut current = ll(c, b);
+    for _ in 0..200 {
         let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (&z, &y) in lp.iter().zip(labels) {
+        for (&z, &y) in x.iter().zip(labels) {
             let p = sigmoid(c + b * z);
             let r = y as u8 as f64 - p;
             let w = p * (1.0 - p);
@@ -513,19 +544,25 @@ pub fn calibration_fit(probs: &[f64], labels: &[bool]) -> Option<CalibrationFit>
             return None;
         }
         let (d0, d1) = ((h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det);
-        c += d0;
-        b += d1;
-        inv11 = h00 / det;
-        if d0.abs().max(d1.abs()) < 1e-12 {
-            break;
+        if d0.abs().max(d1.abs()) < 1e-10 {
+            return Some(([c, b], [[h11 / det, -h01 / det], [-h01 / det, h00 / det]]));
+        }
+        // Newton's step, halved until the likelihood does not fall.
+        let mut t = 1.0;
+        loop {
+            let (nc, nb) = (c + t * d0, b + t * d1);
+            let next = ll(nc, nb);
+            if next >= current - 1e-9 * current.abs().max(1.0) || t < 1e-10 {
+                c = nc;
+                b = nb;
+                current = next;
+                break;
+            }
+            t /= 2.0;
+        }
+        if !(c.is_finite() && b.is_finite()) {
+            return None;
         }
     }
-    let z = crate::uncertainty::Z95;
-    let (se_a, se_b) = (1.0 / info.sqrt(), inv11.sqrt());
-    Some(CalibrationFit {
-        calibration_in_the_large: a,
-        calibration_in_the_large_ci: [a - z * se_a, a + z * se_a],
-        calibration_slope: b,
-        calibration_slope_ci: [b - z * se_b, b + z * se_b],
-    })
+    None
 }

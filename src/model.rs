@@ -163,6 +163,9 @@ pub struct LeadModel {
     /// models written before it was kept.
     #[serde(skip)]
     pub profile: Option<crate::monitor::Profile>,
+    /// The calibration map from log-odds to probability (format version 3; none before).
+    #[serde(skip)]
+    pub calibration: crate::calibrate::Calibration,
 }
 
 impl LeadModel {
@@ -181,7 +184,13 @@ impl LeadModel {
 
     /// Probability of "won" for each row of a design matrix.
     pub fn predict(&self, x: ArrayView2<f64>) -> Vec<f64> {
-        self.log_odds(x).iter().map(|&z| sigmoid(z)).collect()
+        self.log_odds(x).iter().map(|&z| self.probability(z)).collect()
+    }
+
+    /// The probability of a lead with log-odds `z`, through the calibration map: every
+    /// scoring path turns log-odds into a probability here.
+    pub fn probability(&self, z: f64) -> f64 {
+        self.calibration.probability(z)
     }
 
     /// Set a new threshold; the default tiers follow it.

@@ -12,7 +12,7 @@
 //! | 52.. | payload: the model, bincode 2 (serde, standard configuration); from version 2, then its extras |
 //!
 //! Version 2's extras hold how the training rows were sampled ([`ExtrasV2`]); version 3's
-//! ([`Extras`]) add the reference profile for `monitor`. Every model trained from this
+//! ([`Extras`]) add the reference profile for `monitor` and the calibration map. Every model trained from this
 //! version on has a profile and is written as version 3; versions 1 and 2 still load
 //! (without a profile: `monitor` asks for a retrain).
 //!
@@ -44,6 +44,7 @@ struct ExtrasV2 {
 struct Extras {
     sample: Option<crate::sample::SampleInfo>,
     profile: Option<crate::monitor::Profile>,
+    calibration: crate::calibrate::Calibration,
 }
 const HEADER: usize = 8 + 4 + 8 + 32;
 /// Largest model file read (256 MiB); a larger one is refused before reading.
@@ -63,10 +64,14 @@ pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
     let mut payload = bincode::serde::encode_to_vec(model, config()).map_err(enc)?;
     // The oldest version that holds what the model has, so that older files keep their
     // bytes when rewritten (`threshold`).
-    let version: u32 = if model.profile.is_some() {
+    let version: u32 = if model.profile.is_some() || model.calibration != crate::calibrate::Calibration::None {
         payload.extend(
             bincode::serde::encode_to_vec(
-                Extras { sample: model.sample.clone(), profile: model.profile.clone() },
+                Extras {
+                    sample: model.sample.clone(),
+                    profile: model.profile.clone(),
+                    calibration: model.calibration.clone(),
+                },
                 config(),
             )
             .map_err(enc)?,
@@ -137,6 +142,7 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
             bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
         model.sample = extras.sample;
         model.profile = extras.profile;
+        model.calibration = extras.calibration;
         used += more;
     }
     if used != payload.len() {

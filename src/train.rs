@@ -58,6 +58,8 @@ pub struct TrainParams {
     pub tiers: Option<Tiers>,
     /// An activity log to aggregate into behavioural features.
     pub events: Option<EventsInput>,
+    /// The calibration map fitted on the held-out rows. Default: none.
+    pub calibrate: crate::calibrate::Method,
 }
 
 /// An activity log and how to use it in training.
@@ -89,6 +91,7 @@ impl TrainParams {
             cv: None,
             tiers: None,
             events: None,
+            calibrate: crate::calibrate::Method::None,
         }
     }
 
@@ -143,6 +146,8 @@ pub struct TrainOutcome {
     pub sample_size: SampleSize,
     /// Calibration in the large and slope on the holdout.
     pub holdout_calibration: Option<crate::metrics::CalibrationFit>,
+    /// How the calibration map was chosen.
+    pub calibration: crate::calibrate::Choice,
 }
 
 /// Riley et al. (2020, BMJ) criterion (i) for a binary outcome: the rows a model with `p`
@@ -347,6 +352,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         },
         sample: None,
         profile: None,
+        calibration: crate::calibrate::Calibration::None,
     };
     if !cv_aucs.is_empty() {
         let (m, s) = mean_sd(&cv_aucs);
@@ -356,8 +362,18 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     // Holdout metrics and the threshold.
     progress("measuring the holdout and choosing the threshold");
     let x_hold = x.slice(ndarray::s![train_rows.len().., ..width]);
-    let holdout_probs = model.predict(x_hold);
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y_all[i]).collect();
+    // The calibration map, on the held-out log-odds; the threshold and every holdout
+    // figure below are on the calibrated probabilities.
+    let holdout_z = model.log_odds(x_hold);
+    let (calibration, calibration_choice) = crate::calibrate::fit(
+        params.calibrate,
+        holdout_z.as_slice().unwrap_or(&holdout_z.to_vec()),
+        &holdout_labels,
+        params.seed,
+    )?;
+    model.calibration = calibration;
+    let holdout_probs: Vec<f64> = holdout_z.iter().map(|&z| model.probability(z)).collect();
     let summary: Summary = metrics::summary(&holdout_probs, &holdout_labels)
         .ok_or_else(|| Error::Internal("holdout lacks a class after the check".into()))?;
     let curve = metrics::curve(&holdout_probs, &holdout_labels);
@@ -422,24 +438,28 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
                 a.roc_auc, a.roc_auc_ci[0], a.roc_auc_ci[1]
             ),
         });
-    } else if sample_size.too_small() {
+    } else if sample_size.too_small() && holdout_calibration.is_none_or(|c| c.calibration_slope_ci[1] < 1.0) {
         warnings.push(Warning {
             column: String::new(),
             message: match sample_size.min_rows {
                 Some(need) => format!(
                     "small training set for {} features: {} training rows, where Riley et al.'s criterion for an \
                      expected shrinkage of 0.9 asks for {:.0} at this model's explained variation (Cox-Snell R² {:.3} \
-                     on the holdout); the model may be overfitted (the L2 penalty shrinks it, which helps). Fewer \
-                     columns (--exclude) or more won and lost leads make it safer",
+                     on the holdout), and the holdout's calibration slope is {:.2}, below 1 beyond its interval: the \
+                     probabilities are too extreme, the mark of an overfitted model. Fewer columns (--exclude), a larger --alpha, or more won and lost \
+                     leads make it safer",
                     width,
                     sample_size.train_rows,
                     need.ceil(),
-                    sample_size.r2_cox_snell
+                    sample_size.r2_cox_snell,
+                    holdout_calibration.map_or(f64::NAN, |c| c.calibration_slope)
                 ),
                 None => format!(
-                    "the model explains nothing on the holdout (Cox-Snell R² {:.4}): no number of training rows makes \
-                     {} features safe by Riley et al.'s criterion",
-                    sample_size.r2_cox_snell, width
+                    "small training set for {} features: on the holdout the model predicts worse than the base rate \
+                     alone (Cox-Snell R² {:.3}), the mark of an overfitted model: {} training rows do not support {} \
+                     features by Riley et al.'s criterion. Fewer columns (--exclude), a larger --alpha, or more won \
+                     and lost leads make it safer",
+                    width, sample_size.r2_cox_snell, sample_size.train_rows, width
                 ),
             },
         });
@@ -479,6 +499,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         holdout_at,
         sample_size,
         holdout_calibration,
+        calibration: calibration_choice,
     })
 }
 

@@ -244,3 +244,91 @@ fn calibration_in_the_large_and_slope_recover_known_miscalibration() {
     let c = leadscore::metrics::calibration_fit(&high, &y).unwrap();
     assert!(holds(c.calibration_in_the_large_ci, -0.5) && !holds(c.calibration_in_the_large_ci, 0.0), "{c:?}");
 }
+
+#[test]
+fn a_calibration_map_is_applied_alike_on_every_path_and_keeps_the_ranking() {
+    let s = Scratch::new();
+    s.synth("train.csv", 8000, 93);
+    s.run(&["synth", "--rows", "3000", "--seed", "94", "--no-outcome", "--output", "new.csv", "-q"]).assert_ok();
+    let train = |how: &str| {
+        let r = s.run(&[
+            "train",
+            "--data",
+            "train.csv",
+            "--label",
+            "outcome",
+            "--id",
+            "lead_id",
+            "--calibrate",
+            how,
+            "--model",
+            how,
+            "--json",
+            "-q",
+        ]);
+        r.assert_ok();
+        r.json()
+    };
+    let score = |model: &str, out: &str, general: bool| {
+        let mut a =
+            vec!["score", "--model", model, "--data", "new.csv", "--as-of", "2025-06-30", "--output", out, "-q"];
+        if general {
+            a.push("--general-path");
+        }
+        s.run(&a).assert_ok();
+        std::fs::read(s.path(out)).unwrap()
+    };
+    let none = train("none");
+    score("none", "none.csv", false);
+    let base = crate::common::csv_f64(&s.path("none.csv"), "probability");
+    for how in ["platt", "isotonic"] {
+        let j = train(how);
+        assert_eq!(j["calibration_map"]["method"], how);
+        // The ranking, and so the holdout's ROC AUC, does not change.
+        assert_eq!(j["holdout"]["roc_auc"], none["holdout"]["roc_auc"]);
+        // The parallel CSV path and the general path write the same bytes.
+        let (fast, general) =
+            (score(how, &format!("{how}_fast.csv"), false), score(how, &format!("{how}_gen.csv"), true));
+        assert_eq!(fast, general, "{how}: the two scoring paths differ");
+        let p = crate::common::csv_f64(&s.path(&format!("{how}_fast.csv")), "probability");
+        assert_ne!(p, base, "{how}: the map changed nothing");
+        for i in 0..p.len() {
+            for j in (i + 1)..p.len().min(i + 40) {
+                assert_eq!(base[i].total_cmp(&base[j]), p[i].total_cmp(&p[j]), "{how}: leads {i} and {j} swapped");
+            }
+        }
+    }
+    // auto chooses the lowest cross-validated log loss among those it reports.
+    let j = train("auto");
+    let tried = j["calibration_map"]["cv_log_loss"].as_array().unwrap();
+    assert_eq!(tried.len(), 3);
+    let best = tried
+        .iter()
+        .min_by(|a, b| a["log_loss"].as_f64().unwrap().total_cmp(&b["log_loss"].as_f64().unwrap()))
+        .unwrap();
+    assert_eq!(j["calibration_map"]["method"], best["method"]);
+    // Isotonic needs 1,000 held-out rows.
+    s.synth("small.csv", 2000, 95);
+    let r =
+        s.run(&["train", "--data", "small.csv", "--label", "outcome", "--calibrate", "isotonic", "--model", "x", "-q"]);
+    r.assert_bad_input(&["--calibrate", "at least 1000 held-out rows", "400"]);
+}
+
+#[test]
+fn a_training_set_too_small_for_its_features_is_named() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "1500", "--seed", "3", "--noise-columns", "40", "--output", "wide.csv", "-q"])
+        .assert_ok();
+    let r = s
+        .run(&["train", "--data", "wide.csv", "--label", "outcome", "--screen", "off", "--model", "m", "--json", "-q"]);
+    r.assert_ok();
+    let j = r.json();
+    let said: Vec<&str> = j["warnings"].as_array().unwrap().iter().map(|w| w["message"].as_str().unwrap()).collect();
+    assert!(said.iter().any(|m| m.starts_with("small training set for")), "{said:?}");
+    assert!(j["sample_size"]["parameters"].as_u64().unwrap() > 200);
+    // The same columns on enough rows: no such warning.
+    s.run(&["synth", "--rows", "40000", "--seed", "4", "--output", "big.csv", "-q"]).assert_ok();
+    let r = s.run(&["train", "--data", "big.csv", "--label", "outcome", "--model", "m2", "--json", "-q"]);
+    let j = r.json();
+    assert!(j["warnings"].as_array().unwrap().is_empty(), "{}", j["warnings"]);
+}

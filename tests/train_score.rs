@@ -34,7 +34,17 @@ fn trains_on_synthetic_leads_and_reports_holdout_metrics() {
     let thr = j["threshold"].as_f64().unwrap();
     assert!(thr > 0.0 && thr < 1.0);
     assert!(j["features"].as_u64().unwrap() > 20);
-    assert!(j["warnings"].as_array().unwrap().is_empty(), "{:?}", j["warnings"]);
+    // No leakage or solver warning; 3,000 rows for 85 features may be named as small
+    // (issue 17: Riley et al.'s criterion and the holdout's calibration slope).
+    assert!(
+        j["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["message"].as_str().unwrap().starts_with("small training set")),
+        "{:?}",
+        j["warnings"]
+    );
     assert_eq!(j["converged"], true);
     // The human summary goes to stderr with --json.
     assert!(r.stderr.contains("holdout"), "{}", r.stderr);
@@ -397,7 +407,8 @@ fn warns_about_a_column_filled_in_after_the_sale() {
         "-q",
     ]);
     r.assert_ok();
-    assert!(r.json()["warnings"].as_array().unwrap().is_empty());
+    // No leakage warning once the column is left out (a small-training-set note may stay).
+    assert!(r.json()["warnings"].as_array().unwrap().iter().all(|w| w["column"] == ""));
 }
 
 #[test]

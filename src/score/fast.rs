@@ -34,7 +34,7 @@ use super::ScoreParams;
 use crate::data::looks_like_formula;
 use crate::error::{Error, Result};
 use crate::features::cell::{clean, Cell, Problem};
-use crate::model::{sigmoid, LeadModel};
+use crate::model::LeadModel;
 
 /// Bytes read per block; the incomplete record at its end carries over to the next.
 pub const BLOCK: usize = 8 << 20;
@@ -355,7 +355,7 @@ impl Plan<'_> {
                     return false;
                 }
             };
-            let prob = sigmoid(z);
+            let prob = m.probability(z);
             // The line: id (or row number), probability, score, tier, decision, reasons.
             match self.id_field {
                 Some(fi) => {

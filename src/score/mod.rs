@@ -19,7 +19,7 @@ use crate::data::Table;
 use crate::error::{Error, Result};
 use crate::features::cell::clean;
 use crate::features::ColumnCells;
-use crate::model::{sigmoid, LeadModel};
+use crate::model::LeadModel;
 pub use row::{Reason, RowScorer};
 
 /// Scoring options.
@@ -205,7 +205,7 @@ fn predict_rows(
     each_lead(model, table, as_of_day, on_bad, |i, z, scorer, st, text| {
         kept.push(i);
         out.log_odds.push(z);
-        out.probability.push(sigmoid(z));
+        out.probability.push(model.probability(z));
         if let Some(r) = &mut out.reasons {
             scorer.reason_text(st, reasons, text, mark, &mut buf);
             r.push(buf.clone());

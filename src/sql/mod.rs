@@ -349,11 +349,11 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     ));
     let mut prob = vec!["id".to_string(), "problem".into()];
     prob.extend((1..=steps.len()).map(|r| format!("m{r}")));
-    prob.push(
-        "CASE WHEN problem IS NOT NULL THEN NULL WHEN z >= 0 THEN 1.0 / (1.0 + EXP(-z)) ELSE EXP(z) / (1.0 + EXP(z)) \
-         END AS probability"
-            .into(),
-    );
+    // The calibration map's SQL (see `calibrate`): the logistic function when none.
+    prob.push(format!(
+        "CASE WHEN problem IS NOT NULL THEN NULL ELSE {} END AS probability",
+        model.calibration.sql("z", &|v| d.float(v))
+    ));
     // Each reason's column name and the value it shows, once (the text and the reason
     // columns both read them).
     if positive > 0 {

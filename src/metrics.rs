@@ -454,6 +454,21 @@ pub struct CalibrationFit {
     pub calibration_slope_ci: [f64; 2],
 }
 
+impl CalibrationFit {
+    /// In words a reader can check.
+    pub fn describe(&self) -> String {
+        format!(
+            "calibration in the large {:+.3} (95% CI {:+.3} to {:+.3}; 0 is right on average), slope {:.3} ({:.3} to {:.3}; 1 is ideal, below 1 the probabilities are too extreme, above 1 too timid)",
+            self.calibration_in_the_large,
+            self.calibration_in_the_large_ci[0],
+            self.calibration_in_the_large_ci[1],
+            self.calibration_slope,
+            self.calibration_slope_ci[0],
+            self.calibration_slope_ci[1]
+        )
+    }
+}
+
 fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }

@@ -98,6 +98,15 @@ pub fn two_sided_p(z: f64) -> f64 {
     }
 }
 
+/// A p-value as summaries write it: four decimals, or "<0.0001".
+pub fn p_text(p: f64) -> String {
+    if p < 0.0001 {
+        "<0.0001".into()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
 /// A ROC AUC with its DeLong interval.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct AucInterval {

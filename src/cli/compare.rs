@@ -82,10 +82,11 @@ fn ci(c: [f64; 2]) -> String {
 }
 
 fn p_text(p: f64) -> String {
-    if p < 0.0001 {
-        "p < 0.0001".into()
+    let t = leadscore::uncertainty::p_text(p);
+    if t.starts_with('<') {
+        format!("p {t}")
     } else {
-        format!("p = {p:.4}")
+        format!("p = {t}")
     }
 }
 

@@ -81,7 +81,7 @@ pub fn render(ev: &Evaluation) -> String {
         ev.ece
     ));
     if let Some(c) = &ev.calibration_fit {
-        s.push_str(&format!("{}\n", super::train::calibration_line(c)));
+        s.push_str(&format!("{}\n", c.describe()));
     }
     if ev.no_signal {
         s.push_str("warning: no signal: the ROC AUC's interval includes 0.5: the model ranks these leads no better than chance, and routing by it would be arbitrary\n");

@@ -108,14 +108,6 @@ pub fn run(args: Args) -> Result<i32> {
     Ok(if m.worst == Band::Act { 3 } else { 0 })
 }
 
-fn p_text(p: f64) -> String {
-    if p < 0.0001 {
-        "<0.0001".into()
-    } else {
-        format!("{p:.4}")
-    }
-}
-
 fn ci(e: &monitor::Estimate) -> String {
     format!("{} ({} to {})", pct(e.value), pct(e.ci[0]), pct(e.ci[1]))
 }
@@ -164,7 +156,7 @@ pub fn render(m: &Monitor) -> String {
             c.part.clone(),
             format!("{:.4}", c.drift.psi),
             c.drift.band.name().into(),
-            p_text(c.drift.p_value),
+            leadscore::uncertainty::p_text(c.drift.p_value),
             count(c.drift.leads as usize),
             note.join("; "),
         ]);
@@ -173,7 +165,7 @@ pub fn render(m: &Monitor) -> String {
         "(score)".into(),
         format!("{:.4}", m.score.psi),
         m.score.band.name().into(),
-        p_text(m.score.p_value),
+        leadscore::uncertainty::p_text(m.score.p_value),
         count(m.score.leads as usize),
         String::new(),
     ]);

@@ -424,7 +424,7 @@ pub fn summary(o: &TrainOutcome) -> String {
     }
     let t = &m.threshold;
     if let Some(c) = &o.holdout_calibration {
-        s.push_str(&format!("  {}\n", calibration_line(c)));
+        s.push_str(&format!("  {}\n", c.describe()));
     }
     if o.calibration.asked != leadscore::calibrate::Method::None {
         let tried: Vec<String> =
@@ -476,17 +476,4 @@ pub fn summary(o: &TrainOutcome) -> String {
         }
     }
     s
-}
-
-/// Calibration in the large and slope, in words a reader can check.
-pub fn calibration_line(c: &leadscore::metrics::CalibrationFit) -> String {
-    format!(
-        "calibration: in the large {:+.3} (95% CI {:+.3} to {:+.3}; 0 is right on average), slope {:.3} ({:.3} to {:.3}; 1 is ideal, below 1 too extreme)",
-        c.calibration_in_the_large,
-        c.calibration_in_the_large_ci[0],
-        c.calibration_in_the_large_ci[1],
-        c.calibration_slope,
-        c.calibration_slope_ci[0],
-        c.calibration_slope_ci[1]
-    )
 }

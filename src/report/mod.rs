@@ -202,15 +202,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
         .collect();
     h.push_str(&format!("<div>{}", table(&["predicted", "leads", "mean predicted", "observed"], &rows)));
     if let Some(c) = &ev.calibration_fit {
-        h.push_str(&format!(
-            "<p class=\"note\" id=\"calibration-fit\">Calibration in the large {:+.3} (95% CI {:+.3} to {:+.3}; 0 means the probabilities are right on average). Calibration slope {:.3} ({:.3} to {:.3}; 1 is ideal, below 1 the probabilities are too extreme, above 1 too timid).</p>",
-            c.calibration_in_the_large,
-            c.calibration_in_the_large_ci[0],
-            c.calibration_in_the_large_ci[1],
-            c.calibration_slope,
-            c.calibration_slope_ci[0],
-            c.calibration_slope_ci[1]
-        ));
+        h.push_str(&format!("<p class=\"note\" id=\"calibration-fit\">{}.</p>", esc(&c.describe())));
     }
     h.push_str("</div>");
     h.push_str("</div>");

@@ -10,14 +10,6 @@ fn ci(e: &Estimate) -> String {
     format!("{} ({}–{})", pct(e.value), pct(e.ci[0]), pct(e.ci[1]))
 }
 
-fn p_text(p: f64) -> String {
-    if p < 0.0001 {
-        "<0.0001".into()
-    } else {
-        format!("{p:.4}")
-    }
-}
-
 /// Render the monitoring page of `m` (leads from the file `data_name`).
 pub fn monitor_page(model: &LeadModel, m: &Monitor, data_name: &str) -> Result<String> {
     let mut h = String::new();
@@ -74,7 +66,7 @@ pub fn monitor_page(model: &LeadModel, m: &Monitor, data_name: &str) -> Result<S
                 c.part.clone(),
                 format!("{:.4}", c.drift.psi),
                 c.drift.band.name().into(),
-                p_text(c.drift.p_value),
+                crate::uncertainty::p_text(c.drift.p_value),
                 c.drift.leads.to_string(),
                 c.new_value_leads.to_string(),
                 c.new_values.iter().take(5).map(|(v, n)| format!("{v} ({n})")).collect::<Vec<_>>().join(", "),

@@ -152,7 +152,8 @@ pub struct TrainOutcome {
 
 /// Riley et al. (2020, BMJ) criterion (i) for a binary outcome: the rows a model with `p`
 /// parameters needs for an expected shrinkage of 0.9, at the explained variation
-/// (Cox-Snell R squared) the model reaches on the holdout.
+/// (Cox-Snell R squared) the model's ranking reaches on the holdout (its log-odds
+/// recalibrated there, so that a moved base rate does not count against it).
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct SampleSize {
     pub parameters: usize,
@@ -176,8 +177,23 @@ impl SampleSize {
                 (1.0 - p).ln()
             }
         };
-        let ll_model: f64 = probs.iter().zip(labels).map(|(&p, &y)| ll(p, y)).sum();
+        // The explained variation of the model's ranking: its log-odds recalibrated on the
+        // holdout (intercept and slope), so that a base rate that moved between training
+        // and holdout (a time-ordered split) is not taken for overfitting.
+        let lp: Vec<f64> = probs
+            .iter()
+            .map(|&p| {
+                let p = p.clamp(1e-15, 1.0 - 1e-15);
+                (p / (1.0 - p)).ln()
+            })
+            .collect();
         let ll_null: f64 = labels.iter().map(|&y| ll(rate, y)).sum();
+        let ll_model: f64 = match crate::metrics::logistic_fit_1d(&lp, labels) {
+            Some(([c, b], _)) => {
+                lp.iter().zip(labels).map(|(&z, &y)| ll(crate::model::sigmoid(c + b * z), y)).sum::<f64>().max(ll_null)
+            }
+            None => ll_null,
+        };
         let r2 = 1.0 - (-2.0 * (ll_model - ll_null) / n).exp();
         let s = Self::SHRINKAGE;
         let min_rows = (r2 > 0.0 && r2 < s).then(|| parameters as f64 / ((s - 1.0) * (1.0 - r2 / s).ln()));
@@ -455,13 +471,34 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
                     holdout_calibration.map_or(f64::NAN, |c| c.calibration_slope)
                 ),
                 None => format!(
-                    "small training set for {} features: on the holdout the model predicts worse than the base rate \
-                     alone (Cox-Snell R² {:.3}), the mark of an overfitted model: {} training rows do not support {} \
-                     features by Riley et al.'s criterion. Fewer columns (--exclude), a larger --alpha, or more won \
-                     and lost leads make it safer",
+                    "small training set for {} features: on the holdout the model's ranking explains nothing \
+                     (Cox-Snell R² {:.3} even recalibrated), the mark of an overfitted model: {} training rows do not \
+                     support {} features by Riley et al.'s criterion. Fewer columns (--exclude), a larger --alpha, or \
+                     more won and lost leads make it safer",
                     width, sample_size.r2_cox_snell, sample_size.train_rows, width
                 ),
             },
+        });
+    }
+    if let Some(c) = holdout_calibration.filter(|c| {
+        c.calibration_in_the_large.abs() >= 0.2
+            && (c.calibration_in_the_large_ci[0] > 0.0 || c.calibration_in_the_large_ci[1] < 0.0)
+    }) {
+        let mean_p = holdout_probs.iter().sum::<f64>() / holdout_probs.len().max(1) as f64;
+        let won = holdout_labels.iter().filter(|&&y| y).count() as f64 / holdout_labels.len().max(1) as f64;
+        warnings.push(Warning {
+            column: String::new(),
+            message: format!(
+                "the probabilities are off on average on the holdout: {:.1}% predicted against {:.1}% won (calibration in \
+                 the large {:+.2}, 95% CI {:+.2} to {:+.2}); with a holdout of the most recent leads this is the won share \
+                 moving over time. The ranking still holds (ROC AUC above), but probabilities, tiers and the threshold are \
+                 shifted: retrain on recent leads, or fit a map on the held-out rows with --calibrate platt",
+                100.0 * mean_p,
+                100.0 * won,
+                c.calibration_in_the_large,
+                c.calibration_in_the_large_ci[0],
+                c.calibration_in_the_large_ci[1]
+            ),
         });
     }
     if !fitted.converged {

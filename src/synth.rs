@@ -34,7 +34,17 @@ pub struct SynthParams {
     /// 50-98% of rows (drawn from their own random stream: the other columns are those
     /// of the same seed without them). Default: 0.
     pub noise_columns: usize,
+    /// Add a `product` column (the product the lead asked about: crm 45%, analytics 45%,
+    /// training 10%, drawn from its own random stream) whose buyers differ: for analytics
+    /// individual contributors, large companies, finance and retail buy, executives less, pricing- and
+    /// careers-page views count for and a demo request barely; for training students and
+    /// education buy. Without it every
+    /// lead follows the crm profile. Default: false.
+    pub products: bool,
 }
+
+/// The products of `--products`: name and share.
+pub const PRODUCTS: &[(&str, f64)] = &[("crm", 45.0), ("analytics", 45.0), ("training", 10.0)];
 
 /// A synthetic export: the contacts and, when asked for, their activity log.
 pub struct Synthetic {
@@ -52,6 +62,7 @@ impl SynthParams {
             events: false,
             extra_events: 0.0,
             noise_columns: 0,
+            products: false,
         }
     }
 }
@@ -234,6 +245,9 @@ fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
     let mut created = Vec::with_capacity(n);
     let mut last_activity = Vec::with_capacity(n);
     let mut outcome = Vec::with_capacity(n);
+    let mut product: Vec<&'static str> = Vec::with_capacity(if params.products { n } else { 0 });
+    // Products have their own stream too: without --products the file is unchanged.
+    let mut prng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x9d0d_0c75);
     let mut closed = Vec::with_capacity(if params.events { n } else { 0 });
     let mut ev_contact: Vec<String> = Vec::new();
     let mut ev_type: Vec<&'static str> = Vec::new();
@@ -245,20 +259,38 @@ fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
         id.push(format!("L{:07}", i + 1));
         let engagement = normal(&mut rng);
         let mut z = -3.3;
+        let prod = if params.products { pick(&mut prng, PRODUCTS, |p| p.1).0 } else { "crm" };
+        if params.products {
+            product.push(prod);
+        }
 
         let (t, level, _) = *pick(&mut rng, TITLES, |t| t.2);
-        z += match level {
-            "c" => 0.9,
-            "vp" => 0.8,
-            "dir" => 0.6,
-            "mgr" => 0.3,
-            "st" => -2.0,
+        z += match (prod, level) {
+            ("analytics", "c") => -0.6,
+            ("analytics", "vp") => -0.2,
+            ("analytics", "dir") => 0.2,
+            ("analytics", "mgr") => 0.5,
+            ("analytics", "ic") => 1.2,
+            ("analytics", "st") => -0.5,
+            ("training", "st") => 1.2,
+            ("training", "c" | "vp") => -0.3,
+            (_, "c") => 0.9,
+            (_, "vp") => 0.8,
+            (_, "dir") => 0.6,
+            (_, "mgr") => 0.3,
+            (_, "st") => -2.0,
             _ => 0.0,
         };
         title.push(if rng.gen::<f64>() < 0.05 { None } else { Some(t.to_string()) });
 
         let (ind, ind_eff, _) = *pick(&mut rng, INDUSTRIES, |x| x.2);
-        z += ind_eff;
+        z += match (prod, ind) {
+            ("training", "Education") => 1.2,
+            ("analytics", "Financial Services") => 0.9,
+            ("analytics", "Retail") => 0.7,
+            ("analytics", "Software") => -0.3,
+            _ => ind_eff,
+        };
         industry.push(match rng.gen::<f64>() {
             r if r < 0.05 => Some("Select".to_string()),
             r if r < 0.08 => Some(ind.to_lowercase()),
@@ -266,9 +298,12 @@ fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
         });
 
         let emp = (4.5 + 1.7 * normal(&mut rng)).exp().round().clamp(1.0, 200_000.0);
-        // Inverted U: best fit around 300 employees.
+        // Inverted U: best fit around 300 employees (analytics: the larger the better).
         let l10 = emp.log10();
-        z += 0.6 - 0.35 * (l10 - 2.5).powi(2);
+        z += match prod {
+            "analytics" => 1.0 * (l10 - 2.5),
+            _ => 0.6 - 0.35 * (l10 - 2.5).powi(2),
+        };
         employees.push(if rng.gen::<f64>() < 0.08 { None } else { Some(emp as i64) });
 
         let (c, c_eff, _) = *pick(&mut rng, COUNTRIES, |x| x.2);
@@ -301,13 +336,13 @@ fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
         let dl = poisson(&mut rng, (-0.5 + 0.4 * engagement).exp());
         let dm = rng.gen::<f64>() < 1.0 / (1.0 + (-(-2.8 + 0.9 * engagement)).exp());
         z += 0.3 * (v as f64).ln_1p();
-        z += 0.45 * (pv.min(6) as f64);
-        z -= 0.5 * cv as f64;
+        z += if prod == "analytics" { 0.8 } else { 0.45 } * (pv.min(6) as f64);
+        z += if prod == "analytics" { 0.3 } else { -0.5 } * cv as f64;
         z += 0.15 * (ec.min(8) as f64);
         z += 0.35 * wb.min(3) as f64;
         z += 0.08 * dl.min(5) as f64;
         if dm {
-            z += 1.6;
+            z += if prod == "analytics" { 0.3 } else { 1.6 };
         }
         visits.push(v as i64);
         pricing.push(pv as i64);
@@ -404,6 +439,9 @@ fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
     ];
     if params.events {
         cols.push(Column::new("closed_date".into(), closed));
+    }
+    if params.products {
+        cols.push(Column::new("product".into(), product));
     }
     cols.extend(noise_columns(params, n));
     if params.outcome {

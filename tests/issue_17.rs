@@ -372,3 +372,25 @@ fn a_won_share_that_moved_is_named_not_taken_for_overfitting() {
     assert!(!said.iter().any(|m| m.starts_with("small training set")), "{said:?}");
     assert!(j["holdout"]["calibration"]["calibration_in_the_large"].as_f64().unwrap() > 0.2);
 }
+
+#[test]
+fn synth_products_add_a_product_column_and_leave_other_files_unchanged() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "4000", "--seed", "5", "--output", "plain.csv", "-q"]).assert_ok();
+    s.run(&["synth", "--rows", "4000", "--seed", "5", "--products", "--output", "p.csv", "-q"]).assert_ok();
+    let products = crate::common::csv_column(&s.path("p.csv"), "product");
+    let share = |p: &str| products.iter().filter(|x| *x == p).count() as f64 / 4000.0;
+    assert!((share("crm") - 0.45).abs() < 0.03 && (share("analytics") - 0.45).abs() < 0.03);
+    assert!((share("training") - 0.10).abs() < 0.02);
+    // The same leads (only their outcomes follow their product's buyers).
+    assert_eq!(
+        crate::common::csv_column(&s.path("p.csv"), "job_title"),
+        crate::common::csv_column(&s.path("plain.csv"), "job_title")
+    );
+    // Without --products the file is the same as before the option existed: the crm
+    // profile for every lead, no product column.
+    let plain = std::fs::read_to_string(s.path("plain.csv")).unwrap();
+    assert!(!plain.lines().next().unwrap().contains("product"));
+    let won = |f: &str| crate::common::csv_column(&s.path(f), "outcome").iter().filter(|x| *x == "won").count();
+    assert_ne!(won("plain.csv"), won("p.csv"));
+}

@@ -52,6 +52,12 @@ pub struct Args {
     /// export: for trying out and benchmarking wide files.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub noise_columns: usize,
+    /// Add a product column (crm 45%, analytics 45%, training 10%) whose buyers differ:
+    /// for analytics, individual contributors and large companies buy, pricing-page views
+    /// count more and a demo request less; for training, students and education buy. For
+    /// trying out one model per product (`train --segment-by product`).
+    #[arg(long)]
+    pub products: bool,
     #[command(flatten)]
     pub force: super::args::Force,
     #[command(flatten)]
@@ -70,6 +76,7 @@ pub fn run(args: Args) -> Result<()> {
     p.events = args.events.is_some();
     p.extra_events = args.extra_events;
     p.noise_columns = args.noise_columns;
+    p.products = args.products;
     let mut out = generate_all(&p)?;
     data::write_table(&mut out.contacts, &args.output)?;
     console.note(&format!("wrote {} synthetic contacts to {}", count(args.rows), args.output.display()));

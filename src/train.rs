@@ -188,12 +188,14 @@ impl SampleSize {
             })
             .collect();
         let ll_null: f64 = labels.iter().map(|&y| ll(rate, y)).sum();
+        // The model as it is, when recalibration does not converge (a ranking that
+        // separates the holdout perfectly, say): never below the base rate alone.
+        let as_is: f64 = probs.iter().zip(labels).map(|(&p, &y)| ll(p, y)).sum();
         let ll_model: f64 = match crate::metrics::logistic_fit_1d(&lp, labels) {
-            Some(([c, b], _)) => {
-                lp.iter().zip(labels).map(|(&z, &y)| ll(crate::model::sigmoid(c + b * z), y)).sum::<f64>().max(ll_null)
-            }
-            None => ll_null,
-        };
+            Some(([c, b], _)) => lp.iter().zip(labels).map(|(&z, &y)| ll(crate::model::sigmoid(c + b * z), y)).sum(),
+            None => as_is,
+        }
+        .max(ll_null);
         let r2 = 1.0 - (-2.0 * (ll_model - ll_null) / n).exp();
         let s = Self::SHRINKAGE;
         let min_rows = (r2 > 0.0 && r2 < s).then(|| parameters as f64 / ((s - 1.0) * (1.0 - r2 / s).ln()));

@@ -16,7 +16,7 @@
 //! A test against a plain all-pairs implementation lives with the regressions;
 //! `.ci/check_delong.py` checks the same numbers with an independent Python one.
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -201,6 +201,9 @@ pub fn paired_count(found_a: &[bool], found_b: &[bool]) -> PairedCount {
     PairedCount { difference: d as i64, only_a, only_b, ci: [d - Z95 * se, d + Z95 * se], p_value }
 }
 
+/// Leads above which the bootstrap uses at most 200 replicates.
+pub const LARGE: usize = 50_000;
+
 /// Bootstrap settings.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Bootstrap {
@@ -262,11 +265,12 @@ fn weighted_figures(pos: &[f64], neg: &[f64], scores: &[f64], threshold: f64) ->
     for g in 0..pos.len() {
         tp += pos[g];
         fp += neg[g];
-        let recall = tp / total_pos;
-        if tp + fp > 0.0 {
+        // Recall moves only where won leads are.
+        if pos[g] > 0.0 {
+            let recall = tp / total_pos;
             ap += (recall - last_recall) * tp / (tp + fp);
+            last_recall = recall;
         }
-        last_recall = recall;
         if scores[g] >= threshold {
             at_tp = tp;
             at_fp = fp;
@@ -278,17 +282,25 @@ fn weighted_figures(pos: &[f64], neg: &[f64], scores: &[f64], threshold: f64) ->
     Some([ap, precision, recall, lift])
 }
 
-/// A Poisson(1) draw (Knuth's product of uniforms).
-fn poisson1(rng: &mut impl Rng) -> u32 {
-    let limit = (-1.0f64).exp();
-    let (mut k, mut p) = (0u32, 1.0f64);
-    loop {
-        p *= rng.gen::<f64>();
-        if p <= limit {
-            return k;
-        }
-        k += 1;
+/// The Poisson(1) distribution's cumulative probabilities up to 12, scaled to 2^32:
+/// one 32-bit draw gives one weight by inverting the table (the mass above 12 is below
+/// 2^-32 and counts as 12).
+fn poisson1_table() -> [u64; 12] {
+    let mut t = [0u64; 12];
+    let (mut p, mut cum) = ((-1.0f64).exp(), 0.0);
+    for (k, slot) in t.iter_mut().enumerate() {
+        cum += p;
+        *slot = (cum * 4_294_967_296.0) as u64;
+        p /= (k + 1) as f64;
     }
+    t
+}
+
+/// A Poisson(1) draw from [`poisson1_table`].
+fn poisson1(rng: &mut impl rand::RngCore, table: &[u64; 12]) -> u32 {
+    let u = rng.next_u32() as u64;
+    // The table is increasing: the count of entries at or below u, without branches.
+    table.iter().map(|&c| (u >= c) as u32).sum()
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -315,21 +327,24 @@ pub fn at_threshold(probs: &[f64], labels: &[bool], threshold: f64, b: Bootstrap
         }
         weighted_figures(&pos, &neg, &g.score, threshold).unwrap_or([f64::NAN; 4])
     };
+    let table = poisson1_table();
+    // The leads in score order (highest first), so that each replicate fills its group
+    // counts front to back.
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.sort_by_key(|&i| g.group[i]);
+    let sorted: Vec<(u32, bool)> = order.iter().map(|&i| (g.group[i], labels[i])).collect();
     let reps: Vec<[f64; 4]> = (0..b.replicates)
         .into_par_iter()
         .filter_map(|r| {
             let mut rng =
                 rand_chacha::ChaCha8Rng::seed_from_u64(b.seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let (mut pos, mut neg) = (vec![0.0; ng], vec![0.0; ng]);
-            for (i, &y) in labels.iter().enumerate() {
-                let w = poisson1(&mut rng) as f64;
-                if w > 0.0 {
-                    if y {
-                        pos[g.group[i] as usize] += w
-                    } else {
-                        neg[g.group[i] as usize] += w
-                    }
-                }
+            for &(grp, y) in &sorted {
+                // Without branches: a lead adds its weight to one of the two counts.
+                let w = poisson1(&mut rng, &table) as f64;
+                let yf = y as u8 as f64;
+                pos[grp as usize] += w * yf;
+                neg[grp as usize] += w - w * yf;
             }
             weighted_figures(&pos, &neg, &g.score, threshold)
         })
@@ -352,6 +367,18 @@ pub fn at_threshold(probs: &[f64], labels: &[bool], threshold: f64, b: Bootstrap
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn poisson_weights_have_mean_and_variance_one() {
+        let table = poisson1_table();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let w: Vec<f64> = (0..200_000).map(|_| poisson1(&mut rng, &table) as f64).collect();
+        let mean = w.iter().sum::<f64>() / w.len() as f64;
+        let var = w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / w.len() as f64;
+        assert!((mean - 1.0).abs() < 0.01 && (var - 1.0).abs() < 0.02, "{mean} {var}");
+        let zeros = w.iter().filter(|&&x| x == 0.0).count() as f64 / w.len() as f64;
+        assert!((zeros - (-1.0f64).exp()).abs() < 0.005);
+    }
 
     #[test]
     fn midranks_share_ties() {

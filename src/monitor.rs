@@ -17,7 +17,7 @@
 //! - the precision, recall and routed share to expect at the threshold, estimated from the
 //!   probabilities alone (confidence-based performance estimation, as NannyML's CBPE:
 //!   a calibrated probability is the expected label), with normal-approximation intervals;
-//! - with labels, the realised ROC AUC (Hanley-McNeil interval), precision and recall
+//! - with labels, the realised ROC AUC (DeLong's interval), precision and recall
 //!   (Wilson intervals) and calibration, beside the training figures;
 //! - the model's age: the days from its training data's as-of date.
 //!
@@ -427,16 +427,6 @@ fn wilson(k: usize, n: usize) -> Estimate {
     Estimate { value: p, ci: [(c - h).max(0.0), (c + h).min(1.0)] }
 }
 
-/// Hanley and McNeil's (1982) standard error of a ROC AUC, as a 95% interval.
-fn hanley_mcneil(auc: f64, pos: usize, neg: usize) -> Estimate {
-    let (a, n1, n0) = (auc, pos as f64, neg as f64);
-    let q1 = a / (2.0 - a);
-    let q2 = 2.0 * a * a / (1.0 + a);
-    let var = (a * (1.0 - a) + (n1 - 1.0) * (q1 - a * a) + (n0 - 1.0) * (q2 - a * a)) / (n1 * n0);
-    let se = var.max(0.0).sqrt();
-    Estimate { value: auc, ci: [(auc - 1.96 * se).max(0.0), (auc + 1.96 * se).min(1.0)] }
-}
-
 /// CBPE at `threshold`: each probability is the expected label, so the expected true
 /// positives among the routed are the sum of their probabilities; the intervals are the
 /// normal approximation to the sums of those Bernoulli variables (recall by the delta
@@ -489,7 +479,8 @@ fn realised(model: &LeadModel, probs: &[f64], labels: &[bool]) -> Realised {
     let won = labels.iter().filter(|&&y| y).count();
     let routed = probs.iter().filter(|&&p| p >= thr).count();
     let tp = probs.iter().zip(labels).filter(|(&p, &y)| y && p >= thr).count();
-    let roc_auc = crate::metrics::roc_auc(probs, labels).map(|a| hanley_mcneil(a, won, labels.len() - won));
+    let roc_auc =
+        crate::uncertainty::auc_interval(probs, labels).map(|a| Estimate { value: a.roc_auc, ci: a.roc_auc_ci });
     let (calibration, ece) = crate::metrics::calibration(probs, labels, 10);
     Realised {
         leads: labels.len(),

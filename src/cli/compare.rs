@@ -83,10 +83,9 @@ fn ci(c: [f64; 2]) -> String {
 
 fn p_text(p: f64) -> String {
     let t = leadscore::uncertainty::p_text(p);
-    if t.starts_with('<') {
-        format!("p {t}")
-    } else {
-        format!("p = {t}")
+    match t.strip_prefix('<') {
+        Some(v) => format!("p < {v}"),
+        None => format!("p = {t}"),
     }
 }
 

@@ -248,13 +248,27 @@ pub fn bars(title: &str, items: &[(String, f64)], x_desc: &str) -> Result<String
     Ok(svg)
 }
 
-/// Vertical bars of conversion rate per group, for one or two models.
-pub fn conversion_bars(title: &str, groups: &[(&str, &[Band], RGBColor)]) -> Result<String> {
-    let labels: Vec<String> =
-        groups.iter().flat_map(|(m, bands, _)| bands.iter().map(move |b| format!("{m}: {}", b.band))).collect();
+type BarChart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize>, RangedCoordf64>,
+>;
+
+/// Vertical bars over named categories (0..labels.len() on a segmented axis), y from 0 to
+/// `ymax`; `body` draws the bars; a legend when `legend`. Returns the SVG text.
+fn category_bars<F>(
+    title: &str,
+    labels: &[String],
+    ymax: f64,
+    y_desc: &str,
+    label_size: u32,
+    legend: bool,
+    body: F,
+) -> Result<String>
+where
+    F: FnOnce(&mut BarChart<'_, '_>) -> Result<()>,
+{
     let k = labels.len().max(1);
-    let ymax =
-        groups.iter().flat_map(|(_, b, _)| b.iter().map(|x| x.conversion_rate)).fold(0.0, f64::max).max(0.01) * 1.15;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W + 260, H)).into_drawing_area();
@@ -274,10 +288,33 @@ pub fn conversion_bars(title: &str, groups: &[(&str, &[Band], RGBColor)]) -> Res
                 SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
                 _ => String::new(),
             })
-            .y_desc("conversion rate")
+            .x_label_style((FONT, label_size))
+            .y_desc(y_desc)
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(err)?;
+        body(&mut chart)?;
+        if legend {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.9))
+                .border_style(GREY)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// Vertical bars of conversion rate per group, for one or two models.
+pub fn conversion_bars(title: &str, groups: &[(&str, &[Band], RGBColor)]) -> Result<String> {
+    let labels: Vec<String> =
+        groups.iter().flat_map(|(m, bands, _)| bands.iter().map(move |b| format!("{m}: {}", b.band))).collect();
+    let ymax =
+        groups.iter().flat_map(|(_, b, _)| b.iter().map(|x| x.conversion_rate)).fold(0.0, f64::max).max(0.01) * 1.15;
+    category_bars(title, &labels, ymax, "conversion rate", 12, false, |chart| {
         let mut i = 0usize;
         for (_, bands, color) in groups {
             let start = i;
@@ -294,9 +331,8 @@ pub fn conversion_bars(title: &str, groups: &[(&str, &[Band], RGBColor)]) -> Res
                 .map_err(err)?;
             i += bands.len();
         }
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -313,33 +349,9 @@ pub const MANUAL_COLOR: RGBColor = MANUAL;
 /// Shares per bin, in training (grey) and now (blue), side by side: how a distribution
 /// moved (`monitor`).
 pub fn shares(title: &str, bins: &[crate::monitor::BinShare]) -> Result<String> {
-    let k = bins.len().max(1);
     let ymax = bins.iter().map(|b| b.reference.max(b.current)).fold(0.0, f64::max).max(0.01) * 1.15;
     let names: Vec<String> = bins.iter().map(|b| truncate(&b.bin, 14)).collect();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (W + 260, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d((0..k).into_segmented(), 0f64..ymax)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(k)
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .x_label_style((FONT, 11))
-            .y_desc("share of leads")
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(err)?;
+    category_bars(title, &names, ymax, "share of leads", 11, true, |chart| {
         for (which, color, (l, r)) in [("training", GREY, (4, 22)), ("now", MODEL, (22, 4))] {
             chart
                 .draw_series(bins.iter().enumerate().map(|(i, b)| {
@@ -355,14 +367,6 @@ pub fn shares(title: &str, bins: &[crate::monitor::BinShare]) -> Result<String> 
                 .label(which)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }

@@ -420,7 +420,7 @@ fn wilson(k: usize, n: usize) -> Estimate {
     if n == 0 {
         return Estimate { value: 0.0, ci: [0.0, 1.0] };
     }
-    let (z, n_f, p) = (1.959963984540054, n as f64, k as f64 / n as f64);
+    let (z, n_f, p) = (crate::uncertainty::Z95, n as f64, k as f64 / n as f64);
     let d = 1.0 + z * z / n_f;
     let c = (p + z * z / (2.0 * n_f)) / d;
     let h = z * ((p * (1.0 - p) + z * z / (4.0 * n_f)) / n_f).sqrt() / d;
@@ -444,7 +444,7 @@ pub fn expected(model: &LeadModel, probs: &[f64]) -> Expected {
             vfn += p * (1.0 - p);
         }
     }
-    let z = 1.959963984540054;
+    let z = crate::uncertainty::Z95;
     let clamp = |v: f64| v.clamp(0.0, 1.0);
     let precision = if routed > 0 {
         let (v, h) = (tp / routed as f64, z * vtp.sqrt() / routed as f64);

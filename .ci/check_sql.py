@@ -65,6 +65,19 @@ def messy(src, dst, seed):
         csv.writer(f).writerows(out)
 
 
+def unseen(path, column, value, every):
+    """Rewrite PATH in place with every EVERY-th lead's COLUMN set to VALUE (a segment
+    the model never saw)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    i = rows[0].index(column)
+    for k, r in enumerate(rows[1:]):
+        if k % int(every) == 7:
+            r[i] = value
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
 def local(src, dst, style, seed):
     """IN with numbers and dates as Excel writes them in a locale (STYLE danish:
     `1.234`, `12.345,67 kr.`, `24-04-2026`; us: `1,234`, `$12,345.67`, `04/24/2026`),
@@ -324,6 +337,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "messy":
         messy(*sys.argv[2:5])
+    elif cmd == "unseen":
+        unseen(*sys.argv[2:6])
     elif cmd == "typed":
         typed(*sys.argv[2:4])
     elif cmd == "local":

@@ -37,6 +37,40 @@ pub enum Verdict {
     NotDistinguishable,
 }
 
+/// The two models on one segment's leads.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentComparison {
+    pub segment: String,
+    /// Which weights of the predictive model scored it (as in `evaluate`).
+    pub model: String,
+    pub rows: usize,
+    pub positives: usize,
+    pub manual_roc_auc: Option<f64>,
+    pub manual_roc_auc_ci: Option<[f64; 2]>,
+    pub predictive_roc_auc: Option<f64>,
+    pub predictive_roc_auc_ci: Option<[f64; 2]>,
+    /// Predictive minus manual, DeLong's paired test.
+    pub roc_auc_difference: Option<crate::uncertainty::AucDifference>,
+    pub verdict: Option<Verdict>,
+}
+
+/// The verdict of a paired ROC AUC difference (predictive minus manual): better or worse
+/// needs the interval to exclude zero and the better model to show signal of its own (a
+/// model that ranks no better than chance is better than nothing).
+pub fn verdict_of(
+    d: &crate::uncertainty::AucDifference,
+    manual_no_signal: bool,
+    predictive_no_signal: bool,
+) -> Verdict {
+    if d.ci[0] > 0.0 && !predictive_no_signal {
+        Verdict::Better
+    } else if d.ci[1] < 0.0 && !manual_no_signal {
+        Verdict::Worse
+    } else {
+        Verdict::NotDistinguishable
+    }
+}
+
 /// Buyers found when both models route the same number of leads.
 #[derive(Debug, Clone, Serialize)]
 pub struct EqualCapacity {
@@ -99,6 +133,9 @@ pub struct Comparison {
     pub disagreements: Vec<Disagreement>,
     /// The curves of both rankings, for charts.
     #[serde(skip)]
+    /// A segmented model's comparison per segment value (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentComparison>,
     pub manual_curve: Vec<metrics::CurvePoint>,
     #[serde(skip)]
     pub predictive_curve: Vec<metrics::CurvePoint>,
@@ -172,12 +209,10 @@ pub fn compare(
             "a comparison's paired test needs at least two won and two lost leads".to_string(),
         )
     })?;
-    // A model that ranks no better than chance is better than nothing: the verdict needs
-    // the paired interval to exclude zero and the better model to show signal of its own.
-    let verdict = match roc_auc_difference {
-        d if d.ci[0] > 0.0 && !predictive.no_signal => Verdict::Better,
-        d if d.ci[1] < 0.0 && !manual.no_signal => Verdict::Worse,
-        _ => Verdict::NotDistinguishable,
+    let verdict = verdict_of(&roc_auc_difference, manual.no_signal, predictive.no_signal);
+    let segments = match &model.segments {
+        Some(sg) => segment_comparisons(model, table, &sg.column, rows, &manual_score, &prob, y)?,
+        None => Vec::new(),
     };
 
     let stage_names = rules.stage_names();
@@ -283,9 +318,48 @@ pub fn compare(
         tiers,
         agreement,
         disagreements,
+        segments,
         manual_curve: metrics::curve(&manual_score, y),
         predictive_curve: metrics::curve(&prob, y),
     })
+}
+
+/// [`SegmentComparison`] per value of `column` (leads without a value last).
+fn segment_comparisons(
+    model: &LeadModel,
+    table: &Table,
+    column: &str,
+    rows: &[usize],
+    manual: &[f64],
+    predictive: &[f64],
+    y: &[bool],
+) -> Result<Vec<SegmentComparison>> {
+    let keys = crate::segments::keys(table, column, rows)?;
+    let order = crate::segments::groups(&keys);
+    Ok(order
+        .into_iter()
+        .map(|(key, idx)| {
+            let m: Vec<f64> = idx.iter().map(|&k| manual[k]).collect();
+            let p: Vec<f64> = idx.iter().map(|&k| predictive[k]).collect();
+            let ys: Vec<bool> = idx.iter().map(|&k| y[k]).collect();
+            let (am, ap) = (crate::uncertainty::auc_interval(&m, &ys), crate::uncertainty::auc_interval(&p, &ys));
+            let d = crate::uncertainty::auc_difference(&p, &m, &ys);
+            SegmentComparison {
+                segment: key.unwrap_or("(missing)").to_string(),
+                model: crate::segments::weights_name(model, key),
+                rows: ys.len(),
+                positives: ys.iter().filter(|&&v| v).count(),
+                manual_roc_auc: am.map(|a| a.roc_auc),
+                manual_roc_auc_ci: am.map(|a| a.roc_auc_ci),
+                predictive_roc_auc: ap.map(|a| a.roc_auc),
+                predictive_roc_auc_ci: ap.map(|a| a.roc_auc_ci),
+                verdict: d.map(|d| {
+                    verdict_of(&d, am.is_none_or(|a| a.includes_chance()), ap.is_none_or(|a| a.includes_chance()))
+                }),
+                roc_auc_difference: d,
+            }
+        })
+        .collect())
 }
 
 impl Comparison {

@@ -60,9 +60,113 @@ pub struct Evaluation {
     /// The precision/recall/ROC curve the numbers above come from (for charts and CSV).
     #[serde(skip)]
     pub curve: Vec<CurvePoint>,
+    /// The figures per value of a segment column (`--by`, or a segmented model's own),
+    /// in value order, leads without a value last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_column: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentFigures>,
     /// The as-of date the leads were scored at, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub as_of: Option<crate::as_of::AsOf>,
+}
+
+/// One segment's figures in an evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentFigures {
+    /// The value (case-folded), or "(missing)".
+    pub segment: String,
+    /// Which weights scored it: the segment's update ("own", "recalibration",
+    /// "intercept"), "global", or "global (not seen in training)".
+    pub model: String,
+    pub rows: usize,
+    pub positives: usize,
+    pub mean_probability: f64,
+    pub roc_auc: Option<f64>,
+    pub roc_auc_ci: Option<[f64; 2]>,
+    pub no_signal: bool,
+    pub routed: usize,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    /// For a segmented model: the global model alone on the same leads, and the paired
+    /// difference (segmented minus global, DeLong).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_roc_auc: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_roc_auc_ci: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub difference_from_global: Option<crate::uncertainty::AucDifference>,
+}
+
+/// [`SegmentFigures`] of the labelled rows of `table` (probabilities `p`, labels `y`, in
+/// the order [`labelled_predictions`] gives) by the values of `column`; `global`: the
+/// global model's probabilities of the same leads, for a segmented model.
+pub fn segment_figures(
+    model: &LeadModel,
+    table: &Table,
+    p: &[f64],
+    y: &[bool],
+    column: &str,
+    global: Option<&[f64]>,
+) -> Result<Vec<SegmentFigures>> {
+    let (rows, _) = labels_for(model, table)?;
+    let keys = crate::segments::keys(table, column, &rows)?;
+    let order = crate::segments::groups(&keys);
+    let thr = model.threshold.value;
+    let segs = model.segments.as_ref().filter(|s| s.column == column);
+    Ok(order
+        .into_iter()
+        .map(|(key, idx)| {
+            let (ps, ys): (Vec<f64>, Vec<bool>) = idx.iter().map(|&k| (p[k], y[k])).unzip();
+            let positives = ys.iter().filter(|&&v| v).count();
+            let routed = ps.iter().filter(|&&v| v >= thr).count();
+            let found = ps.iter().zip(&ys).filter(|(&v, &w)| v >= thr && w).count();
+            let auc = crate::uncertainty::auc_interval(&ps, &ys);
+            let model_name = match segs {
+                Some(_) => crate::segments::weights_name(model, key),
+                None => "global".to_string(),
+            };
+            let g: Option<Vec<f64>> = global.map(|g| idx.iter().map(|&k| g[k]).collect());
+            let g_auc = g.as_ref().and_then(|g| crate::uncertainty::auc_interval(g, &ys));
+            SegmentFigures {
+                global_roc_auc: g_auc.map(|a| a.roc_auc),
+                global_roc_auc_ci: g_auc.map(|a| a.roc_auc_ci),
+                difference_from_global: g.as_ref().and_then(|g| crate::uncertainty::auc_difference(&ps, g, &ys)),
+                segment: key.unwrap_or("(missing)").to_string(),
+                model: model_name,
+                rows: ps.len(),
+                positives,
+                mean_probability: ps.iter().sum::<f64>() / ps.len().max(1) as f64,
+                roc_auc: auc.map(|a| a.roc_auc),
+                roc_auc_ci: auc.map(|a| a.roc_auc_ci),
+                no_signal: auc.is_some_and(|a| a.includes_chance()),
+                routed,
+                precision: (routed > 0).then(|| found as f64 / routed as f64),
+                recall: (positives > 0).then(|| found as f64 / positives as f64),
+            }
+        })
+        .collect())
+}
+
+/// The figures per value of `column` ([`segment_figures`]), with the global model's
+/// beside a segmented model's: the probabilities `p` of `model` and the labels `y` of the
+/// labelled rows of `table`, scored as of `as_of_day`.
+pub fn by_segment(
+    model: &LeadModel,
+    table: &Table,
+    as_of_day: i64,
+    p: &[f64],
+    y: &[bool],
+    column: &str,
+) -> Result<Vec<SegmentFigures>> {
+    let global = match &model.segments {
+        Some(_) => {
+            let g = LeadModel { segments: None, ..model.clone() };
+            Some(labelled_predictions(&g, table, as_of_day)?.0)
+        }
+        None => None,
+    };
+    segment_figures(model, table, p, y, column, global.as_deref())
 }
 
 /// Probabilities and labels of the labelled rows of `table`.
@@ -130,6 +234,8 @@ pub fn evaluate_predictions(
         tiers: metrics::bands(p, y, &group, &names),
         histogram: metrics::histogram(p, y, 20),
         curve,
+        segment_column: None,
+        segments: Vec::new(),
         as_of: None,
     })
 }

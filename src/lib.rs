@@ -10,7 +10,8 @@
 //! 3. [`as_of`]: the one rule for the date that dates count back from.
 //! 4. [`features`]: column roles and the fitted feature pipeline; one file per role, the
 //!    part encodings, cell readers and keyword tables.
-//! 5. [`fit`] and [`train`]: split, fit linfa-logistic, holdout metrics.
+//! 5. [`fit`] and [`train`]: split, fit linfa-logistic, holdout metrics; [`segments`]: the
+//!    global model updated per segment (`--segment-by`) by closed testing.
 //! 6. [`metrics`] and [`threshold`]: evaluation on (probability, label) pairs and the
 //!    choice of the operating point; [`uncertainty`]: their intervals and tests.
 //! 7. [`model`] and [`model_file`]: the trained model and its file format; [`calibrate`]:
@@ -49,6 +50,7 @@ pub mod report;
 pub mod rules;
 pub mod sample;
 pub mod score;
+pub mod segments;
 pub mod sql;
 pub mod synth;
 pub mod threshold;

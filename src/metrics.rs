@@ -489,30 +489,13 @@ pub fn calibration_fit(probs: &[f64], labels: &[bool]) -> Option<CalibrationFit>
         })
         .collect();
     // In the large: the offset model's intercept.
-    let mut a = 0.0;
-    let mut info = 0.0;
-    for _ in 0..50 {
-        let (mut g, mut h) = (0.0, 0.0);
-        for (&z, &y) in lp.iter().zip(labels) {
-            let p = sigmoid(z + a);
-            g += y as u8 as f64 - p;
-            h += p * (1.0 - p);
-        }
-        info = h;
-        if h <= 0.0 {
-            return None;
-        }
-        let step = g / h;
-        a += step;
-        if step.abs() < 1e-12 {
-            break;
-        }
-    }
+    let large = logistic_fit(&[], Some(&lp), labels, &[0.0])?;
+    let a = large.beta[0];
     // Slope: intercept and slope together.
     let ([_, b], inv) = logistic_fit_1d(&lp, labels)?;
     let inv11 = inv[1][1];
     let z = crate::uncertainty::Z95;
-    let (se_a, se_b) = (1.0 / info.sqrt(), inv11.sqrt());
+    let (se_a, se_b) = (large.cov[0][0].sqrt(), inv11.sqrt());
     Some(CalibrationFit {
         calibration_in_the_large: a,
         calibration_in_the_large_ci: [a - z * se_a, a + z * se_a],
@@ -525,59 +508,133 @@ pub fn calibration_fit(probs: &[f64], labels: &[bool]) -> Option<CalibrationFit>
 /// method): `[intercept, slope]` and the inverse of the information matrix. `None` when
 /// it does not converge to a finite fit (a class absent, `x` constant, separation).
 pub fn logistic_fit_1d(x: &[f64], labels: &[bool]) -> Option<([f64; 2], [[f64; 2]; 2])> {
-    let ll = |c: f64, b: f64| -> f64 {
-        x.iter()
-            .zip(labels)
-            .map(|(&z, &y)| {
-                let t = c + b * z;
-                // log(sigmoid(t)) or log(1 - sigmoid(t)), stably.
-                let s = if y { t } else { -t };
-                if s >= 0.0 {
-                    -(-s).exp().ln_1p()
-                } else {
-                    s - s.exp().ln_1p()
-                }
-            })
-            .sum()
+    let f = logistic_fit(&[x], None, labels, &[0.0, 1.0])?;
+    Some(([f.beta[0], f.beta[1]], [[f.cov[0][0], f.cov[0][1]], [f.cov[1][0], f.cov[1][1]]]))
+}
+
+/// A small logistic regression's fit: coefficients (intercept first), the inverse of the
+/// information matrix (their covariance), and the log-likelihood.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticFit {
+    pub beta: Vec<f64>,
+    pub cov: Vec<Vec<f64>>,
+    pub log_likelihood: f64,
+}
+
+/// The log-likelihood of `labels` under log-odds `t`, one lead: log(sigmoid(t)) or
+/// log(1 - sigmoid(t)), stably.
+pub fn log_likelihood(t: f64, y: bool) -> f64 {
+    let s = if y { t } else { -t };
+    if s >= 0.0 {
+        -(-s).exp().ln_1p()
+    } else {
+        s - s.exp().ln_1p()
+    }
+}
+
+/// The logistic regression of `labels` on a few variables `x` (each a column) with an
+/// intercept and an optional fixed `offset` added to every lead's log-odds, by Newton's
+/// method with step halving, from `start` (intercept first). For recalibration and
+/// model updating (a handful of parameters; the design's Hessian is solved directly).
+/// `None` when it does not converge to a finite fit (a class absent, a constant or
+/// collinear variable, separation).
+pub fn logistic_fit(x: &[&[f64]], offset: Option<&[f64]>, labels: &[bool], start: &[f64]) -> Option<LogisticFit> {
+    let k = x.len() + 1;
+    let n = labels.len();
+    if start.len() != k || x.iter().any(|c| c.len() != n) || offset.is_some_and(|o| o.len() != n) {
+        return None;
+    }
+    let eta = |beta: &[f64], i: usize| -> f64 {
+        let mut t = beta[0] + offset.map_or(0.0, |o| o[i]);
+        for (c, b) in x.iter().zip(&beta[1..]) {
+            t += b * c[i];
+        }
+        t
     };
-    let (mut c, mut b) = (0.0, 1.0);
-    let mut current = ll(c, b);
+    let ll = |beta: &[f64]| -> f64 { (0..n).map(|i| log_likelihood(eta(beta, i), labels[i])).sum() };
+    let mut beta = start.to_vec();
+    let mut current = ll(&beta);
+    let mut row = vec![0.0; k];
     for _ in 0..200 {
-        let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (&z, &y) in x.iter().zip(labels) {
-            let p = sigmoid(c + b * z);
-            let r = y as u8 as f64 - p;
-            let w = p * (1.0 - p);
-            g0 += r;
-            g1 += r * z;
-            h00 += w;
-            h01 += w * z;
-            h11 += w * z * z;
+        let mut g = vec![0.0; k];
+        let mut h = vec![vec![0.0; k]; k];
+        for i in 0..n {
+            let p = sigmoid(eta(&beta, i));
+            let (r, w) = (labels[i] as u8 as f64 - p, p * (1.0 - p));
+            row[0] = 1.0;
+            for (v, c) in row[1..].iter_mut().zip(x) {
+                *v = c[i];
+            }
+            for a in 0..k {
+                g[a] += r * row[a];
+                for b in a..k {
+                    h[a][b] += w * row[a] * row[b];
+                }
+            }
         }
-        let det = h00 * h11 - h01 * h01;
-        if det <= 0.0 || !det.is_finite() {
-            return None;
+        for a in 1..k {
+            let (upper, lower) = h.split_at_mut(a);
+            for (b, row) in upper.iter().enumerate() {
+                lower[0][b] = row[a];
+            }
         }
-        let (d0, d1) = ((h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det);
-        if d0.abs().max(d1.abs()) < 1e-10 {
-            return Some(([c, b], [[h11 / det, -h01 / det], [-h01 / det, h00 / det]]));
+        let inv = invert(&h)?;
+        let d: Vec<f64> = inv.iter().map(|r| r.iter().zip(&g).map(|(a, b)| a * b).sum()).collect();
+        if d.iter().all(|v| v.abs() < 1e-10) {
+            return Some(LogisticFit { beta, cov: inv, log_likelihood: current });
         }
         // Newton's step, halved until the likelihood does not fall.
         let mut t = 1.0;
         loop {
-            let (nc, nb) = (c + t * d0, b + t * d1);
-            let next = ll(nc, nb);
+            let next_beta: Vec<f64> = beta.iter().zip(&d).map(|(b, d)| b + t * d).collect();
+            let next = ll(&next_beta);
             if next >= current - 1e-9 * current.abs().max(1.0) || t < 1e-10 {
-                c = nc;
-                b = nb;
+                beta = next_beta;
                 current = next;
                 break;
             }
             t /= 2.0;
         }
-        if !(c.is_finite() && b.is_finite()) {
+        if !beta.iter().all(|b| b.is_finite()) {
             return None;
         }
     }
     None
+}
+
+/// The inverse of a small symmetric positive definite matrix (Gauss-Jordan with partial
+/// pivoting); `None` when it is singular or not positive definite.
+fn invert(h: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let k = h.len();
+    let mut a: Vec<Vec<f64>> = h.to_vec();
+    let mut inv: Vec<Vec<f64>> = (0..k).map(|i| (0..k).map(|j| (i == j) as u8 as f64).collect()).collect();
+    let scale = h.iter().enumerate().map(|(i, r)| r[i].abs()).fold(0.0, f64::max);
+    for c in 0..k {
+        if h[c][c].is_nan() || h[c][c] <= 0.0 {
+            return None;
+        }
+        let piv = (c..k).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if !a[piv][c].is_finite() || a[piv][c].abs() <= 1e-13 * scale {
+            return None;
+        }
+        a.swap(c, piv);
+        inv.swap(c, piv);
+        let d = a[c][c];
+        for j in 0..k {
+            a[c][j] /= d;
+            inv[c][j] /= d;
+        }
+        for i in 0..k {
+            if i != c {
+                let f = a[i][c];
+                if f != 0.0 {
+                    for j in 0..k {
+                        a[i][j] -= f * a[c][j];
+                        inv[i][j] -= f * inv[c][j];
+                    }
+                }
+            }
+        }
+    }
+    Some(inv)
 }

@@ -166,6 +166,9 @@ pub struct LeadModel {
     /// The calibration map from log-odds to probability (format version 3; none before).
     #[serde(skip)]
     pub calibration: crate::calibrate::Calibration,
+    /// Per-segment weights (`train --segment-by`; format version 4), else `None`.
+    #[serde(skip)]
+    pub segments: Option<crate::segments::Segments>,
 }
 
 impl LeadModel {
@@ -175,11 +178,7 @@ impl LeadModel {
     /// intercept: the fast scorer (`score::fast`) sums a lead the same way, so both give
     /// the same bits.
     pub fn log_odds(&self, x: ArrayView2<f64>) -> Array1<f64> {
-        let mut z = Array1::zeros(x.nrows());
-        for (col, &w) in x.columns().into_iter().zip(&self.coef) {
-            z.zip_mut_with(&col, |z: &mut f64, &v| *z += v * w);
-        }
-        z + self.intercept
+        linear_predictor(x, &self.coef, self.intercept)
     }
 
     /// Probability of "won" for each row of a design matrix.
@@ -237,8 +236,30 @@ impl LeadModel {
         if self.tiers.names.len() != self.tiers.cuts.len() + 1 {
             return Err("tier names and cut points do not match".into());
         }
+        if let Some(s) = &self.segments {
+            s.check(p)?;
+            if !self
+                .features
+                .columns
+                .iter()
+                .any(|c| c.name == s.column && matches!(c.parts.as_slice(), [crate::features::Part::Levels(_)]))
+            {
+                return Err(format!("the segment column {:?} is not one of the model's category columns", s.column));
+            }
+        }
         Ok(())
     }
+}
+
+/// `intercept` plus `coef` times each row of a design matrix, each row's sum running
+/// over the design columns in order from zero before the intercept is added: the order
+/// of the row scorer ([`crate::score::row`]), so that both give the same bits.
+pub fn linear_predictor(x: ArrayView2<f64>, coef: &[f64], intercept: f64) -> Array1<f64> {
+    let mut z = Array1::zeros(x.nrows());
+    for (col, &w) in x.columns().into_iter().zip(coef) {
+        z.zip_mut_with(&col, |z: &mut f64, &v| *z += v * w);
+    }
+    z + intercept
 }
 
 pub fn sigmoid(z: f64) -> f64 {

@@ -14,7 +14,9 @@
 //! Version 2's extras hold how the training rows were sampled ([`ExtrasV2`]); version 3's
 //! ([`Extras`]) add the reference profile for `monitor` and the calibration map. Every model trained from this
 //! version on has a profile and is written as version 3; versions 1 and 2 still load
-//! (without a profile: `monitor` asks for a retrain).
+//! (without a profile: `monitor` asks for a retrain). Version 4 appends a segmented
+//! model's per-segment weights (`train --segment-by`) after version 3's extras; models
+//! without segments are still written as version 3.
 //!
 //! Reading checks, in order and before allocating anything large: the file size against
 //! [`MAX_MODEL_BYTES`], the magic, the version, the payload length against the file
@@ -31,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::model::LeadModel;
 
 pub const MAGIC: &[u8; 8] = b"LEADSCOR";
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// What version 2 adds after the model.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -64,7 +66,10 @@ pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
     let mut payload = bincode::serde::encode_to_vec(model, config()).map_err(enc)?;
     // The oldest version that holds what the model has, so that older files keep their
     // bytes when rewritten (`threshold`).
-    let version: u32 = if model.profile.is_some() || model.calibration != crate::calibrate::Calibration::None {
+    let version: u32 = if model.segments.is_some()
+        || model.profile.is_some()
+        || model.calibration != crate::calibrate::Calibration::None
+    {
         payload.extend(
             bincode::serde::encode_to_vec(
                 Extras {
@@ -76,7 +81,13 @@ pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
             )
             .map_err(enc)?,
         );
-        3
+        match &model.segments {
+            Some(segments) => {
+                payload.extend(bincode::serde::encode_to_vec(segments, config()).map_err(enc)?);
+                4
+            }
+            None => 3,
+        }
     } else if model.sample.is_some() {
         payload
             .extend(bincode::serde::encode_to_vec(ExtrasV2 { sample: model.sample.clone() }, config()).map_err(enc)?);
@@ -144,6 +155,12 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
         model.profile = extras.profile;
         model.calibration = extras.calibration;
         used += more;
+        if version >= 4 {
+            let (segments, more): (crate::segments::Segments, usize) =
+                bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
+            model.segments = Some(segments);
+            used += more;
+        }
     }
     if used != payload.len() {
         return Err(corrupt(format!("{} unexpected bytes after the model", payload.len() - used)));

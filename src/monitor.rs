@@ -28,7 +28,6 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::data::Table;
 use crate::error::{Error, Result};
@@ -331,10 +330,7 @@ pub fn drift(reference: &[u64], current: &[u64], names: Vec<String>) -> Drift {
         }
     }
     let df = used.saturating_sub(1);
-    let p_value = match ChiSquared::new(df as f64) {
-        Ok(d) if df > 0 => d.sf(chi),
-        _ => 1.0,
-    };
+    let p_value = crate::uncertainty::chi_square_sf(chi, df);
     let bins = names
         .into_iter()
         .zip(reference.iter().zip(current))
@@ -398,6 +394,20 @@ pub struct Realised {
     pub training_roc_auc: Option<f64>,
 }
 
+/// One segment of a segmented model on the new leads.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentMonitor {
+    pub segment: String,
+    /// Which weights score it (as in `evaluate`).
+    pub model: String,
+    pub leads: usize,
+    pub share: f64,
+    /// Its share of the training rows (`None` for a value not seen in training).
+    pub training_share: Option<f64>,
+    pub expected: Expected,
+    pub realised: Option<Realised>,
+}
+
 /// Everything `monitor` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Monitor {
@@ -412,6 +422,9 @@ pub struct Monitor {
     pub score: Drift,
     pub expected: Expected,
     pub realised: Option<Realised>,
+    /// A segmented model's figures per segment value (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentMonitor>,
     /// The worst band of any column and the score: `act` makes the exit code 3.
     pub worst: Band,
 }
@@ -500,6 +513,8 @@ fn realised(model: &LeadModel, probs: &[f64], labels: &[bool]) -> Realised {
 /// whole, and their labels when given (one per probability).
 pub struct Leads<'a> {
     pub table: &'a Table,
+    /// The table rows the probabilities belong to.
+    pub rows: &'a [usize],
     pub as_of_day: i64,
     pub probabilities: &'a [f64],
     pub labels: Option<&'a [Option<bool>]>,
@@ -553,11 +568,37 @@ pub fn check(model: &LeadModel, profile: &Profile, leads: &Leads) -> Result<Moni
     };
     // A probability is never missing: the empty bin is not shown.
     score.bins.pop();
-    let realised = leads.labels.map(|labels| {
+    let realised_all = leads.labels.map(|labels| {
         let (p, y): (Vec<f64>, Vec<bool>) =
             leads.probabilities.iter().zip(labels).filter_map(|(&p, l)| l.map(|y| (p, y))).unzip();
         realised(model, &p, &y)
     });
+    let segments = match &model.segments {
+        Some(sg) => {
+            let keys = crate::segments::keys(leads.table, &sg.column, leads.rows)?;
+            crate::segments::groups(&keys)
+                .into_iter()
+                .map(|(key, idx)| {
+                    let p: Vec<f64> = idx.iter().map(|&k| leads.probabilities[k]).collect();
+                    let trained = key.and_then(|k| sg.segments.iter().find(|g| g.value == k));
+                    SegmentMonitor {
+                        segment: key.unwrap_or("(missing)").to_string(),
+                        model: crate::segments::weights_name(model, key),
+                        leads: p.len(),
+                        share: p.len() as f64 / leads.probabilities.len().max(1) as f64,
+                        training_share: trained.map(|g| g.train_rows as f64 / model.meta.train_rows.max(1) as f64),
+                        expected: expected(model, &p),
+                        realised: leads.labels.map(|labels| {
+                            let (p, y): (Vec<f64>, Vec<bool>) =
+                                idx.iter().filter_map(|&k| labels[k].map(|y| (leads.probabilities[k], y))).unzip();
+                            realised(model, &p, &y)
+                        }),
+                    }
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let model_day = model.features.as_of_day;
     let age = model_day.map(|d| leads.as_of_day - d);
     let day_text = |d: i64| crate::features::cell::from_day_number(d).map(|d| d.to_string()).unwrap_or_default();
@@ -572,7 +613,8 @@ pub fn check(model: &LeadModel, profile: &Profile, leads: &Leads) -> Result<Moni
         columns,
         score,
         expected: expected(model, leads.probabilities),
-        realised,
+        realised: realised_all,
+        segments,
         worst,
     })
 }

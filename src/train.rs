@@ -60,6 +60,10 @@ pub struct TrainParams {
     pub events: Option<EventsInput>,
     /// The calibration map fitted on the held-out rows. Default: none.
     pub calibrate: crate::calibrate::Method,
+    /// A category column whose values (products, regions) get their own update of the
+    /// global model where their held-out leads call for one ([`crate::segments`]).
+    /// Default: none.
+    pub segment_by: Option<String>,
 }
 
 /// An activity log and how to use it in training.
@@ -92,6 +96,7 @@ impl TrainParams {
             tiers: None,
             events: None,
             calibrate: crate::calibrate::Method::None,
+            segment_by: None,
         }
     }
 
@@ -148,6 +153,9 @@ pub struct TrainOutcome {
     pub holdout_calibration: Option<crate::metrics::CalibrationFit>,
     /// How the calibration map was chosen.
     pub calibration: crate::calibrate::Choice,
+    /// With `--segment-by`: the global and the segmented model's held-out ROC AUC, over
+    /// all held-out leads first (value "(all)"), then per segment.
+    pub segment_checks: Vec<crate::segments::SegmentCheck>,
 }
 
 /// Riley et al. (2020, BMJ) criterion (i) for a binary outcome: the rows a model with `p`
@@ -288,6 +296,18 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         ));
     }
 
+    if let Some(col) = &params.segment_by {
+        let usage = |m: String| Error::usage(format!("--segment-by {col}"), m);
+        table.column(col)?;
+        if col == &params.label || params.id.as_deref() == Some(col.as_str()) || feature_params.is_excluded(col) {
+            return Err(usage(
+                "the segment column is also a category of the global model: it cannot be the label, the id or an \
+                 excluded column"
+                    .into(),
+            ));
+        }
+        feature_params = feature_params.default_role(col, crate::features::Role::Category).never_screen(col);
+    }
     let fparams = feature_params.id(params.id.clone());
     // Cross-validation and alpha search on the training rows only.
     let mut cv_aucs = Vec::new();
@@ -325,6 +345,26 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         fparams.fit_transform_with_spare(table, &train_rows, &train_y, &out_rows, 1, true)?;
     drop(out_rows);
     let width = features.n_features();
+    if let Some(col) = &params.segment_by {
+        let category = features
+            .columns
+            .iter()
+            .find(|c| &c.name == col)
+            .is_some_and(|c| matches!(c.parts.as_slice(), [crate::features::Part::Levels(_)]));
+        if !category {
+            let why = fit_report.skipped.iter().find(|k| &k.column == col).map(|k| k.reason.clone());
+            return Err(Error::usage(
+                format!("--segment-by {col}"),
+                match why {
+                    Some(r) => format!("the column was left out of the features ({r}); a segment column must be a category"),
+                    None => "the column is not read as a category (its role in the feature spec?); a segment column must be a category".into(),
+                },
+            ));
+        }
+    }
+    // The training rows' design for the segments' own models: the solver whitens them.
+    let x_train_design =
+        params.segment_by.as_ref().map(|_| x.slice(ndarray::s![..train_rows.len(), ..width]).to_owned());
     progress(&format!("fitting logistic regression: {} rows x {} features", train_rows.len(), width));
     // The training rows of `x` are the solver's from here on; the holdout rows are kept.
     let fitted = LogisticParams::default()
@@ -371,6 +411,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         sample: None,
         profile: None,
         calibration: crate::calibrate::Calibration::None,
+        segments: None,
     };
     if !cv_aucs.is_empty() {
         let (m, s) = mean_sd(&cv_aucs);
@@ -391,7 +432,44 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         params.seed,
     )?;
     model.calibration = calibration;
-    let holdout_probs: Vec<f64> = holdout_z.iter().map(|&z| model.probability(z)).collect();
+    let mut holdout_probs: Vec<f64> = holdout_z.iter().map(|&z| model.probability(z)).collect();
+    let mut segment_checks = Vec::new();
+    if let (Some(col), Some(x_train)) = (&params.segment_by, &x_train_design) {
+        progress(&format!("segments by {col}"));
+        let train_keys = crate::segments::keys(table, col, &train_rows)?;
+        let holdout_keys = crate::segments::keys(table, col, &holdout_rows)?;
+        let (segments, probs, checks) = crate::segments::fit(
+            &model,
+            &crate::segments::Inputs {
+                column: col,
+                train_keys: &train_keys,
+                holdout_keys: &holdout_keys,
+                x_train: x_train.view(),
+                y_train: &train_y,
+                x_holdout: x_hold,
+                y_holdout: &holdout_labels,
+                z_holdout: holdout_z.as_slice().unwrap_or(&holdout_z.to_vec()),
+                p_holdout: &holdout_probs,
+                // Preconditioned at any size: on a segment's rows the global standardisation leaves
+                // the problem ill-conditioned (its own dummy column is constant), and the plain
+                // solve takes many more iterations.
+                solver: LogisticParams::default()
+                    .alpha(alpha)
+                    .max_iterations(params.max_iterations)
+                    .precondition_min_rows(1),
+            },
+            progress,
+        )?;
+        segment_checks.push(crate::segments::SegmentCheck {
+            value: "(all)".into(),
+            global: crate::uncertainty::auc_interval(&holdout_probs, &holdout_labels),
+            segmented: crate::uncertainty::auc_interval(&probs, &holdout_labels),
+            difference: crate::uncertainty::auc_difference(&probs, &holdout_probs, &holdout_labels),
+        });
+        segment_checks.extend(checks);
+        holdout_probs = probs;
+        model.segments = Some(segments);
+    }
     let summary: Summary = metrics::summary(&holdout_probs, &holdout_labels)
         .ok_or_else(|| Error::Internal("holdout lacks a class after the check".into()))?;
     let curve = metrics::curve(&holdout_probs, &holdout_labels);
@@ -539,6 +617,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         sample_size,
         holdout_calibration,
         calibration: calibration_choice,
+        segment_checks,
     })
 }
 

@@ -98,6 +98,16 @@ pub fn two_sided_p(z: f64) -> f64 {
     }
 }
 
+/// The upper tail of the chi-square distribution with `df` degrees of freedom at `x`
+/// (1 when `df` is 0).
+pub fn chi_square_sf(x: f64, df: usize) -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    match ChiSquared::new(df as f64) {
+        Ok(d) if df > 0 => d.sf(x),
+        _ => 1.0,
+    }
+}
+
 /// A p-value as summaries write it: four decimals, or "<0.0001".
 pub fn p_text(p: f64) -> String {
     if p < 0.0001 {

@@ -66,7 +66,9 @@ fn exports_in_legacy_and_unicode_encodings_train_naming_the_encoding() {
 
 /// Numbers and dates as local exports write them (issue 14): (file, extra train
 /// arguments, column, role and format `train --json` must report).
-const FORMAT_CASES: &[(&str, &[&str], &str, &str, Option<&str>)] = &[
+type FormatCase = (&'static str, &'static [&'static str], &'static str, &'static str, Option<&'static str>);
+
+const FORMAT_CASES: &[FormatCase] = &[
     ("thousands_separator.csv", &[], "visits", "number", Some("decimal point, thousands separators")),
     ("decimal_comma.csv", &[], "visits", "number", Some("decimal comma")),
     (
@@ -297,7 +299,7 @@ fn every_damaged_model_file_is_a_clear_error() {
         &s,
         "newer version",
         &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"],
-        &["bad.model: model file format version 9 is newer than this leadscore understands (up to 3)"],
+        &["bad.model: model file format version 9 is newer than this leadscore understands (up to 4)"],
     );
     // Not a model at all; a folder; a missing file.
     check(

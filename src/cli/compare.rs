@@ -159,6 +159,12 @@ pub fn render(c: &Comparison) -> String {
         count(dd.only_b),
         p_text(dd.p_value)
     ));
+    if !c.segments.is_empty() {
+        s.push_str(
+            "\nper segment (ROC AUC with 95% CI, DeLong; difference predictive minus manual, DeLong's paired test)\n",
+        );
+        s.push_str(&segment_table(&c.segments));
+    }
     s.push_str("\nconversion by manual stage\n");
     s.push_str(&super::evaluate::gains(&c.stages));
     s.push_str("\nconversion by predictive tier\n");
@@ -180,4 +186,38 @@ pub fn render(c: &Comparison) -> String {
     let (headers, rows) = c.disagreement_table();
     s.push_str(&text_table(&headers, &rows));
     s
+}
+
+/// The per-segment comparison table.
+pub fn segment_table(segs: &[leadscore::compare::SegmentComparison]) -> String {
+    let auc = |a: Option<f64>, c: Option<[f64; 2]>| match (a, c) {
+        (Some(a), Some(c)) => format!("{a:.3} ({})", ci(c)),
+        _ => "n/a".into(),
+    };
+    let rows: Vec<Vec<String>> = segs
+        .iter()
+        .map(|g| {
+            vec![
+                g.segment.clone(),
+                g.model.clone(),
+                count(g.rows),
+                count(g.positives),
+                auc(g.manual_roc_auc, g.manual_roc_auc_ci),
+                auc(g.predictive_roc_auc, g.predictive_roc_auc_ci),
+                g.roc_auc_difference.map_or("n/a".into(), |d| {
+                    format!("{:+.3} ({:+.3} to {:+.3}), {}", d.difference, d.ci[0], d.ci[1], p_text(d.p_value))
+                }),
+                match g.verdict {
+                    Some(leadscore::compare::Verdict::Better) => "predictive better".into(),
+                    Some(leadscore::compare::Verdict::Worse) => "predictive worse".into(),
+                    Some(leadscore::compare::Verdict::NotDistinguishable) => "not distinguishable".into(),
+                    None => "n/a".into(),
+                },
+            ]
+        })
+        .collect();
+    text_table(
+        &["segment", "model", "leads", "won", "manual ROC AUC", "predictive ROC AUC", "difference", "verdict"],
+        &rows,
+    )
 }

@@ -121,12 +121,13 @@ pub fn run(args: Args) -> Result<()> {
     // Monitoring: the new leads against the profile of the training rows.
     if let Some(profile) = &outcome.model.profile {
         s.push_str(&format!("\n== 4. monitor {} against the training rows ==\n", new_file.display()));
-        let (_, probs) = leadscore::score::predict_readable(&outcome.model, &new_leads, as_of.day())?;
+        let (rows, probs) = leadscore::score::predict_readable(&outcome.model, &new_leads, as_of.day())?;
         let m = leadscore::monitor::check(
             &outcome.model,
             profile,
             &leadscore::monitor::Leads {
                 table: &new_leads,
+                rows: &rows,
                 as_of_day: as_of.day(),
                 probabilities: &probs,
                 labels: None,

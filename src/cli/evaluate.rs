@@ -26,6 +26,10 @@ pub struct Args {
     pub model: ModelIn,
     #[command(flatten)]
     pub leads: Leads,
+    /// Also report the figures per value of this column (a product, region, source)
+    /// [default: a segmented model's segment column].
+    #[arg(long, value_name = "COL")]
+    pub by: Option<String>,
     /// Also write the precision/recall/ROC curve as CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub curves: Option<PathBuf>,
@@ -52,6 +56,10 @@ pub fn run(args: Args) -> Result<()> {
     let mut ev =
         evaluate_predictions(&model, &p, &y, missing, &data_path.display().to_string(), args.seed.bootstrap())?;
     ev.as_of = Some(as_of);
+    if let Some(col) = args.by.clone().or_else(|| model.segments.as_ref().map(|s| s.column.clone())) {
+        ev.segments = leadscore::evaluate::by_segment(&model, &table, as_of.day(), &p, &y, &col)?;
+        ev.segment_column = Some(col);
+    }
     if let Some(c) = &args.curves {
         data::write_table(&mut curve_frame(&ev.curve)?, c)?;
     }
@@ -85,6 +93,10 @@ pub fn render(ev: &Evaluation) -> String {
     }
     if ev.no_signal {
         s.push_str("warning: no signal: the ROC AUC's interval includes 0.5: the model ranks these leads no better than chance, and routing by it would be arbitrary\n");
+    }
+    if let Some(col) = &ev.segment_column {
+        s.push_str(&format!("\nby {col} (ROC AUC with its 95% CI, DeLong; precision and recall at the threshold)\n"));
+        s.push_str(&segment_table(&ev.segments));
     }
     s.push('\n');
     s.push_str(&format!(
@@ -150,4 +162,56 @@ pub fn gains(bands: &[leadscore::metrics::Band]) -> String {
         })
         .collect();
     text_table(&["band", "leads", "won", "conv. rate", "share of won", "cum. share of won", "cum. lift"], &rows)
+}
+
+/// The per-segment table of `evaluate` and `compare`.
+pub fn segment_table(segs: &[leadscore::evaluate::SegmentFigures]) -> String {
+    let rows: Vec<Vec<String>> = segs
+        .iter()
+        .map(|g| {
+            vec![
+                g.segment.clone(),
+                g.model.clone(),
+                count(g.rows),
+                count(g.positives),
+                g.roc_auc.map_or("n/a".into(), |a| format!("{a:.3}")),
+                g.roc_auc_ci.map_or("n/a".into(), |c| format!("{:.3}-{:.3}", c[0], c[1])),
+                count(g.routed),
+                g.precision.map_or("n/a".into(), |v| format!("{v:.3}")),
+                g.recall.map_or("n/a".into(), |v| format!("{v:.3}")),
+                match (g.global_roc_auc, g.difference_from_global) {
+                    (Some(a), Some(d)) => format!(
+                        "{a:.3} (gain {:+.3}, {:+.3} to {:+.3}, p {})",
+                        d.difference,
+                        d.ci[0],
+                        d.ci[1],
+                        leadscore::uncertainty::p_text(d.p_value)
+                    ),
+                    _ => "-".into(),
+                },
+            ]
+        })
+        .collect();
+    let mut s = text_table(
+        &[
+            "segment",
+            "model",
+            "leads",
+            "won",
+            "ROC AUC",
+            "95% CI",
+            "routed",
+            "precision",
+            "recall",
+            "global model alone",
+        ],
+        &rows,
+    );
+    for g in segs.iter().filter(|g| g.no_signal) {
+        s.push_str(&format!(
+            "warning: no signal in {:?}: its ROC AUC's interval includes 0.5; the model ranks these leads no better than chance\n",
+            g.segment
+        ));
+    }
+    s
 }

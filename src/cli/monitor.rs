@@ -87,7 +87,13 @@ pub fn run(args: Args) -> Result<i32> {
     let m = monitor::check(
         &model,
         profile,
-        &monitor::Leads { table: &table, as_of_day: as_of.day(), probabilities: &probs, labels: labels.as_deref() },
+        &monitor::Leads {
+            table: &table,
+            rows: &rows,
+            as_of_day: as_of.day(),
+            probabilities: &probs,
+            labels: labels.as_deref(),
+        },
     )?;
     if let Some(o) = &args.output {
         let html = report::monitor_page(&model, &m, &super::file_name(data_path))?;
@@ -197,6 +203,41 @@ pub fn render(m: &Monitor) -> String {
         pct(e.training_recall),
         e.training_routed_share.map_or(String::new(), |r| format!(", {} routed", pct(r)))
     ));
+    if !m.segments.is_empty() {
+        s.push_str("\nper segment (expected from the probabilities; realised with --label)\n");
+        let rows: Vec<Vec<String>> = m
+            .segments
+            .iter()
+            .map(|g| {
+                vec![
+                    g.segment.clone(),
+                    g.model.clone(),
+                    count(g.leads),
+                    pct(g.share),
+                    g.training_share.map_or("not seen".into(), pct),
+                    pct(g.expected.routed_share),
+                    ci(&g.expected.precision),
+                    g.realised
+                        .as_ref()
+                        .and_then(|r| r.roc_auc.as_ref())
+                        .map_or("-".into(), |a| format!("{:.3} ({:.3} to {:.3})", a.value, a.ci[0], a.ci[1])),
+                ]
+            })
+            .collect();
+        s.push_str(&super::text_table(
+            &[
+                "segment",
+                "model",
+                "leads",
+                "share",
+                "training share",
+                "routed",
+                "expected precision",
+                "realised ROC AUC",
+            ],
+            &rows,
+        ));
+    }
     if let Some(r) = &m.realised {
         s.push_str(&format!(
             "\nrealised on {} labelled leads ({} won): ROC AUC {}{}; precision {}, recall {}; mean probability {} against {} won (calibration error {:.4})\n",

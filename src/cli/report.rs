@@ -84,6 +84,10 @@ pub fn build(
     let (p, y, missing) = labelled_predictions(model, table, as_of.day())?;
     let mut ev = evaluate_predictions(model, &p, &y, missing, &name, bootstrap)?;
     ev.as_of = Some(as_of);
+    if let Some(sg) = &model.segments {
+        ev.segments = leadscore::evaluate::by_segment(model, table, as_of.day(), &p, &y, &sg.column)?;
+        ev.segment_column = Some(sg.column.clone());
+    }
     let html = render(&ReportInput {
         model,
         data_name: name,

@@ -139,5 +139,12 @@ fn run_suggest(args: SuggestArgs) -> Result<()> {
     RulesFile::parse(&text, &args.output)?;
     data::write_text(&args.output, &text)?;
     args.quiet.console().note(&format!("suggested rules written to {}", args.output.display()));
+    if let Some(sg) = &model.segments {
+        args.quiet.console().note(&format!(
+            "note: this model has its own weights per {} value; the points follow the global model (one points \
+             model per segment is not suggested)",
+            sg.column
+        ));
+    }
     Ok(())
 }

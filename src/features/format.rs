@@ -312,6 +312,77 @@ pub enum OrderProblem {
     Mixed(String, String),
 }
 
+/// The SQL of [`parse_number_as`] up to its last step: a cleaned text cell `cell` (not
+/// NULL) written in `format`, as the text in Rust's float syntax that Rust reads (or a
+/// text that is not a number, when the format's rules refuse the cell). The caller reads
+/// that text as a plain number ([`super::number::sql_value`]).
+///
+/// Currency codes are stripped before the number, else after it, in one regular
+/// expression each: where Rust's ordered search would strip the other end, a sign is
+/// left at both ends, and both readings refuse the cell.
+pub(crate) fn sql_plain_number(cell: &str, format: NumberFormat, d: crate::sql::Dialect) -> String {
+    let sp = "[ \u{A0}\u{202F}]";
+    let (neg, t) = if format.signs {
+        let neg = d.matches(cell, "^[-\u{2212}]");
+        let t1 = format!(
+            "CASE WHEN {neg} THEN {} ELSE {cell} END",
+            d.strip(&format!("SUBSTR({cell}, 2)"), &format!("^{sp}+"))
+        );
+        let t2 = d.strip(&t1, &format!("{sp}*%$"));
+        let codes: Vec<String> = CURRENCIES.iter().map(|c| regex::escape(&c.to_lowercase())).collect();
+        let codes = codes.join("|");
+        let prefix = format!("(?i)^({codes}){sp}*");
+        let suffix = format!("(?i){sp}*({codes})$");
+        let t3 = format!(
+            "CASE WHEN {} THEN {} ELSE {} END",
+            d.matches(&t2, &prefix),
+            d.strip(&t2, &prefix),
+            d.strip(&t2, &suffix)
+        );
+        (Some(neg), t3)
+    } else {
+        (None, cell.to_string())
+    };
+    let (mark, other) = if format.decimal_comma { (",", r"\.") } else { (r"\.", ",") };
+    let at = d.strpos(&t, &d.string(&mark.replace('\\', "")));
+    let int = format!("(CASE WHEN {at} > 0 THEN SUBSTR({t}, 1, {at} - 1) ELSE {t} END)");
+    let frac = format!("(CASE WHEN {at} > 0 THEN SUBSTR({t}, {at} + 1) END)");
+    let has_sign = d.matches(&int, "^[-+\u{2212}]");
+    let sign =
+        format!("CASE WHEN {has_sign} THEN CASE WHEN {} THEN '+' ELSE '-' END ELSE '' END", d.matches(&int, r"^\+"));
+    let digits = format!("(CASE WHEN {has_sign} THEN SUBSTR({int}, 2) ELSE {int} END)");
+    let sep = format!("[{other} \u{A0}\u{202F}']");
+    let has_sep = d.matches(&digits, &sep);
+    let grouped = d.matches(&digits, &format!("^[0-9]{{1,3}}({sep}[0-9]{{3}})+$"));
+    let digits_ok = if format.grouping { format!("(NOT {has_sep} OR {grouped})") } else { format!("(NOT {has_sep})") };
+    let frac_ok = format!("({frac} IS NULL OR NOT {})", d.matches(&frac, "[,.' \u{A0}\u{202F}]"));
+    let neg_text = neg.as_ref().map_or("''".to_string(), |n| format!("CASE WHEN {n} THEN '-' ELSE '' END"));
+    let neg_ok = neg.as_ref().map_or("TRUE".to_string(), |n| format!("NOT ({n} AND {has_sign})"));
+    format!(
+        "CASE WHEN {neg_ok} AND {digits_ok} AND {frac_ok} THEN {neg_text} || {sign} || {} || \
+         COALESCE('.' || {frac}, '') ELSE 'not a number' END",
+        d.strip(&digits, &sep)
+    )
+}
+
+/// The SQL of a cleaned text cell `cell` (not NULL) written day-first or month-first,
+/// as the ISO text `YYYY-MM-DD` that [`parse_day`] reads; any other cell (ISO, or in
+/// neither shape, which the ISO reading then refuses) as it is.
+pub(crate) fn sql_iso_date(cell: &str, order: DateOrder, d: crate::sql::Dialect) -> String {
+    let shape = |sep: &str| format!("^[0-9]{{1,2}}{sep}[0-9]{{1,2}}{sep}[0-9]{{4}}([ T]|$)");
+    let local = [r"-", r"\.", "/"].iter().map(|s| d.matches(cell, &shape(s))).collect::<Vec<_>>().join(" OR ");
+    let first = d.extract(cell, "^([0-9]{1,2})");
+    let second = d.extract(cell, "^[0-9]{1,2}[-./]([0-9]{1,2})");
+    let year = d.extract(cell, "^[0-9]{1,2}[-./][0-9]{1,2}[-./]([0-9]{4})");
+    let (day, month) = match order {
+        DateOrder::MonthFirst => (second, first),
+        _ => (first, second),
+    };
+    format!(
+        "CASE WHEN {local} THEN {year} || '-' || LPAD({month}, 2, '0') || '-' || LPAD({day}, 2, '0') ELSE {cell} END"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,75 +474,4 @@ mod tests {
             let _ = split_local_date(&s);
         }
     }
-}
-
-/// The SQL of [`parse_number_as`] up to its last step: a cleaned text cell `cell` (not
-/// NULL) written in `format`, as the text in Rust's float syntax that Rust reads (or a
-/// text that is not a number, when the format's rules refuse the cell). The caller reads
-/// that text as a plain number ([`super::number::sql_value`]).
-///
-/// Currency codes are stripped before the number, else after it, in one regular
-/// expression each: where Rust's ordered search would strip the other end, a sign is
-/// left at both ends, and both readings refuse the cell.
-pub(crate) fn sql_plain_number(cell: &str, format: NumberFormat, d: crate::sql::Dialect) -> String {
-    let sp = "[ \u{A0}\u{202F}]";
-    let (neg, t) = if format.signs {
-        let neg = d.matches(cell, "^[-\u{2212}]");
-        let t1 = format!(
-            "CASE WHEN {neg} THEN {} ELSE {cell} END",
-            d.strip(&format!("SUBSTR({cell}, 2)"), &format!("^{sp}+"))
-        );
-        let t2 = d.strip(&t1, &format!("{sp}*%$"));
-        let codes: Vec<String> = CURRENCIES.iter().map(|c| regex::escape(&c.to_lowercase())).collect();
-        let codes = codes.join("|");
-        let prefix = format!("(?i)^({codes}){sp}*");
-        let suffix = format!("(?i){sp}*({codes})$");
-        let t3 = format!(
-            "CASE WHEN {} THEN {} ELSE {} END",
-            d.matches(&t2, &prefix),
-            d.strip(&t2, &prefix),
-            d.strip(&t2, &suffix)
-        );
-        (Some(neg), t3)
-    } else {
-        (None, cell.to_string())
-    };
-    let (mark, other) = if format.decimal_comma { (",", r"\.") } else { (r"\.", ",") };
-    let at = d.strpos(&t, &d.string(&mark.replace('\\', "")));
-    let int = format!("(CASE WHEN {at} > 0 THEN SUBSTR({t}, 1, {at} - 1) ELSE {t} END)");
-    let frac = format!("(CASE WHEN {at} > 0 THEN SUBSTR({t}, {at} + 1) END)");
-    let has_sign = d.matches(&int, "^[-+\u{2212}]");
-    let sign =
-        format!("CASE WHEN {has_sign} THEN CASE WHEN {} THEN '+' ELSE '-' END ELSE '' END", d.matches(&int, r"^\+"));
-    let digits = format!("(CASE WHEN {has_sign} THEN SUBSTR({int}, 2) ELSE {int} END)");
-    let sep = format!("[{other} \u{A0}\u{202F}']");
-    let has_sep = d.matches(&digits, &sep);
-    let grouped = d.matches(&digits, &format!("^[0-9]{{1,3}}({sep}[0-9]{{3}})+$"));
-    let digits_ok = if format.grouping { format!("(NOT {has_sep} OR {grouped})") } else { format!("(NOT {has_sep})") };
-    let frac_ok = format!("({frac} IS NULL OR NOT {})", d.matches(&frac, "[,.' \u{A0}\u{202F}]"));
-    let neg_text = neg.as_ref().map_or("''".to_string(), |n| format!("CASE WHEN {n} THEN '-' ELSE '' END"));
-    let neg_ok = neg.as_ref().map_or("TRUE".to_string(), |n| format!("NOT ({n} AND {has_sign})"));
-    format!(
-        "CASE WHEN {neg_ok} AND {digits_ok} AND {frac_ok} THEN {neg_text} || {sign} || {} || \
-         COALESCE('.' || {frac}, '') ELSE 'not a number' END",
-        d.strip(&digits, &sep)
-    )
-}
-
-/// The SQL of a cleaned text cell `cell` (not NULL) written day-first or month-first,
-/// as the ISO text `YYYY-MM-DD` that [`parse_day`] reads; any other cell (ISO, or in
-/// neither shape, which the ISO reading then refuses) as it is.
-pub(crate) fn sql_iso_date(cell: &str, order: DateOrder, d: crate::sql::Dialect) -> String {
-    let shape = |sep: &str| format!("^[0-9]{{1,2}}{sep}[0-9]{{1,2}}{sep}[0-9]{{4}}([ T]|$)");
-    let local = [r"-", r"\.", "/"].iter().map(|s| d.matches(cell, &shape(s))).collect::<Vec<_>>().join(" OR ");
-    let first = d.extract(cell, "^([0-9]{1,2})");
-    let second = d.extract(cell, "^[0-9]{1,2}[-./]([0-9]{1,2})");
-    let year = d.extract(cell, "^[0-9]{1,2}[-./][0-9]{1,2}[-./]([0-9]{4})");
-    let (day, month) = match order {
-        DateOrder::MonthFirst => (second, first),
-        _ => (first, second),
-    };
-    format!(
-        "CASE WHEN {local} THEN {year} || '-' || LPAD({month}, 2, '0') || '-' || LPAD({day}, 2, '0') ELSE {cell} END"
-    )
 }

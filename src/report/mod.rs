@@ -277,6 +277,82 @@ pub fn render(input: &ReportInput) -> Result<String> {
         h.push_str(&table(&headers, &rows));
     }
 
+    if let (Some(col), Some(sg)) = (&ev.segment_column, &m.segments) {
+        h.push_str(&format!(
+            "<h2 id=\"segments\">By {}</h2><p class=\"note\">Each segment's model was chosen on its held-out leads in training by likelihood-ratio tests (closed testing, Vergouwe et al. 2017); a segment too small for its own model by Riley et al.'s criteria could only get the global model or a recalibration. Leads whose value is missing or was not seen in training get the global model. ROC AUC with its 95% interval (DeLong).</p>",
+            esc(col)
+        ));
+        let rows: Vec<Vec<String>> = ev
+            .segments
+            .iter()
+            .map(|g| {
+                let why = sg.segments.iter().find(|s| s.value == g.segment).map_or(String::new(), |s| s.why.clone());
+                vec![
+                    g.segment.clone(),
+                    g.model.clone(),
+                    g.rows.to_string(),
+                    g.positives.to_string(),
+                    match (g.roc_auc, g.roc_auc_ci) {
+                        (Some(a), Some(c)) => format!("{a:.3} ({})", ci(c)),
+                        _ => "n/a".into(),
+                    },
+                    g.routed.to_string(),
+                    g.precision.map_or("n/a".into(), pct),
+                    g.recall.map_or("n/a".into(), pct),
+                    why,
+                ]
+            })
+            .collect();
+        h.push_str(&table(
+            &[
+                "segment",
+                "model",
+                "leads",
+                "won",
+                "ROC AUC (95% CI)",
+                "routed",
+                "precision",
+                "recall",
+                "why this model",
+            ],
+            &rows,
+        ));
+        if let Some((cmp, _)) = input.comparison.as_ref().filter(|(c, _)| !c.segments.is_empty()) {
+            let rows: Vec<Vec<String>> = cmp
+                .segments
+                .iter()
+                .map(|g| {
+                    let auc = |a: Option<f64>, c: Option<[f64; 2]>| match (a, c) {
+                        (Some(a), Some(c)) => format!("{a:.3} ({})", ci(c)),
+                        _ => "n/a".into(),
+                    };
+                    vec![
+                        g.segment.clone(),
+                        auc(g.manual_roc_auc, g.manual_roc_auc_ci),
+                        auc(g.predictive_roc_auc, g.predictive_roc_auc_ci),
+                        g.roc_auc_difference.map_or("n/a".into(), |d| {
+                            format!(
+                                "{:+.3} ({:+.3} to {:+.3}), p {}",
+                                d.difference,
+                                d.ci[0],
+                                d.ci[1],
+                                crate::uncertainty::p_text(d.p_value)
+                            )
+                        }),
+                        g.verdict.map_or("n/a".into(), |v| {
+                            serde_json::to_string(&v).unwrap_or_default().trim_matches('"').replace('_', " ")
+                        }),
+                    ]
+                })
+                .collect();
+            h.push_str("<h3>Manual points and the predictive model per segment</h3>");
+            h.push_str(&table(
+                &["segment", "manual ROC AUC", "predictive ROC AUC", "difference (paired DeLong)", "verdict"],
+                &rows,
+            ));
+        }
+    }
+
     h.push_str("<h2>Training</h2>");
     let mut rows = vec![
         vec!["training file".to_string(), meta.data_file.clone()],

@@ -126,6 +126,44 @@ pub fn monitor_page(model: &LeadModel, m: &Monitor, data_name: &str) -> Result<S
         h.push_str(&figure(charts::calibration(&r.calibration)?));
         h.push_str("</div>");
     }
+    if let Some(sg) = model.segments.as_ref().filter(|_| !m.segments.is_empty()) {
+        h.push_str(&format!(
+            "<h2 id=\"segments\">By {}</h2><p class=\"note\">Each segment's share of these leads against its share of the training rows (a value not seen in training gets the global model), and its expected figures at the threshold.</p>",
+            esc(&sg.column)
+        ));
+        let rows: Vec<Vec<String>> = m
+            .segments
+            .iter()
+            .map(|g| {
+                vec![
+                    g.segment.clone(),
+                    g.model.clone(),
+                    g.leads.to_string(),
+                    pct(g.share),
+                    g.training_share.map_or("not seen".into(), pct),
+                    pct(g.expected.routed_share),
+                    ci(&g.expected.precision),
+                    g.realised
+                        .as_ref()
+                        .and_then(|r| r.roc_auc.as_ref())
+                        .map_or("–".into(), |a| format!("{:.3} ({:.3}–{:.3})", a.value, a.ci[0], a.ci[1])),
+                ]
+            })
+            .collect();
+        h.push_str(&table(
+            &[
+                "segment",
+                "model",
+                "leads",
+                "share",
+                "training share",
+                "routed",
+                "precision (expected)",
+                "ROC AUC (realised)",
+            ],
+            &rows,
+        ));
+    }
     h.push_str("</main></body></html>\n");
     Ok(h)
 }

@@ -355,7 +355,7 @@ impl Plan<'_> {
                     return false;
                 }
             };
-            let prob = m.probability(z);
+            let prob = self.scorer.probability(z, &st);
             // The line: id (or row number), probability, score, tier, decision, reasons.
             match self.id_field {
                 Some(fi) => {

@@ -205,7 +205,7 @@ fn predict_rows(
     each_lead(model, table, as_of_day, on_bad, |i, z, scorer, st, text| {
         kept.push(i);
         out.log_odds.push(z);
-        out.probability.push(model.probability(z));
+        out.probability.push(scorer.probability(z, st));
         if let Some(r) = &mut out.reasons {
             scorer.reason_text(st, reasons, text, mark, &mut buf);
             r.push(buf.clone());

@@ -37,6 +37,9 @@ struct ColPlan<'m> {
 pub struct RowScorer<'m> {
     pub model: &'m LeadModel,
     cols: Vec<ColPlan<'m>>,
+    /// A segmented model's routing: the segment column's index among the input columns,
+    /// and each segment key with weights of its own to its index in the model's segments.
+    route: Option<(usize, foldhash::HashMap<&'m str, usize>)>,
 }
 
 /// Scratch space for one thread: the design row, contributions, level caches.
@@ -47,6 +50,8 @@ pub struct RowState {
     caches: Vec<Vec<foldhash::HashMap<Box<str>, Option<usize>>>>,
     bottom: Vec<usize>,
     chosen: Vec<usize>,
+    /// The last lead's segment with weights of its own (`None`: the global model's).
+    segment: Option<usize>,
 }
 
 impl RowState {
@@ -86,7 +91,46 @@ impl<'m> RowScorer<'m> {
         if j != model.coef.len() {
             return Err(crate::Error::Internal("the model's parts and coefficients differ in number".into()));
         }
-        Ok(RowScorer { model, cols })
+        let route = match &model.segments {
+            None => None,
+            Some(s) => {
+                let col = cols.iter().position(|c| c.name == s.column).ok_or_else(|| {
+                    crate::Error::Internal(format!("the segment column {:?} is not an input column", s.column))
+                })?;
+                let to = s
+                    .segments
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.update != crate::segments::Update::Global)
+                    .map(|(k, g)| (g.value.as_str(), k))
+                    .collect();
+                Some((col, to))
+            }
+        };
+        Ok(RowScorer { model, cols, route })
+    }
+
+    /// The last lead's weights: its segment's, or the global model's.
+    fn weights(&self, st: &RowState) -> (&[f64], f64) {
+        match (st.segment, &self.model.segments) {
+            (Some(k), Some(s)) => (&s.segments[k].coef, s.segments[k].intercept),
+            _ => (&self.model.coef, self.model.intercept),
+        }
+    }
+
+    /// The probability of the last lead scored, whose log-odds are `z`: through the
+    /// model's calibration map, or, for a lead of a segment with weights of its own
+    /// (fitted on the segment's held-out leads), the logistic function.
+    pub fn probability(&self, z: f64, st: &RowState) -> f64 {
+        match st.segment {
+            Some(_) => crate::model::sigmoid(z),
+            None => self.model.probability(z),
+        }
+    }
+
+    /// The segment value of the last lead scored when its segment has weights of its own.
+    pub fn segment<'s>(&'s self, st: &RowState) -> Option<&'s str> {
+        Some(self.model.segments.as_ref()?.segments[st.segment?].value.as_str())
     }
 
     /// The model's input columns, in the order cells are asked for.
@@ -102,6 +146,7 @@ impl<'m> RowScorer<'m> {
             caches: self.cols.iter().map(|c| c.parts.iter().map(|_| Default::default()).collect()).collect(),
             bottom: Vec::new(),
             chosen: Vec::new(),
+            segment: None,
         }
     }
 
@@ -114,9 +159,14 @@ impl<'m> RowScorer<'m> {
         as_of_day: i64,
         st: &mut RowState,
     ) -> Result<f64, CellError> {
-        let m = self.model;
+        st.segment = None;
         for (ci, col) in self.cols.iter().enumerate() {
             let c = cell(ci);
+            if let (Some((seg_col, to)), Cell::Text(s)) = (&self.route, c) {
+                if *seg_col == ci {
+                    st.segment = to.get(&*crate::segments::Segments::key(s)).copied();
+                }
+            }
             for (pi, &(part, j0)) in col.parts.iter().enumerate() {
                 let out = &mut st.x[j0..j0 + part.width()];
                 match (part, c) {
@@ -137,19 +187,20 @@ impl<'m> RowScorer<'m> {
                 }
             }
         }
-        let f = &m.features;
+        let f = &self.model.features;
+        let (coef, intercept) = self.weights(st);
         let mut z = 0.0f64;
-        for (((v, c), sc), w) in st.x.iter_mut().zip(&f.center).zip(&f.scale).zip(&m.coef) {
+        for (((v, c), sc), w) in st.x.iter_mut().zip(&f.center).zip(&f.scale).zip(coef) {
             *v = (*v - c) * sc;
             z += *v * w;
         }
-        Ok(z + m.intercept)
+        Ok(z + intercept)
     }
 
     /// Each input column's contribution to the last lead's log-odds (coefficient times
     /// standardised value, summed over the column's design columns in order).
     fn contributions(&self, st: &mut RowState) {
-        let w = &self.model.coef;
+        let (w, _) = self.weights(st);
         for (ci, col) in self.cols.iter().enumerate() {
             let mut c = 0.0f64;
             for (&w, &v) in w[col.first..col.end].iter().zip(&st.x[col.first..col.end]) {

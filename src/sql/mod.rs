@@ -231,20 +231,41 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     let mut vals = vec!["id".to_string()];
     vals.extend((0..cols.len()).map(t));
     let mut problems = Vec::new();
-    let mut col_terms: Vec<Vec<String>> = vec![Vec::new(); cols.len()];
+    // The weight sets: the global model's, then each segment's with weights of its own
+    // (`train --segment-by`), chosen per lead by `seg` (0: the global model's).
+    let routed: Vec<&crate::segments::Segment> = model
+        .segments
+        .iter()
+        .flat_map(|s| &s.segments)
+        .filter(|g| g.update != crate::segments::Update::Global)
+        .collect();
+    let sets: Vec<(&[f64], f64)> = std::iter::once((model.coef.as_slice(), model.intercept))
+        .chain(routed.iter().map(|g| (g.coef.as_slice(), g.intercept)))
+        .collect();
+    let mut col_terms: Vec<Vec<Vec<String>>> = vec![vec![Vec::new(); cols.len()]; sets.len()];
     let mut j = 0usize;
     let f = &model.features;
     for (i, fc) in cols.iter().enumerate() {
         for (q, part) in fc.parts.iter().enumerate() {
             let name = format!("v{i}_{q}");
-            let w: Vec<SqlWeight> = (j..j + part.width())
-                .map(|x| SqlWeight { coef: model.coef[x], scale: f.scale[x], center: f.center[x] })
+            let weights: Vec<Vec<SqlWeight>> = sets
+                .iter()
+                .map(|(coef, _)| {
+                    (j..j + part.width())
+                        .map(|x| SqlWeight { coef: coef[x], scale: f.scale[x], center: f.center[x] })
+                        .collect()
+                })
                 .collect();
             j += part.width();
+            let mut push_terms = |contribution: &dyn Fn(&[SqlWeight]) -> String| {
+                for (set, w) in weights.iter().enumerate() {
+                    col_terms[set][i].push(format!("({})", contribution(w)));
+                }
+            };
             match part {
                 Part::Numeric(p) if !text_col(i) => {
                     vals.push(format!("{} AS {name}", c(i)));
-                    col_terms[i].push(format!("({})", p.sql_contribution(&name, &w, d)));
+                    push_terms(&|w| p.sql_contribution(&name, w, d));
                 }
                 Part::Numeric(p) => {
                     let read = match p.kind.sql_prepare(&c(i), d) {
@@ -261,7 +282,7 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
                         "CASE WHEN ({problem}) IS NOT NULL THEN {} || ': ' || ({problem}) END",
                         d.string(&format!("column {}", fc.name))
                     ));
-                    col_terms[i].push(format!("({})", p.sql_contribution(&name, &w, d)));
+                    push_terms(&|w| p.sql_contribution(&name, w, d));
                 }
                 Part::Levels(p) => {
                     vals.push(format!(
@@ -269,7 +290,17 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
                         c(i),
                         p.kind.sql_level(&c(i), d)
                     ));
-                    col_terms[i].push(format!("({})", p.sql_contribution(&name, &w, d)));
+                    if model.segments.as_ref().is_some_and(|s| s.column == fc.name) {
+                        // The segment key is the column's level, as the row scorer reads it.
+                        let mut seg =
+                            format!("CASE WHEN {0} IS NULL THEN 0 ELSE CASE {1}", c(i), p.kind.sql_level(&c(i), d));
+                        for (r, g) in routed.iter().enumerate() {
+                            seg.push_str(&format!(" WHEN {} THEN {}", d.string(&g.value), r + 1));
+                        }
+                        seg.push_str(" ELSE 0 END END AS seg");
+                        vals.push(seg);
+                    }
+                    push_terms(&|w| p.sql_contribution(&name, w, d));
                 }
             }
         }
@@ -280,29 +311,53 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     let problem =
         if problems.is_empty() { "NULL".to_string() } else { format!("COALESCE({})", problems.join(",\n      ")) };
     vals.push(format!("{problem} AS problem"));
+    // The segment route travels with the lead only for a segmented model.
+    let seg: Vec<String> = if sets.len() > 1 { vec!["seg".into()] } else { Vec::new() };
     ctes.push(cte(d, "prep", &prep, "cells"));
     ctes.push(cte(d, "vals", &vals, "prep"));
 
     // contribs: each input column's contribution, summed over its parts in order.
     let mut contribs = vec!["id".to_string(), "problem".to_string()];
+    contribs.extend(seg.iter().cloned());
     contribs.extend((0..cols.len()).map(t));
-    for (i, terms) in col_terms.iter().enumerate() {
-        let sum = if terms.is_empty() { "0.0".to_string() } else { terms.join(" + ") };
+    let by_set = |each: &dyn Fn(usize) -> String| -> String {
+        if sets.len() == 1 {
+            return each(0);
+        }
+        let mut e = "CASE seg".to_string();
+        for set in 1..sets.len() {
+            e.push_str(&format!(" WHEN {set} THEN {}", each(set)));
+        }
+        e + &format!(" ELSE {} END", each(0))
+    };
+    for (i, _) in cols.iter().enumerate() {
+        let sum = by_set(&|set| {
+            let terms = &col_terms[set][i];
+            if terms.is_empty() {
+                "0.0".to_string()
+            } else {
+                format!("({})", terms.join(" + "))
+            }
+        });
         contribs.push(format!("{sum} AS {}", k(i)));
     }
     ctes.push(cte(d, "contribs", &contribs, "vals"));
     let ks: Vec<String> = (0..cols.len()).map(k).collect();
     let mut scored = vec!["id".to_string(), "problem".to_string()];
+    scored.extend(seg.iter().cloned());
     scored.extend((0..cols.len()).map(t));
     scored.extend(ks.iter().cloned());
-    scored.push(format!("{} + {} AS z", d.float(model.intercept), balanced_sum(&ks)));
+    let intercept = by_set(&|set| d.float(sets[set].1));
+    scored.push(format!("{intercept} + {} AS z", balanced_sum(&ks)));
     ctes.push(cte(d, "scored", &scored, "contribs"));
 
     // The reasons: `positive` raising, then `positive - 1` lowering, each step choosing
     // the largest (smallest) remaining contribution and its column.
     let positive = params.reasons;
     let steps: Vec<bool> = (0..positive).map(|_| true).chain((0..positive.saturating_sub(1)).map(|_| false)).collect();
-    let mut carried: Vec<String> = vec!["id".into(), "problem".into(), "z".into()];
+    let mut carried: Vec<String> = vec!["id".into(), "problem".into()];
+    carried.extend(seg.iter().cloned());
+    carried.push("z".into());
     carried.extend((0..cols.len()).map(t));
     carried.extend(ks.iter().cloned());
     let mut last = "scored".to_string();
@@ -349,11 +404,17 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     ));
     let mut prob = vec!["id".to_string(), "problem".into()];
     prob.extend((1..=steps.len()).map(|r| format!("m{r}")));
-    // The calibration map's SQL (see `calibrate`): the logistic function when none.
-    prob.push(format!(
-        "CASE WHEN problem IS NOT NULL THEN NULL ELSE {} END AS probability",
-        model.calibration.sql("z", &|v| d.float(v))
-    ));
+    // The calibration map's SQL (see `calibrate`): the logistic function when none; a
+    // segment with weights of its own has none (as in the row scorer).
+    let calibrated = model.calibration.sql("z", &|v| d.float(v));
+    let probability = match sets.len() {
+        1 => calibrated,
+        _ => format!(
+            "CASE WHEN seg <> 0 THEN {} ELSE {calibrated} END",
+            crate::calibrate::Calibration::None.sql("z", &|v| d.float(v))
+        ),
+    };
+    prob.push(format!("CASE WHEN problem IS NOT NULL THEN NULL ELSE {probability} END AS probability"));
     // Each reason's column name and the value it shows, once (the text and the reason
     // columns both read them).
     if positive > 0 {

@@ -33,8 +33,7 @@ impl Dialect {
     /// came in a legacy or UTF-16 encoding (converted to UTF-8 here).
     pub fn for_input(delimiter: u8, encoding: Option<Detected>, model: &LeadModel) -> Dialect {
         let model_commas = model.features.columns.iter().flat_map(|c| &c.parts).any(|p| {
-            matches!(p, crate::features::Part::Numeric(n)
-                if matches!(n.kind, crate::features::NumKind::LocalNumber(f) if f.decimal_comma))
+            p.numeric().is_some_and(|n| matches!(n.kind, crate::features::NumKind::LocalNumber(f) if f.decimal_comma))
         });
         let decimal_comma = delimiter == b';' || (delimiter == b'\t' && model_commas);
         let bom = encoding.is_some_and(|e| e.bom || e.encoding != Encoding::Utf8);

@@ -142,6 +142,20 @@ pub struct TrainMeta {
     pub cutoff_col: Option<String>,
 }
 
+/// One number's fitted effect ([`LeadModel::effects`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Effect {
+    pub column: String,
+    pub label: String,
+    /// The value is days before the as-of date (a date column).
+    pub days: bool,
+    pub median: f64,
+    /// (value, log-odds relative to the median's), across the training range.
+    pub curve: Vec<(f64, f64)>,
+    /// (from, to, share of training rows) per reference bin inside the range.
+    pub density: Vec<(f64, f64, f64)>,
+}
+
 /// The whole model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeadModel {
@@ -198,6 +212,90 @@ impl LeadModel {
             self.tiers = Tiers::default_for(info.value);
         }
         self.threshold = info;
+    }
+
+    /// Each number's and date's fitted effect (issue 18): its part's contribution to the
+    /// log-odds across the training range, relative to the value at the training median
+    /// (the global model's weights), with the training rows' density from the reference
+    /// profile. Flags are left out (two values are not a curve).
+    pub fn effects(&self) -> Vec<Effect> {
+        const POINTS: usize = 80;
+        let f = &self.features;
+        let mut out = Vec::new();
+        let mut j = 0usize;
+        for col in &f.columns {
+            for part in &col.parts {
+                let width = part.width();
+                let first = j;
+                j += width;
+                let Some(base) = part.numeric() else { continue };
+                if base.kind == crate::features::NumKind::Flag || base.hi <= base.lo {
+                    continue;
+                }
+                let mut row = vec![0.0; width];
+                let mut at = |raw: f64| -> f64 {
+                    if let crate::features::Part::Numeric(p) = part {
+                        p.values(raw, &mut row);
+                    } else if let crate::features::Part::Spline(p) = part {
+                        p.values(raw, &mut row);
+                    }
+                    row.iter()
+                        .enumerate()
+                        .map(|(k, &x)| self.coef[first + k] * ((x - f.center[first + k]) * f.scale[first + k]))
+                        .sum::<f64>()
+                };
+                let raw = |t: f64| if base.log1p { t.exp_m1() } else { t };
+                let reference = at(base.median);
+                let curve: Vec<(f64, f64)> = (0..=POINTS)
+                    .map(|k| {
+                        let x = raw(base.lo + (base.hi - base.lo) * k as f64 / POINTS as f64);
+                        (x, at(x) - reference)
+                    })
+                    .collect();
+                let density = self
+                    .profile
+                    .as_ref()
+                    .and_then(|p| {
+                        p.parts.iter().find(|pp| {
+                            pp.column == col.name
+                                && pp.label == crate::monitor::part_label(&col.name, part, col.parts.len())
+                        })
+                    })
+                    .and_then(|pp| match &pp.reference {
+                        crate::monitor::Reference::Numbers { edges, counts } => {
+                            let total: u64 = counts.iter().sum::<u64>().max(1);
+                            let (lo, hi) = (raw(base.lo), raw(base.hi));
+                            // Bins (-inf, e0], (e0, e1], ..., (e_last, inf), clipped to the
+                            // range (the missing bin last is left out).
+                            let mut bounds = vec![lo];
+                            bounds.extend(edges.iter().map(|e| e.clamp(lo, hi)));
+                            bounds.push(hi);
+                            Some(
+                                bounds
+                                    .windows(2)
+                                    .zip(counts)
+                                    .map(|(e, &c)| (e[0], e[1], c as f64 / total as f64))
+                                    .filter(|(a, b, _)| b > a)
+                                    .collect(),
+                            )
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                out.push(Effect {
+                    column: col.name.clone(),
+                    label: base.label.clone(),
+                    days: matches!(
+                        base.kind,
+                        crate::features::NumKind::DaysBefore | crate::features::NumKind::LocalDaysBefore(_)
+                    ),
+                    median: base.median,
+                    curve,
+                    density,
+                });
+            }
+        }
+        out
     }
 
     /// The largest coefficients by absolute size, with their feature names.

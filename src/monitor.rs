@@ -145,7 +145,9 @@ fn observe_column(
         .parts
         .iter()
         .map(|p| match p {
-            Part::Numeric(_) => Obs::Numbers { values: Vec::with_capacity(rows.len()), unreadable: 0 },
+            Part::Numeric(_) | Part::Spline(_) => {
+                Obs::Numbers { values: Vec::with_capacity(rows.len()), unreadable: 0 }
+            }
             Part::Levels(_) => Obs::Levels { counts: HashMap::new(), missing: 0, unreadable: 0 },
         })
         .collect();
@@ -174,7 +176,7 @@ fn observe_column(
 /// several parts ("job_title seniority").
 pub fn part_label(column: &str, part: &Part, parts: usize) -> String {
     let label = match part {
-        Part::Numeric(p) => &p.label,
+        Part::Numeric(p) | Part::Spline(crate::features::SplinePart { base: p, .. }) => &p.label,
         Part::Levels(p) => &p.label,
     };
     if parts > 1 && label != column {

@@ -467,3 +467,87 @@ fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
     };
     Ok((contacts, events))
 }
+
+/// The generating model's own terms of a synthetic contacts file without products (the
+/// crm profile), computed from what the file shows, for measuring a fitted model
+/// against a correctly specified one (issue 18): each effect as the generator adds it
+/// (title seniority, industry, country, source and e-mail effects; log10 company size
+/// and its square, the inverted U; log1p visits; page views, clicks, webinars and
+/// downloads capped as generated; the demo request), a missing flag where the file
+/// hides a value (the effect is then 0, company size its generating mean), and recency
+/// as days since the last activity capped at 240 (the generator's 180 days of quiet
+/// before a close date the file does not show, plus 60 on average). Returns the term
+/// names and one column per term.
+pub fn generating_terms(df: &DataFrame, as_of: NaiveDate) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
+    let text = |name: &str| -> Result<Vec<Option<String>>> {
+        let c = df
+            .column(name)
+            .map_err(|_| Error::usage("synthetic file", format!("has no column {name:?}")))?
+            .cast(&DataType::String)
+            .map_err(|e| Error::Internal(format!("synthetic terms: {e}")))?;
+        let s = c.str().map_err(|e| Error::Internal(format!("synthetic terms: {e}")))?;
+        Ok(s.iter().map(|v| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())).collect())
+    };
+    let num = |v: &Option<String>| v.as_deref().and_then(|s| s.parse::<f64>().ok());
+    let n = df.height();
+    let mut names: Vec<String> = Vec::new();
+    let mut cols: Vec<Vec<f64>> = Vec::new();
+    let mut push = |name: &str, v: Vec<f64>| {
+        names.push(name.to_string());
+        cols.push(v);
+    };
+    let title = text("job_title")?;
+    let level_effect = |t: &str| match TITLES.iter().find(|x| x.0 == t).map(|x| x.1) {
+        Some("c") => 0.9,
+        Some("vp") => 0.8,
+        Some("dir") => 0.6,
+        Some("mgr") => 0.3,
+        Some("st") => -2.0,
+        _ => 0.0,
+    };
+    push("title_effect", title.iter().map(|t| t.as_deref().map_or(0.0, level_effect)).collect());
+    push("title_missing", title.iter().map(|t| t.is_none() as u8 as f64).collect());
+    let industry = text("industry")?;
+    let ind = |t: &str| INDUSTRIES.iter().find(|x| x.0.eq_ignore_ascii_case(t)).map(|x| x.1);
+    push("industry_effect", industry.iter().map(|t| t.as_deref().and_then(ind).unwrap_or(0.0)).collect());
+    push("industry_missing", industry.iter().map(|t| t.as_deref().and_then(ind).is_none() as u8 as f64).collect());
+    let emp = text("employees")?;
+    let l10: Vec<Option<f64>> = emp.iter().map(|v| num(v).map(|e| e.max(1.0).log10())).collect();
+    let mean = 4.5 / std::f64::consts::LN_10;
+    push("log10_employees", l10.iter().map(|v| v.unwrap_or(mean)).collect());
+    push("log10_employees_squared", l10.iter().map(|v| (v.unwrap_or(mean) - 2.5).powi(2)).collect());
+    push("employees_missing", l10.iter().map(|v| v.is_none() as u8 as f64).collect());
+    let table_effect = |t: &Option<String>, table: &[(&str, f64, f64)]| {
+        t.as_deref().and_then(|t| table.iter().find(|x| x.0 == t)).map_or(0.0, |x| x.1)
+    };
+    push("country_effect", text("country")?.iter().map(|t| table_effect(t, COUNTRIES)).collect());
+    push("source_effect", text("lead_source")?.iter().map(|t| table_effect(t, SOURCES)).collect());
+    let free = |e: &Option<String>| {
+        e.as_deref().and_then(|e| e.rsplit_once('@')).is_some_and(|(_, d)| FREE_MAIL.contains(&d)) as u8 as f64
+    };
+    push("free_mail", text("email")?.iter().map(free).collect());
+    let count = |name: &str, f: &dyn Fn(f64) -> f64| -> Result<Vec<f64>> {
+        Ok(text(name)?.iter().map(|v| f(num(v).unwrap_or(0.0))).collect())
+    };
+    push("log1p_visits", count("website_visits", &|v| v.ln_1p())?);
+    push("pricing_views_capped", count("pricing_page_views", &|v| v.min(6.0))?);
+    push("careers_views", count("careers_page_views", &|v| v)?);
+    push("email_clicks_capped", count("email_clicks", &|v| v.min(8.0))?);
+    push("webinars_capped", count("webinars_attended", &|v| v.min(3.0))?);
+    push("downloads_capped", count("content_downloads", &|v| v.min(5.0))?);
+    push(
+        "demo_requested",
+        text("demo_requested")?.iter().map(|v| (v.as_deref() == Some("yes")) as u8 as f64).collect(),
+    );
+    let days: Vec<f64> = text("last_activity_date")?
+        .iter()
+        .map(|v| {
+            v.as_deref()
+                .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+                .map_or(0.0, |d| ((as_of - d).num_days() as f64).clamp(0.0, 240.0))
+        })
+        .collect();
+    push("days_quiet_capped", days);
+    debug_assert!(cols.iter().all(|c| c.len() == n));
+    Ok((names, cols))
+}

@@ -13,6 +13,7 @@ mod issue_14;
 mod issue_15;
 mod issue_16;
 mod issue_17;
+mod issue_18;
 mod metrics_pinned;
 mod model_file;
 mod real_data;

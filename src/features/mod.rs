@@ -47,7 +47,9 @@ use crate::error::{Error, Result};
 use cell::{clean, Cell};
 pub use format::{ColumnFormat, DateOrder, NumberFormat};
 use infer::{infer_role, Inferred};
-pub use part::{fmt_num, CatKind, LevelPart, NumKind, NumericPart, Part, PureLevels, PURE_RATE, PURE_SHARE_OF_WON};
+pub use part::{
+    fmt_num, CatKind, LevelPart, NumKind, NumericPart, Part, PureLevels, SplinePart, PURE_RATE, PURE_SHARE_OF_WON,
+};
 use part::{LevelLimits, Values, MISSING};
 
 /// What a column is, and so which transforms it gets.
@@ -105,12 +107,33 @@ impl std::str::FromStr for RoleChoice {
     }
 }
 
+/// How finely a number's effect may bend: steps at quantiles, or a natural cubic spline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Quantile groups (0 or 1: a straight line).
+    Steps(usize),
+    /// Knots of a natural cubic spline (3 to 7).
+    Spline(usize),
+}
+
+impl std::fmt::Display for Resolution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resolution::Steps(b) if *b < 2 => write!(f, "straight lines"),
+            Resolution::Steps(b) => write!(f, "steps at {b} quantile groups"),
+            Resolution::Spline(k) => write!(f, "splines with {k} knots"),
+        }
+    }
+}
+
 /// The optional feature spec file (TOML):
 ///
 /// ```toml
 /// max_levels = 30          # most one-hot levels kept per category column
 /// min_level_share = 0.005  # a level rarer than this share of rows is pooled as "other"
 /// bins = 5                 # quantile groups for the nonlinear steps of a number
+/// knots = 5                # or: a natural cubic spline with this many knots (3 to 7)
 /// [roles]
 /// employees = "number"
 /// zip_code = "category"
@@ -127,6 +150,7 @@ pub struct FeatureSpec {
     pub max_levels: Option<usize>,
     pub min_level_share: Option<f64>,
     pub bins: Option<usize>,
+    pub knots: Option<usize>,
     /// How a column writes its dates or numbers, where inference should not decide:
     /// `created = "dd-mm-yyyy"`, `revenue = "1.234,5"` ([`ColumnFormat`]).
     #[serde(default)]
@@ -159,6 +183,10 @@ pub struct FeatureParams {
     min_level_share: f64,
     min_level_count: usize,
     bins: usize,
+    /// Spline knots per number (0: steps of `bins` instead).
+    knots: usize,
+    /// The spec fixed `bins` or `knots`: training does not choose the resolution.
+    resolution_given: bool,
 }
 
 impl FeatureParams {
@@ -178,6 +206,8 @@ impl FeatureParams {
             min_level_share: 0.005,
             min_level_count: 5,
             bins: 5,
+            knots: 0,
+            resolution_given: false,
         }
     }
 
@@ -243,6 +273,17 @@ impl FeatureParams {
         }
         if let Some(b) = spec.bins {
             self.bins = b;
+            self.resolution_given = true;
+        }
+        if let Some(k) = spec.knots {
+            if spec.bins.is_some() && k > 0 {
+                return Err(Error::usage(
+                    "feature spec",
+                    "give bins (steps) or knots (a spline), not both".to_string(),
+                ));
+            }
+            self.knots = k;
+            self.resolution_given = true;
         }
         Ok(self)
     }
@@ -302,6 +343,52 @@ impl FeatureParams {
         self
     }
 
+    /// A natural cubic spline with `n` knots (3 to 7) for each number and date instead
+    /// of steps; 0 keeps the steps. Default: 0.
+    pub fn knots(mut self, n: usize) -> Self {
+        self.knots = n;
+        self
+    }
+
+    /// The resolution of numbers: (steps' bins, spline knots).
+    pub fn resolution(&self) -> Resolution {
+        if self.knots >= 3 {
+            Resolution::Spline(self.knots)
+        } else {
+            Resolution::Steps(self.bins)
+        }
+    }
+
+    /// Use `r` for every number and date.
+    pub fn with_resolution(mut self, r: Resolution) -> Self {
+        match r {
+            Resolution::Steps(b) => {
+                self.bins = b;
+                self.knots = 0;
+            }
+            Resolution::Spline(k) => self.knots = k,
+        }
+        self
+    }
+
+    /// Fix the resolution of numbers to `r`: training does not choose it.
+    pub fn fixed_resolution(self, r: Resolution) -> Self {
+        let mut s = self.with_resolution(r);
+        s.resolution_given = true;
+        s
+    }
+
+    /// Let training choose the resolution after all (`train --resolution auto`).
+    pub fn unfix_resolution(mut self) -> Self {
+        self.resolution_given = false;
+        self
+    }
+
+    /// Whether the feature spec fixed the resolution (`bins` or `knots`).
+    pub fn resolution_given(&self) -> bool {
+        self.resolution_given
+    }
+
     fn check(&self) -> Result<()> {
         if self.max_levels == 0 || self.max_levels > 1000 {
             return Err(Error::usage("max_levels", format!("must be 1 to 1000, got {}", self.max_levels)));
@@ -314,6 +401,9 @@ impl FeatureParams {
         }
         if self.bins > 20 {
             return Err(Error::usage("bins", format!("must be 0 to 20, got {}", self.bins)));
+        }
+        if self.knots != 0 && !(3..=part::MAX_KNOTS).contains(&self.knots) {
+            return Err(Error::usage("knots", format!("must be 0 (steps) or 3 to 7, got {}", self.knots)));
         }
         Ok(())
     }
@@ -366,10 +456,7 @@ impl FittedColumn {
     /// How the column's numbers or dates are written, when not plain ("decimal comma,
     /// thousands separators"), for summaries.
     pub fn format_note(&self) -> Option<String> {
-        self.parts.iter().find_map(|p| match p {
-            Part::Numeric(p) => p.kind.format_note(),
-            Part::Levels(_) => None,
-        })
+        self.parts.iter().find_map(|p| p.numeric().and_then(|p| p.kind.format_note()))
     }
 }
 
@@ -744,9 +831,14 @@ impl FeatureParams {
             let (part, auc) = match spec {
                 PartSpec::Numeric(kind, label) => {
                     let v = read_numbers(table, col, kind, as_of_day)?;
-                    let (part, auc) = NumericPart::fit(kind, label, &v, rows, labels, self.bins);
+                    let (part, auc) = if self.knots >= 3 {
+                        SplinePart::fit(kind, label, &v, rows, labels, self.knots)
+                    } else {
+                        let (p, auc) = NumericPart::fit(kind, label, &v, rows, labels, self.bins);
+                        (Part::Numeric(p), auc)
+                    };
                     fc.cells.push(Cells::Numbers(v));
-                    (Part::Numeric(part), auc)
+                    (part, auc)
                 }
                 PartSpec::Levels(kind, label) => {
                     let vals = read_levels(table, col, kind)?;
@@ -920,7 +1012,9 @@ impl FeatureParams {
                                 missing,
                             )
                         }
-                        (Part::Numeric(_), Cells::Levels(_)) => crate::monitor::Reference::of_numbers(Vec::new()),
+                        (Part::Numeric(_) | Part::Spline(_), Cells::Levels(_)) => {
+                            crate::monitor::Reference::of_numbers(Vec::new())
+                        }
                     };
                     crate::monitor::PartProfile {
                         column: column.clone(),
@@ -980,10 +1074,7 @@ impl FittedFeatures {
         latest_day(
             table,
             self.columns.iter().flat_map(|c| {
-                c.parts.iter().filter_map(|p| match p {
-                    Part::Numeric(p) => p.kind.date_order().map(|o| (c.name.as_str(), o)),
-                    Part::Levels(_) => None,
-                })
+                c.parts.iter().filter_map(|p| p.numeric()?.kind.date_order().map(|o| (c.name.as_str(), o)))
             }),
         )
     }
@@ -1013,7 +1104,9 @@ impl FittedFeatures {
             for part in &fc.parts {
                 let w = part.width();
                 let cells = match part {
-                    Part::Numeric(p) => Cells::Numbers(read_numbers(table, col, p.kind, as_of_day)?),
+                    Part::Numeric(p) | Part::Spline(SplinePart { base: p, .. }) => {
+                        Cells::Numbers(read_numbers(table, col, p.kind, as_of_day)?)
+                    }
                     Part::Levels(p) => Cells::Levels(read_levels(table, col, p.kind)?),
                 };
                 fill_block(part, &cells, None, &mut raw[j * n..(j + w) * n], n);
@@ -1043,6 +1136,14 @@ fn fill_block(part: &Part, cells: &Cells, rows: Option<&[usize]>, block: &mut [f
     let mut row = vec![0.0f64; part.width()];
     match (part, cells) {
         (Part::Numeric(p), Cells::Numbers(v)) => {
+            for k in 0..n {
+                p.values(v[rows.map_or(k, |r| r[k])], &mut row);
+                for (c, &x) in row.iter().enumerate() {
+                    block[c * n + k] = x;
+                }
+            }
+        }
+        (Part::Spline(p), Cells::Numbers(v)) => {
             for k in 0..n {
                 p.values(v[rows.map_or(k, |r| r[k])], &mut row);
                 for (c, &x) in row.iter().enumerate() {

@@ -153,6 +153,143 @@ impl CatKind {
 pub enum Part {
     Numeric(NumericPart),
     Levels(LevelPart),
+    /// A number with a natural cubic spline basis instead of steps (issue 18). Added last,
+    /// so that model files written before it still decode.
+    Spline(SplinePart),
+}
+
+/// A number's smooth effect: the value, its missing flag and imputation as a
+/// [`NumericPart`] without steps, then a natural cubic spline basis (restricted cubic
+/// splines, Harrell's parametrisation) with knots at training quantiles of the value in
+/// the part's scale: `k` knots give `k - 2` terms, cubic between the knots and linear
+/// beyond the outer two, so that a value outside the training range is scored on the
+/// line the fit ends on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplinePart {
+    pub base: NumericPart,
+    /// Knots in the transformed (log1p) scale, increasing, at least 3.
+    pub knots: Vec<f64>,
+}
+
+/// The knots' quantiles for `k` knots (Harrell, Regression Modeling Strategies, 2.4.6).
+pub fn knot_quantiles(k: usize) -> &'static [f64] {
+    match k {
+        3 => &[0.10, 0.5, 0.90],
+        4 => &[0.05, 0.35, 0.65, 0.95],
+        5 => &[0.05, 0.275, 0.5, 0.725, 0.95],
+        6 => &[0.05, 0.23, 0.41, 0.59, 0.77, 0.95],
+        _ => &[0.025, 0.1833, 0.3417, 0.5, 0.6583, 0.8167, 0.975],
+    }
+}
+
+/// The most knots a spline may have.
+pub const MAX_KNOTS: usize = 7;
+
+impl SplinePart {
+    pub fn width(&self) -> usize {
+        self.base.width() + self.knots.len() - 2
+    }
+
+    /// The raw design values: the base part's, then the spline terms of the transformed
+    /// value (the median's when missing).
+    pub fn values(&self, cell: f64, out: &mut [f64]) {
+        let bw = self.base.width();
+        self.base.values(cell, &mut out[..bw]);
+        let t = out[0];
+        self.terms(t, &mut out[bw..]);
+    }
+
+    /// The `k - 2` spline terms of `t` (in the transformed scale).
+    pub fn terms(&self, t: f64, out: &mut [f64]) {
+        let k = &self.knots;
+        let n = k.len();
+        let (a, b) = (k[n - 2], k[n - 1]);
+        let norm = (b - k[0]) * (b - k[0]);
+        let cube = |x: f64| {
+            let p = if x > 0.0 { x } else { 0.0 };
+            p * p * p
+        };
+        let (ca, cb) = (cube(t - a), cube(t - b));
+        for (j, o) in out.iter_mut().enumerate().take(n - 2) {
+            let kj = k[j];
+            *o = (cube(t - kj) - ca * ((b - kj) / (b - a)) + cb * ((a - kj) / (b - a))) / norm;
+        }
+    }
+
+    pub fn feature_names(&self) -> Vec<String> {
+        let mut v = self.base.feature_names();
+        let raw = |t: f64| if self.base.log1p { t.exp() - 1.0 } else { t };
+        for j in 0..self.knots.len() - 2 {
+            v.push(format!("{} spline term {} (knot {})", self.base.label, j + 1, fmt_num(raw(self.knots[j]))));
+        }
+        v
+    }
+
+    /// Fit the base part (without steps) and knots at the quantiles for `knots` knots of
+    /// the training values in the part's scale; `None` for a flag or when the values
+    /// have fewer than five distinct values or fewer than three distinct knots.
+    pub fn fit(kind: NumKind, label: String, v: &[f64], rows: &[usize], labels: &[bool], knots: usize) -> (Part, f64) {
+        let (base, auc) = NumericPart::fit(kind, label, v, rows, labels, 0);
+        if kind == NumKind::Flag || knots < 3 {
+            return (Part::Numeric(base), auc);
+        }
+        let mut tr: Vec<f64> = rows
+            .iter()
+            .map(|&i| v[i])
+            .filter(|x| !x.is_nan())
+            .map(|x| if base.log1p { ln_1p_nonneg(x) } else { x })
+            .collect();
+        tr.sort_by(f64::total_cmp);
+        let mut distinct = tr.clone();
+        distinct.dedup();
+        let mut ks: Vec<f64> = Vec::new();
+        if distinct.len() >= 5 {
+            for &q in knot_quantiles(knots.min(MAX_KNOTS)) {
+                let c = quantile_sorted(&tr, q);
+                if ks.last().is_none_or(|&l| c > l) {
+                    ks.push(c);
+                }
+            }
+        }
+        if ks.len() < 3 {
+            return (Part::Numeric(base), auc);
+        }
+        (Part::Spline(SplinePart { base, knots: ks }), auc)
+    }
+
+    /// The part's contribution to the log-odds in SQL (see
+    /// [`NumericPart::sql_contribution`]): the base part's, then each spline term.
+    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::sql::Dialect) -> String {
+        let bw = self.base.width();
+        let mut terms = vec![self.base.sql_contribution(value, &w[..bw], d)];
+        let t = self.base.sql_transformed(value, d);
+        let k = &self.knots;
+        let n = k.len();
+        let (a, b) = (k[n - 2], k[n - 1]);
+        let cube = |c: f64| {
+            format!("(GREATEST({t} - {0}, 0.0) * GREATEST({t} - {0}, 0.0) * GREATEST({t} - {0}, 0.0))", d.float(c))
+        };
+        let norm = (b - k[0]) * (b - k[0]);
+        for (j, wj) in w[bw..].iter().enumerate() {
+            let kj = k[j];
+            let term = format!(
+                "(({} - {} * {} + {} * {}) / {})",
+                cube(kj),
+                cube(a),
+                d.float((b - kj) / (b - a)),
+                cube(b),
+                d.float((a - kj) / (b - a)),
+                d.float(norm)
+            );
+            terms.extend(wj.term(&term, d));
+        }
+        terms.retain(|t| t != "0.0");
+        if terms.is_empty() {
+            "0.0".into()
+        } else {
+            terms.join(" + ")
+        }
+    }
 }
 
 /// A number: the value (median when missing, log1p'd when skewed), a missing flag, and
@@ -187,6 +324,15 @@ impl Part {
         match self {
             Part::Numeric(p) => p.width(),
             Part::Levels(p) => p.width(),
+            Part::Spline(p) => p.width(),
+        }
+    }
+
+    /// A number part's value, missing flag and imputation (a spline's base), else `None`.
+    pub fn numeric(&self) -> Option<&NumericPart> {
+        match self {
+            Part::Numeric(p) | Part::Spline(SplinePart { base: p, .. }) => Some(p),
+            Part::Levels(_) => None,
         }
     }
 
@@ -195,6 +341,7 @@ impl Part {
         match self {
             Part::Numeric(p) => p.feature_names(),
             Part::Levels(p) => p.feature_names(),
+            Part::Spline(p) => p.feature_names(),
         }
     }
 
@@ -204,6 +351,10 @@ impl Part {
         match self {
             Part::Numeric(p) => {
                 p.values(p.kind.value(cell, as_of_day)?, out);
+                Ok(())
+            }
+            Part::Spline(p) => {
+                p.values(p.base.kind.value(cell, as_of_day)?, out);
                 Ok(())
             }
             Part::Levels(p) => {
@@ -236,7 +387,9 @@ impl Part {
     /// it is encoded (the reference bins of [`crate::monitor`] are drawn on these).
     pub fn observe<'a>(&self, cell: Cell<'a>, as_of_day: i64) -> Observed<'a> {
         match self {
-            Part::Numeric(p) => p.kind.value(cell, as_of_day).map_or(Observed::Unreadable, Observed::Value),
+            Part::Numeric(p) | Part::Spline(SplinePart { base: p, .. }) => {
+                p.kind.value(cell, as_of_day).map_or(Observed::Unreadable, Observed::Value)
+            }
             Part::Levels(p) => match cell {
                 Cell::Missing => Observed::Level(None),
                 Cell::Text(s) => Observed::Level(Some(p.kind.level(s))),
@@ -362,10 +515,16 @@ impl NumericPart {
     /// This part's contribution to the log-odds in SQL, from the column `value` (the
     /// number, NULL when missing) and its design columns' weights: the value (the median
     /// when missing, log1p'd when the part says), the missing flag, the steps.
-    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::sql::Dialect) -> String {
+    /// The value in the part's scale in SQL: the median when missing, log1p'd when the
+    /// part says.
+    pub fn sql_transformed(&self, value: &str, d: crate::sql::Dialect) -> String {
         let t_median = if self.log1p { ln_1p_nonneg(self.median) } else { self.median };
         let present = if self.log1p { format!("LN(1 + GREATEST({value}, 0))") } else { value.to_string() };
-        let t = format!("(CASE WHEN {value} IS NULL THEN {} ELSE {present} END)", d.float(t_median));
+        format!("(CASE WHEN {value} IS NULL THEN {} ELSE {present} END)", d.float(t_median))
+    }
+
+    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::sql::Dialect) -> String {
+        let t = self.sql_transformed(value, d);
         // A step compares the value with its cut. On the log1p scale an engine's LN(1 + x)
         // can land an ulp off Rust's ln_1p exactly at a cut (cuts are transformed
         // training values), so the step compares the raw value with the largest raw value

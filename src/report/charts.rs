@@ -370,3 +370,68 @@ pub fn shares(title: &str, bins: &[crate::monitor::BinShare]) -> Result<String> 
         Ok(())
     })
 }
+
+/// A number's fitted effect (issue 18): the partial log-odds across its training range
+/// (relative to the median's), over the training rows' density as grey bars along the
+/// bottom.
+pub fn effect(e: &crate::model::Effect) -> Result<String> {
+    let (x0, x1) = match (e.curve.first(), e.curve.last()) {
+        (Some(a), Some(b)) if b.0 > a.0 => (a.0, b.0),
+        _ => return Err(Error::Internal(format!("effect of {}: an empty range", e.label))),
+    };
+    let (lo, hi) = e.curve.iter().fold((0.0f64, 0.0f64), |(l, h), p| (l.min(p.1), h.max(p.1)));
+    let pad = ((hi - lo) * 0.1).max(0.05);
+    let (y0, y1) = (lo - pad, hi + pad);
+    let log_x = !e.days && x0 >= 0.0 && x1 > 100.0 * (x0 + 1.0);
+    let fx = |v: f64| if log_x { v.ln_1p() } else { v };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H - 60)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(truncate(&e.label, 48), (FONT, 16))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(fx(x0)..fx(x1), y0..y1)
+            .map_err(err)?;
+        let x_desc = match (e.days, log_x) {
+            (true, _) => "days before the as-of date".to_string(),
+            (false, true) => "value (log scale)".to_string(),
+            (false, false) => "value".to_string(),
+        };
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc("log-odds vs the median")
+            .x_label_formatter(&|v| {
+                let raw = if log_x { v.exp_m1() } else { *v };
+                crate::features::fmt_num((raw * 100.0).round() / 100.0)
+            })
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        // The density: the tallest bar a fifth of the height.
+        let widest = e.density.iter().map(|&(a, b, s)| s / (fx(b) - fx(a)).max(1e-12)).fold(0.0, f64::max).max(1e-12);
+        chart
+            .draw_series(e.density.iter().map(|&(a, b, s)| {
+                let h = (s / (fx(b) - fx(a)).max(1e-12)) / widest * (y1 - y0) * 0.2;
+                Rectangle::new([(fx(a), y0), (fx(b), y0 + h)], GREY.mix(0.35).filled())
+            }))
+            .map_err(err)?
+            .label("training rows")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], GREY.mix(0.35).filled()));
+        chart.draw_series(LineSeries::new(vec![(fx(x0), 0.0), (fx(x1), 0.0)], GREY.stroke_width(1))).map_err(err)?;
+        let pts: Vec<(f64, f64)> = e.curve.iter().map(|&(x, y)| (fx(x), y)).collect();
+        line(&mut chart, pts, MODEL, "fitted effect")?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}

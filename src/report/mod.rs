@@ -353,6 +353,15 @@ pub fn render(input: &ReportInput) -> Result<String> {
         }
     }
 
+    let effects = m.effects();
+    if !effects.is_empty() {
+        h.push_str("<h2 id=\"effects\">Effects of numbers and dates</h2><p class=\"note\">Each number's and date's contribution to the log-odds across its training range, relative to a lead at the training median (0); grey bars show where the training rows lie. A curve is the model's own: steps where the model uses steps, a smooth spline where it uses splines. Beyond the range the model continues the line it ends on.</p><div class=\"grid\">");
+        for e in &effects {
+            h.push_str(&figure(charts::effect(e)?));
+        }
+        h.push_str("</div>");
+    }
+
     h.push_str("<h2>Training</h2>");
     let mut rows = vec![
         vec!["training file".to_string(), meta.data_file.clone()],

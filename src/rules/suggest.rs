@@ -58,22 +58,33 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
             let ws = &w[j..j + width];
             j += width;
             match part {
-                Part::Numeric(crate::features::NumericPart {
-                    kind,
-                    label,
-                    median,
-                    missing_flag,
-                    log1p,
-                    cuts,
-                    lo,
-                    hi,
-                }) => {
+                Part::Numeric(_) | Part::Spline(_) => {
+                    let Some(crate::features::NumericPart { kind, label, median, missing_flag, log1p, cuts, lo, hi }) =
+                        part.numeric()
+                    else {
+                        continue;
+                    };
+                    // A spline's effect is cut into bands at its knots (inside the range),
+                    // each band worth the curve's value at its middle.
+                    let (spline, cuts): (Option<&crate::features::SplinePart>, Vec<f64>) = match part {
+                        Part::Spline(sp) => (Some(sp), sp.knots.iter().copied().filter(|k| k > lo && k < hi).collect()),
+                        _ => (None, cuts.clone()),
+                    };
+                    let cuts = &cuts;
+                    let bw = part.numeric().map_or(0, |p| p.width());
                     let wv = ws[0];
                     let wm = if *missing_flag { ws[1] } else { 0.0 };
                     let steps = &ws[1 + *missing_flag as usize..];
                     let t_med = if *log1p { median.max(0.0).ln_1p() } else { *median };
-                    let value_at = |t: f64| {
-                        wv * t + cuts.iter().zip(steps).map(|(c, w)| if t > *c { *w } else { 0.0 }).sum::<f64>()
+                    let value_at = |t: f64| match spline {
+                        Some(sp) => {
+                            let mut terms = vec![0.0; sp.knots.len() - 2];
+                            sp.terms(t, &mut terms);
+                            wv * t + terms.iter().zip(&ws[bw..]).map(|(x, w)| x * w).sum::<f64>()
+                        }
+                        None => {
+                            wv * t + cuts.iter().zip(steps).map(|(c, w)| if t > *c { *w } else { 0.0 }).sum::<f64>()
+                        }
                     };
                     let raw = |t: f64| if *log1p { t.exp() - 1.0 } else { t };
                     if *kind == NumKind::Flag {

@@ -262,12 +262,20 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
                     col_terms[set][i].push(format!("({})", contribution(w)));
                 }
             };
-            match part {
-                Part::Numeric(p) if !text_col(i) => {
-                    vals.push(format!("{} AS {name}", c(i)));
-                    push_terms(&|w| p.sql_contribution(&name, w, d));
+            // A number part's contribution: its steps, or its spline terms.
+            let contribution = |name: &str, w: &[SqlWeight]| -> String {
+                match part {
+                    Part::Spline(sp) => sp.sql_contribution(name, w, d),
+                    Part::Numeric(p) => p.sql_contribution(name, w, d),
+                    Part::Levels(_) => "0.0".into(),
                 }
-                Part::Numeric(p) => {
+            };
+            match part {
+                Part::Numeric(_) | Part::Spline(_) if !text_col(i) => {
+                    vals.push(format!("{} AS {name}", c(i)));
+                    push_terms(&|w| contribution(&name, w));
+                }
+                Part::Numeric(p) | Part::Spline(crate::features::SplinePart { base: p, .. }) => {
                     let read = match p.kind.sql_prepare(&c(i), d) {
                         Some(prepared) => {
                             let name = format!("p{i}_{q}");
@@ -282,7 +290,7 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
                         "CASE WHEN ({problem}) IS NOT NULL THEN {} || ': ' || ({problem}) END",
                         d.string(&format!("column {}", fc.name))
                     ));
-                    push_terms(&|w| p.sql_contribution(&name, w, d));
+                    push_terms(&|w| contribution(&name, w));
                 }
                 Part::Levels(p) => {
                     vals.push(format!(

@@ -1,0 +1,159 @@
+//! Regressions of issue 18 (nonlinear effects learned): the spline part of a number is
+//! one part like the others, so every scoring path, the exported SQL (in `.ci/run`) and
+//! `rules suggest` read it alike; a spline model scored outside the training range
+//! follows the straight line the fit ends on.
+
+use crate::common::Scratch;
+use leadscore::features::{Part, SplinePart};
+
+/// Train on `data` with a feature spec of `knots` spline knots per number.
+fn train_spline(s: &Scratch, data: &str, model: &str, knots: usize) -> serde_json::Value {
+    s.write("spline.toml", format!("knots = {knots}\n"));
+    let r = s.run(&[
+        "train",
+        "--data",
+        data,
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--spec",
+        "spline.toml",
+        "--model",
+        model,
+        "--json",
+        "-q",
+    ]);
+    r.assert_ok();
+    r.json()
+}
+
+#[test]
+fn a_spline_model_scores_the_same_bits_on_every_path() {
+    let s = Scratch::new();
+    s.synth("train.csv", 3000, 131);
+    train_spline(&s, "train.csv", "m.bin", 5);
+    let model = leadscore::model_file::load(&s.path("m.bin")).unwrap();
+    let splines = model.features.columns.iter().flat_map(|c| &c.parts).filter(|p| matches!(p, Part::Spline(_))).count();
+    assert!(splines >= 8, "numbers and dates should have spline parts: {splines}");
+    crate::issue_13::every_path_agrees(&s, "m.bin");
+}
+
+#[test]
+fn the_spline_basis_is_natural_linear_beyond_the_outer_knots_and_smooth_at_each_knot() {
+    let part = SplinePart {
+        base: leadscore::features::NumericPart {
+            kind: leadscore::features::NumKind::Number,
+            label: "x".into(),
+            median: 5.0,
+            missing_flag: false,
+            log1p: false,
+            cuts: Vec::new(),
+            lo: 0.0,
+            hi: 10.0,
+        },
+        knots: vec![1.0, 3.0, 5.0, 8.0, 9.5],
+    };
+    let terms = |t: f64| {
+        let mut o = vec![0.0; 3];
+        part.terms(t, &mut o);
+        o
+    };
+    // Zero below the first knot; beyond the last, each term is linear: equal second
+    // differences of zero.
+    assert_eq!(terms(0.5), vec![0.0; 3]);
+    for j in 0..3 {
+        let (a, b, c) = (terms(10.0)[j], terms(12.0)[j], terms(14.0)[j]);
+        assert!(((c - b) - (b - a)).abs() < 1e-9 * a.abs().max(1.0), "term {j}: {a} {b} {c}");
+        assert!(b > a, "term {j} rises beyond the last knot");
+    }
+    // Continuous with a continuous slope at every knot.
+    for &k in &part.knots {
+        let h = 1e-6;
+        for j in 0..3 {
+            let (l, m, r) = (terms(k - h)[j], terms(k)[j], terms(k + h)[j]);
+            assert!((l - m).abs() < 1e-5 && (r - m).abs() < 1e-5, "term {j} jumps at {k}");
+            let (sl, sr) = ((m - l) / h, (r - m) / h);
+            assert!((sl - sr).abs() < 1e-4, "term {j}'s slope jumps at {k}: {sl} {sr}");
+        }
+    }
+}
+
+#[test]
+fn rules_suggest_turns_spline_effects_into_points_bands() {
+    let s = Scratch::new();
+    s.synth("train.csv", 4000, 181);
+    train_spline(&s, "train.csv", "m.bin", 4);
+    s.run(&["rules", "suggest", "--model", "m.bin", "--output", "r.toml", "-q"]).assert_ok();
+    let text = std::fs::read_to_string(s.path("r.toml")).unwrap();
+    // Bands at the knots of a number (employees is on the log scale).
+    let employees = text.matches("field = \"employees\"").count();
+    assert!(employees >= 3, "{text}");
+    // The suggestion is a rules file leadscore runs.
+    s.run(&["rules", "--rules", "r.toml", "--data", "train.csv", "--output", "p.csv", "-q"]).assert_ok();
+}
+
+#[test]
+fn a_feature_spec_gives_bins_or_knots_not_both_and_knots_from_3_to_7() {
+    let s = Scratch::new();
+    s.synth("train.csv", 1000, 182);
+    for (spec, needle) in [("bins = 5\nknots = 4\n", "not both"), ("knots = 9\n", "3 to 7"), ("knots = 2\n", "3 to 7")]
+    {
+        s.write("bad.toml", spec);
+        s.run(&["train", "--data", "train.csv", "--label", "outcome", "--spec", "bad.toml", "--model", "m", "-q"])
+            .assert_bad_input(&[needle]);
+    }
+}
+
+/// The holdout ROC AUC of the same solver fitted on the generating model's own terms
+/// ([`leadscore::synth::generating_terms`]) on the same split as `outcome`.
+fn correctly_specified_auc(table: &leadscore::data::Table, outcome: &leadscore::train::TrainOutcome) -> f64 {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+    let (_, cols) = leadscore::synth::generating_terms(&table.df, as_of).unwrap();
+    let y = leadscore::data::read_label(table, "outcome", None).unwrap().0;
+    let hold: std::collections::HashSet<usize> = outcome.holdout_rows.iter().copied().collect();
+    let train: Vec<usize> = (0..table.height()).filter(|i| !hold.contains(i) && y[*i].is_some()).collect();
+    // Standardised on the training rows, as the pipeline does.
+    let p = cols.len();
+    let stats: Vec<(f64, f64)> = cols
+        .iter()
+        .map(|c| {
+            let m = train.iter().map(|&i| c[i]).sum::<f64>() / train.len() as f64;
+            let v = train.iter().map(|&i| (c[i] - m).powi(2)).sum::<f64>() / train.len() as f64;
+            (m, if v > 0.0 { 1.0 / v.sqrt() } else { 0.0 })
+        })
+        .collect();
+    let design = |rows: &[usize]| {
+        ndarray::Array2::from_shape_fn((rows.len(), p), |(r, j)| (cols[j][rows[r]] - stats[j].0) * stats[j].1)
+    };
+    let train_y: Vec<bool> = train.iter().map(|&i| y[i] == Some(true)).collect();
+    let fitted = leadscore::fit::LogisticParams::default().fit(design(&train).view(), &train_y).unwrap();
+    let z = leadscore::model::linear_predictor(design(&outcome.holdout_rows).view(), &fitted.coef, fitted.intercept);
+    leadscore::metrics::roc_auc(&z.to_vec(), &outcome.holdout_labels).unwrap()
+}
+
+#[test]
+fn splines_chosen_by_cross_validation_come_within_0_003_of_the_correctly_specified_model() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "50000", "--seed", "7", "--output", "s.csv", "-q"]).assert_ok();
+    let table = leadscore::data::load(&s.path("s.csv")).unwrap();
+    let mut params = leadscore::train::TrainParams::new("outcome");
+    params.id = Some("lead_id".into());
+    let steps = params.clone();
+    params.choose_resolution = true;
+    let auto = leadscore::train::train(&table, &params, &mut |_| {}).unwrap();
+    let fixed = leadscore::train::train(&table, &steps, &mut |_| {}).unwrap();
+    assert!(fixed.resolution.is_none());
+    let auc = |o: &leadscore::train::TrainOutcome| o.model.meta.holdout.as_ref().unwrap().metrics.roc_auc;
+    let oracle = correctly_specified_auc(&table, &auto);
+    let chosen = auto.resolution.as_ref().unwrap();
+    eprintln!(
+        "50,000 synthetic leads: correctly specified {oracle:.4}, chosen ({}) {:.4}, today's steps {:.4}",
+        chosen.describe(),
+        auc(&auto),
+        auc(&fixed)
+    );
+    assert_eq!(auto.holdout_rows, fixed.holdout_rows, "the same split");
+    assert!(auc(&auto) >= oracle - 0.003, "chosen {} against correctly specified {oracle}", auc(&auto));
+    assert!(auc(&auto) >= auc(&fixed) + 0.003, "chosen {} against today's steps {}", auc(&auto), auc(&fixed));
+}

@@ -12,11 +12,16 @@ from PIL import Image
 dom_path, log_path, png_path, min_charts = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 # The page's heading: the model report by default; the monitoring page passes its own.
 heading = sys.argv[5] if len(sys.argv) > 5 else "Lead-scoring model report"
+# Further headings the page must show (the report's effect curves, issue 18).
+required = sys.argv[6:]
 dom = open(dom_path, encoding="utf-8", errors="replace").read()
 log = open(log_path, encoding="utf-8", errors="replace").read()
 problems = []
 if heading not in dom:
     problems.append(f"the page did not load (no {heading!r} heading in the DOM)")
+for h in required:
+    if h not in dom:
+        problems.append(f"no {h!r} section in the DOM")
 charts = len(re.findall(r"<svg\b", dom))
 if charts < min_charts:
     problems.append(f"{charts} charts in the DOM, expected at least {min_charts}")

@@ -658,6 +658,8 @@ pub struct ResolutionChoice {
     pub cv_log_loss: Vec<(Resolution, f64)>,
     pub rows: usize,
     pub folds: usize,
+    /// "3-fold cross-validated log loss", or forward chaining for a time-ordered holdout.
+    pub scheme: String,
 }
 
 impl ResolutionChoice {
@@ -666,13 +668,7 @@ impl ResolutionChoice {
             return format!("{} (too few training rows to choose by cross-validation)", self.chosen);
         }
         let tried: Vec<String> = self.cv_log_loss.iter().map(|(r, l)| format!("{r} {l:.5}")).collect();
-        format!(
-            "{}, chosen by {}-fold cross-validated log loss on {} training rows ({})",
-            self.chosen,
-            self.folds,
-            self.rows,
-            tried.join(", ")
-        )
+        format!("{}, chosen by {} on {} training rows ({})", self.chosen, self.scheme, self.rows, tried.join(", "))
     }
 }
 
@@ -697,6 +693,18 @@ fn choose_resolution(
         rows.truncate(RESOLUTION_ROWS);
         rows.sort_unstable();
     }
+    // With a time-ordered holdout the choice is made forward in time too: the rows in
+    // the split's order, each fold validated on the block after the rows it was fitted
+    // on (a resolution that bends to fit the past but extrapolates badly loses there).
+    let ordered = match &params.split {
+        Split::Stratified => false,
+        Split::Last => true,
+        Split::ByDate(col) => {
+            let days = crate::features::read_dates(table, table.column(col)?)?;
+            rows.sort_by_key(|&i| (days[i].unwrap_or(i64::MIN), i));
+            true
+        }
+    };
     // The sampled rows as a table of their own, so that each fold's feature fit reads
     // those rows, not the whole file.
     let sub;
@@ -712,36 +720,67 @@ fn choose_resolution(
     let y = &y[..];
     let mut pos: Vec<usize> = rows.iter().copied().filter(|&i| y[i]).collect();
     let mut neg: Vec<usize> = rows.iter().copied().filter(|&i| !y[i]).collect();
-    let fallback = ResolutionChoice { chosen: RESOLUTION_GRID[0], cv_log_loss: Vec::new(), rows: rows.len(), folds: k };
-    if pos.len() < 10 * k || neg.len() < 10 * k {
+    let scheme = if ordered {
+        format!("forward-chaining cross-validated log loss over {} time-ordered blocks", k + 1)
+    } else {
+        format!("{k}-fold cross-validated log loss")
+    };
+    let fallback = ResolutionChoice {
+        chosen: RESOLUTION_GRID[0],
+        cv_log_loss: Vec::new(),
+        rows: rows.len(),
+        folds: k,
+        scheme: scheme.clone(),
+    };
+    if pos.len() < 10 * (k + 1) || neg.len() < 10 * (k + 1) {
         return Ok(fallback);
     }
-    pos.shuffle(&mut rng);
-    neg.shuffle(&mut rng);
-    let mut fold = vec![usize::MAX; table.height()];
-    for (j, &i) in pos.iter().chain(&neg).enumerate() {
-        fold[i] = j % k;
+    // (fitting rows, validation rows) per fold.
+    let folds: Vec<(Vec<usize>, Vec<usize>)> = if ordered {
+        let m = rows.len();
+        let block = |b: usize| b * m / (k + 1);
+        (0..k).map(|f| (rows[..block(f + 1)].to_vec(), rows[block(f + 1)..block(f + 2)].to_vec())).collect()
+    } else {
+        pos.shuffle(&mut rng);
+        neg.shuffle(&mut rng);
+        let mut fold = vec![usize::MAX; table.height()];
+        for (j, &i) in pos.iter().chain(&neg).enumerate() {
+            fold[i] = j % k;
+        }
+        (0..k)
+            .map(|f| {
+                (
+                    rows.iter().copied().filter(|&i| fold[i] != f).collect(),
+                    rows.iter().copied().filter(|&i| fold[i] == f).collect(),
+                )
+            })
+            .collect()
+    };
+    let validated: usize = folds.iter().map(|(_, va)| va.len()).sum();
+    if folds.iter().any(|(tr, va)| {
+        let w = tr.iter().filter(|&&i| y[i]).count();
+        va.is_empty() || w == 0 || w == tr.len()
+    }) {
+        return Ok(fallback);
     }
     let mut tried = Vec::new();
     for r in RESOLUTION_GRID {
-        progress(&format!("resolution of numbers: {r}, {k}-fold cross-validation"));
+        progress(&format!("resolution of numbers: {r}, {scheme}"));
         let fp = fparams.clone().with_resolution(r);
         let mut total = 0.0;
-        for f in 0..k {
-            let tr: Vec<usize> = rows.iter().copied().filter(|&i| fold[i] != f).collect();
-            let va: Vec<usize> = rows.iter().copied().filter(|&i| fold[i] == f).collect();
+        for (tr, va) in &folds {
             let tr_y: Vec<bool> = tr.iter().map(|&i| y[i]).collect();
-            let out: Vec<usize> = tr.iter().chain(&va).copied().collect();
-            let (_, _, x) = fp.fit_transform(table, &tr, &tr_y, &out)?;
+            let out: Vec<usize> = tr.iter().chain(va.iter()).copied().collect();
+            let (_, _, x) = fp.fit_transform(table, tr, &tr_y, &out)?;
             let fitted = solver(alpha, params.max_iterations, &fp).fit(x.slice(ndarray::s![..tr.len(), ..]), &tr_y)?;
             let z =
                 crate::model::linear_predictor(x.slice(ndarray::s![tr.len().., ..]), &fitted.coef, fitted.intercept);
-            total -= z.iter().zip(&va).map(|(&z, &i)| crate::metrics::log_likelihood(z, y[i])).sum::<f64>();
+            total -= z.iter().zip(va).map(|(&z, &i)| crate::metrics::log_likelihood(z, y[i])).sum::<f64>();
         }
-        tried.push((r, total / rows.len() as f64));
+        tried.push((r, total / validated as f64));
     }
     let chosen = tried.iter().fold(tried[0], |best, &c| if c.1 < best.1 - 1e-12 { c } else { best }).0;
-    Ok(ResolutionChoice { chosen, cv_log_loss: tried, rows: rows.len(), folds: k })
+    Ok(ResolutionChoice { chosen, cv_log_loss: tried, rows: rows.len(), folds: k, scheme })
 }
 
 /// The solver for a design built by `fparams`: spline terms are strongly correlated with

@@ -234,11 +234,7 @@ impl LeadModel {
                 }
                 let mut row = vec![0.0; width];
                 let mut at = |raw: f64| -> f64 {
-                    if let crate::features::Part::Numeric(p) = part {
-                        p.values(raw, &mut row);
-                    } else if let crate::features::Part::Spline(p) = part {
-                        p.values(raw, &mut row);
-                    }
+                    part.number_values(raw, &mut row);
                     row.iter()
                         .enumerate()
                         .map(|(k, &x)| self.coef[first + k] * ((x - f.center[first + k]) * f.scale[first + k]))

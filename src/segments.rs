@@ -323,7 +323,7 @@ pub fn fit(
                 seg.coef = g.iter().zip(oc).map(|(w, o)| b1 * w + b2 * o).collect();
             }
         }
-        seg.why = why(&seg, own.is_some(), tr.len(), &size);
+        seg.why = why(&seg, own.is_some(), &size);
         let p_seg: Vec<f64> = if seg.update == Update::Global {
             p0.clone()
         } else {
@@ -350,13 +350,13 @@ fn check(value: &str, global: &[f64], segmented: &[f64], y: &[bool]) -> SegmentC
 }
 
 /// The summary's reason for a segment's choice.
-fn why(seg: &Segment, own_candidate: bool, train_rows: usize, size: &SampleSize) -> String {
+fn why(seg: &Segment, own_candidate: bool, size: &SampleSize) -> String {
     let p = |name: &str| seg.tests.iter().find(|t| t.test == name).map(|t| crate::uncertainty::p_text(t.p_value));
     let small = match seg.own_model_needs {
         Some(need) if !own_candidate => format!(
             "too small for its own model ({} training rows; Riley et al.'s criteria ask for {:.0} for {} parameters at \
              Cox-Snell R² {:.3}), so only the global model and its recalibrations were candidates; ",
-            train_rows,
+            seg.train_rows,
             need.ceil(),
             size.parameters,
             size.r2_cox_snell

@@ -177,7 +177,7 @@ impl Args {
             Some(ResolutionArg::Auto) => {
                 p.choose_resolution = true;
                 // The spec's resolution gives way to the choice.
-                features = features.with_resolution(leadscore::features::Resolution::Steps(5)).unfix_resolution();
+                features = features.unfix_resolution();
             }
             Some(ResolutionArg::Fixed(r)) => features = features.fixed_resolution(r),
             None => {}

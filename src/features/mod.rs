@@ -1135,17 +1135,9 @@ enum Cells {
 fn fill_block(part: &Part, cells: &Cells, rows: Option<&[usize]>, block: &mut [f64], n: usize) {
     let mut row = vec![0.0f64; part.width()];
     match (part, cells) {
-        (Part::Numeric(p), Cells::Numbers(v)) => {
+        (Part::Numeric(_) | Part::Spline(_), Cells::Numbers(v)) => {
             for k in 0..n {
-                p.values(v[rows.map_or(k, |r| r[k])], &mut row);
-                for (c, &x) in row.iter().enumerate() {
-                    block[c * n + k] = x;
-                }
-            }
-        }
-        (Part::Spline(p), Cells::Numbers(v)) => {
-            for k in 0..n {
-                p.values(v[rows.map_or(k, |r| r[k])], &mut row);
+                part.number_values(v[rows.map_or(k, |r| r[k])], &mut row);
                 for (c, &x) in row.iter().enumerate() {
                     block[c * n + k] = x;
                 }

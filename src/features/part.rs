@@ -328,6 +328,16 @@ impl Part {
         }
     }
 
+    /// A number part's raw design values for one value (NaN: missing): steps or spline
+    /// terms after the value and its missing flag. A level part writes nothing.
+    pub fn number_values(&self, value: f64, out: &mut [f64]) {
+        match self {
+            Part::Numeric(p) => p.values(value, out),
+            Part::Spline(p) => p.values(value, out),
+            Part::Levels(_) => {}
+        }
+    }
+
     /// A number part's value, missing flag and imputation (a spline's base), else `None`.
     pub fn numeric(&self) -> Option<&NumericPart> {
         match self {
@@ -349,12 +359,8 @@ impl Part {
     /// `out` (its [`Self::width`] values). `as_of_day` anchors date parts.
     pub fn encode(&self, cell: Cell, as_of_day: i64, out: &mut [f64]) -> Result<(), Problem> {
         match self {
-            Part::Numeric(p) => {
-                p.values(p.kind.value(cell, as_of_day)?, out);
-                Ok(())
-            }
-            Part::Spline(p) => {
-                p.values(p.base.kind.value(cell, as_of_day)?, out);
+            Part::Numeric(p) | Part::Spline(SplinePart { base: p, .. }) => {
+                self.number_values(p.kind.value(cell, as_of_day)?, out);
                 Ok(())
             }
             Part::Levels(p) => {

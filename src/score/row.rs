@@ -159,14 +159,16 @@ impl<'m> RowScorer<'m> {
         as_of_day: i64,
         st: &mut RowState,
     ) -> Result<f64, CellError> {
-        st.segment = None;
+        // A segmented model's weights: by the segment cell (other models skip this).
+        st.segment = match &self.route {
+            Some((seg_col, to)) => match cell(*seg_col) {
+                Cell::Text(s) => to.get(&*crate::segments::Segments::key(s)).copied(),
+                _ => None,
+            },
+            None => None,
+        };
         for (ci, col) in self.cols.iter().enumerate() {
             let c = cell(ci);
-            if let (Some((seg_col, to)), Cell::Text(s)) = (&self.route, c) {
-                if *seg_col == ci {
-                    st.segment = to.get(&*crate::segments::Segments::key(s)).copied();
-                }
-            }
             for (pi, &(part, j0)) in col.parts.iter().enumerate() {
                 let out = &mut st.x[j0..j0 + part.width()];
                 match (part, c) {

@@ -319,8 +319,22 @@ fn a_training_set_too_small_for_its_features_is_named() {
     let s = Scratch::new();
     s.run(&["synth", "--rows", "1500", "--seed", "3", "--noise-columns", "40", "--output", "wide.csv", "-q"])
         .assert_ok();
-    let r = s
-        .run(&["train", "--data", "wide.csv", "--label", "outcome", "--screen", "off", "--model", "m", "--json", "-q"]);
+    // Steps fixed: 40 noise numbers with 5 quantile steps each make the design wide.
+    let r = s.run(&[
+        "train",
+        "--data",
+        "wide.csv",
+        "--label",
+        "outcome",
+        "--screen",
+        "off",
+        "--resolution",
+        "steps:5",
+        "--model",
+        "m",
+        "--json",
+        "-q",
+    ]);
     r.assert_ok();
     let j = r.json();
     let said: Vec<&str> = j["warnings"].as_array().unwrap().iter().map(|w| w["message"].as_str().unwrap()).collect();

@@ -105,10 +105,12 @@ pub struct Args {
     pub calibrate: leadscore::calibrate::Method,
     /// How finely a number's or date's effect may bend: steps:N (N quantile groups; 0 or
     /// 1: straight lines), spline:K (a natural cubic spline with K knots at training
-    /// quantiles, 3 to 7, linear beyond the outer knots), or auto (the lowest 3-fold
-    /// cross-validated log loss on at most 20,000 training rows among steps:5, steps:10,
-    /// spline:3, spline:4 and spline:5, seeded with --seed; reported in the summary)
-    /// [default: the feature spec's bins or knots, else steps:5].
+    /// quantiles, 3 to 7, linear beyond the outer knots), or auto: 3-fold cross-validated
+    /// log loss on at most 20,000 training rows (seeded with --seed; forward in time with
+    /// --holdout-last or --holdout-by) among steps:5, steps:10 and spline:3 to spline:5;
+    /// steps:5 stays unless another beats it on the folds, significantly at 5% by Nadeau
+    /// and Bengio's corrected t-test. The summary and --json give every candidate's loss
+    /// [default: auto, unless the feature spec gives bins or knots].
     #[arg(long, value_name = "HOW", value_parser = parse_resolution)]
     pub resolution: Option<ResolutionArg>,
     /// Update the global model per value of this category column (a product, region or
@@ -364,9 +366,14 @@ pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
         "resolution": o.resolution.as_ref().map(|r| json!({
             "chosen": r.chosen,
             "text": r.chosen.to_string(),
-            "cv_log_loss": r.cv_log_loss.iter().map(|(k, v)| json!({"resolution": k, "text": k.to_string(), "log_loss": v})).collect::<Vec<_>>(),
+            "cv_log_loss": r.cv_log_loss.iter().zip(&r.fold_log_loss).zip(&r.against_steps).map(|(((k, v), f), g)| json!({
+                "resolution": k, "text": k.to_string(), "log_loss": v, "fold_log_loss": f,
+                "gain_over_steps": g.gain, "gain_se": g.se, "t": g.t, "p": g.p, "significant": g.significant,
+            })).collect::<Vec<_>>(),
             "rows": r.rows,
             "folds": r.folds,
+            "scheme": r.scheme,
+            "level": leadscore::train::RESOLUTION_LEVEL,
         })),
         "segments": m.segments.as_ref().map(|sg| json!({
             "column": sg.column,

@@ -117,6 +117,16 @@ pub enum Resolution {
     Spline(usize),
 }
 
+impl Resolution {
+    /// As `train --resolution` spells it: `steps:5`, `spline:4`.
+    pub fn flag(&self) -> String {
+        match self {
+            Resolution::Steps(b) => format!("steps:{b}"),
+            Resolution::Spline(k) => format!("spline:{k}"),
+        }
+    }
+}
+
 impl std::fmt::Display for Resolution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -873,12 +873,21 @@ fn choose_resolution(
         let mut total = 0.0;
         let mut per_fold = Vec::new();
         for (_, va) in &folds {
-            let loss = losses.next().ok_or_else(|| Error::Internal("a resolution fold went missing".into()))??;
+            // A candidate the solver fails on (on a fold's rows) is out of the running
+            // (an infinite loss is never a significant gain); any other error is ours.
+            let loss = match losses.next().ok_or_else(|| Error::Internal("a resolution fold went missing".into()))? {
+                Err(Error::Fit(_)) => f64::INFINITY,
+                other => other?,
+            };
             total += loss;
             per_fold.push(loss / va.len() as f64);
         }
         tried.push((r, total / validated as f64));
         fold_losses.push(per_fold);
+    }
+    if !tried[0].1.is_finite() {
+        // Today's steps failed on a fold: the fit on every training row will say why.
+        return Ok(fallback);
     }
     // Today's steps stay unless a finer resolution beats them significantly fold by fold;
     // among those that do, the lowest mean log loss (ties keep the earlier).

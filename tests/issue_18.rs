@@ -132,10 +132,12 @@ fn correctly_specified_auc(table: &leadscore::data::Table, outcome: &leadscore::
     leadscore::metrics::roc_auc(&z.to_vec(), &outcome.holdout_labels).unwrap()
 }
 
-#[test]
-fn splines_chosen_by_cross_validation_come_within_0_003_of_the_correctly_specified_model() {
+/// On `synth` data of 50,000 rows (`seed`): the holdout ROC AUC with the resolution
+/// chosen (the default), with steps:5 fixed, and of the correctly specified model, on
+/// the same split.
+fn chosen_steps_and_correctly_specified(seed: u64) -> (f64, f64, f64, leadscore::train::ResolutionChoice) {
     let s = Scratch::new();
-    s.run(&["synth", "--rows", "50000", "--seed", "7", "--output", "s.csv", "-q"]).assert_ok();
+    s.run(&["synth", "--rows", "50000", "--seed", &seed.to_string(), "--output", "s.csv", "-q"]).assert_ok();
     let table = leadscore::data::load(&s.path("s.csv")).unwrap();
     let mut params = leadscore::train::TrainParams::new("outcome");
     params.id = Some("lead_id".into());
@@ -145,18 +147,24 @@ fn splines_chosen_by_cross_validation_come_within_0_003_of_the_correctly_specifi
     let auto = leadscore::train::train(&table, &params, &mut |_| {}).unwrap();
     let fixed = leadscore::train::train(&table, &steps, &mut |_| {}).unwrap();
     assert!(fixed.resolution.is_none());
+    assert_eq!(auto.holdout_rows, fixed.holdout_rows, "the same split");
     let auc = |o: &leadscore::train::TrainOutcome| o.model.meta.holdout.as_ref().unwrap().metrics.roc_auc;
     let oracle = correctly_specified_auc(&table, &auto);
-    let chosen = auto.resolution.as_ref().unwrap();
+    let chosen = auto.resolution.clone().unwrap();
     eprintln!(
-        "50,000 synthetic leads: correctly specified {oracle:.4}, chosen ({}) {:.4}, today's steps {:.4}",
+        "50,000 synthetic leads, seed {seed}: correctly specified {oracle:.4}, chosen ({}) {:.4}, today's steps {:.4}",
         chosen.describe(),
         auc(&auto),
         auc(&fixed)
     );
-    assert_eq!(auto.holdout_rows, fixed.holdout_rows, "the same split");
-    assert!(auc(&auto) >= oracle - 0.003, "chosen {} against correctly specified {oracle}", auc(&auto));
-    assert!(auc(&auto) >= auc(&fixed) + 0.003, "chosen {} against today's steps {}", auc(&auto), auc(&fixed));
+    (auc(&auto), auc(&fixed), oracle, chosen)
+}
+
+#[test]
+fn splines_chosen_by_cross_validation_come_within_0_003_of_the_correctly_specified_model() {
+    let (auto, steps, oracle, chosen) = chosen_steps_and_correctly_specified(7);
+    assert!(auto >= oracle - 0.003, "chosen {auto} against correctly specified {oracle}");
+    assert!(auto >= steps + 0.003, "chosen {auto} against today's steps {steps}");
     // The choice is the paired test's: the chosen resolution beat steps:5 on the folds.
     let i = chosen.cv_log_loss.iter().position(|(r, _)| *r == chosen.chosen).unwrap();
     assert!(
@@ -164,6 +172,24 @@ fn splines_chosen_by_cross_validation_come_within_0_003_of_the_correctly_specifi
         "{}",
         chosen.describe()
     );
+}
+
+/// The same on three more seeds (in CI's step for ignored tests: three 50,000-row files):
+/// within 0.003 of the correctly specified model and not below today's steps on each.
+/// The gain over the steps is printed; it is not asserted at 0.003 here.
+#[test]
+#[ignore = "slow: three 50,000-row files; run by .ci/run"]
+fn splines_on_other_seeds_stay_near_the_correctly_specified_model() {
+    for seed in [8, 9, 10] {
+        let (auto, steps, oracle, _) = chosen_steps_and_correctly_specified(seed);
+        eprintln!(
+            "seed {seed}: gain over steps {:+.4}, below correctly specified by {:.4}",
+            auto - steps,
+            oracle - auto
+        );
+        assert!(auto >= oracle - 0.003, "seed {seed}: chosen {auto} against correctly specified {oracle}");
+        assert!(auto >= steps, "seed {seed}: chosen {auto} against today's steps {steps}");
+    }
 }
 
 /// The paired rule on fold losses measured in this issue. Bank marketing's time-ordered
@@ -182,6 +208,9 @@ fn a_finer_resolution_replaces_the_steps_only_when_it_wins_on_the_folds_consiste
     let synth_spline4 = [0.31842423120902696, 0.3155594533624322, 0.31947776317893245];
     let g = PairedGain::of(&synth_spline4, &synth_steps, 0.5);
     assert!(g.significant && g.p < 0.05 && g.t > 4.0, "{g:?}");
+    // A candidate the solver failed on (an infinite loss on a fold) never replaces them.
+    let failed = [synth_spline4[0], f64::INFINITY, synth_spline4[2]];
+    assert!(!PairedGain::of(&failed, &synth_steps, 0.5).significant);
     // A consistent loss is never a gain, however steady.
     let g = PairedGain::of(&synth_steps, &synth_spline4, 0.5);
     assert!(!g.significant && g.gain < 0.0, "{g:?}");

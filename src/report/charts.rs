@@ -23,6 +23,14 @@ fn err<E: std::fmt::Display>(e: E) -> Error {
 
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
+/// The series legend every chart draws: a white box with a grey border at `at`.
+fn legend<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+    at: SeriesLabelPosition,
+) -> Result<()> {
+    chart.configure_series_labels().background_style(WHITE.mix(0.9)).border_style(GREY).position(at).draw().map_err(err)
+}
+
 /// Draw a unit-square chart (both axes 0..1) with `body`, returning the SVG text.
 fn unit_chart<F>(title: &str, x_desc: &str, y_desc: &str, body: F) -> Result<String>
 where
@@ -55,13 +63,7 @@ where
             .draw()
             .map_err(err)?;
         body(&mut chart)?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .position(legend)
-            .draw()
-            .map_err(err)?;
+        self::legend(&mut chart, legend)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -295,13 +297,7 @@ where
             .map_err(err)?;
         body(&mut chart)?;
         if legend {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.9))
-                .border_style(GREY)
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(err)?;
+            self::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         root.present().map_err(err)?;
     }
@@ -424,13 +420,7 @@ pub fn effect(e: &crate::model::Effect) -> Result<String> {
         chart.draw_series(LineSeries::new(vec![(fx(x0), 0.0), (fx(x1), 0.0)], GREY.stroke_width(1))).map_err(err)?;
         let pts: Vec<(f64, f64)> = e.curve.iter().map(|&(x, y)| (fx(x), y)).collect();
         line(&mut chart, pts, MODEL, "fitted effect")?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)?;
     }
     Ok(svg)

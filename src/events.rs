@@ -18,8 +18,9 @@
 //! lost); later events are dropped and counted, so the outcome cannot leak in. Event
 //! types are trimmed, lower-cased and rare types pooled as `other`; the kept types and
 //! the settings ([`EventSpec`]) are stored in the model so that scoring rebuilds exactly
-//! the same columns. The join, the cut-off filter and the aggregation run as one lazy
-//! polars query.
+//! the same columns. The join, the cut-off filter and the aggregation are one pass over
+//! the log by hand (issue 26: polars' lazy engine, with its streaming engine and cloud
+//! I/O, was compiled for this one join).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -90,6 +91,11 @@ pub fn parse_time(s: &str) -> Option<i64> {
         }
     }
     None
+}
+
+/// Count one more event in a count cell.
+fn bump(cell: &mut Option<f64>) {
+    *cell = Some(cell.unwrap_or(0.0) + 1.0);
 }
 
 /// Read an activity log (CSV or Parquet).
@@ -324,132 +330,77 @@ impl EventSpec {
                 None => -1,
             })
             .collect();
-        let slot: Vec<i64> = log.kind_code.iter().map(|&c| slot_of_code[c as usize]).collect();
-        let row: Vec<u32> = (0..n as u32).collect();
         // A cut-off day includes its own events: the cut is at the start of the next day.
         let cut: Vec<i64> = cutoff_days.iter().map(|d| (d + 1 - 719_163) * DAY).collect();
-        let events = DataFrame::new(
-            log.time.len(),
-            vec![
-                log.contact.clone().with_name("contact".into()).into_column(),
-                Column::new("slot".into(), slot),
-                Column::new("t".into(), log.time.clone()),
-                Column::new("day".into(), log.time.iter().map(|t| t.div_euclid(DAY)).collect::<Vec<_>>()),
-            ],
-        )
-        .map_err(|e| polars_err(&log.path, e))?;
-        let people = DataFrame::new(
-            n,
-            vec![
-                ids.clone().with_name("contact".into()).into_column(),
-                Column::new("row".into(), row),
-                Column::new("cutoff".into(), cut),
-            ],
-        )
-        .map_err(|e| polars_err(&contacts.path, e))?;
-        let hl = self.half_life_days;
-        let before = col("t").lt(col("cutoff"));
-        let age = (col("cutoff") - col("t")).cast(DataType::Float64) / lit(DAY as f64);
-        let joined = events
-            .lazy()
-            .inner_join(people.lazy(), col("contact"), col("contact"))
-            .with_columns([before.clone().alias("before"), age.alias("age")]);
-        let mut aggs = vec![
-            col("before").cast(DataType::UInt32).sum().alias("all"),
-            col("before").not().cast(DataType::UInt32).sum().alias("after"),
-            col("age").filter(col("before")).min().alias("since"),
-            // Weights in fixed point (2^-32): an integer sum does not depend on the order
-            // the parallel group-by adds in, so the same log always gives the same bits.
-            when(col("before"))
-                .then((lit(0.5f64).pow(col("age") / lit(hl)) * lit(FIXED)).cast(DataType::UInt64))
-                .otherwise(lit(0u64))
-                .sum()
-                .alias("decayed"),
-        ];
-        for w in &self.windows {
-            aggs.push(
-                col("before").and(col("age").lt_eq(lit(*w as f64))).cast(DataType::UInt32).sum().alias(format!("w{w}")),
-            );
+        // The join by hand (an inner join on the contact id; a missing id matches
+        // nothing): each contact's row by its id, then one pass over the log.
+        let mut row_of: HashMap<&str, u32> = HashMap::with_capacity(n);
+        for (r, id) in ids.iter().enumerate() {
+            if let Some(id) = id {
+                row_of.insert(id, r as u32);
+            }
         }
-        let per_type = joined
-            .clone()
-            .filter(col("slot").gt_eq(lit(0i64)))
-            .group_by([col("row"), col("slot")])
-            .agg(aggs)
-            .collect()
-            .map_err(|e| polars_err(&log.path, e))?;
-        let per_contact = joined
-            .clone()
-            .group_by([col("row")])
-            .agg([
-                col("day").filter(col("before")).n_unique().alias("active_days"),
-                col("age").filter(col("before")).min().alias("since_any"),
-                col("before").not().cast(DataType::UInt32).sum().alias("after"),
-                col("before").cast(DataType::UInt32).sum().alias("used"),
-                len().alias("matched"),
-            ])
-            .collect()
-            .map_err(|e| polars_err(&log.path, e))?;
-
-        // Widen (row, slot) -> columns.
         let names = self.column_names();
         let per_kind = self.windows.len() + 3;
+        let nw = self.windows.len();
+        let hl = self.half_life_days;
         let mut out: Vec<Vec<Option<f64>>> =
             names.iter().map(|nm| vec![if nm.contains("days_since") { None } else { Some(0.0) }; n]).collect();
-        let get_u32 = |df: &DataFrame, c: &str| -> Result<Vec<u32>> {
-            let s = df
-                .column(c)
-                .map_err(|e| polars_err(&log.path, e))?
-                .cast(&DataType::UInt32)
-                .map_err(|e| polars_err(&log.path, e))?;
-            Ok(s.u32().map_err(|e| polars_err(&log.path, e))?.iter().map(|v| v.unwrap_or(0)).collect())
-        };
-        let get_f64 = |df: &DataFrame, c: &str| -> Result<Vec<Option<f64>>> {
-            let s = df
-                .column(c)
-                .map_err(|e| polars_err(&log.path, e))?
-                .cast(&DataType::Float64)
-                .map_err(|e| polars_err(&log.path, e))?;
-            Ok(s.f64().map_err(|e| polars_err(&log.path, e))?.iter().collect())
-        };
-        let rows = get_u32(&per_type, "row")?;
-        let slots = get_u32(&per_type, "slot")?;
-        let all = get_u32(&per_type, "all")?;
-        let since = get_f64(&per_type, "since")?;
-        let decayed = get_f64(&per_type, "decayed")?;
-        let wins: Vec<Vec<u32>> =
-            self.windows.iter().map(|w| get_u32(&per_type, &format!("w{w}"))).collect::<Result<_>>()?;
-        for k in 0..rows.len() {
-            let (r, s) = (rows[k] as usize, slots[k] as usize);
-            if s >= n_kinds {
+        // Per (contact, kept type): the event count in each window, all, the youngest
+        // age and the decayed weight in fixed point (2^-32; an integer sum, so the same
+        // log gives the same bits whatever the order).
+        let mut decayed = vec![0u64; n * n_kinds.max(1)];
+        let mut since_any: Vec<Option<f64>> = vec![None; n];
+        let mut days: Vec<(u32, i64)> = Vec::new();
+        let (mut used, mut after, mut matched) = (0usize, 0usize, 0usize);
+        for (e, contact) in log.contact.iter().enumerate() {
+            let Some(&r) = contact.and_then(|c| row_of.get(c)) else { continue };
+            let r = r as usize;
+            matched += 1;
+            let t = log.time[e];
+            if t >= cut[r] {
+                after += 1;
                 continue;
             }
-            let base = s * per_kind;
-            for (wi, w) in wins.iter().enumerate() {
-                out[base + wi][r] = Some(w[k] as f64);
+            used += 1;
+            // Divided as polars divides a column by a number (times its reciprocal), so
+            // that the ages keep the bits they had when the join was a polars query.
+            let age = (cut[r] - t) as f64 * (1.0 / DAY as f64);
+            days.push((r as u32, t.div_euclid(DAY)));
+            let min = |m: &mut Option<f64>| *m = Some(m.map_or(age, |v: f64| v.min(age)));
+            min(&mut since_any[r]);
+            let s = slot_of_code[log.kind_code[e] as usize];
+            if s < 0 || s as usize >= n_kinds {
+                continue;
             }
-            let nw = self.windows.len();
-            out[base + nw][r] = Some(all[k] as f64);
-            out[base + nw + 1][r] = since[k];
-            out[base + nw + 2][r] = Some(decayed[k].unwrap_or(0.0) / FIXED);
+            let base = s as usize * per_kind;
+            for (wi, w) in self.windows.iter().enumerate() {
+                if age <= *w as f64 {
+                    bump(&mut out[base + wi][r]);
+                }
+            }
+            bump(&mut out[base + nw][r]);
+            min(&mut out[base + nw + 1][r]);
+            decayed[r * n_kinds + s as usize] += (0.5f64.powf(age * (1.0 / hl)) * FIXED) as u64;
         }
-        let crow = get_u32(&per_contact, "row")?;
-        let active = get_u32(&per_contact, "active_days")?;
-        let after = get_u32(&per_contact, "after")?;
-        let used = get_u32(&per_contact, "used")?;
-        let matched = get_u32(&per_contact, "matched")?;
-        let since_any = get_f64(&per_contact, "since_any")?;
+        for s in 0..n_kinds {
+            for (r, v) in out[s * per_kind + nw + 2].iter_mut().enumerate() {
+                *v = Some(decayed[r * n_kinds + s] as f64 / FIXED);
+            }
+        }
+        // Distinct active days per contact.
+        days.sort_unstable();
+        days.dedup();
         let last = names.len() - 1;
-        for k in 0..crow.len() {
-            out[last][crow[k] as usize] = Some(active[k] as f64);
-            out[last - 1][crow[k] as usize] = since_any[k];
+        for &(r, _) in &days {
+            bump(&mut out[last][r as usize]);
         }
-        let matched_total: usize = matched.iter().map(|&m| m as usize).sum();
+        out[last - 1] = since_any;
         let report = EventReport {
             events: log.time.len(),
-            used: used.iter().map(|&u| u as usize).sum(),
-            after_cutoff: after.iter().map(|&a| a as usize).sum(),
-            unmatched: log.time.len() - matched_total,
+            used,
+            after_cutoff: after,
+            unmatched: log.time.len() - matched,
             columns: names.len(),
         };
         let mut df = contacts.df.clone();

@@ -14,10 +14,13 @@ use serde::Serialize;
 use crate::data::{read_label, Table};
 use crate::error::{Error, Result};
 use crate::events::{EventLog, EventParams, EventReport};
-use crate::features::{FeatureParams, FitReport, Resolution};
+use crate::features::{FeatureParams, FitReport};
 use crate::fit::LogisticParams;
 use crate::metrics::{self, Summary};
 use crate::model::{HoldoutInfo, LeadModel, ThresholdInfo, Tiers, TrainMeta};
+pub use crate::resolution::{
+    mean_sd, PairedGain, ResolutionChoice, RESOLUTION_FOLDS, RESOLUTION_GRID, RESOLUTION_LEVEL, RESOLUTION_ROWS,
+};
 use crate::threshold::{self, Strategy};
 
 /// How the held-out rows are chosen.
@@ -326,7 +329,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
                 Alpha::Fixed(a) => a,
                 Alpha::Auto => 1.0,
             };
-            let choice = choose_resolution(table, &fparams, &train_rows, &y_all, alpha, params, progress)?;
+            let choice = crate::resolution::choose(table, &fparams, &train_rows, &y_all, alpha, params, progress)?;
             fparams = fparams.with_resolution(choice.chosen);
             Some(choice)
         }
@@ -642,292 +645,15 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     })
 }
 
-/// The resolutions training chooses among: today's steps, finer steps, and natural cubic
-/// splines of 3 to 5 knots.
-pub const RESOLUTION_GRID: [Resolution; 5] =
-    [Resolution::Steps(5), Resolution::Steps(10), Resolution::Spline(3), Resolution::Spline(4), Resolution::Spline(5)];
-/// At most this many training rows (a seeded random sample) choose the resolution.
-pub const RESOLUTION_ROWS: usize = 20_000;
-/// Folds of the resolution's cross-validation.
-pub const RESOLUTION_FOLDS: usize = 3;
-
-/// How the resolution of numbers was chosen.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResolutionChoice {
-    pub chosen: Resolution,
-    /// Each candidate's mean cross-validated log loss (empty when too few rows to choose).
-    pub cv_log_loss: Vec<(Resolution, f64)>,
-    /// Each candidate's mean log loss on each fold's validation rows, in fold order.
-    pub fold_log_loss: Vec<Vec<f64>>,
-    /// Each candidate's paired comparison with today's steps ([`RESOLUTION_GRID`]'s first).
-    pub against_steps: Vec<PairedGain>,
-    pub rows: usize,
-    pub folds: usize,
-    /// "3-fold cross-validated log loss", or forward chaining for a time-ordered holdout.
-    pub scheme: String,
-}
-
-/// A candidate resolution against today's steps, fold by fold: the corrected resampled
-/// t-test of Nadeau and Bengio (2003, "Inference for the generalization error"), which
-/// widens the folds' variance by `1/k + n_validated/n_fitted` because the folds' fitting
-/// rows overlap. A candidate may replace the steps only when the gain is significant,
-/// one-sided at [`RESOLUTION_LEVEL`].
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct PairedGain {
-    /// Mean over the folds of (steps' log loss - the candidate's): above 0 is a gain.
-    pub gain: f64,
-    /// Its corrected standard error.
-    pub se: f64,
-    /// `gain / se`, against Student's t with `folds - 1` degrees of freedom.
-    pub t: f64,
-    /// One-sided p-value.
-    pub p: f64,
-    pub significant: bool,
-}
-
-/// The one-sided level at which a finer resolution must beat today's steps.
-pub const RESOLUTION_LEVEL: f64 = 0.05;
-
-impl PairedGain {
-    /// `cand` and `base`: per-fold mean log losses; `ratio`: mean validated/fitted rows.
-    pub fn of(cand: &[f64], base: &[f64], ratio: f64) -> PairedGain {
-        use statrs::distribution::{ContinuousCDF, StudentsT};
-        let d: Vec<f64> = base.iter().zip(cand).map(|(b, c)| b - c).collect();
-        let k = d.len();
-        let (gain, sd) = mean_sd(&d);
-        let se = sd * (1.0 / k as f64 + ratio).sqrt();
-        let t = if se > 0.0 {
-            gain / se
-        } else if gain > 0.0 {
-            f64::INFINITY
-        } else {
-            0.0
-        };
-        let p = match StudentsT::new(0.0, 1.0, (k.max(2) - 1) as f64) {
-            Ok(dist) if t.is_finite() => dist.sf(t),
-            _ if t > 0.0 => 0.0,
-            _ => 1.0,
-        };
-        PairedGain { gain, se, t, p, significant: k >= 2 && gain > 0.0 && p < RESOLUTION_LEVEL }
-    }
-}
-
-impl ResolutionChoice {
-    pub fn describe(&self) -> String {
-        if self.cv_log_loss.is_empty() {
-            return format!("{} (too few training rows to choose by cross-validation)", self.chosen);
-        }
-        let tried: Vec<String> = self
-            .cv_log_loss
-            .iter()
-            .zip(&self.against_steps)
-            .enumerate()
-            .map(|(i, ((r, l), g))| match i {
-                0 => format!("{} {l:.5}", r.flag()),
-                _ => format!("{} {l:.5} (p {})", r.flag(), crate::uncertainty::p_text(g.p)),
-            })
-            .collect();
-        format!(
-            "{} ({}), chosen by {} on {} training rows: {}; another replaces {} only when it beats it \
-             on the folds at p < {} (Nadeau and Bengio's corrected t-test)",
-            self.chosen.flag(),
-            self.chosen,
-            self.scheme,
-            self.rows,
-            tried.join(", "),
-            RESOLUTION_GRID[0].flag(),
-            RESOLUTION_LEVEL
-        )
-    }
-}
-
-/// Choose how finely numbers bend ([`RESOLUTION_GRID`]) by stratified
-/// [`RESOLUTION_FOLDS`]-fold cross-validated log loss on at most [`RESOLUTION_ROWS`]
-/// training rows (seeded): each fold refits the feature pipeline and the model. Today's
-/// steps (the grid's first) stay unless a finer resolution beats them fold by fold,
-/// significantly ([`PairedGain`]); among those that do, the lowest mean log loss wins,
-/// ties keeping the earlier. The rule is conservative on purpose: on bank marketing's
-/// time-ordered holdout, steps:10 won the forward-chained folds on mean log loss, driven
-/// by one fold, and then lost 0.05 ROC AUC on the most recent leads; the paired test
-/// (t 0.60) kept steps:5.
-fn choose_resolution(
-    table: &Table,
-    fparams: &FeatureParams,
-    train_rows: &[usize],
-    y: &[bool],
-    alpha: f64,
-    params: &TrainParams,
-    progress: &mut dyn FnMut(&str),
-) -> Result<ResolutionChoice> {
-    let k = RESOLUTION_FOLDS;
-    let mut rng = ChaCha8Rng::seed_from_u64(params.seed.wrapping_add(3));
-    let mut rows = train_rows.to_vec();
-    if rows.len() > RESOLUTION_ROWS {
-        rows.shuffle(&mut rng);
-        rows.truncate(RESOLUTION_ROWS);
-        rows.sort_unstable();
-    }
-    // With a time-ordered holdout the choice is made forward in time too: the rows in
-    // the split's order, each fold validated on the block after the rows it was fitted
-    // on (a resolution that bends to fit the past but extrapolates badly loses there).
-    let ordered = match &params.split {
-        Split::Stratified => false,
-        Split::Last => true,
-        Split::ByDate(col) => {
-            let days = crate::features::read_dates(table, table.column(col)?)?;
-            rows.sort_by_key(|&i| (days[i].unwrap_or(i64::MIN), i));
-            true
-        }
-    };
-    // The sampled rows as a table of their own, so that each fold's feature fit reads
-    // those rows, not the whole file.
-    let sub;
-    let (table, rows, y): (&Table, Vec<usize>, Vec<bool>) = if rows.len() < table.height() {
-        use polars::prelude::{IdxCa, IdxSize};
-        let idx = IdxCa::from_vec("".into(), rows.iter().map(|&i| i as IdxSize).collect());
-        let df = table.df.take(&idx).map_err(|e| Error::Internal(format!("sampling rows for the resolution: {e}")))?;
-        sub = Table { df, ..table.clone() };
-        (&sub, (0..rows.len()).collect(), rows.iter().map(|&i| y[i]).collect())
-    } else {
-        (table, rows, y.to_vec())
-    };
-    let y = &y[..];
-    let mut pos: Vec<usize> = rows.iter().copied().filter(|&i| y[i]).collect();
-    let mut neg: Vec<usize> = rows.iter().copied().filter(|&i| !y[i]).collect();
-    let scheme = if ordered {
-        format!("forward-chaining cross-validated log loss over {} time-ordered blocks", k + 1)
-    } else {
-        format!("{k}-fold cross-validated log loss")
-    };
-    let fallback = ResolutionChoice {
-        chosen: RESOLUTION_GRID[0],
-        cv_log_loss: Vec::new(),
-        fold_log_loss: Vec::new(),
-        against_steps: Vec::new(),
-        rows: rows.len(),
-        folds: k,
-        scheme: scheme.clone(),
-    };
-    if pos.len() < 10 * (k + 1) || neg.len() < 10 * (k + 1) {
-        return Ok(fallback);
-    }
-    // (fitting rows, validation rows) per fold.
-    let folds: Vec<(Vec<usize>, Vec<usize>)> = if ordered {
-        let m = rows.len();
-        let block = |b: usize| b * m / (k + 1);
-        (0..k).map(|f| (rows[..block(f + 1)].to_vec(), rows[block(f + 1)..block(f + 2)].to_vec())).collect()
-    } else {
-        pos.shuffle(&mut rng);
-        neg.shuffle(&mut rng);
-        let mut fold = vec![usize::MAX; table.height()];
-        for (j, &i) in pos.iter().chain(&neg).enumerate() {
-            fold[i] = j % k;
-        }
-        (0..k)
-            .map(|f| {
-                (
-                    rows.iter().copied().filter(|&i| fold[i] != f).collect(),
-                    rows.iter().copied().filter(|&i| fold[i] == f).collect(),
-                )
-            })
-            .collect()
-    };
-    let validated: usize = folds.iter().map(|(_, va)| va.len()).sum();
-    if folds.iter().any(|(tr, va)| {
-        let w = tr.iter().filter(|&&i| y[i]).count();
-        va.is_empty() || w == 0 || w == tr.len()
-    }) {
-        return Ok(fallback);
-    }
-    // Every (candidate, fold) fit is independent of the others: run them in parallel,
-    // each a pure function of its inputs, collected in grid order (deterministic).
-    progress(&format!("resolution of numbers: {} candidates, {scheme}", RESOLUTION_GRID.len()));
-    let jobs: Vec<(Resolution, usize)> =
-        RESOLUTION_GRID.iter().flat_map(|&r| (0..folds.len()).map(move |f| (r, f))).collect();
-    let losses: Vec<Result<f64>> = {
-        use rayon::prelude::*;
-        jobs.par_iter()
-            .map(|&(r, f)| {
-                let (tr, va) = &folds[f];
-                let fp = fparams.clone().with_resolution(r);
-                let tr_y: Vec<bool> = tr.iter().map(|&i| y[i]).collect();
-                let out: Vec<usize> = tr.iter().chain(va.iter()).copied().collect();
-                let (_, _, x) = fp.fit_transform(table, tr, &tr_y, &out)?;
-                // One long solve: nobody reads these fits' iteration counts.
-                let fitted = solver(alpha, params.max_iterations, &fp)
-                    .block(u64::MAX)
-                    .fit(x.slice(ndarray::s![..tr.len(), ..]), &tr_y)?;
-                let z = crate::model::linear_predictor(
-                    x.slice(ndarray::s![tr.len().., ..]),
-                    &fitted.coef,
-                    fitted.intercept,
-                );
-                Ok(-z.iter().zip(va).map(|(&z, &i)| crate::metrics::log_likelihood(z, y[i])).sum::<f64>())
-            })
-            .collect()
-    };
-    let mut tried = Vec::new();
-    let mut fold_losses = Vec::new();
-    let mut losses = losses.into_iter();
-    for r in RESOLUTION_GRID {
-        let mut total = 0.0;
-        let mut per_fold = Vec::new();
-        for (_, va) in &folds {
-            // A candidate the solver fails on (on a fold's rows) is out of the running
-            // (an infinite loss is never a significant gain); any other error is ours.
-            let loss = match losses.next().ok_or_else(|| Error::Internal("a resolution fold went missing".into()))? {
-                Err(Error::Fit(_)) => f64::INFINITY,
-                other => other?,
-            };
-            total += loss;
-            per_fold.push(loss / va.len() as f64);
-        }
-        tried.push((r, total / validated as f64));
-        fold_losses.push(per_fold);
-    }
-    if !tried[0].1.is_finite() {
-        // Today's steps failed on a fold: the fit on every training row will say why.
-        return Ok(fallback);
-    }
-    // Today's steps stay unless a finer resolution beats them significantly fold by fold;
-    // among those that do, the lowest mean log loss (ties keep the earlier).
-    let ratio = folds.iter().map(|(tr, va)| va.len() as f64 / tr.len() as f64).sum::<f64>() / k as f64;
-    let against_steps: Vec<PairedGain> =
-        fold_losses.iter().map(|f| PairedGain::of(f, &fold_losses[0], ratio)).collect();
-    let chosen = (1..tried.len()).filter(|&c| against_steps[c].significant).fold(0, |best, c| {
-        if tried[c].1 < tried[best].1 - 1e-12 || best == 0 {
-            c
-        } else {
-            best
-        }
-    });
-    Ok(ResolutionChoice {
-        chosen: tried[chosen].0,
-        cv_log_loss: tried,
-        fold_log_loss: fold_losses,
-        against_steps,
-        rows: rows.len(),
-        folds: k,
-        scheme,
-    })
-}
-
 /// The solver for a design built by `fparams`: spline terms are strongly correlated with
 /// their value's own column, which slows the plain solve (250 iterations against 60 on
 /// 40,000 synthetic leads), so a spline design is solved preconditioned at any size.
-fn solver(alpha: f64, max_iterations: u64, fparams: &FeatureParams) -> LogisticParams {
+pub(crate) fn solver(alpha: f64, max_iterations: u64, fparams: &FeatureParams) -> LogisticParams {
     let s = LogisticParams::default().alpha(alpha).max_iterations(max_iterations);
     match fparams.resolution() {
         crate::features::Resolution::Spline(_) => s.precondition_min_rows(1),
         crate::features::Resolution::Steps(_) => s,
     }
-}
-
-pub fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (m, var.sqrt())
 }
 
 /// Split the labelled rows into (training, holdout, description).

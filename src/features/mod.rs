@@ -841,12 +841,7 @@ impl FeatureParams {
             let (part, auc) = match spec {
                 PartSpec::Numeric(kind, label) => {
                     let v = read_numbers(table, col, kind, as_of_day)?;
-                    let (part, auc) = if self.knots >= 3 {
-                        SplinePart::fit(kind, label, &v, rows, labels, self.knots)
-                    } else {
-                        let (p, auc) = NumericPart::fit(kind, label, &v, rows, labels, self.bins);
-                        (Part::Numeric(p), auc)
-                    };
+                    let (part, auc) = fit_number(kind, label, &v, rows, labels, self.resolution());
                     fc.cells.push(Cells::Numbers(v));
                     (part, auc)
                 }
@@ -867,23 +862,19 @@ impl FeatureParams {
         Ok(fc)
     }
 
-    /// [`Self::fit_transform`] with `spare` zero columns after the design columns, in the
-    /// same allocation: room for the solver, which whitens the training rows in place
-    /// ([`crate::fit::LogisticParams::fit_in_place`]) instead of in a copy.
-    pub fn fit_transform_with_spare(
+    /// Decide the roles, read the cells, fit the parts on the training rows and screen
+    /// wide exports: everything before the design matrix of `out_rows`.
+    pub fn prepare(
         &self,
         table: &Table,
         train_rows: &[usize],
         train_labels: &[bool],
         out_rows: &[usize],
-        spare: usize,
-        profile: bool,
-    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
+    ) -> Result<Prepared> {
         self.check()?;
         if out_rows.get(..train_rows.len()) != Some(train_rows) {
             return Err(Error::Internal("fit_transform: the output rows must begin with the training rows".into()));
         }
-        let nout = out_rows.len();
         let mut report = FitReport::default();
         for ex in self.exclude.iter().chain(self.id.iter()) {
             table.column(ex)?;
@@ -958,106 +949,192 @@ impl FeatureParams {
             cells.extend(fc.cells);
             columns.push(fc.column);
         }
-        let mut features = Vec::new();
-        for (ci, c) in columns.iter().enumerate() {
-            for p in &c.parts {
-                for name in p.feature_names() {
-                    features.push(FeatureInfo { name, column: ci });
-                }
-            }
-        }
-        let mut fitted = FittedFeatures {
-            center: vec![0.0; features.len()],
-            scale: vec![1.0; features.len()],
-            columns,
-            features,
-            as_of_day,
-        };
-        // 5. The raw design matrix, allocated once, column-major, rows in `out_rows`
-        // order; each part fills its own block of columns, the parts in parallel.
-        let width = fitted.features.len();
-        let mut raw = vec![0.0f64; (width + spare) * nout];
-        let parts: Vec<&Part> = fitted.columns.iter().flat_map(|c| c.parts.iter()).collect();
-        if parts.len() != cells.len() {
-            return Err(Error::Internal("fit_transform: cells and parts differ in number".into()));
-        }
-        let mut blocks: Vec<&mut [f64]> = Vec::with_capacity(parts.len());
-        let mut rest: &mut [f64] = &mut raw;
-        for part in &parts {
-            let (block, tail) = rest.split_at_mut(part.width() * nout);
-            blocks.push(block);
-            rest = tail;
-        }
-        blocks
-            .into_par_iter()
-            .zip(parts.par_iter())
-            .zip(cells.par_iter())
-            .for_each(|((block, part), cell)| fill_block(part, cell, Some(out_rows), block, nout));
-        if profile {
-            // The reference bins for `monitor`, from the values just read (the training
-            // rows are the first rows of `out_rows`).
-            let labels: Vec<(String, &Part)> =
-                fitted.columns.iter().flat_map(|c| c.parts.iter().map(move |p| (c.name.clone(), p))).collect();
-            report.profile = labels
-                .par_iter()
-                .zip(cells.par_iter())
-                .map(|((column, part), cell)| {
-                    let parts = fitted.columns.iter().find(|c| &c.name == column).map_or(1, |c| c.parts.len());
-                    let reference = match (part, cell) {
-                        (_, Cells::Numbers(v)) => {
-                            crate::monitor::Reference::of_numbers(train_rows.iter().map(|&i| v[i]).collect())
-                        }
-                        (Part::Levels(p), Cells::Levels(Values { dict, codes })) => {
-                            let mut counts = vec![0u64; dict.len()];
-                            let mut missing = 0u64;
-                            for &i in train_rows {
-                                match codes[i] {
-                                    MISSING => missing += 1,
-                                    c => counts[c as usize] += 1,
-                                }
-                            }
-                            crate::monitor::Reference::of_levels(
-                                &p.levels,
-                                dict.iter().cloned().zip(counts).filter(|(_, n)| *n > 0).collect(),
-                                missing,
-                            )
-                        }
-                        (Part::Numeric(_) | Part::Spline(_), Cells::Levels(_)) => {
-                            crate::monitor::Reference::of_numbers(Vec::new())
-                        }
-                    };
-                    crate::monitor::PartProfile {
-                        column: column.clone(),
-                        label: crate::monitor::part_label(column, part, parts),
-                        reference,
-                    }
-                })
-                .collect();
-        }
-        drop(cells);
-        // 6. Scaling, from the training rows (the first rows), applied to every row; the
-        // columns in parallel.
-        let m = train_rows.len();
-        let scaling: Vec<(f64, f64)> = raw[..width * nout]
-            .par_chunks_mut(nout.max(1))
-            .map(|col| {
-                let mean = col[..m].iter().sum::<f64>() / m as f64;
-                let var = col[..m].iter().map(|&x| (x - mean).powi(2)).sum::<f64>() / m as f64;
-                let scale = if var > 1e-18 { 1.0 / var.sqrt() } else { 0.0 };
-                for x in col.iter_mut() {
-                    *x = (*x - mean) * scale;
-                }
-                (mean, scale)
-            })
-            .collect();
-        for (j, (mean, scale)) in scaling.into_iter().enumerate().take(width) {
-            fitted.center[j] = mean;
-            fitted.scale[j] = scale;
-        }
-        let x = Array2::from_shape_vec((nout, width + spare).f(), raw)
-            .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))?;
+        Ok(Prepared { columns, cells, as_of_day, report })
+    }
+
+    /// [`Self::fit_transform`] with `spare` zero columns after the design columns, in the
+    /// same allocation: room for the solver, which whitens the training rows in place
+    /// ([`crate::fit::LogisticParams::fit_in_place`]) instead of in a copy.
+    pub fn fit_transform_with_spare(
+        &self,
+        table: &Table,
+        train_rows: &[usize],
+        train_labels: &[bool],
+        out_rows: &[usize],
+        spare: usize,
+        profile: bool,
+    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
+        let Prepared { columns, cells, as_of_day, mut report } =
+            self.prepare(table, train_rows, train_labels, out_rows)?;
+        let profile = profile.then_some(&mut report);
+        let (fitted, x) = assemble(columns, cells.into(), as_of_day, train_rows, out_rows, spare, profile)?;
         Ok((fitted, report, x))
     }
+
+    /// The standardised design matrix of `out_rows` (which begin with `train_rows`) with
+    /// numbers and dates at resolution `r`, from columns already read and fitted
+    /// ([`Self::prepare`]): only the number parts are fitted again. For the resolution
+    /// choice ([`crate::resolution`]), which compares resolutions on the same columns
+    /// (their roles, levels and screening as decided once).
+    pub fn design_at(
+        &self,
+        prepared: &Prepared,
+        r: Resolution,
+        train_rows: &[usize],
+        train_labels: &[bool],
+        out_rows: &[usize],
+    ) -> Result<Array2<f64>> {
+        let mut columns = prepared.columns.clone();
+        let mut cells = prepared.cells.iter();
+        for part in columns.iter_mut().flat_map(|c| c.parts.iter_mut()) {
+            let cell = cells.next().ok_or_else(|| Error::Internal("design_at: cells and parts differ".into()))?;
+            let (kind, label) = match &*part {
+                Part::Numeric(p) => (p.kind, p.label.clone()),
+                Part::Spline(p) => (p.base.kind, p.base.label.clone()),
+                Part::Levels(_) => continue,
+            };
+            if let Cells::Numbers(v) = cell {
+                *part = fit_number(kind, label, v, train_rows, train_labels, r).0;
+            }
+        }
+        Ok(assemble(columns, prepared.cells.as_slice().into(), prepared.as_of_day, train_rows, out_rows, 0, None)?.1)
+    }
+}
+
+/// A feature fit up to its design matrix: the columns' roles decided, their cells read,
+/// their parts fitted on the training rows, wide exports screened.
+pub struct Prepared {
+    columns: Vec<FittedColumn>,
+    /// Each part's cells, in the order of the columns' parts.
+    cells: Vec<Cells>,
+    as_of_day: Option<i64>,
+    report: FitReport,
+}
+
+/// A number part at resolution `r`, fitted on the training rows, and its single-column
+/// ROC AUC.
+fn fit_number(kind: NumKind, label: String, v: &[f64], rows: &[usize], labels: &[bool], r: Resolution) -> (Part, f64) {
+    match r {
+        Resolution::Spline(knots) => SplinePart::fit(kind, label, v, rows, labels, knots),
+        Resolution::Steps(bins) => {
+            let (p, auc) = NumericPart::fit(kind, label, v, rows, labels, bins);
+            (Part::Numeric(p), auc)
+        }
+    }
+}
+
+/// The fitted features and the standardised design matrix of `out_rows` (rows in that
+/// order, the training rows first), column-major with `spare` zero columns after the
+/// design; with `profile`, each part's reference bins for `monitor` go in that report.
+fn assemble(
+    columns: Vec<FittedColumn>,
+    cells: std::borrow::Cow<'_, [Cells]>,
+    as_of_day: Option<i64>,
+    train_rows: &[usize],
+    out_rows: &[usize],
+    spare: usize,
+    profile: Option<&mut FitReport>,
+) -> Result<(FittedFeatures, Array2<f64>)> {
+    let nout = out_rows.len();
+    let mut features = Vec::new();
+    for (ci, c) in columns.iter().enumerate() {
+        for p in &c.parts {
+            for name in p.feature_names() {
+                features.push(FeatureInfo { name, column: ci });
+            }
+        }
+    }
+    let mut fitted = FittedFeatures {
+        center: vec![0.0; features.len()],
+        scale: vec![1.0; features.len()],
+        columns,
+        features,
+        as_of_day,
+    };
+    // 5. The raw design matrix, allocated once, column-major, rows in `out_rows`
+    // order; each part fills its own block of columns, the parts in parallel.
+    let width = fitted.features.len();
+    let mut raw = vec![0.0f64; (width + spare) * nout];
+    let parts: Vec<&Part> = fitted.columns.iter().flat_map(|c| c.parts.iter()).collect();
+    if parts.len() != cells.len() {
+        return Err(Error::Internal("fit_transform: cells and parts differ in number".into()));
+    }
+    let mut blocks: Vec<&mut [f64]> = Vec::with_capacity(parts.len());
+    let mut rest: &mut [f64] = &mut raw;
+    for part in &parts {
+        let (block, tail) = rest.split_at_mut(part.width() * nout);
+        blocks.push(block);
+        rest = tail;
+    }
+    blocks
+        .into_par_iter()
+        .zip(parts.par_iter())
+        .zip(cells.par_iter())
+        .for_each(|((block, part), cell)| fill_block(part, cell, Some(out_rows), block, nout));
+    if let Some(report) = profile {
+        // The reference bins for `monitor`, from the values just read (the training
+        // rows are the first rows of `out_rows`).
+        let labels: Vec<(String, &Part)> =
+            fitted.columns.iter().flat_map(|c| c.parts.iter().map(move |p| (c.name.clone(), p))).collect();
+        report.profile = labels
+            .par_iter()
+            .zip(cells.par_iter())
+            .map(|((column, part), cell)| {
+                let parts = fitted.columns.iter().find(|c| &c.name == column).map_or(1, |c| c.parts.len());
+                let reference = match (part, cell) {
+                    (_, Cells::Numbers(v)) => {
+                        crate::monitor::Reference::of_numbers(train_rows.iter().map(|&i| v[i]).collect())
+                    }
+                    (Part::Levels(p), Cells::Levels(Values { dict, codes })) => {
+                        let mut counts = vec![0u64; dict.len()];
+                        let mut missing = 0u64;
+                        for &i in train_rows {
+                            match codes[i] {
+                                MISSING => missing += 1,
+                                c => counts[c as usize] += 1,
+                            }
+                        }
+                        crate::monitor::Reference::of_levels(
+                            &p.levels,
+                            dict.iter().cloned().zip(counts).filter(|(_, n)| *n > 0).collect(),
+                            missing,
+                        )
+                    }
+                    (Part::Numeric(_) | Part::Spline(_), Cells::Levels(_)) => {
+                        crate::monitor::Reference::of_numbers(Vec::new())
+                    }
+                };
+                crate::monitor::PartProfile {
+                    column: column.clone(),
+                    label: crate::monitor::part_label(column, part, parts),
+                    reference,
+                }
+            })
+            .collect();
+    }
+    drop(cells);
+    // 6. Scaling, from the training rows (the first rows), applied to every row; the
+    // columns in parallel.
+    let m = train_rows.len();
+    let scaling: Vec<(f64, f64)> = raw[..width * nout]
+        .par_chunks_mut(nout.max(1))
+        .map(|col| {
+            let mean = col[..m].iter().sum::<f64>() / m as f64;
+            let var = col[..m].iter().map(|&x| (x - mean).powi(2)).sum::<f64>() / m as f64;
+            let scale = if var > 1e-18 { 1.0 / var.sqrt() } else { 0.0 };
+            for x in col.iter_mut() {
+                *x = (*x - mean) * scale;
+            }
+            (mean, scale)
+        })
+        .collect();
+    for (j, (mean, scale)) in scaling.into_iter().enumerate().take(width) {
+        fitted.center[j] = mean;
+        fitted.scale[j] = scale;
+    }
+    let x = Array2::from_shape_vec((nout, width + spare).f(), raw)
+        .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))?;
+    Ok((fitted, x))
 }
 
 /// One column fitted: the column, its parts' cells, its best single-part AUC and any
@@ -1135,6 +1212,7 @@ impl FittedFeatures {
 }
 
 /// The cells of one part, read once.
+#[derive(Clone)]
 enum Cells {
     Numbers(Vec<f64>),
     Levels(Values),

@@ -613,6 +613,7 @@ pub const PURE_RATE: f64 = 0.95;
 pub const PURE_SHARE_OF_WON: f64 = 0.3;
 
 /// A column's cells read as level codes into a dictionary of levels.
+#[derive(Clone)]
 pub struct Values {
     pub dict: Vec<String>,
     pub codes: Vec<u32>,

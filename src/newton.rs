@@ -23,6 +23,8 @@ use crate::model::sigmoid;
 pub const MAX_ITERATIONS: usize = 100;
 /// Iterations with a frozen Hessian before computing the fit's own.
 pub const MAX_FROZEN: usize = 25;
+/// A borrowed Hessian is kept while each step shrinks the decrement at least this much.
+pub const FROZEN_RATE: f64 = 0.3;
 /// About this many fitted rows estimate a Hessian.
 pub const HESSIAN_ROWS: usize = 10_000;
 /// Newton's method stops recomputing the Hessian once half the decrement is below this.
@@ -181,6 +183,7 @@ pub fn fit(problem: &Problem, start: Option<&NewtonFit>, frozen: Option<&Curvatu
     let mut own = false;
     let mut refresh = false;
     let mut hessians = 0;
+    let mut last_decrement = f64::INFINITY;
     for iteration in 1..=MAX_ITERATIONS {
         if !own && (curvature.is_none() || iteration > MAX_FROZEN) {
             own = true;
@@ -196,10 +199,17 @@ pub fn fit(problem: &Problem, start: Option<&NewtonFit>, frozen: Option<&Curvatu
         if !decrement.is_finite() {
             return None;
         }
-        // Near the answer the Hessian hardly changes: keep the last one.
+        // Near the answer the Hessian hardly changes: keep the last one. A borrowed
+        // one that converges slowly (the decrement not shrinking at least
+        // [`FROZEN_RATE`]-fold a step) is replaced by the fit's own from the next step.
         if own && decrement < REFRESH {
             refresh = false;
         }
+        if !own && decrement > FROZEN_RATE * last_decrement {
+            own = true;
+            refresh = true;
+        }
+        last_decrement = decrement;
         let done = |w, b, iterations, converged| {
             Some((NewtonFit { coef: w, intercept: b, iterations, hessians, converged }, curvature.clone()?))
         };

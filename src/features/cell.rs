@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::keywords::{is_one_of, NO, PLACEHOLDERS, YES};
+use super::keywords::{is_one_of, NO, YES};
 use crate::error::{clip, Error};
 
 /// A cell as the parts read it: text from a CSV file, or a typed value from Parquet.
@@ -80,7 +80,7 @@ impl Problem {
 /// Trim a cell and map placeholders to `None`.
 pub fn clean(cell: Option<&str>) -> Option<&str> {
     let t = cell?.trim();
-    if is_one_of(PLACEHOLDERS, t) {
+    if super::keywords::is_placeholder(t) {
         None
     } else {
         Some(t)

@@ -98,7 +98,9 @@ for (n, fmt, step) in keys:
     else:
         l, r = auc("leadscore", n, fmt), auc(tool, n, fmt)
         if l is not None and r is not None:
-            line += f"; ROC AUC difference {abs(l - r):.4f} (must be at most 0.002): {'met' if abs(l - r) <= 0.002 else 'not met'}"
+            side = "above" if l > r else "below"
+            line += (f"; ROC AUC {l:.4f} against {r:.4f}, {abs(l - r):.4f} {side} the reference's (target: within 0.002): "
+                     f"{'met' if abs(l - r) <= 0.002 else 'not met'}")
     print(line)
 
 # Memory: train against the numeric design matrix (rows x features x 8 bytes), score across sizes.

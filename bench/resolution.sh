@@ -45,9 +45,9 @@ compare() { # name data args...: time with defaults and with steps:5, and what d
     local t_auto t_steps
     t_auto=$(median_time "$bin" train --data "$data" "$@" --model "$work/$name.auto.model" --force -q)
     t_steps=$(median_time "$bin" train --data "$data" "$@" --resolution steps:5 --model "$work/$name.steps.model" --force -q)
-    "$bin" train --data "$data" "$@" --model "$work/$name.auto.model" --force --json -q > "$work/$name.auto.json"
+    "$bin" train --data "$data" "$@" --model "$work/$name.auto.model" --force --json -q > "$work/$name.auto.json" 2>/dev/null
     "$bin" train --data "$data" "$@" --resolution steps:5 --model "$work/$name.steps.model" --force --json -q \
-        > "$work/$name.steps.json"
+        > "$work/$name.steps.json" 2>/dev/null
     read -r res auc < <(chosen "$work/$name.auto.json")
     read -r _ auc5 < <(chosen "$work/$name.steps.json")
     printf '%-7s defaults %6.2f s, steps:5 %6.2f s: %.2fx (target at most 1.5x); chose %s, holdout ROC AUC %s (steps:5 %s)\n' \
@@ -67,7 +67,7 @@ compare wide "$work/wide.csv" --label outcome --id lead_id
 echo "== the bend set: ROC AUC on 40,000 new leads (seed 27) of defaults and of each fixed resolution"
 for r in auto steps:5 steps:10 spline:3 spline:4 spline:5; do
     "$bin" train --data "$work/bend_train.csv" --label outcome --id lead_id --resolution "$r" \
-        --model "$work/bend.$r.model" --force --json -q > "$work/bend.$r.json"
+        --model "$work/bend.$r.model" --force --json -q > "$work/bend.$r.json" 2>/dev/null
     "$bin" evaluate --model "$work/bend.$r.model" --data "$work/bend_new.csv" --json > "$work/bend.$r.eval.json"
     python3 - "$r" "$work/bend.$r.json" "$work/bend.$r.eval.json" <<'PY'
 import json, sys

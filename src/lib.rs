@@ -53,6 +53,7 @@ pub mod rules;
 pub mod sample;
 pub mod score;
 pub mod segments;
+pub mod split;
 pub mod sql;
 pub mod synth;
 pub mod threshold;

@@ -469,7 +469,11 @@ impl CalibrationFit {
     }
 }
 
-fn sigmoid(z: f64) -> f64 {
+/// The one-branch logistic function this module's own small fits ([`logistic_fit`],
+/// behind [`calibration_fit`], recalibration and the segment updates) have always used.
+/// Its last bits differ from [`sigmoid`]'s for negative `z`, and the figures and models
+/// those fits make carry them, so it stays until a change that may move them.
+fn calibration_sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
@@ -521,6 +525,17 @@ pub struct LogisticFit {
     pub log_likelihood: f64,
 }
 
+/// The logistic function, written so that neither branch overflows: the one every
+/// model, fit and scoring path uses.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
 /// The log-likelihood of `labels` under log-odds `t`, one lead: log(sigmoid(t)) or
 /// log(1 - sigmoid(t)), stably.
 pub fn log_likelihood(t: f64, y: bool) -> f64 {
@@ -559,7 +574,7 @@ pub fn logistic_fit(x: &[&[f64]], offset: Option<&[f64]>, labels: &[bool], start
         let mut g = vec![0.0; k];
         let mut h = vec![vec![0.0; k]; k];
         for i in 0..n {
-            let p = sigmoid(eta(&beta, i));
+            let p = calibration_sigmoid(eta(&beta, i));
             let (r, w) = (labels[i] as u8 as f64 - p, p * (1.0 - p));
             row[0] = 1.0;
             for (v, c) in row[1..].iter_mut().zip(x) {

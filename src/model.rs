@@ -356,11 +356,5 @@ pub fn linear_predictor(x: ArrayView2<f64>, coef: &[f64], intercept: f64) -> Arr
     z + intercept
 }
 
-pub fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
+/// The logistic function, defined with the other plain arithmetic in [`crate::metrics`].
+pub use crate::metrics::sigmoid;

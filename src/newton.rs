@@ -1,8 +1,8 @@
 //! Newton's method for the small penalised logistic problems of cross-validation.
 //!
 //! Training chooses the resolution of numbers by cross-validated log loss
-//! ([`crate::resolution`]): five candidates, five folds, each a penalised logistic fit
-//! on at most [`crate::resolution::RESOLUTION_ROWS`] rows. Those fits only *compare*
+//! ([`crate::resolution`]): five candidates, fifteen folds each (five, repeated three
+//! times), each a penalised logistic fit on at most [`crate::resolution::RESOLUTION_ROWS`] rows. Those fits only *compare*
 //! candidates; nobody scores with them. linfa-logistic's L-BFGS (identity start, a
 //! general matrix product per evaluation, tolerance on the summed gradient) took
 //! hundreds of iterations on spline designs there (issue 26: 113 s on a 30,000-contact
@@ -16,8 +16,7 @@ use linfa_linalg::cholesky::CholeskyInplace;
 use linfa_linalg::triangular::{SolveTriangularInplace, UPLO};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
-use crate::metrics::log_likelihood;
-use crate::model::sigmoid;
+use crate::metrics::{log_likelihood, sigmoid};
 
 /// Most iterations (Newton's, or with a frozen Hessian) of one fit.
 pub const MAX_ITERATIONS: usize = 100;
@@ -135,20 +134,6 @@ impl Problem<'_> {
         h.cholesky_inplace().ok()?;
         Some(Curvature { lower: h, weight: total })
     }
-}
-
-/// The Hessian of `problem` at `at` (or at the intercept-only start), factored: for
-/// [`fit`]'s `frozen`. At the start every row weighs the same, `p(1-p)`, so this is
-/// the scaled cross-product of the design, a fixed curvature in the spirit of Böhning
-/// and Lindsay's (1988) bound; at a neighbouring fold's answer it is nearly this fold's.
-pub fn curvature(problem: &Problem, at: Option<&NewtonFit>) -> Option<Curvature> {
-    let p = problem.x.ncols();
-    let total: f64 = problem.weight.iter().sum();
-    let (w, b) = match at {
-        Some(f) if f.coef.len() == p => (f.coef.clone(), f.intercept),
-        _ => (Array1::zeros(p), prior_log_odds(problem, total)),
-    };
-    problem.curvature(&w, b, total)
 }
 
 /// The log-odds of the weighted rows' won share (slightly shrunk towards even).

@@ -3,7 +3,8 @@
 //! Training ([`crate::train`]) picks among today's quantile steps, finer steps and
 //! natural cubic splines ([`RESOLUTION_GRID`]). Each candidate's feature pipeline is
 //! fitted once on a seeded sample of at most [`RESOLUTION_ROWS`] training rows (its cut
-//! points, knots and scaling use no label), then each of [`RESOLUTION_FOLDS`] folds fits
+//! points, knots and scaling use no label), then each of [`RESOLUTION_FOLDS`] folds,
+//! repeated [`RESOLUTION_REPEATS`] times (forward chaining in time has one order), fits
 //! the penalised logistic model on its fitting rows by Newton's method
 //! ([`crate::newton`], warm-started from the previous fold) and measures the log loss on
 //! its validation rows. Today's steps stay unless another candidate beats them on the
@@ -22,7 +23,7 @@ use serde::Serialize;
 use crate::data::Table;
 use crate::error::{Error, Result};
 use crate::features::{FeatureParams, Resolution};
-use crate::train::{Split, TrainParams};
+use crate::split::Split;
 
 /// The resolutions training chooses among: today's steps, finer steps, and natural cubic
 /// splines of 3 to 5 knots.
@@ -144,11 +145,11 @@ pub fn choose(
     train_rows: &[usize],
     y: &[bool],
     alpha: f64,
-    params: &TrainParams,
+    (seed, split): (u64, &Split),
     progress: &mut dyn FnMut(&str),
 ) -> Result<ResolutionChoice> {
     let k = RESOLUTION_FOLDS;
-    let mut rng = ChaCha8Rng::seed_from_u64(params.seed.wrapping_add(3));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(3));
     let mut rows = train_rows.to_vec();
     if rows.len() > RESOLUTION_ROWS {
         rows.shuffle(&mut rng);
@@ -158,7 +159,7 @@ pub fn choose(
     // With a time-ordered holdout the choice is made forward in time too: the rows in
     // the split's order, each fold validated on the block after the rows it was fitted
     // on (a resolution that bends to fit the past but extrapolates badly loses there).
-    let ordered = match &params.split {
+    let ordered = match split {
         Split::Stratified => false,
         Split::Last => true,
         Split::ByDate(col) => {
@@ -168,6 +169,8 @@ pub fn choose(
         }
     };
     let m = rows.len();
+    // Folds: forward chaining has one order; stratified folds are repeated.
+    let nf = if ordered { k } else { k * RESOLUTION_REPEATS };
     let scheme = if ordered {
         format!("forward-chaining cross-validated log loss over {} time-ordered blocks", k + 1)
     } else {
@@ -179,7 +182,7 @@ pub fn choose(
         fold_log_loss: Vec::new(),
         against_steps: Vec::new(),
         rows: m,
-        folds: k,
+        folds: nf,
         scheme: scheme.clone(),
     };
     // Positions in `rows` from here on: the sample's design matrices have one row each.
@@ -196,7 +199,7 @@ pub fn choose(
     } else {
         let mut pos: Vec<usize> = (0..m).filter(|&j| ys[j]).collect();
         let mut neg: Vec<usize> = (0..m).filter(|&j| !ys[j]).collect();
-        let mut all = Vec::with_capacity(k * RESOLUTION_REPEATS);
+        let mut all = Vec::with_capacity(nf);
         for _ in 0..RESOLUTION_REPEATS {
             pos.shuffle(&mut rng);
             neg.shuffle(&mut rng);
@@ -211,7 +214,6 @@ pub fn choose(
         }
         all
     };
-    let nf = folds.len();
     let validated: usize = folds.iter().map(|(_, va)| va.len()).sum();
     if folds.iter().any(|(tr, va)| {
         let w = tr.iter().filter(|&&j| ys[j]).count();
@@ -232,23 +234,17 @@ pub fn choose(
         (table, rows.clone())
     };
     progress(&format!("resolution of numbers: {} candidates, {scheme}", RESOLUTION_GRID.len()));
-    // Each candidate independently (in parallel, collected in grid order, so the result
-    // does not depend on the threads): its design on the sample, then its folds in
-    // order, each warm-started from the previous fold's fit.
     // The columns read, their roles, levels and screening decided once (at today's
     // steps); each candidate fits only its number parts again on those cells.
     let prepared = fparams.prepare(table, &sample, &ys, &sample)?;
+    // Each candidate independently (in parallel, collected in grid order, so the result
+    // does not depend on the threads): its design on the sample, then its folds in
+    // order, each warm-started from the previous fold's fit.
     let per_candidate: Vec<Result<Vec<f64>>> = RESOLUTION_GRID
         .par_iter()
         .map(|&r| {
-            let x = match fparams.design_at(&prepared, r, &sample, &ys, &sample) {
-                Ok(x) => x,
-                // A candidate whose features cannot be fitted is out of the running.
-                Err(Error::Fit(_)) => return Ok(vec![f64::INFINITY; nf]),
-                Err(e) => return Err(e),
-            };
             // Row-major, so that each Newton iteration is one pass over the rows.
-            let x = x.as_standard_layout().into_owned();
+            let x = fparams.design_at(&prepared, r, &sample, &ys, &sample)?.as_standard_layout().into_owned();
             let mut start: Option<crate::newton::NewtonFit> = None;
             let mut curvature: Option<crate::newton::Curvature> = None;
             let mut losses = Vec::with_capacity(nf);
@@ -257,10 +253,10 @@ pub fn choose(
                 weight.iter_mut().for_each(|w| *w = 0.0);
                 tr.iter().for_each(|&j| weight[j] = 1.0);
                 let problem = crate::newton::Problem { x: x.view(), y: &ys, weight: &weight, alpha };
-                // A candidate the solver fails on (on a fold's rows) is out of the
-                // running: an infinite loss is never a significant gain.
                 // The first fold by Newton's method; the others step with its last
-                // Hessian (most of their rows are shared), from the previous answer.
+                // Hessian (most of their rows are shared), from the previous answer. A
+                // candidate the solver fails on (on a fold's rows) is out of the running:
+                // an infinite loss is never a significant gain.
                 let Some((fit, c)) = crate::newton::fit(&problem, start.as_ref(), curvature.as_ref()) else {
                     losses.push(f64::INFINITY);
                     continue;

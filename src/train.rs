@@ -21,18 +21,8 @@ use crate::model::{HoldoutInfo, LeadModel, ThresholdInfo, Tiers, TrainMeta};
 pub use crate::resolution::{
     mean_sd, PairedGain, ResolutionChoice, RESOLUTION_FOLDS, RESOLUTION_GRID, RESOLUTION_LEVEL, RESOLUTION_ROWS,
 };
+pub use crate::split::Split;
 use crate::threshold::{self, Strategy};
-
-/// How the held-out rows are chosen.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Split {
-    /// Stratified random split (seeded): the same share of won leads on both sides.
-    Stratified,
-    /// The most recent rows by this date column.
-    ByDate(String),
-    /// The last rows in file order (exports are often in date order).
-    Last,
-}
 
 /// The L2 strength: fixed, or chosen by cross-validation from [`ALPHA_GRID`].
 #[derive(Debug, Clone, PartialEq)]
@@ -329,7 +319,15 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
                 Alpha::Fixed(a) => a,
                 Alpha::Auto => 1.0,
             };
-            let choice = crate::resolution::choose(table, &fparams, &train_rows, &y_all, alpha, params, progress)?;
+            let choice = crate::resolution::choose(
+                table,
+                &fparams,
+                &train_rows,
+                &y_all,
+                alpha,
+                (params.seed, &params.split),
+                progress,
+            )?;
             fparams = fparams.with_resolution(choice.chosen);
             Some(choice)
         }
@@ -648,7 +646,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
 /// The solver for a design built by `fparams`: spline terms are strongly correlated with
 /// their value's own column, which slows the plain solve (250 iterations against 60 on
 /// 40,000 synthetic leads), so a spline design is solved preconditioned at any size.
-pub(crate) fn solver(alpha: f64, max_iterations: u64, fparams: &FeatureParams) -> LogisticParams {
+fn solver(alpha: f64, max_iterations: u64, fparams: &FeatureParams) -> LogisticParams {
     let s = LogisticParams::default().alpha(alpha).max_iterations(max_iterations);
     match fparams.resolution() {
         crate::features::Resolution::Spline(_) => s.precondition_min_rows(1),

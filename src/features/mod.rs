@@ -988,13 +988,8 @@ impl FeatureParams {
         let mut cells = prepared.cells.iter();
         for part in columns.iter_mut().flat_map(|c| c.parts.iter_mut()) {
             let cell = cells.next().ok_or_else(|| Error::Internal("design_at: cells and parts differ".into()))?;
-            let (kind, label) = match &*part {
-                Part::Numeric(p) => (p.kind, p.label.clone()),
-                Part::Spline(p) => (p.base.kind, p.base.label.clone()),
-                Part::Levels(_) => continue,
-            };
-            if let Cells::Numbers(v) = cell {
-                *part = fit_number(kind, label, v, train_rows, train_labels, r).0;
+            if let (Some(n), Cells::Numbers(v)) = (part.numeric(), cell) {
+                *part = fit_number(n.kind, n.label.clone(), v, train_rows, train_labels, r).0;
             }
         }
         Ok(assemble(columns, prepared.cells.as_slice().into(), prepared.as_of_day, train_rows, out_rows, 0, None)?.1)

@@ -1,6 +1,6 @@
 """Check leadscore's DeLong numbers with an independent implementation (issue 17).
 
-The integration test `issue_17::delong_matches_...` writes, for three sets of two
+The integration test `intervals::delong_matches_...` writes, for three sets of two
 correlated scores with ties and their labels, the AUCs, variances, covariance, the
 single-score interval and the paired test leadscore computed (the fast midrank method of
 Sun and Xu), to the file named by LEADSCORE_DELONG_LOG. This script recomputes them from

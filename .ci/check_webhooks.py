@@ -1,7 +1,7 @@
 """Verify the webhook requests the tests received with an independent implementation of
 the Standard Webhooks scheme: the `standardwebhooks` Python package.
 
-The integration test `issue_16::webhook_delivers_every_change_once_...` appends each
+The integration test `alerts::webhook_delivers_every_change_once_...` appends each
 request its loopback receiver got (headers, body, the status answered, the secret) to
 the file named by LEADSCORE_WEBHOOK_LOG; `.ci/run` sets that variable for `cargo test`
 and then runs this script on the file.

@@ -292,6 +292,52 @@ fn weighted_figures(pos: &[f64], neg: &[f64], scores: &[f64], threshold: f64) ->
     Some([ap, precision, recall, lift])
 }
 
+/// [`weighted_figures`] for one bootstrap replicate, in one pass over the leads in score
+/// order (`sorted`: group and label) with their Poisson weights, without the per-group
+/// arrays. The same figures to the bit: every count is a whole number below 2^53, so
+/// adding in integers and converting gives the sums `weighted_figures` makes in floats.
+fn replicate_figures(sorted: &[(u32, bool)], weights: &[u8], scores: &[f64], threshold: f64) -> Option<[f64; 4]> {
+    let (mut won, mut all) = (0u64, 0u64);
+    for (&(_, y), &w) in sorted.iter().zip(weights) {
+        won += w as u64 * y as u64;
+        all += w as u64;
+    }
+    let (total_pos, total) = (won as f64, all as f64);
+    if total_pos <= 0.0 || total <= 0.0 {
+        return None;
+    }
+    let (mut tp, mut fp, mut ap, mut last_recall) = (0u64, 0u64, 0.0, 0.0);
+    let (mut at_tp, mut at_fp) = (0u64, 0u64);
+    let mut i = 0;
+    while i < sorted.len() {
+        let grp = sorted[i].0;
+        let mut pos = 0u64;
+        while i < sorted.len() && sorted[i].0 == grp {
+            let w = weights[i] as u64;
+            pos += w * sorted[i].1 as u64;
+            fp += w - w * sorted[i].1 as u64;
+            i += 1;
+        }
+        tp += pos;
+        // Recall moves only where won leads are.
+        if pos > 0 {
+            let (tpf, fpf) = (tp as f64, fp as f64);
+            let recall = tpf / total_pos;
+            ap += (recall - last_recall) * tpf / (tpf + fpf);
+            last_recall = recall;
+        }
+        if scores[grp as usize] >= threshold {
+            at_tp = tp;
+            at_fp = fp;
+        }
+    }
+    let (at_tp, at_fp) = (at_tp as f64, at_fp as f64);
+    let precision = if at_tp + at_fp > 0.0 { at_tp / (at_tp + at_fp) } else { 1.0 };
+    let recall = at_tp / total_pos;
+    let lift = precision / (total_pos / total);
+    Some([ap, precision, recall, lift])
+}
+
 /// The Poisson(1) distribution's cumulative probabilities up to 12, scaled to 2^32:
 /// one 32-bit draw gives one weight by inverting the table (the mass above 12 is below
 /// 2^-32 and counts as 12).
@@ -338,26 +384,25 @@ pub fn at_threshold(probs: &[f64], labels: &[bool], threshold: f64, b: Bootstrap
         weighted_figures(&pos, &neg, &g.score, threshold).unwrap_or([f64::NAN; 4])
     };
     let table = poisson1_table();
-    // The leads in score order (highest first), so that each replicate fills its group
-    // counts front to back.
+    // The leads in score order (highest first) as (group, won) pairs, read front to back
+    // by each replicate.
     let mut order: Vec<usize> = (0..labels.len()).collect();
     order.sort_by_key(|&i| g.group[i]);
     let sorted: Vec<(u32, bool)> = order.iter().map(|&i| (g.group[i], labels[i])).collect();
+    drop(order);
     let reps: Vec<[f64; 4]> = (0..b.replicates)
         .into_par_iter()
-        .filter_map(|r| {
-            let mut rng =
-                rand_chacha::ChaCha8Rng::seed_from_u64(b.seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let (mut pos, mut neg) = (vec![0.0; ng], vec![0.0; ng]);
-            for &(grp, y) in &sorted {
-                // Without branches: a lead adds its weight to one of the two counts.
-                let w = poisson1(&mut rng, &table) as f64;
-                let yf = y as u8 as f64;
-                pos[grp as usize] += w * yf;
-                neg[grp as usize] += w - w * yf;
-            }
-            weighted_figures(&pos, &neg, &g.score, threshold)
-        })
+        .map_init(
+            || Vec::with_capacity(sorted.len()),
+            |weights: &mut Vec<u8>, r| {
+                let mut rng =
+                    rand_chacha::ChaCha8Rng::seed_from_u64(b.seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                weights.clear();
+                weights.extend(sorted.iter().map(|_| poisson1(&mut rng, &table) as u8));
+                replicate_figures(&sorted, weights, &g.score, threshold)
+            },
+        )
+        .flatten()
         .collect();
     let ci = |k: usize| {
         let mut v: Vec<f64> = reps.iter().map(|r| r[k]).collect();
@@ -377,6 +422,7 @@ pub fn at_threshold(probs: &[f64], labels: &[bool], threshold: f64, b: Bootstrap
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::RngCore;
 
     #[test]
     fn poisson_weights_have_mean_and_variance_one() {
@@ -388,6 +434,34 @@ mod tests {
         assert!((mean - 1.0).abs() < 0.01 && (var - 1.0).abs() < 0.02, "{mean} {var}");
         let zeros = w.iter().filter(|&&x| x == 0.0).count() as f64 / w.len() as f64;
         assert!((zeros - (-1.0f64).exp()).abs() < 0.005);
+    }
+
+    #[test]
+    fn one_pass_replicate_gives_the_group_arrays_figures_to_the_bit() {
+        // Scores with ties (few distinct values) and without; thresholds between and on them.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for distinct in [5u32, 40, 5_000] {
+            let n = 5_000;
+            let scores: Vec<f64> = (0..n).map(|_| (rng.next_u32() % distinct) as f64 / distinct as f64).collect();
+            let labels: Vec<bool> = scores.iter().map(|&s| (rng.next_u32() as f64 / 4e9) < s).collect();
+            let g = groups_desc(&scores);
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| g.group[i]);
+            let sorted: Vec<(u32, bool)> = order.iter().map(|&i| (g.group[i], labels[i])).collect();
+            let table = poisson1_table();
+            for threshold in [0.0, 0.5, 1.0 / distinct as f64, 2.0] {
+                let weights: Vec<u8> = sorted.iter().map(|_| poisson1(&mut rng, &table) as u8).collect();
+                let (mut pos, mut neg) = (vec![0.0; g.score.len()], vec![0.0; g.score.len()]);
+                for (&(grp, y), &w) in sorted.iter().zip(&weights) {
+                    let (w, yf) = (w as f64, y as u8 as f64);
+                    pos[grp as usize] += w * yf;
+                    neg[grp as usize] += w - w * yf;
+                }
+                let old = weighted_figures(&pos, &neg, &g.score, threshold).unwrap();
+                let new = replicate_figures(&sorted, &weights, &g.score, threshold).unwrap();
+                assert_eq!(old.map(f64::to_bits), new.map(f64::to_bits), "{distinct} {threshold}");
+            }
+        }
     }
 
     #[test]

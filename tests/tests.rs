@@ -4,19 +4,21 @@
 
 mod common;
 
+mod alerts;
 mod bad_input;
 mod corpus;
 mod evaluate_threshold;
 mod events;
-mod issue_13;
-mod issue_14;
-mod issue_15;
-mod issue_16;
-mod issue_17;
-mod issue_18;
+mod export_sql;
+mod exports;
+mod intervals;
 mod metrics_pinned;
 mod model_file;
+mod monitor;
 mod real_data;
 mod reasons;
 mod rules_compare;
+mod scoring_paths;
+mod segments;
+mod splines;
 mod train_score;

@@ -105,11 +105,11 @@ pub struct Args {
     pub calibrate: leadscore::calibrate::Method,
     /// How finely a number's or date's effect may bend: steps:N (N quantile groups; 0 or
     /// 1: straight lines), spline:K (a natural cubic spline with K knots at training
-    /// quantiles, 3 to 7, linear beyond the outer knots), or auto: 3-fold cross-validated
-    /// log loss on at most 20,000 training rows (seeded with --seed; forward in time with
-    /// --holdout-last or --holdout-by) among steps:5, steps:10 and spline:3 to spline:5;
-    /// steps:5 stays unless another beats it on the folds, significantly at 5% by Nadeau
-    /// and Bengio's corrected t-test. The summary and --json give every candidate's loss
+    /// quantiles, 3 to 7, linear beyond the outer knots), or auto: cross-validated log loss
+    /// on at most 20,000 training rows (5 folds repeated 3 times, seeded with --seed; or 5
+    /// forward-chained folds in time with --holdout-last or --holdout-by) among steps:5,
+    /// steps:10 and spline:3 to spline:5; steps:5 stays unless another beats it on the
+    /// folds, significantly at 5% by Nadeau and Bengio's corrected t-test. The summary and --json give every candidate's loss
     /// [default: auto, unless the feature spec gives bins or knots].
     #[arg(long, value_name = "HOW", value_parser = parse_resolution)]
     pub resolution: Option<ResolutionArg>,

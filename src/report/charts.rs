@@ -201,10 +201,31 @@ pub fn distribution(hist: &[HistBin]) -> Result<String> {
     )
 }
 
-/// Horizontal bars of signed values with names (coefficients).
+/// Horizontal bars of signed values with names (coefficients), on an axis symmetric
+/// about 0.
 pub fn bars(title: &str, items: &[(String, f64)], x_desc: &str) -> Result<String> {
-    let k = items.len().max(1);
     let m = items.iter().map(|(_, v)| v.abs()).fold(0.0, f64::max).max(1e-6) * 1.1;
+    horizontal_bars(title, items, x_desc, -m..m, &[])
+}
+
+/// Horizontal bars of population stability indices, which are never negative: the axis
+/// starts at 0 and reaches past the highest band, and each band's lower edge is a
+/// labelled vertical line (issue 27: the axis ran from -0.02 to 0.02, with no bands).
+pub fn stability_bars(title: &str, items: &[(String, f64)], bands: &[(f64, &str)]) -> Result<String> {
+    let top = bands.iter().map(|b| b.0).fold(0.0, f64::max);
+    let m = items.iter().map(|(_, v)| *v).fold(top, f64::max).max(1e-6) * 1.1;
+    horizontal_bars(title, items, "PSI", 0.0..m, bands)
+}
+
+/// Horizontal bars over `x`, with labelled vertical lines at `lines`.
+fn horizontal_bars(
+    title: &str,
+    items: &[(String, f64)],
+    x_desc: &str,
+    x: std::ops::Range<f64>,
+    lines: &[(f64, &str)],
+) -> Result<String> {
+    let k = items.len().max(1);
     let height = (80 + 24 * k) as u32;
     let longest = items.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(10).min(48);
     let mut svg = String::new();
@@ -216,7 +237,7 @@ pub fn bars(title: &str, items: &[(String, f64)], x_desc: &str) -> Result<String
             .margin(12)
             .x_label_area_size(35)
             .y_label_area_size((longest as u32 * 7).max(60))
-            .build_cartesian_2d(-m..m, (0..k).into_segmented())
+            .build_cartesian_2d(x, (0..k).into_segmented())
             .map_err(err)?;
         let names: Vec<String> = items.iter().map(|(n, _)| truncate(n, 48)).collect();
         chart
@@ -245,6 +266,13 @@ pub fn bars(title: &str, items: &[(String, f64)], x_desc: &str) -> Result<String
                 r
             }))
             .map_err(err)?;
+        for &(at, label) in lines {
+            let line = [(at, SegmentValue::Exact(0)), (at, SegmentValue::Exact(k))];
+            chart.draw_series(std::iter::once(PathElement::new(line, MANUAL.stroke_width(2)))).map_err(err)?;
+            // The label just right of its line, at the top.
+            let text = Text::new(label.to_string(), (4, 0), (FONT, 13).into_font().color(&MANUAL));
+            chart.draw_series(std::iter::once(EmptyElement::at((at, SegmentValue::Exact(k))) + text)).map_err(err)?;
+        }
         root.present().map_err(err)?;
     }
     Ok(svg)

@@ -58,7 +58,12 @@ pub fn monitor_page(model: &LeadModel, m: &Monitor, data_name: &str) -> Result<S
     let mut order: Vec<&crate::monitor::ColumnDrift> = m.columns.iter().collect();
     order.sort_by(|a, b| b.drift.psi.total_cmp(&a.drift.psi));
     let psi: Vec<(String, f64)> = order.iter().take(20).map(|c| (c.part.clone(), c.drift.psi)).collect();
-    h.push_str(&figure(charts::bars("Population stability index (largest 20)", &psi, "PSI")?));
+    let bands = [
+        (crate::monitor::WATCH_PSI, format!("{} watch", crate::monitor::WATCH_PSI)),
+        (crate::monitor::ACT_PSI, format!("{} act", crate::monitor::ACT_PSI)),
+    ];
+    let bands: Vec<(f64, &str)> = bands.iter().map(|(at, label)| (*at, label.as_str())).collect();
+    h.push_str(&figure(charts::stability_bars("Population stability index (largest 20)", &psi, &bands)?));
     let rows: Vec<Vec<String>> = order
         .iter()
         .map(|c| {

@@ -1,5 +1,7 @@
-//! Regressions of issue 14 (real CRM exports as they come), the parts done so far:
-//! text encodings.
+//! Real CRM exports as they come (issue 14): text encodings (Windows-1252, UTF-16),
+//! Excel's local number and date formats in five locales, one bad cell set aside with
+//! rejects, pipes in and out, and wide all-properties exports screened to the columns
+//! with signal.
 
 use crate::common::locale::{self, Locale};
 use crate::common::{csv_column, csv_f64, Scratch};

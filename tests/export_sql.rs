@@ -1,4 +1,4 @@
-//! Regressions of issue 15 (the model as SQL). The parity checks on real engines
+//! The model as SQL (issue 15). The parity checks on real engines
 //! (DuckDB, PostgreSQL, Spark; BigQuery and Snowflake parsed by sqlglot) run in
 //! `.ci/run` (`.ci/check_sql.py`), which installs and starts them; these tests check
 //! what needs no engine: quoting per dialect, the header, refusals.

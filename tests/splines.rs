@@ -1,4 +1,4 @@
-//! Regressions of issue 18 (nonlinear effects learned): the spline part of a number is
+//! Nonlinear effects learned (issues 18 and 26): the spline part of a number is
 //! one part like the others, so every scoring path, the exported SQL (in `.ci/run`) and
 //! `rules suggest` read it alike; a spline model scored outside the training range
 //! follows the straight line the fit ends on.
@@ -36,7 +36,7 @@ fn a_spline_model_scores_the_same_bits_on_every_path() {
     let model = leadscore::model_file::load(&s.path("m.bin")).unwrap();
     let splines = model.features.columns.iter().flat_map(|c| &c.parts).filter(|p| matches!(p, Part::Spline(_))).count();
     assert!(splines >= 8, "numbers and dates should have spline parts: {splines}");
-    crate::issue_13::every_path_agrees(&s, "m.bin");
+    crate::scoring_paths::every_path_agrees(&s, "m.bin");
 }
 
 #[test]

@@ -1,7 +1,7 @@
-//! Regressions of issue 13 (one definition of each feature part and of each lead's
-//! arithmetic): every scoring path gives the same bits and reasons; a lead's score does
-//! not depend on the other leads in the file; `compare` and `report --rules` agree;
-//! manual stages carry their points; `--quiet` everywhere.
+//! Every scoring path gives the same bits and reasons (one definition of each feature part
+//! and of each lead's arithmetic, issue 13); a lead's score does not depend on the other
+//! leads in the file; `compare` and `report --rules` agree; manual stages carry their
+//! points; `--quiet` everywhere.
 
 use crate::common::{csv_column, csv_f64, Scratch};
 use leadscore::features::Role;

@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from reference import CATEGORIES, DATES, FREE_MAIL, FUNCTIONS, ID, LABEL, NUMBERS, PLACEHOLDERS, SENIORITY  # noqa: E402
+from reference_shared import CATEGORIES, DATES, FREE_MAIL, FUNCTIONS, ID, LABEL, NUMBERS, PLACEHOLDERS, SENIORITY  # noqa: E402
 
 
 def read(path):

@@ -24,7 +24,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::sigmoid;
+use crate::metrics::sigmoid;
 
 /// Held-out rows needed before an isotonic map is fitted.
 pub const ISOTONIC_MIN_ROWS: usize = 1000;

@@ -638,7 +638,7 @@ pub fn read_label(table: &Table, column: &str, positive: Option<&str>) -> Result
     let mut keys: Vec<Option<usize>> = Vec::with_capacity(ca.len());
     for v in ca.iter() {
         // Placeholders (`N/A`, `Select`, `Vælg`) are no outcome, like an empty cell.
-        let t = crate::features::cell::clean(v);
+        let t = crate::cell::clean(v);
         match t {
             None => keys.push(None),
             Some(t) => {
@@ -682,7 +682,7 @@ pub fn read_label(table: &Table, column: &str, positive: Option<&str>) -> Result
         None => {
             // A known won word against anything else, or a known lost word against
             // anything else (the keyword tables, in seven languages).
-            use crate::features::keywords::{is_one_of, LOST, WON};
+            use crate::keywords::{is_one_of, LOST, WON};
             let (won, lost) = (|s: &str| is_one_of(WON, s), |s: &str| is_one_of(LOST, s));
             let (a, b) = (&values[0].0, &values[1].0);
             match (won(a), won(b), lost(a), lost(b)) {

@@ -29,9 +29,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::cell as text;
 use crate::data::Table;
 use crate::error::{polars_err, Error, Result};
-use crate::features::cell as text;
 
 const DAY: i64 = 86_400;
 /// Fixed-point scale of the decayed counts.
@@ -477,7 +477,7 @@ impl EventSpec {
     /// the same fixed point, days since any event, active days. `table` is the quoted log
     /// table; `lead_id` the leads' id as text. Events whose time, type or contact cannot
     /// be read are left out (leadscore refuses such a log as a whole).
-    pub fn sql(&self, d: crate::sql::Dialect, table: &str, lead_id: &str) -> EventSql {
+    pub fn sql(&self, d: crate::dialect::sql::Dialect, table: &str, lead_id: &str) -> EventSql {
         let ws = d.whitespace_class();
         let text = |c: &str| d.as_text(&format!("e.{}", d.ident(c)));
         let trimmed = |c: &str| d.strip(&text(c), &format!("^{ws}+|{ws}+$"));
@@ -500,17 +500,21 @@ impl EventSpec {
             part(18)
         );
         let secs = format!("{} * 86400 - {}", d.to_int(&format!("({before_epoch})")), seconds);
-        let raw = crate::sql::cte(
+        let raw = crate::dialect::sql::cte(
             d,
             "ev_raw",
             &[format!("{} AS contact", text(&self.contact_col)), format!("{slot} AS slot"), format!("{time} AS tm")],
             &format!("{table} e"),
         );
-        let read =
-            crate::sql::cte(d, "ev_read", &["contact".into(), "slot".into(), format!("-({secs}) AS t")], "ev_raw");
+        let read = crate::dialect::sql::cte(
+            d,
+            "ev_read",
+            &["contact".into(), "slot".into(), format!("-({secs}) AS t")],
+            "ev_raw",
+        );
         // A cut-off day includes its own events: the cut is the start of the next day.
         let cutoff = format!("({} + 1) * 86400", d.to_int(&d.days_between("p.as_of", "DATE '1970-01-01'")));
-        let cut = crate::sql::cte(
+        let cut = crate::dialect::sql::cte(
             d,
             "ev_cut",
             &[
@@ -550,7 +554,7 @@ impl EventSpec {
         columns.push("a.since_any".into());
         aggs.push("COUNT(DISTINCT day) AS active_days".into());
         columns.push(format!("COALESCE({}, 0)", d.to_double("a.active_days")));
-        let agg = crate::sql::cte(d, "ev_agg", &aggs, "ev_cut\n  GROUP BY contact");
+        let agg = crate::dialect::sql::cte(d, "ev_agg", &aggs, "ev_cut\n  GROUP BY contact");
         // In the order of [`Self::column_names`].
         let columns = self.column_names().into_iter().zip(columns).collect();
         EventSql {

@@ -32,7 +32,7 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis, ShapeBuilder};
 
 use crate::error::{Error, Result};
-use crate::model::sigmoid;
+use crate::metrics::sigmoid;
 
 /// Solver iterations per block; iteration counts are reported in these steps.
 pub const BLOCK: u64 = 10;

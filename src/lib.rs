@@ -33,6 +33,7 @@
 pub mod alerts;
 pub mod as_of;
 pub mod calibrate;
+pub mod cell;
 pub mod compare;
 pub mod data;
 pub mod dialect;
@@ -42,6 +43,8 @@ pub mod evaluate;
 pub mod events;
 pub mod features;
 pub mod fit;
+pub mod format;
+pub mod keywords;
 pub mod metrics;
 pub mod model;
 pub mod model_file;

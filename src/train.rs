@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::{EventLog, EventParams, EventReport};
 use crate::features::{FeatureParams, FitReport};
 use crate::fit::LogisticParams;
+pub use crate::metrics::SampleSize;
 use crate::metrics::{self, Summary};
 use crate::model::{HoldoutInfo, LeadModel, ThresholdInfo, Tiers, TrainMeta};
 pub use crate::resolution::{
@@ -157,64 +158,6 @@ pub struct TrainOutcome {
     /// With `--segment-by`: the global and the segmented model's held-out ROC AUC, over
     /// all held-out leads first (value "(all)"), then per segment.
     pub segment_checks: Vec<crate::segments::SegmentCheck>,
-}
-
-/// Riley et al. (2020, BMJ) criterion (i) for a binary outcome: the rows a model with `p`
-/// parameters needs for an expected shrinkage of 0.9, at the explained variation
-/// (Cox-Snell R squared) the model's ranking reaches on the holdout (its log-odds
-/// recalibrated there, so that a moved base rate does not count against it).
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct SampleSize {
-    pub parameters: usize,
-    pub r2_cox_snell: f64,
-    /// `None` when the model explains nothing on the holdout (no number of rows suffices).
-    pub min_rows: Option<f64>,
-    pub train_rows: usize,
-}
-
-impl SampleSize {
-    pub const SHRINKAGE: f64 = 0.9;
-
-    pub fn of(parameters: usize, probs: &[f64], labels: &[bool], train_rows: usize) -> SampleSize {
-        let n = labels.len() as f64;
-        let rate = labels.iter().filter(|&&y| y).count() as f64 / n;
-        let ll = |p: f64, y: bool| {
-            let p = p.clamp(1e-15, 1.0 - 1e-15);
-            if y {
-                p.ln()
-            } else {
-                (1.0 - p).ln()
-            }
-        };
-        // The explained variation of the model's ranking: its log-odds recalibrated on the
-        // holdout (intercept and slope), so that a base rate that moved between training
-        // and holdout (a time-ordered split) is not taken for overfitting.
-        let lp: Vec<f64> = probs
-            .iter()
-            .map(|&p| {
-                let p = p.clamp(1e-15, 1.0 - 1e-15);
-                (p / (1.0 - p)).ln()
-            })
-            .collect();
-        let ll_null: f64 = labels.iter().map(|&y| ll(rate, y)).sum();
-        // The model as it is, when recalibration does not converge (a ranking that
-        // separates the holdout perfectly, say): never below the base rate alone.
-        let as_is: f64 = probs.iter().zip(labels).map(|(&p, &y)| ll(p, y)).sum();
-        let ll_model: f64 = match crate::metrics::logistic_fit_1d(&lp, labels) {
-            Some(([c, b], _)) => lp.iter().zip(labels).map(|(&z, &y)| ll(crate::model::sigmoid(c + b * z), y)).sum(),
-            None => as_is,
-        }
-        .max(ll_null);
-        let r2 = 1.0 - (-2.0 * (ll_model - ll_null) / n).exp();
-        let s = Self::SHRINKAGE;
-        let min_rows = (r2 > 0.0 && r2 < s).then(|| parameters as f64 / ((s - 1.0) * (1.0 - r2 / s).ln()));
-        SampleSize { parameters, r2_cox_snell: r2, min_rows, train_rows }
-    }
-
-    /// Fewer training rows than the criterion asks for.
-    pub fn too_small(&self) -> bool {
-        self.min_rows.is_none_or(|m| (self.train_rows as f64) < m)
-    }
 }
 
 /// Single-column ROC AUC above which a column is named as a likely leak.

@@ -253,7 +253,8 @@ fn score(args: Args) -> Result<()> {
         } else {
             console.note(&format!("reading {}", data_path.display()));
             let table = args.leads.load_scoring(&model, &as_of)?;
-            params.dialect = params.dialect.resolve(table.delimiter.unwrap_or(b','), table.encoding, &model);
+            params.dialect =
+                params.dialect.resolve(table.delimiter.unwrap_or(b','), table.encoding, model.reads_decimal_commas());
             let (mut scored, rejects) = score_table_with_rejects(&model, &table, &params)?;
             data::write_table_as(&mut scored, &args.output, params.out_dialect())?;
             (scored.height(), leadscore::score::count_decisions(&scored), rejects)

@@ -4,8 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::part::CatKind;
-use super::{Kind, PartSpec, Role};
+use super::kind::{CatKind, Kind, PartSpec, Role};
 
 pub(crate) struct Category;
 
@@ -13,7 +12,7 @@ impl Kind for Category {
     fn role(&self) -> Role {
         Role::Category
     }
-    fn parts(&self, column: &str, _format: Option<super::format::ColumnFormat>) -> Vec<PartSpec> {
+    fn parts(&self, column: &str, _format: Option<crate::format::ColumnFormat>) -> Vec<PartSpec> {
         vec![PartSpec::Levels(CatKind::Text, column.to_string())]
     }
 }

@@ -1,11 +1,10 @@
 //! The date role: a date becomes the days before the as-of date (see [`crate::as_of`]
 //! for which date that is), then is treated as a number.
 
-use super::cell::parse_day;
-use super::cell::{Cell, Problem};
-use super::format::{excel_serial_day, parse_day_as, ColumnFormat, DateOrder};
-use super::part::NumKind;
-use super::{Kind, PartSpec, Role};
+use super::kind::{Kind, NumKind, PartSpec, Role};
+use crate::cell::parse_day;
+use crate::cell::{Cell, Problem};
+use crate::format::{excel_serial_day, parse_day_as, ColumnFormat, DateOrder};
 
 pub(crate) struct Date;
 
@@ -44,7 +43,7 @@ pub(crate) fn days_before(cell: Cell, order: Option<DateOrder>, as_of_day: i64) 
 /// (`YYYY-MM-DD` or `YYYY/MM/DD`, a time after a space or `T` ignored), as days before
 /// the date expression `as_of`: (the days or NULL, the problem or NULL). Impossible dates
 /// (`2024-02-30`) are the problem, checked before any cast so that no engine errors.
-pub(crate) fn sql_days_before(cell: &str, as_of: &str, d: crate::sql::Dialect) -> (String, String) {
+pub(crate) fn sql_days_before(cell: &str, as_of: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
     let shape = d.matches(cell, r"^[0-9]{4}(-[0-9]{2}-|/[0-9]{2}/)[0-9]{2}([ T]|$)");
     // Casts only behind the shape test (SQL's AND does not stop early; CASE does).
     let part = |from: u8, len: u8| {
@@ -63,8 +62,8 @@ pub(crate) fn sql_days_before(cell: &str, as_of: &str, d: crate::sql::Dialect) -
 
 /// [`sql_days_before`] for a column of Excel serial day numbers (ISO dates read too):
 /// the whole part of a plain number from 1 to 2,958,465, counted from 1899-12-30 (from 61
-/// on) or 1899-12-31, as [`super::format::excel_serial_day`] counts.
-pub(crate) fn sql_days_before_serial(cell: &str, as_of: &str, d: crate::sql::Dialect) -> (String, String) {
+/// on) or 1899-12-31, as [`crate::format::excel_serial_day`] counts.
+pub(crate) fn sql_days_before_serial(cell: &str, as_of: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
     let (iso, _) = sql_days_before(cell, as_of, d);
     let number = d.matches(cell, super::number::SQL_NUMBER);
     let x = format!("(CASE WHEN {number} THEN {} END)", d.to_double(cell));

@@ -1,10 +1,9 @@
 //! The e-mail role: an address becomes its kind (free-mail, company, education,
 //! invalid), never the address itself, in features and in reasons alike. The free-mail
-//! domains are in [`super::keywords`].
+//! domains are in [`crate::keywords`].
 
-use super::keywords::FREE_MAIL;
-use super::part::CatKind;
-use super::{Kind, PartSpec, Role};
+use super::kind::{CatKind, Kind, PartSpec, Role};
+use crate::keywords::FREE_MAIL;
 
 pub(crate) struct Email;
 
@@ -12,13 +11,13 @@ impl Kind for Email {
     fn role(&self) -> Role {
         Role::Email
     }
-    fn parts(&self, column: &str, _format: Option<super::format::ColumnFormat>) -> Vec<PartSpec> {
+    fn parts(&self, column: &str, _format: Option<crate::format::ColumnFormat>) -> Vec<PartSpec> {
         vec![PartSpec::Levels(CatKind::EmailKind, format!("{column} kind"))]
     }
     fn reason_value<'a>(&self, cell: &'a str) -> &'a str {
         kind(cell)
     }
-    fn sql_reason_value(&self, cell: &str, d: crate::sql::Dialect) -> String {
+    fn sql_reason_value(&self, cell: &str, d: crate::dialect::sql::Dialect) -> String {
         sql_kind(cell, d)
     }
 }
@@ -66,7 +65,7 @@ pub(crate) fn rule_condition(level: &str) -> Option<String> {
 }
 
 /// The SQL kind of a cleaned text cell, as [`kind`] reads it.
-pub(crate) fn sql_kind(cell: &str, d: crate::sql::Dialect) -> String {
+pub(crate) fn sql_kind(cell: &str, d: crate::dialect::sql::Dialect) -> String {
     let looks = d.matches(cell, r"^[^@]+@[^@]*\.[^@]*$");
     let domain = format!("LOWER(SUBSTR({cell}, {} + 1))", d.strpos(cell, "'@'"));
     let free: Vec<String> = FREE_MAIL.iter().map(|f| d.string(&f.to_ascii_lowercase())).collect();

@@ -1,10 +1,9 @@
 //! The flag role: yes/no, true/false, 1/0 columns, read as 0/1 (the words are in
-//! [`super::keywords`]). One [`NumericPart`](super::part::NumericPart) without log1p or
+//! [`crate::keywords`]). One [`NumericPart`](super::part::NumericPart) without log1p or
 //! steps.
 
-use super::cell::{parse_flag, parse_number, Cell, NumCell, Problem};
-use super::part::NumKind;
-use super::{Kind, PartSpec, Role};
+use super::kind::{Kind, NumKind, PartSpec, Role};
+use crate::cell::{parse_flag, parse_number, Cell, NumCell, Problem};
 
 pub(crate) struct Flag;
 
@@ -12,7 +11,7 @@ impl Kind for Flag {
     fn role(&self) -> Role {
         Role::Flag
     }
-    fn parts(&self, column: &str, _format: Option<super::format::ColumnFormat>) -> Vec<PartSpec> {
+    fn parts(&self, column: &str, _format: Option<crate::format::ColumnFormat>) -> Vec<PartSpec> {
         vec![PartSpec::Numeric(NumKind::Flag, column.to_string())]
     }
 }
@@ -38,14 +37,14 @@ pub(crate) fn value(cell: Cell) -> Result<f64, Problem> {
 
 /// The SQL reading of a cleaned text cell `cell` (NULL when missing), as [`value`]
 /// reads it: (1, 0 or NULL, the problem or NULL).
-pub(crate) fn sql_value(cell: &str, d: crate::sql::Dialect) -> (String, String) {
+pub(crate) fn sql_value(cell: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
     let list = |words: &[&str]| words.iter().map(|w| d.string(w)).collect::<Vec<_>>().join(", ");
     let number = d.matches(cell, super::number::SQL_NUMBER);
     let value = format!(
         "CASE WHEN LOWER({cell}) IN ({}) THEN 1.0 WHEN LOWER({cell}) IN ({}) THEN 0.0 \
          WHEN {number} THEN CASE WHEN {} > 0 THEN 1.0 ELSE 0.0 END END",
-        list(super::keywords::YES),
-        list(super::keywords::NO),
+        list(crate::keywords::YES),
+        list(crate::keywords::NO),
         d.to_double(cell)
     );
     let problem = format!("CASE WHEN {cell} IS NOT NULL AND ({value}) IS NULL THEN 'not a yes/no value' END");

@@ -3,8 +3,8 @@
 //! Called by the pipeline ([`super::FeatureParams::fit_transform`]) for every column the
 //! analyst has not given a role. Typed columns (Parquet) decide by their type. Text
 //! columns are read once per distinct value, and each role's own test of a cell counts
-//! its evidence: numbers ([`super::cell::parse_number`]), yes/no
-//! ([`super::cell::parse_flag`]), dates ([`super::cell::parse_date`]), e-mail addresses
+//! its evidence: numbers ([`crate::cell::parse_number`]), yes/no
+//! ([`crate::cell::parse_flag`]), dates ([`crate::cell::parse_date`]), e-mail addresses
 //! ([`super::email::looks_like_email`]), a title-like column name
 //! ([`super::title::is_title_column`]). The verdict weighs them in a fixed order; a
 //! column that is almost all one kind but for a few cells is an error naming the first
@@ -12,13 +12,14 @@
 
 use polars::prelude::*;
 
-use super::cell::{clean, parse_date, parse_flag, parse_number, NumCell};
-use super::format::{
-    infer_order, parse_day_as, parse_number_as, split_local_date, ColumnFormat, DateOrder, NumberFormat, OrderProblem,
-};
-use super::{numeric_cells, text_cells, Role};
+use super::kind::Role;
+use super::read::{numeric_cells, text_cells};
+use crate::cell::{clean, parse_date, parse_flag, parse_number, NumCell};
 use crate::data::Table;
 use crate::error::{clip, Error, Result};
+use crate::format::{
+    infer_order, parse_day_as, parse_number_as, split_local_date, ColumnFormat, DateOrder, NumberFormat, OrderProblem,
+};
 
 /// What the data says a column is (with the format its numbers or dates are written
 /// in, when not plain), or why it is left out.

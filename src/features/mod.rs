@@ -21,15 +21,19 @@
 //! driver here encodes every cell with the same [`Part`] functions.
 
 pub mod category;
-pub mod cell;
+mod column;
+// The cell readers sit below the features (they are read by `data` too); their old
+// paths stay valid.
+pub use crate::{cell, format, keywords};
 pub mod date;
 pub mod email;
 pub mod flag;
-pub mod format;
 pub(crate) mod infer;
-pub mod keywords;
+pub mod kind;
 pub mod number;
 pub mod part;
+pub mod profile;
+pub mod read;
 pub mod screen;
 pub mod title;
 
@@ -45,42 +49,15 @@ use serde::{Deserialize, Serialize};
 use crate::data::Table;
 use crate::error::{Error, Result};
 use cell::{clean, Cell};
+pub use column::FittedColumn;
+use column::{Cells, FittedCol};
 pub use format::{ColumnFormat, DateOrder, NumberFormat};
 use infer::{infer_role, Inferred};
-pub use part::{
-    fmt_num, CatKind, LevelPart, NumKind, NumericPart, Part, PureLevels, SplinePart, PURE_RATE, PURE_SHARE_OF_WON,
-};
+pub use kind::{CatKind, Kind, NumKind, PartSpec, Role};
+pub use part::{fmt_num, LevelPart, NumericPart, Part, PureLevels, SplinePart, PURE_RATE, PURE_SHARE_OF_WON};
 use part::{LevelLimits, Values, MISSING};
-
-/// What a column is, and so which transforms it gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    /// Median imputation + missing flag, log1p when skewed, quantile steps, scaling.
-    Number,
-    /// yes/no, true/false, 0/1 as 0/1.
-    Flag,
-    /// Days before the as-of date, then treated as a number.
-    Date,
-    /// Trimmed, case-folded levels; rare levels pooled as "other"; one-hot.
-    Category,
-    /// free-mail / company / education domain, never the raw address.
-    Email,
-    /// Seniority and function from keyword tables.
-    Title,
-}
-
-impl Role {
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Number => "number",
-            Role::Flag => "flag",
-            Role::Date => "date",
-            Role::Category => "category",
-            Role::Email => "email",
-            Role::Title => "title",
-        }
-    }
-}
+use read::{internal, is_temporal, row_no, temporal_days};
+pub use read::{numeric_cells, read_dates_as, text_cells};
 
 /// A role as written in a feature spec: a [`Role`], or "ignore".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -419,29 +396,6 @@ impl FeatureParams {
     }
 }
 
-/// What a role knows about itself: the parts it builds from a column, and how a reason
-/// shows a lead's value. One implementation per role file; [`kind_of`] is the registry.
-pub trait Kind: Sync {
-    fn role(&self) -> Role;
-    /// The parts built from the column named `column`, in design order, reading cells
-    /// written in `format` where the role reads numbers or dates.
-    fn parts(&self, column: &str, format: Option<ColumnFormat>) -> Vec<PartSpec>;
-    /// The value a reason shows for a lead's trimmed, non-empty cell.
-    fn reason_value<'a>(&self, cell: &'a str) -> &'a str {
-        cell
-    }
-    /// [`Self::reason_value`] in SQL, of a trimmed, non-empty text cell.
-    fn sql_reason_value(&self, cell: &str, _d: crate::sql::Dialect) -> String {
-        cell.to_string()
-    }
-}
-
-/// A part a role builds, before fitting: its encoding and its label.
-pub enum PartSpec {
-    Numeric(NumKind, String),
-    Levels(CatKind, String),
-}
-
 /// The registry: each role's [`Kind`].
 pub fn kind_of(role: Role) -> &'static dyn Kind {
     match role {
@@ -451,22 +405,6 @@ pub fn kind_of(role: Role) -> &'static dyn Kind {
         Role::Category => &category::Category,
         Role::Email => &email::Email,
         Role::Title => &title::Title,
-    }
-}
-
-/// An input column the pipeline uses, and the parts built from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FittedColumn {
-    pub name: String,
-    pub role: Role,
-    pub parts: Vec<Part>,
-}
-
-impl FittedColumn {
-    /// How the column's numbers or dates are written, when not plain ("decimal comma,
-    /// thousands separators"), for summaries.
-    pub fn format_note(&self) -> Option<String> {
-        self.parts.iter().find_map(|p| p.numeric().and_then(|p| p.kind.format_note()))
     }
 }
 
@@ -512,80 +450,7 @@ pub struct FitReport {
     /// Whether screening ran.
     pub screening: bool,
     /// Each part's reference bins on the training rows, for `monitor` (when asked for).
-    pub profile: Vec<crate::monitor::PartProfile>,
-}
-
-fn row_no(i: usize) -> u64 {
-    i as u64 + 1
-}
-
-/// A polars failure inside the pipeline: ours, not the user's file.
-fn internal(table: &Table, e: PolarsError) -> Error {
-    Error::Internal(format!("{}: {e}", table.path.display()))
-}
-
-fn is_temporal(dt: &DataType) -> bool {
-    matches!(dt, DataType::Date | DataType::Datetime(_, _))
-}
-
-/// The column's cells as text (cast if needed).
-pub fn text_cells(table: &Table, col: &Column) -> Result<StringChunked> {
-    let c = col.cast(&DataType::String).map_err(|e| internal(table, e))?;
-    Ok(c.str().map_err(|e| internal(table, e))?.clone())
-}
-
-/// The column's cells as f64 from a numeric-typed (Parquet) column; NaN for null.
-pub(crate) fn numeric_cells(table: &Table, col: &Column) -> Result<Vec<f64>> {
-    let c = col.cast(&DataType::Float64).map_err(|e| internal(table, e))?;
-    let ca = c.f64().map_err(|e| internal(table, e))?;
-    let mut out = Vec::with_capacity(ca.len());
-    for (i, v) in ca.iter().enumerate() {
-        match v {
-            Some(x) if !x.is_finite() => {
-                return Err(Error::NonFinite {
-                    path: table.path.clone(),
-                    column: col.name().to_string(),
-                    row: row_no(i),
-                    value: format!("{x}"),
-                })
-            }
-            Some(x) => out.push(x),
-            None => out.push(f64::NAN),
-        }
-    }
-    Ok(out)
-}
-
-/// Days (from the common era) of a temporal-typed column; None for null.
-fn temporal_days(table: &Table, col: &Column) -> Result<Vec<Option<i64>>> {
-    let c = col.cast(&DataType::Date).map_err(|e| internal(table, e))?;
-    let phys = c.cast(&DataType::Int32).map_err(|e| internal(table, e))?;
-    let ca = phys.i32().map_err(|e| internal(table, e))?;
-    // Polars dates count from 1970-01-01, which is day 719163 from the common era.
-    Ok(ca.iter().map(|v| v.map(|d| d as i64 + 719_163)).collect())
-}
-
-/// Days (from the common era) of a date column, text or temporal, its text written in
-/// `order` (`None`: ISO); `None` where missing.
-pub(crate) fn read_dates_as(table: &Table, col: &Column, order: Option<DateOrder>) -> Result<Vec<Option<i64>>> {
-    if is_temporal(col.dtype()) {
-        return temporal_days(table, col);
-    }
-    let ca = text_cells(table, col)?;
-    let mut out = Vec::with_capacity(ca.len());
-    // Dates repeat: read each distinct cell once.
-    let mut cache: foldhash::HashMap<&str, std::result::Result<Option<i64>, cell::Problem>> =
-        foldhash::HashMap::default();
-    for (i, v) in ca.iter().enumerate() {
-        match clean(v) {
-            None => out.push(None),
-            Some(s) => match cache.entry(s).or_insert_with(|| date::day(Cell::Text(s), order)) {
-                Ok(d) => out.push(*d),
-                Err(p) => return Err(p.at(&table.path, col.name(), row_no(i), s)),
-            },
-        }
-    }
-    Ok(out)
+    pub profile: Vec<profile::PartProfile>,
 }
 
 /// Days (from the common era) of a column the user named as a date column (a split or
@@ -1078,7 +943,7 @@ fn assemble(
                 let parts = fitted.columns.iter().find(|c| &c.name == column).map_or(1, |c| c.parts.len());
                 let reference = match (part, cell) {
                     (_, Cells::Numbers(v)) => {
-                        crate::monitor::Reference::of_numbers(train_rows.iter().map(|&i| v[i]).collect())
+                        profile::Reference::of_numbers(train_rows.iter().map(|&i| v[i]).collect())
                     }
                     (Part::Levels(p), Cells::Levels(Values { dict, codes })) => {
                         let mut counts = vec![0u64; dict.len()];
@@ -1089,19 +954,19 @@ fn assemble(
                                 c => counts[c as usize] += 1,
                             }
                         }
-                        crate::monitor::Reference::of_levels(
+                        profile::Reference::of_levels(
                             &p.levels,
                             dict.iter().cloned().zip(counts).filter(|(_, n)| *n > 0).collect(),
                             missing,
                         )
                     }
                     (Part::Numeric(_) | Part::Spline(_), Cells::Levels(_)) => {
-                        crate::monitor::Reference::of_numbers(Vec::new())
+                        profile::Reference::of_numbers(Vec::new())
                     }
                 };
-                crate::monitor::PartProfile {
+                profile::PartProfile {
                     column: column.clone(),
-                    label: crate::monitor::part_label(column, part, parts),
+                    label: profile::part_label(column, part, parts),
                     reference,
                 }
             })
@@ -1130,15 +995,6 @@ fn assemble(
     let x = Array2::from_shape_vec((nout, width + spare).f(), raw)
         .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))?;
     Ok((fitted, x))
-}
-
-/// One column fitted: the column, its parts' cells, its best single-part AUC and any
-/// almost-always-won levels.
-struct FittedCol {
-    column: FittedColumn,
-    cells: Vec<Cells>,
-    auc: f64,
-    pure: Vec<PureLevels>,
 }
 
 impl FittedFeatures {
@@ -1204,13 +1060,6 @@ impl FittedFeatures {
         Array2::from_shape_vec((n, self.features.len()).f(), raw)
             .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))
     }
-}
-
-/// The cells of one part, read once.
-#[derive(Clone)]
-enum Cells {
-    Numbers(Vec<f64>),
-    Levels(Values),
 }
 
 /// Write a part's design columns (column-major block of `n` rows) from its cells, for the

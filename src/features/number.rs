@@ -2,10 +2,9 @@
 //! per column: median imputation and a missing flag, log1p when skewed and
 //! non-negative, quantile steps for nonlinear effects, then standardisation.
 
-use super::cell::{Cell, NumCell, Problem};
-use super::format::{parse_number_as, ColumnFormat, NumberFormat};
-use super::part::NumKind;
-use super::{Kind, PartSpec, Role};
+use super::kind::{Kind, NumKind, PartSpec, Role};
+use crate::cell::{Cell, NumCell, Problem};
+use crate::format::{parse_number_as, ColumnFormat, NumberFormat};
 
 pub(crate) struct Number;
 
@@ -45,7 +44,7 @@ pub(crate) fn value_as(cell: Cell, format: NumberFormat) -> Result<f64, Problem>
 /// The SQL reading of a cleaned text cell `cell` (NULL when missing), as [`value`] reads
 /// it: (the number or NULL, the problem or NULL). Rust's float syntax; `inf` and `NaN`
 /// are the non-finite problem.
-pub(crate) fn sql_value(cell: &str, d: crate::sql::Dialect) -> (String, String) {
+pub(crate) fn sql_value(cell: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
     let ok = d.matches(cell, SQL_NUMBER);
     let value = format!("CASE WHEN {ok} THEN {} END", d.to_double(cell));
     let nonfinite = d.matches(&format!("LOWER({cell})"), SQL_NONFINITE);

@@ -13,31 +13,9 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::cell::{Cell, Problem};
-use super::format::{DateOrder, NumberFormat};
-
-/// How a number part reads its cells (saved in the model file; the order is the format).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NumKind {
-    Number,
-    Flag,
-    DaysBefore,
-    /// A number written in a local format ([`NumberFormat`]: decimal comma, thousands
-    /// separators, currency or percent signs).
-    LocalNumber(NumberFormat),
-    /// A date written day-first, month-first or as Excel serials ([`DateOrder`]), as
-    /// days before the as-of date.
-    LocalDaysBefore(DateOrder),
-}
-
-/// How a level part reads its cells (saved in the model file; the order is the format).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CatKind {
-    Text,
-    TitleSeniority,
-    TitleFunction,
-    EmailKind,
-}
+pub use super::kind::{CatKind, NumKind};
+use crate::cell::{Cell, Problem};
+use crate::format::DateOrder;
 
 impl NumKind {
     /// A cell's value (NaN: missing), read by this kind's role file.
@@ -74,11 +52,11 @@ impl NumKind {
     /// A text to compute once per cell before [`Self::sql_value`] reads it, for the kinds
     /// that rewrite a local format into the plain one (`1.234,5` to `1234.5`,
     /// `24-04-2026` to `2026-04-24`): its SQL from the cleaned text cell (not NULL).
-    pub fn sql_prepare(self, cell: &str, d: crate::sql::Dialect) -> Option<String> {
+    pub fn sql_prepare(self, cell: &str, d: crate::dialect::sql::Dialect) -> Option<String> {
         match self {
-            NumKind::LocalNumber(f) => Some(super::format::sql_plain_number(cell, f, d)),
+            NumKind::LocalNumber(f) => Some(crate::format::sql_plain_number(cell, f, d)),
             NumKind::LocalDaysBefore(o @ (DateOrder::DayFirst | DateOrder::MonthFirst)) => {
-                Some(super::format::sql_iso_date(cell, o, d))
+                Some(crate::format::sql_iso_date(cell, o, d))
             }
             _ => None,
         }
@@ -87,7 +65,7 @@ impl NumKind {
     /// The SQL reading of a cleaned text cell (NULL when missing; the prepared text where
     /// [`Self::sql_prepare`] gives one): (the value or NULL, the problem text or NULL).
     /// `as_of` is a date expression.
-    pub fn sql_value(self, cell: &str, as_of: &str, d: crate::sql::Dialect) -> (String, String) {
+    pub fn sql_value(self, cell: &str, as_of: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
         match self {
             NumKind::Number | NumKind::LocalNumber(_) => super::number::sql_value(cell, d),
             NumKind::Flag => super::flag::sql_value(cell, d),
@@ -101,8 +79,8 @@ impl NumKind {
 
 impl CatKind {
     /// The SQL level of a cleaned text cell (NULL when missing stays NULL).
-    pub fn sql_level(self, cell: &str, d: crate::sql::Dialect) -> String {
-        use super::keywords::{DEFAULT_FUNCTION, DEFAULT_SENIORITY, FUNCTIONS, SENIORITY};
+    pub fn sql_level(self, cell: &str, d: crate::dialect::sql::Dialect) -> String {
+        use crate::keywords::{DEFAULT_FUNCTION, DEFAULT_SENIORITY, FUNCTIONS, SENIORITY};
         match self {
             CatKind::Text => super::category::sql_level(cell),
             CatKind::TitleSeniority => super::title::sql_class(cell, SENIORITY, DEFAULT_SENIORITY, d),
@@ -125,8 +103,8 @@ impl CatKind {
     pub fn reference_level(self) -> &'static str {
         match self {
             CatKind::Text => "(other)",
-            CatKind::TitleSeniority => super::keywords::DEFAULT_SENIORITY,
-            CatKind::TitleFunction => super::keywords::DEFAULT_FUNCTION,
+            CatKind::TitleSeniority => crate::keywords::DEFAULT_SENIORITY,
+            CatKind::TitleFunction => crate::keywords::DEFAULT_FUNCTION,
             CatKind::EmailKind => "company",
         }
     }
@@ -135,8 +113,8 @@ impl CatKind {
     pub fn rule_condition(self, level: &str) -> Option<String> {
         match self {
             CatKind::Text => Some(super::category::rule_condition(level)),
-            CatKind::TitleSeniority => super::title::rule_condition(super::keywords::SENIORITY, level),
-            CatKind::TitleFunction => super::title::rule_condition(super::keywords::FUNCTIONS, level),
+            CatKind::TitleSeniority => super::title::rule_condition(crate::keywords::SENIORITY, level),
+            CatKind::TitleFunction => super::title::rule_condition(crate::keywords::FUNCTIONS, level),
             CatKind::EmailKind => super::email::rule_condition(level),
         }
     }
@@ -259,7 +237,7 @@ impl SplinePart {
 
     /// The part's contribution to the log-odds in SQL (see
     /// [`NumericPart::sql_contribution`]): the base part's, then each spline term.
-    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::sql::Dialect) -> String {
+    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::dialect::sql::Dialect) -> String {
         let bw = self.base.width();
         let mut terms = vec![self.base.sql_contribution(value, &w[..bw], d)];
         let t = self.base.sql_transformed(value, d);
@@ -412,7 +390,7 @@ fn typed_text(cell: Cell) -> String {
         Cell::Text(s) => s.to_string(),
         Cell::Number(x) => format!("{x}"),
         Cell::Bool(b) => b.to_string(),
-        Cell::Day(d) => super::cell::from_day_number(d).map(|d| d.to_string()).unwrap_or_default(),
+        Cell::Day(d) => crate::cell::from_day_number(d).map(|d| d.to_string()).unwrap_or_default(),
     }
 }
 
@@ -503,7 +481,7 @@ pub struct SqlWeight {
 
 impl SqlWeight {
     /// `coef * ((x - center) * scale)`, the order the row scorer multiplies in.
-    fn term(&self, x: &str, d: crate::sql::Dialect) -> Option<String> {
+    fn term(&self, x: &str, d: crate::dialect::sql::Dialect) -> Option<String> {
         (self.coef != 0.0)
             .then(|| format!("{} * (({x} - {}) * {})", d.float(self.coef), d.float(self.center), d.float(self.scale)))
     }
@@ -523,13 +501,13 @@ impl NumericPart {
     /// when missing, log1p'd when the part says), the missing flag, the steps.
     /// The value in the part's scale in SQL: the median when missing, log1p'd when the
     /// part says.
-    pub fn sql_transformed(&self, value: &str, d: crate::sql::Dialect) -> String {
+    pub fn sql_transformed(&self, value: &str, d: crate::dialect::sql::Dialect) -> String {
         let t_median = if self.log1p { ln_1p_nonneg(self.median) } else { self.median };
         let present = if self.log1p { format!("LN(1 + GREATEST({value}, 0))") } else { value.to_string() };
         format!("(CASE WHEN {value} IS NULL THEN {} ELSE {present} END)", d.float(t_median))
     }
 
-    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::sql::Dialect) -> String {
+    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::dialect::sql::Dialect) -> String {
         let t = self.sql_transformed(value, d);
         // A step compares the value with its cut. On the log1p scale an engine's LN(1 + x)
         // can land an ulp off Rust's ln_1p exactly at a cut (cuts are transformed
@@ -565,7 +543,7 @@ impl NumericPart {
 impl LevelPart {
     /// This part's contribution to the log-odds in SQL, from the column `level` (NULL
     /// when missing): a constant per level (the one-hot block's weighted sum).
-    pub fn sql_contribution(&self, level: &str, w: &[SqlWeight], d: crate::sql::Dialect) -> String {
+    pub fn sql_contribution(&self, level: &str, w: &[SqlWeight], d: crate::dialect::sql::Dialect) -> String {
         let mut row = vec![0.0; self.width()];
         let mut constant = |slot: Option<usize>| {
             self.one_hot(slot, &mut row);

@@ -23,8 +23,8 @@
 //! the activity log's aggregates, which are never screened) unless the analyst says
 //! `--screen on` or `off`.
 
+use super::column::{Cells, FittedCol};
 use super::part::MISSING;
-use super::{Cells, FittedCol};
 
 /// Standard errors above 0.5 a column's cross-validated AUC must reach.
 pub const Z: f64 = 3.0;

@@ -1,11 +1,10 @@
 //! The job-title role: a title becomes two level parts, seniority and function, from the
-//! keyword tables in [`super::keywords`] (English, Nordic and German titles). A text
+//! keyword tables in [`crate::keywords`] (English, Nordic and German titles). A text
 //! column is a title column when its name says so ([`is_title_column`]) or its values do
 //! ([`looks_like_titles`]).
 
-use super::keywords::{DEFAULT_FUNCTION, DEFAULT_SENIORITY, FUNCTIONS, SENIORITY, TITLE_COLUMN_WORDS};
-use super::part::CatKind;
-use super::{Kind, PartSpec, Role};
+use super::kind::{CatKind, Kind, PartSpec, Role};
+use crate::keywords::{DEFAULT_FUNCTION, DEFAULT_SENIORITY, FUNCTIONS, SENIORITY, TITLE_COLUMN_WORDS};
 
 pub(crate) struct Title;
 
@@ -13,7 +12,7 @@ impl Kind for Title {
     fn role(&self) -> Role {
         Role::Title
     }
-    fn parts(&self, column: &str, _format: Option<super::format::ColumnFormat>) -> Vec<PartSpec> {
+    fn parts(&self, column: &str, _format: Option<crate::format::ColumnFormat>) -> Vec<PartSpec> {
         vec![
             PartSpec::Levels(CatKind::TitleSeniority, format!("{column} seniority")),
             PartSpec::Levels(CatKind::TitleFunction, format!("{column} function")),
@@ -122,7 +121,7 @@ pub(crate) fn sql_class(
     cell: &str,
     table: &[(&'static str, &[&str])],
     default: &str,
-    d: crate::sql::Dialect,
+    d: crate::dialect::sql::Dialect,
 ) -> String {
     let lower = format!("LOWER({cell})");
     let na = d.not_alnum_class();

@@ -390,7 +390,7 @@ pub fn score_csv_file(
     let mut params = params.clone();
     if params.dialect == crate::dialect::OutputDialect::Auto {
         let head = crate::data::csv_head(&text.path).map_err(|e| text.blame_original(e))?;
-        params.dialect = params.dialect.resolve(head.delimiter, Some(text.detected), model);
+        params.dialect = params.dialect.resolve(head.delimiter, Some(text.detected), model.reads_decimal_commas());
     }
     let params = &params;
     if !streaming_only {

@@ -123,7 +123,7 @@ impl<'m> RowScorer<'m> {
     /// (fitted on the segment's held-out leads), the logistic function.
     pub fn probability(&self, z: f64, st: &RowState) -> f64 {
         match st.segment {
-            Some(_) => crate::model::sigmoid(z),
+            Some(_) => crate::metrics::sigmoid(z),
             None => self.model.probability(z),
         }
     }

@@ -33,9 +33,8 @@
 //! ([`Dialect::ident`], [`Dialect::string`]). Numbers are written with 17 significant
 //! digits.
 
-mod dialect;
-
-pub use dialect::Dialect;
+pub(crate) use crate::dialect::sql::cte;
+pub use crate::dialect::sql::Dialect;
 
 use chrono::NaiveDate;
 
@@ -106,11 +105,6 @@ fn greatest(items: &[String], f: &str) -> String {
     greatest(&groups, f)
 }
 
-/// One CTE: `name AS (SELECT cols FROM from)`.
-pub(crate) fn cte(d: Dialect, name: &str, cols: &[String], from: &str) -> String {
-    format!("{} (\n  SELECT {}\n  FROM {from}\n)", d.cte(name), cols.join(",\n    "))
-}
-
 /// The query for `model`. `checksum` is the model file's SHA-256, for the header.
 pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<String> {
     let d = params.dialect;
@@ -127,7 +121,7 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
         names.push(v);
     }
     for name in names {
-        if dialect::has_nul(name) {
+        if crate::dialect::sql::has_nul(name) {
             return Err(Error::usage("export-sql", format!("{name:?} holds a NUL character, which SQL cannot quote")));
         }
     }

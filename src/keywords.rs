@@ -1,8 +1,8 @@
 //! Keyword tables: the words that mean "not filled in", yes and no, free-mail domains,
 //! and the job-title words behind seniority and function.
 //!
-//! Data, not code: the cell readers ([`super::cell`]) and the e-mail and title parts
-//! ([`super::email`], [`super::title`]) read these tables, and `rules suggest` turns the
+//! Data, not code: the cell readers ([`crate::cell`]) and the e-mail and title parts
+//! ([`crate::features::email`], [`crate::features::title`]) read these tables, and `rules suggest` turns the
 //! title tables into patterns. Extend a table here and every part that uses it follows.
 
 /// Cell texts that mean "not filled in" (compared after trimming, ignoring case): English,

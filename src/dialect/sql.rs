@@ -301,3 +301,8 @@ fn backslashed(text: &str, q: char) -> String {
 pub fn has_nul(s: &str) -> bool {
     s.contains('\0')
 }
+
+/// One CTE: `name AS (SELECT cols FROM from)`.
+pub fn cte(d: Dialect, name: &str, cols: &[String], from: &str) -> String {
+    format!("{} (\n  SELECT {}\n  FROM {from}\n)", d.cte(name), cols.join(",\n    "))
+}

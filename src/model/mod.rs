@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::features::FittedFeatures;
 use crate::metrics::Summary;
 
+pub mod segments;
+
 /// Named score tiers: `names[0]` below `cuts[0]`, `names[i]` from `cuts[i-1]` up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tiers {
@@ -176,16 +178,24 @@ pub struct LeadModel {
     /// The training rows' reference profile for `monitor` (format version 3); `None` for
     /// models written before it was kept.
     #[serde(skip)]
-    pub profile: Option<crate::monitor::Profile>,
+    pub profile: Option<crate::features::profile::Profile>,
     /// The calibration map from log-odds to probability (format version 3; none before).
     #[serde(skip)]
     pub calibration: crate::calibrate::Calibration,
     /// Per-segment weights (`train --segment-by`; format version 4), else `None`.
     #[serde(skip)]
-    pub segments: Option<crate::segments::Segments>,
+    pub segments: Option<segments::Segments>,
 }
 
 impl LeadModel {
+    /// Whether some number column of the model was read with decimal commas (an export
+    /// from a comma-decimal locale): scores written back for it use them too.
+    pub fn reads_decimal_commas(&self) -> bool {
+        self.features.columns.iter().flat_map(|c| &c.parts).any(|p| {
+            p.numeric().is_some_and(|n| matches!(n.kind, crate::features::NumKind::LocalNumber(f) if f.decimal_comma))
+        })
+    }
+
     /// Log-odds of "won" for each row of a design matrix.
     ///
     /// Each row's sum runs over the design columns in order from zero, then adds the
@@ -254,11 +264,11 @@ impl LeadModel {
                     .and_then(|p| {
                         p.parts.iter().find(|pp| {
                             pp.column == col.name
-                                && pp.label == crate::monitor::part_label(&col.name, part, col.parts.len())
+                                && pp.label == crate::features::profile::part_label(&col.name, part, col.parts.len())
                         })
                     })
                     .and_then(|pp| match &pp.reference {
-                        crate::monitor::Reference::Numbers { edges, counts } => {
+                        crate::features::profile::Reference::Numbers { edges, counts } => {
                             let total: u64 = counts.iter().sum::<u64>().max(1);
                             let (lo, hi) = (raw(base.lo), raw(base.hi));
                             // Bins (-inf, e0], (e0, e1], ..., (e_last, inf), clipped to the

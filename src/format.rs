@@ -3,9 +3,9 @@
 //! Excel and CRM exports write numbers and dates in the user's locale: `1.234,5` and
 //! `24-04-2026` in Denmark, `1 234,5` and `24.04.2026` in Norway and Germany, `1,234.5`
 //! and `04/24/2026` in the US, `12 %` and `kr 1.200` anywhere. Training infers each
-//! column's format from its values ([`super::infer`]; the feature spec's `[formats]` and
+//! column's format from its values ([`crate::features::infer`]; the feature spec's `[formats]` and
 //! `--date-format` override it) and records it in the model inside the part's kind
-//! ([`super::NumKind::LocalNumber`], [`super::NumKind::LocalDaysBefore`]), so that every
+//! ([`crate::features::NumKind::LocalNumber`], [`crate::features::NumKind::LocalDaysBefore`]), so that every
 //! scoring path reads a cell of that column the same way. A column in the plain formats
 //! keeps the plain kinds: models of such files are unchanged.
 
@@ -14,7 +14,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::cell::{day_number, parse_day, parse_number, NumCell};
+use crate::cell::{day_number, parse_day, parse_number, NumCell};
 
 /// How a number column is written (the plain format is none of these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -315,12 +315,12 @@ pub enum OrderProblem {
 /// The SQL of [`parse_number_as`] up to its last step: a cleaned text cell `cell` (not
 /// NULL) written in `format`, as the text in Rust's float syntax that Rust reads (or a
 /// text that is not a number, when the format's rules refuse the cell). The caller reads
-/// that text as a plain number ([`super::number::sql_value`]).
+/// that text as a plain number ([`crate::features::number::sql_value`]).
 ///
 /// Currency codes are stripped before the number, else after it, in one regular
 /// expression each: where Rust's ordered search would strip the other end, a sign is
 /// left at both ends, and both readings refuse the cell.
-pub(crate) fn sql_plain_number(cell: &str, format: NumberFormat, d: crate::sql::Dialect) -> String {
+pub(crate) fn sql_plain_number(cell: &str, format: NumberFormat, d: crate::dialect::sql::Dialect) -> String {
     let sp = "[ \u{A0}\u{202F}]";
     let (neg, t) = if format.signs {
         let neg = d.matches(cell, "^[-\u{2212}]");
@@ -368,7 +368,7 @@ pub(crate) fn sql_plain_number(cell: &str, format: NumberFormat, d: crate::sql::
 /// The SQL of a cleaned text cell `cell` (not NULL) written day-first or month-first,
 /// as the ISO text `YYYY-MM-DD` that [`parse_day`] reads; any other cell (ISO, or in
 /// neither shape, which the ISO reading then refuses) as it is.
-pub(crate) fn sql_iso_date(cell: &str, order: DateOrder, d: crate::sql::Dialect) -> String {
+pub(crate) fn sql_iso_date(cell: &str, order: DateOrder, d: crate::dialect::sql::Dialect) -> String {
     let shape = |sep: &str| format!("^[0-9]{{1,2}}{sep}[0-9]{{1,2}}{sep}[0-9]{{4}}([ T]|$)");
     let local = [r"-", r"\.", "/"].iter().map(|s| d.matches(cell, &shape(s))).collect::<Vec<_>>().join(" OR ");
     let first = d.extract(cell, "^([0-9]{1,2})");

@@ -2,8 +2,8 @@
 //!
 //! Every path that reads a lead (training's columns, the in-memory, streaming and
 //! parallel CSV scorers, the rules, the activity log) reads cells with these functions,
-//! so a cell means the same thing everywhere. The parts ([`super::number`],
-//! [`super::flag`], [`super::date`], ...) say which reader a column uses; a reader that
+//! so a cell means the same thing everywhere. The parts ([`crate::features::number`],
+//! [`crate::features::flag`], [`crate::features::date`], ...) say which reader a column uses; a reader that
 //! refuses a cell says why with a [`Problem`], and the caller adds the file, column, row
 //! and value ([`Problem::at`]).
 
@@ -11,8 +11,8 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::keywords::{is_one_of, NO, YES};
 use crate::error::{clip, Error};
+use crate::keywords::{is_one_of, NO, YES};
 
 /// A cell as the parts read it: text from a CSV file, or a typed value from Parquet.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,7 +80,7 @@ impl Problem {
 /// Trim a cell and map placeholders to `None`.
 pub fn clean(cell: Option<&str>) -> Option<&str> {
     let t = cell?.trim();
-    if super::keywords::is_placeholder(t) {
+    if crate::keywords::is_placeholder(t) {
         None
     } else {
         Some(t)

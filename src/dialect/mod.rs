@@ -1,4 +1,6 @@
-//! How a scored CSV file is written back: delimiter, decimal mark, byte-order mark.
+//! How a scored CSV file is written back: delimiter, decimal mark, byte-order mark; and
+//! ([`sql`]) what differs between SQL engines. Both sit at the bottom of the house: the
+//! feature parts write their own SQL through [`sql::Dialect`].
 //!
 //! A Danish-locale Excel opens a `;`-separated file with decimal commas and shows æøå
 //! only when the UTF-8 file starts with a byte-order mark; polars and pandas want `,`
@@ -9,7 +11,8 @@
 //! so the three stay byte-equal.
 
 use crate::encoding::{Detected, Encoding};
-use crate::model::LeadModel;
+
+pub mod sql;
 
 /// A CSV dialect for output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,15 +29,13 @@ impl Dialect {
     /// `,` and `.`, no byte-order mark: what data tools read by default.
     pub const PLAIN: Dialect = Dialect { delimiter: b',', decimal_comma: false, bom: false };
 
-    /// The dialect of an input read with `delimiter` in `encoding`, for `model`: the
-    /// same delimiter; decimal commas with `;` (Excel's list separator in the locales
-    /// whose decimal mark is the comma) or with tabs when the model's number columns
-    /// were written with decimal commas; a byte-order mark when the input had one or
-    /// came in a legacy or UTF-16 encoding (converted to UTF-8 here).
-    pub fn for_input(delimiter: u8, encoding: Option<Detected>, model: &LeadModel) -> Dialect {
-        let model_commas = model.features.columns.iter().flat_map(|c| &c.parts).any(|p| {
-            p.numeric().is_some_and(|n| matches!(n.kind, crate::features::NumKind::LocalNumber(f) if f.decimal_comma))
-        });
+    /// The dialect of an input read with `delimiter` in `encoding`: the same delimiter;
+    /// decimal commas with `;` (Excel's list separator in the locales whose decimal mark
+    /// is the comma) or with tabs when the model's number columns were written with
+    /// decimal commas (`model_commas`, [`crate::model::LeadModel::reads_decimal_commas`]);
+    /// a byte-order mark when the input had one or came in a legacy or UTF-16 encoding
+    /// (converted to UTF-8 here).
+    pub fn for_input(delimiter: u8, encoding: Option<Detected>, model_commas: bool) -> Dialect {
         let decimal_comma = delimiter == b';' || (delimiter == b'\t' && model_commas);
         let bom = encoding.is_some_and(|e| e.bom || e.encoding != Encoding::Utf8);
         Dialect { delimiter, decimal_comma, bom }
@@ -73,9 +74,9 @@ pub enum OutputDialect {
 impl OutputDialect {
     /// The dialect to write for an input read with `delimiter` in `encoding`: the one
     /// fixed, else as the input ([`Dialect::for_input`]).
-    pub fn resolve(self, delimiter: u8, encoding: Option<Detected>, model: &LeadModel) -> OutputDialect {
+    pub fn resolve(self, delimiter: u8, encoding: Option<Detected>, model_commas: bool) -> OutputDialect {
         match self {
-            OutputDialect::Auto => OutputDialect::Fixed(Dialect::for_input(delimiter, encoding, model)),
+            OutputDialect::Auto => OutputDialect::Fixed(Dialect::for_input(delimiter, encoding, model_commas)),
             fixed => fixed,
         }
     }

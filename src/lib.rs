@@ -1,32 +1,43 @@
 //! leadscore: predictive lead scoring that an analyst owns.
 //!
-//! The library does the work; the `leadscore` binary is glue around it. Modules are laid
-//! out in the order data flows through them:
+//! The library does the work; the `leadscore` binary is glue around it.
 //!
-//! 1. [`encoding`] and [`data`]: read CSV / Parquet exports (any common text encoding
-//!    decoded to UTF-8 first; the one CSV record rule), check the label; write outputs
-//!    atomically.
-//! 2. [`events`]: behavioural columns aggregated from a raw activity log, point in time.
-//! 3. [`as_of`]: the one rule for the date that dates count back from.
-//! 4. [`features`]: column roles and the fitted feature pipeline; one file per role, the
-//!    part encodings, cell readers and keyword tables.
-//! 5. [`fit`] and [`train`]: split, fit linfa-logistic, holdout metrics; [`segments`]: the
-//!    global model updated per segment (`--segment-by`) by closed testing.
-//! 6. [`metrics`] and [`threshold`]: evaluation on (probability, label) pairs and the
-//!    choice of the operating point; [`uncertainty`]: their intervals and tests.
-//! 7. [`model`] and [`model_file`]: the trained model and its file format; [`calibrate`]:
-//!    its map from log-odds to probability.
-//! 8. [`score`]: the per-lead arithmetic ([`score::row`]) and its drivers: in-memory,
-//!    streaming, parallel CSV; probabilities, scores, tiers, decisions and reasons.
-//! 9. [`evaluate`]: the evaluation report of a model on labelled leads.
-//! 10. [`rules`] and [`compare`]: the manual points model, run as a second model, and
-//!     the two side by side (one compare pipeline for `compare`, `report` and `demo`).
-//! 11. [`report`]: the self-contained HTML report; it formats, it computes nothing.
-//! 12. [`synth`]: the synthetic CRM generator for samples, tests and benchmarks.
-//! 13. [`alerts`]: which leads changed since the last scoring run, and
-//!     their delivery to sales' systems; [`monitor`]: the model's reference profile and
-//!     drift, expected and realised performance on new leads.
-//! 14. [`sql`] and [`sample`]: the model as one SQL query; sampling a large training file.
+//! ## Layers
+//!
+//! The modules stand in layers, the order data flows through them. A module imports
+//! only from its own layer or the ones below, and no files import each other in a
+//! circle: `.ci/check_layers.py` reads this table and fails CI otherwise.
+//!
+//! | layer | modules |
+//! |---|---|
+//! | 1. plain helpers and cell readers | error, encoding, keywords, cell, format, dialect, metrics, uncertainty, split, newton, fit, threshold, calibrate |
+//! | 2. data | data, sample |
+//! | 3. feature parts | features |
+//! | 4. events | events |
+//! | 5. the model as plain data | model, model_file |
+//! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, synth |
+//! | 7. report | report |
+//! | 8. command line | cli |
+//!
+//! 1. The typed errors; text encodings; what one cell means ([`cell`], its local
+//!    [`format`]s, the [`keywords`] tables); how files and SQL engines write things
+//!    ([`dialect`]); evaluation on (probability, label) pairs ([`metrics`], with
+//!    [`uncertainty`]'s intervals and tests); the logistic fits ([`fit`]: linfa-logistic
+//!    with its traps handled; [`newton`] for the small cross-validation problems); the
+//!    operating point ([`threshold`]) and the calibration map ([`calibrate`]).
+//! 2. [`data`]: read CSV / Parquet exports, check the label, write outputs atomically;
+//!    [`sample`]: a stratified sample of a large training file.
+//! 3. [`features`]: column roles and the fitted feature pipeline; one file per role, the
+//!    part encodings, and the reference profile the model keeps for monitoring.
+//! 4. [`events`]: behavioural columns aggregated from a raw activity log, point in time.
+//! 5. [`model`] and [`model_file`]: the trained model (fitted parts, coefficients,
+//!    threshold, tiers, calibration map, segment weights) and its file format.
+//! 6. The operations: [`train`] (with the [`resolution`] choice and [`segments`]),
+//!    [`score`] (the per-lead arithmetic, [`score::row`], and its drivers), [`sql`],
+//!    [`monitor`], [`rules`] and [`compare`], [`evaluate`], [`alerts`], [`as_of`] (the one
+//!    rule for the date that dates count back from), [`synth`].
+//! 7. [`report`]: the self-contained HTML report; it formats, it computes nothing.
+//! 8. `cli` (in the binary): parse, call the library, print.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

@@ -45,7 +45,7 @@ struct ExtrasV2 {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Extras {
     sample: Option<crate::sample::SampleInfo>,
-    profile: Option<crate::monitor::Profile>,
+    profile: Option<crate::features::profile::Profile>,
     calibration: crate::calibrate::Calibration,
 }
 const HEADER: usize = 8 + 4 + 8 + 32;
@@ -156,7 +156,7 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
         model.calibration = extras.calibration;
         used += more;
         if version >= 4 {
-            let (segments, more): (crate::segments::Segments, usize) =
+            let (segments, more): (crate::model::segments::Segments, usize) =
                 bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
             model.segments = Some(segments);
             used += more;

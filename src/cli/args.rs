@@ -76,9 +76,9 @@ impl Leads {
         std::io::copy(&mut std::io::stdin().lock(), &mut f)
             .map_err(|e| Error::read(std::path::Path::new("(standard input)"), e))?;
         self.data = path.clone();
-        super::show_as(&path, "(standard input)");
+        super::output::show_as(&path, "(standard input)");
         // Summaries that name the file alone.
-        super::show_as(
+        super::output::show_as(
             std::path::Path::new(&format!("trained on standard-input.{}", self.format)),
             "trained on (standard input)",
         );
@@ -184,8 +184,8 @@ pub struct Quiet {
 }
 
 impl Quiet {
-    pub fn console(self) -> super::Console {
-        super::Console { quiet: self.quiet }
+    pub fn console(self) -> super::output::Console {
+        super::output::Console { quiet: self.quiet }
     }
 }
 

@@ -9,7 +9,7 @@ use leadscore::model_file;
 use leadscore::rules::RulesFile;
 
 use super::args::{Json, Leads, ModelIn, Quiet, Seed};
-use super::{count, out, out_json, pct, text_table};
+use super::output::{count, out, out_json, pct, text_table};
 
 /// Compare the manual points model with the predictive model on the same labelled leads.
 ///

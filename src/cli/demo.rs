@@ -8,7 +8,7 @@ use leadscore::score::{score_table, ScoreParams};
 use leadscore::train::{self, TrainParams};
 use leadscore::{data, model_file};
 
-use super::{count, out};
+use super::output::{count, out};
 
 /// Run the whole job on the sample data shipped in data/.
 ///
@@ -139,7 +139,7 @@ pub fn run(args: Args) -> Result<()> {
             c.iter().take(3).map(|c| format!("{} {:.4}", c.part, c.drift.psi)).collect()
         };
         s.push_str(&format!("{}: largest PSI {}; score PSI {:.4}\n", m.worst.name(), worst.join(", "), m.score.psi));
-        let html = leadscore::report::monitor_page(&outcome.model, &m, &super::file_name(&new_file))?;
+        let html = leadscore::report::monitor_page(&outcome.model, &m, &super::output::file_name(&new_file))?;
         data::write_text(&monitor_path, &html)?;
         s.push_str(&format!("monitoring page: {}\n", monitor_path.display()));
     }

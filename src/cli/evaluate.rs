@@ -8,7 +8,7 @@ use leadscore::evaluate::{curve_frame, evaluate_predictions, labelled_prediction
 use leadscore::{data, model_file};
 
 use super::args::{Force, Json, Leads, ModelIn, Quiet, Seed};
-use super::{count, out, out_json, pct, text_table};
+use super::output::{count, out, out_json, pct, text_table};
 
 /// Measure a saved model on labelled leads it did not train on.
 ///

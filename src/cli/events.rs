@@ -8,7 +8,7 @@ use leadscore::error::{Error, Result};
 use leadscore::events::{fit_and_append, EventParams};
 
 use super::args::{parse_date, EventArgs, Force, Quiet};
-use super::count;
+use super::output::count;
 
 /// Aggregate a raw activity log into per-contact behavioural columns, point in time.
 ///

@@ -105,7 +105,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let sql = export(&model, &params, &checksum)?;
     if to_stdout {
-        return super::out(&sql);
+        return super::output::out(&sql);
     }
     data::write_text(&args.output, &sql)?;
     console.note(&format!(

@@ -9,7 +9,7 @@ use leadscore::monitor::{self, Band, Monitor};
 use leadscore::{as_of, data, model_file, report};
 
 use super::args::{Force, Json, Leads, ModelIn, Quiet};
-use super::{count, out, out_json, pct, text_table};
+use super::output::{count, out, out_json, pct, text_table};
 
 /// Has the model stopped fitting the leads it sees?
 ///
@@ -96,7 +96,7 @@ pub fn run(args: Args) -> Result<i32> {
         },
     )?;
     if let Some(o) = &args.output {
-        let html = report::monitor_page(&model, &m, &super::file_name(data_path))?;
+        let html = report::monitor_page(&model, &m, &super::output::file_name(data_path))?;
         data::atomic_write(o, |w| {
             use std::io::Write;
             w.write_all(html.as_bytes()).map_err(|e| Error::write(o, e))
@@ -224,7 +224,7 @@ pub fn render(m: &Monitor) -> String {
                 ]
             })
             .collect();
-        s.push_str(&super::text_table(
+        s.push_str(&super::output::text_table(
             &[
                 "segment",
                 "model",

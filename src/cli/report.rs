@@ -13,7 +13,7 @@ use leadscore::rules::{Rules, RulesFile};
 use leadscore::{data, model_file};
 
 use super::args::{Force, Leads, ModelIn, Quiet, Seed};
-use super::file_name;
+use super::output::file_name;
 
 /// Write the model report as one self-contained HTML file.
 ///

@@ -9,7 +9,7 @@ use leadscore::rules::{rules_frame, RulesFile};
 use leadscore::{data, model_file};
 
 use super::args::{parse_date, EventArgs, Force, ModelIn, Quiet};
-use super::count;
+use super::output::count;
 
 /// Run the manual points model (a TOML rules file) over leads.
 ///

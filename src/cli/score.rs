@@ -13,7 +13,7 @@ use leadscore::score::{
 use leadscore::{data, model_file};
 
 use super::args::{parse_dialect, Force, Leads, ModelIn, Quiet};
-use super::count;
+use super::output::count;
 use leadscore::dialect::OutputDialect;
 
 /// Score new leads with a saved model.
@@ -132,7 +132,7 @@ pub fn run(mut args: Args) -> Result<()> {
     let tmp = dir.path().join("standard-output.csv");
     args.output = tmp.clone();
     let shown = std::path::Path::new("(standard output)");
-    super::show_as(&tmp, "(standard output)");
+    super::output::show_as(&tmp, "(standard output)");
     score(args).map_err(|e| e.with_path(&tmp, shown))?;
     let mut f = std::fs::File::open(&tmp).map_err(failed)?;
     let stdout = std::io::stdout();

@@ -8,7 +8,7 @@ use leadscore::error::Result;
 use leadscore::synth::{generate_all, SynthParams};
 
 use super::args::parse_date;
-use super::count;
+use super::output::count;
 
 /// Write a realistic synthetic B2B CRM export.
 ///

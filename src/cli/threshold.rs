@@ -10,7 +10,7 @@ use leadscore::threshold::{choose, Strategy};
 use leadscore::{data, metrics, model_file};
 
 use super::args::{parse_strategy, Force, Leads, ModelIn, Quiet};
-use super::{count, file_name, out, text_table};
+use super::output::{count, file_name, out, text_table};
 
 /// Choose the model's threshold from precision and recall on labelled held-out leads.
 ///

@@ -14,7 +14,7 @@ use leadscore::{evaluate, metrics, model_file};
 use serde_json::json;
 
 use super::args::{parse_alpha, parse_screen, parse_strategy, parse_tiers, Force, Json, Leads, Quiet};
-use super::{count, out, out_json};
+use super::output::{count, out, out_json};
 
 /// Train a lead-scoring model on historical contacts labelled won/lost.
 ///
@@ -271,7 +271,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     text.push_str(&format!("model written to {}\n", args.model.display()));
     if args.json.json {
-        eprint!("{}", super::shown(&text));
+        eprint!("{}", super::output::shown(&text));
         out_json(&json_summary(&outcome))
     } else {
         out(&text)

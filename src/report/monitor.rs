@@ -1,7 +1,8 @@
 //! The monitoring page (`monitor --output page.html`): the same numbers `monitor` prints,
 //! as a self-contained HTML page in the report's style. It formats; it computes nothing.
 
-use super::{charts, esc, figure, pct, table, tile, CSS};
+use super::charts;
+use super::html::{esc, figure, pct, table, tile, CSS};
 use crate::error::Result;
 use crate::model::LeadModel;
 use crate::monitor::{Band, Estimate, Monitor};

@@ -29,8 +29,8 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use super::params::{OnBadRow, Reject, ScoreParams};
 use super::row::{RowScorer, RowState};
-use super::ScoreParams;
 use crate::data::looks_like_formula;
 use crate::error::{Error, Result};
 use crate::features::cell::{clean, Cell, Problem};
@@ -69,7 +69,7 @@ struct Plan<'m> {
 /// What the fast path did: scored the file, or handed it over.
 pub enum Outcome {
     /// (rows scored, decisions, leads set aside)
-    Scored(usize, usize, Vec<super::Reject>),
+    Scored(usize, usize, Vec<Reject>),
     /// Call [`super::score_csv_stream`], which gives the same output or the error.
     HandedOver,
 }
@@ -146,7 +146,7 @@ pub fn score_csv_fast_in_blocks(
     let mut rows = 0usize;
     let mut records = 0usize;
     let mut decisions = 0usize;
-    let mut rejects: Vec<super::Reject> = Vec::new();
+    let mut rejects: Vec<Reject> = Vec::new();
     let id_name = id.clone().unwrap_or_else(|| "row".to_string());
     let names: Vec<&str> = model.features.input_columns();
     let sep_out = dialect;
@@ -177,7 +177,7 @@ pub fn score_csv_fast_in_blocks(
                     let row = (records + bad.row + 1) as u64;
                     return Err(Stop::Fail(bad.problem.at(input, names[bad.column], row, &bad.value)));
                 }
-                rejects.extend(out.rejects.drain(..).map(|(bad, id)| super::Reject {
+                rejects.extend(out.rejects.drain(..).map(|(bad, id)| Reject {
                     row: (records + bad.row + 1) as u64,
                     id,
                     column: names[bad.column].to_string(),
@@ -317,7 +317,7 @@ impl Plan<'_> {
     }
 
     /// Score every lead of a piece into its output lines.
-    fn score_piece(&self, piece: &[u8], as_of: i64, on_bad_row: super::OnBadRow) -> Step<PieceOut> {
+    fn score_piece(&self, piece: &[u8], as_of: i64, on_bad_row: OnBadRow) -> Step<PieceOut> {
         let m = self.scorer.model;
         let mut st: RowState = self.scorer.state();
         let mut out = PieceOut {
@@ -345,7 +345,7 @@ impl Plan<'_> {
                 Err(e) => {
                     let value = clean(Some(rec[self.fields[e.column]])).unwrap_or("").to_string();
                     let bad = BadCell { row: out.records, column: e.column, problem: e.problem, value };
-                    if on_bad_row == super::OnBadRow::Reject {
+                    if on_bad_row == OnBadRow::Reject {
                         let id = self.id_field.map(|f| rec[f].to_string());
                         out.rejects.push((bad, id));
                         out.records += 1;

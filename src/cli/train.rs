@@ -48,7 +48,7 @@ pub struct Args {
     /// Columns to leave out, comma-separated (e.g. leaky status or note columns).
     #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
     pub exclude: Vec<String>,
-    /// Feature spec (TOML): column roles, formats and limits. See the README.
+    /// Feature spec (TOML): column roles, formats and limits. See docs/guide.md.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
     /// How dates are written where the values cannot tell: COL=FORMAT for one column,
@@ -118,7 +118,7 @@ pub struct Args {
     /// intercept, recalibrated (own intercept and slope), or its own model shrunk towards
     /// the global one, chosen by likelihood-ratio tests on its held-out leads (closed
     /// testing, Vergouwe et al. 2017). Its own model only when its training rows meet
-    /// Riley et al.'s sample-size criteria (see the README). One model file holds them
+    /// Riley et al.'s sample-size criteria (see docs/guide.md). One model file holds them
     /// all; scoring routes each lead by its value, and a value not seen in training gets
     /// the global model.
     #[arg(long, value_name = "COL")]

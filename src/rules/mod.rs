@@ -1,6 +1,6 @@
 //! The manual points model: rules as data, run as a second model.
 //!
-//! Marketing and sales write their points model as a TOML file (see the README): lifecycle
+//! Marketing and sales write their points model as a TOML file (see docs/guide.md): lifecycle
 //! stages by total points, optional caps per group of rules, rules with one condition
 //! each and fixed `points` or `per_unit` points, stage overrides (a booked demo is an SQL
 //! whatever its points) and decay of behavioural points with inactivity. [`RulesFile`]

@@ -383,6 +383,19 @@ pub(crate) fn sql_iso_date(cell: &str, order: DateOrder, d: crate::dialect::sql:
     )
 }
 
+/// A count with thousands separators, as every summary writes counts (`12,345`).
+pub fn count(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

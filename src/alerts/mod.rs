@@ -6,4 +6,5 @@
 //! model itself is [`crate::monitor`].
 
 pub mod changes;
+pub mod run;
 pub mod webhook;

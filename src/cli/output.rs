@@ -82,18 +82,7 @@ pub fn out_json<T: serde::Serialize>(value: &T) -> Result<()> {
     out(&(text + "\n"))
 }
 
-/// Thousands separators for counts in human output.
-pub fn count(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use leadscore::format::count;
 
 pub fn file_name(p: &Path) -> String {
     p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| p.display().to_string())

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use leadscore::alerts::changes;
 use leadscore::alerts::webhook;
 use leadscore::as_of;
 use leadscore::error::{Error, Result};
@@ -169,40 +168,23 @@ fn score(args: Args) -> Result<()> {
         if let Some(c) = &args.changes {
             data::check_output(c, &[data_path, model_path, &args.output, st], true)?;
         }
-        if !(0.0..0.5).contains(&args.hysteresis) {
-            return Err(Error::usage("--hysteresis", format!("must be from 0 to below 0.5, got {}", args.hysteresis)));
-        }
+        leadscore::alerts::run::check_hysteresis(args.hysteresis)?;
         data::check_output(&webhook::outbox_path(st), &[data_path, model_path, &args.output], true)?;
     }
     // The webhook's address and secret are checked before any work.
+    let warn = &mut |m: &str| eprintln!("leadscore: warning: {m}");
     let sender = match &args.webhook {
-        Some(url) => {
-            if args.webhook_batch == 0 {
-                return Err(Error::usage("--webhook-batch", "must be at least 1"));
+        Some(url) => Some(
+            leadscore::alerts::run::WebhookSettings {
+                url: url.clone(),
+                secret_env: args.webhook_secret_env.clone(),
+                batch: args.webhook_batch,
+                retries: args.webhook_retries,
+                backoff_ms: args.webhook_backoff_ms,
+                timeout_s: args.webhook_timeout,
             }
-            if !(args.webhook_timeout > 0.0 && args.webhook_timeout <= 600.0) {
-                return Err(Error::usage(
-                    "--webhook-timeout",
-                    format!("must be above 0 and at most 600 seconds, got {}", args.webhook_timeout),
-                ));
-            }
-            let endpoint = webhook::Endpoint::from_env(url, &args.webhook_secret_env)?;
-            if endpoint.is_plain_remote() {
-                eprintln!("leadscore: warning: {url} is plain http: the changes and their reasons travel unencrypted; use https");
-            }
-            let response = std::time::Duration::from_secs_f64(args.webhook_timeout);
-            Some(webhook::Sender::new(
-                endpoint,
-                webhook::Delivery {
-                    batch: args.webhook_batch,
-                    retries: args.webhook_retries,
-                    backoff: std::time::Duration::from_millis(args.webhook_backoff_ms),
-                    connect_timeout: response.min(std::time::Duration::from_secs(5)),
-                    response_timeout: response,
-                    ..Default::default()
-                },
-            ))
-        }
+            .sender(warn)?,
+        ),
         None => None,
     };
     let (model, checksum) = model_file::load_with_checksum(model_path)?;
@@ -282,95 +264,25 @@ fn score(args: Args) -> Result<()> {
         model.threshold.value,
         args.output.display()
     ));
-    if let Some(state_path) = &args.state {
-        let run = changes::Run {
-            model: checksum,
-            threshold: model.threshold.value,
+    if let Some(state) = &args.state {
+        let run = leadscore::alerts::run::AfterRun {
+            state,
+            changes: args.changes.as_deref(),
             hysteresis: args.hysteresis,
-            as_of: as_of.date.to_string(),
-            tiers: Some(model.tiers.clone()),
+            dry_run: args.dry_run,
+            sender: sender.as_ref(),
         };
-        let previous = changes::read_state(state_path)?;
-        let current = changes::read_scored(&args.output)?;
-        let (found, state) = changes::diff(previous.as_ref(), &current, &run);
-        let outbox_path = webhook::outbox_path(state_path);
-        let outbox = webhook::read_outbox(&outbox_path)?;
-        if args.dry_run {
-            if let Some(sender) = &sender {
-                let pending = webhook::queue(outbox, &found);
-                let stdout = std::io::stdout();
-                let n = webhook::dry_run(sender, &pending, &mut stdout.lock())?;
-                console.note(&format!(
-                    "dry run: {} requests with {} changes printed, nothing sent; the state{} left as it was",
-                    count(n),
-                    count(pending.len()),
-                    if args.changes.is_some() { ", the outbox and the changes file" } else { " and the outbox" }
-                ));
-            }
-            return Ok(());
-        }
-        if let Some(c) = &args.changes {
-            changes::write_changes(&found, c)?;
-        }
-        // The outbox before the state: a run killed in between finds the same changes
-        // (with the same event ids) again, and the outbox keeps each once.
-        let pending = sender.as_ref().map(|_| webhook::queue(outbox.clone(), &found));
-        if let Some(p) = &pending {
-            webhook::write_outbox(&outbox_path, p)?;
-        }
-        changes::write_state(&state, state_path)?;
-        let mut by_kind: std::collections::BTreeMap<String, usize> = Default::default();
-        for c in &found {
-            *by_kind.entry(serde_json::to_string(&c.change).unwrap_or_default().replace('"', "")).or_default() += 1;
-        }
-        console.note(&format!(
-            "changes since the last run{}: {}{}",
-            if previous.is_none() { " (none before: every lead is new)" } else { "" },
-            if found.is_empty() {
-                "none".to_string()
-            } else {
-                by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
-            },
-            args.changes.as_ref().map_or(String::new(), |c| format!("; written to {}", c.display()))
-        ));
-        match (&sender, pending) {
-            (Some(sender), Some(pending)) => {
-                let total = pending.len();
-                if total > 0 {
-                    console.note(&format!(
-                        "webhook: sending {} changes{}",
-                        count(total),
-                        if outbox.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({} waiting from earlier runs first)", count(outbox.len()))
-                        }
-                    ));
-                }
-                let report = webhook::deliver_all(sender, pending, &outbox_path, &mut |m| console.note(m))?;
-                if report.delivered > 0 {
-                    console.note(&format!(
-                        "webhook: {} changes delivered in {} requests",
-                        count(report.delivered),
-                        count(report.requests)
-                    ));
-                }
-                if let Some(problem) = &report.problem {
-                    // A warning even with --quiet: changes wait for the next run.
-                    eprintln!(
-                        "leadscore: warning: webhook: {problem}; {} changes wait in {} and go first on the next run",
-                        count(report.left),
-                        outbox_path.display()
-                    );
-                }
-            }
-            _ if !outbox.is_empty() => console.note(&format!(
-                "{} changes from earlier runs wait in {}; give --webhook to send them",
-                count(outbox.len()),
-                outbox_path.display()
-            )),
-            _ => {}
-        }
+        let stdout = std::io::stdout();
+        leadscore::alerts::run::after_run(
+            &model,
+            checksum,
+            &as_of.date.to_string(),
+            &args.output,
+            &run,
+            &mut stdout.lock(),
+            &mut |m| console.note(m),
+            warn,
+        )?;
     }
     Ok(())
 }

@@ -187,7 +187,22 @@ pub struct LeadModel {
     pub segments: Option<segments::Segments>,
 }
 
+/// What a lead's probability means for sales: the 0-100 score, the tier (an index into
+/// [`Tiers::names`]) and the decision (routed: at or above the threshold). Every scoring
+/// path writes these from [`LeadModel::verdict`], the one definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub score: i32,
+    pub tier: usize,
+    pub decision: bool,
+}
+
 impl LeadModel {
+    /// The score, tier and decision of probability `p`.
+    pub fn verdict(&self, p: f64) -> Verdict {
+        Verdict { score: (p * 100.0).round() as i32, tier: self.tiers.index(p), decision: p >= self.threshold.value }
+    }
+
     /// Whether some number column of the model was read with decimal commas (an export
     /// from a comma-decimal locale): scores written back for it use them too.
     pub fn reads_decimal_commas(&self) -> bool {

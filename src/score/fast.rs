@@ -335,7 +335,6 @@ impl Plan<'_> {
         let hasher = foldhash::fast::FixedState::with_seed(ID_SEED);
         let mut zbuf = zmij::Buffer::new();
         let mut ibuf = itoa::Buffer::new();
-        let thr = m.threshold.value;
         let sep = self.out.delimiter;
         let mut wanted: Vec<usize> = self.fields.clone();
         wanted.extend(self.id_field);
@@ -373,13 +372,13 @@ impl Plan<'_> {
             out.bytes.push(sep);
             self.out.push_float(&mut out.bytes, zbuf.format(prob));
             out.bytes.push(sep);
-            out.bytes.extend_from_slice(ibuf.format((prob * 100.0).round() as i32).as_bytes());
+            let verdict = m.verdict(prob);
+            out.bytes.extend_from_slice(ibuf.format(verdict.score).as_bytes());
             out.bytes.push(sep);
-            out.bytes.extend_from_slice(&self.tiers[m.tiers.index(prob)]);
-            let decision = prob >= thr;
+            out.bytes.extend_from_slice(&self.tiers[verdict.tier]);
             out.bytes.push(sep);
-            out.bytes.extend_from_slice(if decision { b"true" } else { b"false" });
-            out.decisions += decision as usize;
+            out.bytes.extend_from_slice(if verdict.decision { b"true" } else { b"false" });
+            out.decisions += verdict.decision as usize;
             if self.reasons > 0 {
                 let mark = self.out.mark();
                 self.scorer.reason_text(&mut st, self.reasons, |k| Some(rec[self.fields[k]]), mark, &mut text_buf);

@@ -263,11 +263,12 @@ fn score_rows_from(
         None => cols.push(Column::new("row".into(), kept.iter().map(|&i| first_row + i as u64).collect::<Vec<_>>())),
     }
     let p = &scored.probability;
-    let thr = model.threshold.value;
+    let verdicts: Vec<crate::model::Verdict> = p.iter().map(|&v| model.verdict(v)).collect();
     cols.push(Column::new("probability".into(), p.clone()));
-    cols.push(Column::new("score".into(), p.iter().map(|&v| (v * 100.0).round() as i32).collect::<Vec<_>>()));
-    cols.push(Column::new("tier".into(), p.iter().map(|&v| model.tiers.name(v)).collect::<Vec<&str>>()));
-    cols.push(Column::new("decision".into(), p.iter().map(|&v| v >= thr).collect::<Vec<_>>()));
+    cols.push(Column::new("score".into(), verdicts.iter().map(|v| v.score).collect::<Vec<_>>()));
+    let tier_names: Vec<&str> = verdicts.iter().map(|v| model.tiers.names[v.tier].as_str()).collect();
+    cols.push(Column::new("tier".into(), tier_names));
+    cols.push(Column::new("decision".into(), verdicts.iter().map(|v| v.decision).collect::<Vec<_>>()));
     if let Some(reasons) = scored.reasons {
         cols.push(Column::new("reasons".into(), reasons));
     }

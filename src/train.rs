@@ -23,7 +23,7 @@ pub use crate::resolution::{
     mean_sd, PairedGain, ResolutionChoice, RESOLUTION_FOLDS, RESOLUTION_GRID, RESOLUTION_LEVEL, RESOLUTION_ROWS,
 };
 pub use crate::split::Split;
-use crate::threshold::{self, Strategy};
+use crate::threshold::Strategy;
 
 /// The L2 strength: fixed, or chosen by cross-validation from [`ALPHA_GRID`].
 #[derive(Debug, Clone, PartialEq)]
@@ -436,17 +436,9 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     }
     let summary: Summary = metrics::summary(&holdout_probs, &holdout_labels)
         .ok_or_else(|| Error::Internal("holdout lacks a class after the check".into()))?;
-    let curve = metrics::curve(&holdout_probs, &holdout_labels);
-    let choice = threshold::choose(&curve, &params.strategy)?;
     model.meta.holdout = Some(HoldoutInfo { method: method.clone(), fraction: params.holdout, metrics: summary });
-    model.set_threshold(ThresholdInfo {
-        value: choice.point.threshold,
-        strategy: params.strategy.to_string(),
-        chosen_on: format!("holdout ({method}) of {} rows of {}", holdout_rows.len(), model.meta.data_file),
-        precision: choice.point.precision(),
-        recall: choice.point.recall(),
-        routed: choice.point.routed(),
-    });
+    let chosen_on = format!("holdout ({method}) of {} rows of {}", holdout_rows.len(), model.meta.data_file);
+    let (_, choice) = model.choose_threshold(&holdout_probs, &holdout_labels, &params.strategy, chosen_on)?;
     if let Some(t) = &params.tiers {
         model.tiers = t.clone();
     }

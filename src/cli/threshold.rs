@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use clap::Parser;
 use leadscore::error::Result;
 use leadscore::evaluate::{labelled_predictions, neighbourhood};
-use leadscore::model::ThresholdInfo;
-use leadscore::threshold::{choose, Strategy};
-use leadscore::{data, metrics, model_file};
+use leadscore::threshold::Strategy;
+use leadscore::{data, model_file};
 
 use super::args::{parse_strategy, Force, Leads, ModelIn, Quiet};
 use super::output::{count, file_name, out, text_table};
@@ -66,17 +65,9 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     let (p, y, _) = labelled_predictions(&model, &table, as_of.day())?;
-    let curve = metrics::curve(&p, &y);
-    let choice = choose(&curve, &strategy)?;
+    let chosen_on = format!("{} ({} labelled rows)", file_name(data_path), y.len());
+    let (curve, choice) = model.choose_threshold(&p, &y, &strategy, chosen_on)?;
     let pt = choice.point;
-    model.set_threshold(ThresholdInfo {
-        value: pt.threshold,
-        strategy: strategy.to_string(),
-        chosen_on: format!("{} ({} labelled rows)", file_name(data_path), y.len()),
-        precision: pt.precision(),
-        recall: pt.recall(),
-        routed: pt.routed(),
-    });
     model_file::save(&model, &target)?;
     let rows: Vec<Vec<String>> = neighbourhood(curve.len(), choice.index)
         .into_iter()

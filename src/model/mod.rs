@@ -232,6 +232,30 @@ impl LeadModel {
     }
 
     /// Set a new threshold; the default tiers follow it.
+    /// Choose the threshold on `probs` and `labels` as `strategy` asks (the default tiers
+    /// follow it), noting where it was chosen (`chosen_on`). Returns the curve it was
+    /// chosen on and the choice. The one way `train` and `threshold` set it.
+    pub fn choose_threshold(
+        &mut self,
+        probs: &[f64],
+        labels: &[bool],
+        strategy: &crate::threshold::Strategy,
+        chosen_on: String,
+    ) -> Result<(Vec<crate::metrics::CurvePoint>, crate::threshold::Choice)> {
+        let curve = crate::metrics::curve(probs, labels);
+        let choice = crate::threshold::choose(&curve, strategy)?;
+        let point = choice.point;
+        self.set_threshold(ThresholdInfo {
+            value: point.threshold,
+            strategy: strategy.to_string(),
+            chosen_on,
+            precision: point.precision(),
+            recall: point.recall(),
+            routed: point.routed(),
+        });
+        Ok((curve, choice))
+    }
+
     pub fn set_threshold(&mut self, info: ThresholdInfo) {
         if self.tiers.top_follows_threshold {
             self.tiers = Tiers::default_for(info.value);

@@ -6,6 +6,7 @@ use clap::Parser;
 use leadscore::data;
 use leadscore::error::Result;
 use leadscore::features::screen::Screen;
+use leadscore::features::ResolutionSetting;
 use leadscore::features::{ColumnFormat, DateOrder, FeatureSpec};
 use leadscore::model::Tiers;
 use leadscore::threshold::Strategy;
@@ -111,8 +112,8 @@ pub struct Args {
     /// steps:10 and spline:3 to spline:5; steps:5 stays unless another beats it on the
     /// folds, significantly at 5% by Nadeau and Bengio's corrected t-test. The summary and --json give every candidate's loss
     /// [default: auto, unless the feature spec gives bins or knots].
-    #[arg(long, value_name = "HOW", value_parser = parse_resolution)]
-    pub resolution: Option<ResolutionArg>,
+    #[arg(long, value_name = "HOW")]
+    pub resolution: Option<ResolutionSetting>,
     /// Update the global model per value of this category column (a product, region or
     /// market; at most 50 values): for each, the global model as it is, with its own
     /// intercept, recalibrated (own intercept and slope), or its own model shrunk towards
@@ -176,12 +177,12 @@ impl Args {
             }
         }
         match self.resolution {
-            Some(ResolutionArg::Auto) => {
+            Some(ResolutionSetting::Auto) => {
                 p.choose_resolution = true;
                 // The spec's resolution gives way to the choice.
                 features = features.unfix_resolution();
             }
-            Some(ResolutionArg::Fixed(r)) => features = features.fixed_resolution(r),
+            Some(ResolutionSetting::Fixed(r)) => features = features.fixed_resolution(r),
             None => {}
         }
         p.features = features;
@@ -275,42 +276,6 @@ pub fn run(args: Args) -> Result<()> {
         out_json(&json_summary(&outcome))
     } else {
         out(&text)
-    }
-}
-
-/// `--resolution`: auto, or a fixed resolution.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ResolutionArg {
-    Auto,
-    Fixed(leadscore::features::Resolution),
-}
-
-fn parse_resolution(s: &str) -> std::result::Result<ResolutionArg, String> {
-    use leadscore::features::Resolution;
-    let s = s.trim().to_ascii_lowercase();
-    let (kind, n) = match s.split_once(':') {
-        Some((k, n)) => {
-            (k.to_string(), Some(n.trim().parse::<usize>().map_err(|_| format!("{n:?} is not a whole number"))?))
-        }
-        None => (s.clone(), None),
-    };
-    match (kind.as_str(), n) {
-        ("auto", None) => Ok(ResolutionArg::Auto),
-        ("steps", n) => {
-            let n = n.unwrap_or(5);
-            if n > 20 {
-                return Err(format!("steps:{n}: at most 20 quantile groups"));
-            }
-            Ok(ResolutionArg::Fixed(Resolution::Steps(n)))
-        }
-        ("spline" | "splines", k) => {
-            let k = k.unwrap_or(4);
-            if !(3..=leadscore::features::part::MAX_KNOTS).contains(&k) {
-                return Err(format!("spline:{k}: a spline has 3 to 7 knots"));
-            }
-            Ok(ResolutionArg::Fixed(Resolution::Spline(k)))
-        }
-        _ => Err(format!("{s:?}: use auto, steps:N or spline:K")),
     }
 }
 

@@ -53,7 +53,7 @@ use column::{Cells, FittedCol};
 pub use format::{ColumnFormat, DateOrder, NumberFormat};
 use infer::{infer_role, Inferred};
 pub use kind::{CatKind, Kind, NumKind, PartSpec, Role};
-pub use params::{FeatureParams, FeatureSpec, Resolution, RoleChoice};
+pub use params::{FeatureParams, FeatureSpec, Resolution, ResolutionSetting, RoleChoice, MAX_BINS, MIN_KNOTS};
 pub use part::{fmt_num, LevelPart, NumericPart, Part, PureLevels, SplinePart, PURE_RATE, PURE_SHARE_OF_WON};
 use part::{LevelLimits, Values, MISSING};
 pub use read::{numeric_cells, read_dates_as, text_cells};

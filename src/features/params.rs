@@ -70,6 +70,50 @@ impl std::fmt::Display for Resolution {
     }
 }
 
+/// The most quantile groups a number may be cut into.
+pub const MAX_BINS: usize = 20;
+/// The fewest knots a natural cubic spline has.
+pub const MIN_KNOTS: usize = 3;
+
+/// `train --resolution`: chosen by cross-validation (`auto`), or fixed (`steps:N`,
+/// `spline:K`), within the limits the feature spec has too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolutionSetting {
+    Auto,
+    Fixed(Resolution),
+}
+
+impl std::str::FromStr for ResolutionSetting {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let s = s.trim().to_ascii_lowercase();
+        let (kind, n) = match s.split_once(':') {
+            Some((k, n)) => {
+                (k.to_string(), Some(n.trim().parse::<usize>().map_err(|_| format!("{n:?} is not a whole number"))?))
+            }
+            None => (s.clone(), None),
+        };
+        match (kind.as_str(), n) {
+            ("auto", None) => Ok(ResolutionSetting::Auto),
+            ("steps", n) => {
+                let n = n.unwrap_or(5);
+                if n > MAX_BINS {
+                    return Err(format!("steps:{n}: at most {MAX_BINS} quantile groups"));
+                }
+                Ok(ResolutionSetting::Fixed(Resolution::Steps(n)))
+            }
+            ("spline" | "splines", k) => {
+                let k = k.unwrap_or(4);
+                if !(MIN_KNOTS..=MAX_KNOTS).contains(&k) {
+                    return Err(format!("spline:{k}: a spline has {MIN_KNOTS} to {MAX_KNOTS} knots"));
+                }
+                Ok(ResolutionSetting::Fixed(Resolution::Spline(k)))
+            }
+            _ => Err(format!("{s:?}: use auto, steps:N or spline:K")),
+        }
+    }
+}
+
 /// The optional feature spec file (TOML):
 ///
 /// ```toml
@@ -342,11 +386,14 @@ impl FeatureParams {
                 format!("must be at least 0 and below 0.5, got {}", self.min_level_share),
             ));
         }
-        if self.bins > 20 {
-            return Err(Error::usage("bins", format!("must be 0 to 20, got {}", self.bins)));
+        if self.bins > MAX_BINS {
+            return Err(Error::usage("bins", format!("must be 0 to {MAX_BINS}, got {}", self.bins)));
         }
-        if self.knots != 0 && !(3..=MAX_KNOTS).contains(&self.knots) {
-            return Err(Error::usage("knots", format!("must be 0 (steps) or 3 to 7, got {}", self.knots)));
+        if self.knots != 0 && !(MIN_KNOTS..=MAX_KNOTS).contains(&self.knots) {
+            return Err(Error::usage(
+                "knots",
+                format!("must be 0 (steps) or {MIN_KNOTS} to {MAX_KNOTS}, got {}", self.knots),
+            ));
         }
         Ok(())
     }

@@ -302,6 +302,28 @@ def compare(engine, data, query, scored, events=None, as_of_param=None):
     assert count == len(got), f"the leads table has {count} rows after the query, not {len(got)}"
 
 
+def batch(jobs_file):
+    """Run the `compare` jobs listed in JOBS_FILE (one per line: the arguments of
+    `compare`) in this one process, so that Spark's session, a JVM start per job when each
+    ran alone, is made once and reused (its views replaced job by job). Every job runs;
+    the failures are listed at the end."""
+    import traceback
+
+    failed = []
+    for line in open(jobs_file, encoding="utf-8"):
+        args = line.split()
+        if not args:
+            continue
+        print(f"== compare {' '.join(args)}", flush=True)
+        try:
+            compare(*args)
+        except Exception as e:  # a failed job is reported, and the others still run
+            traceback.print_exc()
+            failed.append(f"compare {' '.join(args)}: {e!r}")
+    if failed:
+        sys.exit("check_sql: failed:\n" + "\n".join(failed))
+
+
 def parse(dialect, query, *expect_names):
     """Parse QUERY with sqlglot's DIALECT grammar (an independent parser): one
     statement, a SELECT (or CREATE VIEW ... AS SELECT) with no other statement kind
@@ -351,5 +373,7 @@ if __name__ == "__main__":
         parse(*sys.argv[2:])
     elif cmd == "compare":
         compare(*sys.argv[2:])
+    elif cmd == "batch":
+        batch(sys.argv[2])
     else:
         sys.exit(__doc__)

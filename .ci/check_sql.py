@@ -314,7 +314,7 @@ def batch(jobs_file):
         args = line.split()
         if not args:
             continue
-        print(f"== compare {' '.join(args)}", flush=True)
+        print(f"-- compare {' '.join(args)}", flush=True)
         try:
             compare(*args)
         except Exception as e:  # a failed job is reported, and the others still run

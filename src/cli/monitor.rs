@@ -119,6 +119,19 @@ fn ci(e: &monitor::Estimate) -> String {
 }
 
 /// The human summary.
+/// How old the model's training data is, in words (a line).
+fn age_line(m: &Monitor) -> String {
+    match (&m.model_as_of, m.model_age_days) {
+        (Some(d), Some(age)) if m.model_too_old => format!(
+            "the model's training data is {age} days old (as of {d}): more than six months; re-evaluate it and retrain on recent won/lost leads\n"
+        ),
+        (Some(d), Some(1)) => format!("the model's training data is 1 day old (as of {d})\n"),
+        (Some(d), Some(age)) if age > 0 => format!("the model's training data is {age} days old (as of {d})\n"),
+        (Some(d), Some(_)) => format!("the model's training data is as of {d}, as recent as these leads\n"),
+        _ => "the model does not record its training data's date (no date column); retrain at least twice a year\n".into(),
+    }
+}
+
 pub fn render(m: &Monitor) -> String {
     let mut s = format!(
         "{} leads as of {}; {} scored{}\n",
@@ -131,16 +144,7 @@ pub fn render(m: &Monitor) -> String {
             String::new()
         }
     );
-    match (&m.model_as_of, m.model_age_days) {
-        (Some(d), Some(age)) if m.model_too_old => s.push_str(&format!(
-            "the model's training data is {age} days old (as of {d}): more than six months; re-evaluate it and retrain on recent won/lost leads\n"
-        )),
-        (Some(d), Some(age)) if age > 0 => {
-            s.push_str(&format!("the model's training data is {age} days old (as of {d})\n"))
-        }
-        (Some(d), Some(_)) => s.push_str(&format!("the model's training data is as of {d}, as recent as these leads\n")),
-        _ => s.push_str("the model does not record its training data's date (no date column); retrain at least twice a year\n"),
-    }
+    s.push_str(&age_line(m));
     s.push_str("\nstability against the training rows (PSI: below 0.1 stable, 0.1-0.25 watch, above 0.25 act; p: chi-square test)\n");
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut order: Vec<&monitor::ColumnDrift> = m.columns.iter().collect();

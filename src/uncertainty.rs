@@ -262,40 +262,11 @@ fn groups_desc(scores: &[f64]) -> Groups {
     Groups { group, score }
 }
 
-/// Average precision, precision, recall and lift at `threshold` from per-group weighted
-/// counts (groups highest first).
-fn weighted_figures(pos: &[f64], neg: &[f64], scores: &[f64], threshold: f64) -> Option<[f64; 4]> {
-    let total_pos: f64 = pos.iter().sum();
-    let total: f64 = total_pos + neg.iter().sum::<f64>();
-    if total_pos <= 0.0 || total <= 0.0 {
-        return None;
-    }
-    let (mut tp, mut fp, mut ap, mut last_recall) = (0.0, 0.0, 0.0, 0.0);
-    let (mut at_tp, mut at_fp) = (0.0, 0.0);
-    for g in 0..pos.len() {
-        tp += pos[g];
-        fp += neg[g];
-        // Recall moves only where won leads are.
-        if pos[g] > 0.0 {
-            let recall = tp / total_pos;
-            ap += (recall - last_recall) * tp / (tp + fp);
-            last_recall = recall;
-        }
-        if scores[g] >= threshold {
-            at_tp = tp;
-            at_fp = fp;
-        }
-    }
-    let precision = if at_tp + at_fp > 0.0 { at_tp / (at_tp + at_fp) } else { 1.0 };
-    let recall = at_tp / total_pos;
-    let lift = precision / (total_pos / total);
-    Some([ap, precision, recall, lift])
-}
-
-/// [`weighted_figures`] for one bootstrap replicate, in one pass over the leads in score
-/// order (`sorted`: group and label) with their Poisson weights, without the per-group
-/// arrays. The same figures to the bit: every count is a whole number below 2^53, so
-/// adding in integers and converting gives the sums `weighted_figures` makes in floats.
+/// Average precision, precision, recall and lift at `threshold` for one weighting of the
+/// leads (a bootstrap replicate's Poisson weights, or all 1 for the point estimate), in
+/// one pass over the leads in score order (`sorted`: group and label, groups highest
+/// first). Every count is a whole number below 2^53, so adding in integers gives the
+/// same bits as adding per-group float counts (the test keeps that reference).
 fn replicate_figures(sorted: &[(u32, bool)], weights: &[u8], scores: &[f64], threshold: f64) -> Option<[f64; 4]> {
     let (mut won, mut all) = (0u64, 0u64);
     for (&(_, y), &w) in sorted.iter().zip(weights) {
@@ -371,18 +342,6 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// PR AUC, precision, recall and lift at `threshold` with Poisson-bootstrap intervals.
 pub fn at_threshold(probs: &[f64], labels: &[bool], threshold: f64, b: Bootstrap) -> AtThreshold {
     let g = groups_desc(probs);
-    let ng = g.score.len();
-    let point = {
-        let (mut pos, mut neg) = (vec![0.0; ng], vec![0.0; ng]);
-        for (i, &y) in labels.iter().enumerate() {
-            if y {
-                pos[g.group[i] as usize] += 1.0
-            } else {
-                neg[g.group[i] as usize] += 1.0
-            }
-        }
-        weighted_figures(&pos, &neg, &g.score, threshold).unwrap_or([f64::NAN; 4])
-    };
     let table = poisson1_table();
     // The leads in score order (highest first) as (group, won) pairs, read front to back
     // by each replicate.
@@ -390,6 +349,8 @@ pub fn at_threshold(probs: &[f64], labels: &[bool], threshold: f64, b: Bootstrap
     order.sort_by_key(|&i| g.group[i]);
     let sorted: Vec<(u32, bool)> = order.iter().map(|&i| (g.group[i], labels[i])).collect();
     drop(order);
+    // The point estimate is the replicate in which every lead weighs 1.
+    let point = replicate_figures(&sorted, &vec![1u8; sorted.len()], &g.score, threshold).unwrap_or([f64::NAN; 4]);
     let reps: Vec<[f64; 4]> = (0..b.replicates)
         .into_par_iter()
         .map_init(
@@ -434,6 +395,37 @@ mod tests {
         assert!((mean - 1.0).abs() < 0.01 && (var - 1.0).abs() < 0.02, "{mean} {var}");
         let zeros = w.iter().filter(|&&x| x == 0.0).count() as f64 / w.len() as f64;
         assert!((zeros - (-1.0f64).exp()).abs() < 0.005);
+    }
+
+    /// The reference the one-pass count is checked against: average precision, precision,
+    /// recall and lift at `threshold` from per-group weighted
+    /// counts (groups highest first).
+    fn weighted_figures(pos: &[f64], neg: &[f64], scores: &[f64], threshold: f64) -> Option<[f64; 4]> {
+        let total_pos: f64 = pos.iter().sum();
+        let total: f64 = total_pos + neg.iter().sum::<f64>();
+        if total_pos <= 0.0 || total <= 0.0 {
+            return None;
+        }
+        let (mut tp, mut fp, mut ap, mut last_recall) = (0.0, 0.0, 0.0, 0.0);
+        let (mut at_tp, mut at_fp) = (0.0, 0.0);
+        for g in 0..pos.len() {
+            tp += pos[g];
+            fp += neg[g];
+            // Recall moves only where won leads are.
+            if pos[g] > 0.0 {
+                let recall = tp / total_pos;
+                ap += (recall - last_recall) * tp / (tp + fp);
+                last_recall = recall;
+            }
+            if scores[g] >= threshold {
+                at_tp = tp;
+                at_fp = fp;
+            }
+        }
+        let precision = if at_tp + at_fp > 0.0 { at_tp / (at_tp + at_fp) } else { 1.0 };
+        let recall = at_tp / total_pos;
+        let lift = precision / (total_pos / total);
+        Some([ap, precision, recall, lift])
     }
 
     #[test]

@@ -164,6 +164,49 @@ pub fn compare_on(
     Ok((c, as_of))
 }
 
+/// Each lead's id as text (`None` without an id column), for the `rows` compared.
+fn lead_ids(table: &Table, id: Option<&str>, rows: &[usize]) -> Result<Option<Vec<Option<String>>>> {
+    Ok(match id {
+        Some(c) => {
+            let col = table
+                .column(c)?
+                .cast(&polars::prelude::DataType::String)
+                .map_err(|e| Error::Internal(format!("{}: {e}", table.path.display())))?;
+            let ca = col.str().map_err(|e| Error::Internal(format!("{}: {e}", table.path.display())))?.clone();
+            Some(rows.iter().map(|&i| ca.get(i).map(str::to_string)).collect())
+        }
+        None => None,
+    })
+}
+
+/// The agreement matrix: leads and conversion by manual stage and predictive tier, the
+/// highest of each first.
+fn agreement(
+    stage_names: &[String],
+    tier_names: &[String],
+    stage: &[usize],
+    tier_idx: &[usize],
+    y: &[bool],
+) -> Vec<Cell> {
+    let (ns, nt) = (stage_names.len(), tier_names.len());
+    let mut agreement = Vec::new();
+    for s in (0..ns).rev() {
+        for t in (0..nt).rev() {
+            let members: Vec<usize> = (0..y.len()).filter(|&i| stage[i] == s && tier_idx[i] == t).collect();
+            let conv = members.iter().filter(|&&i| y[i]).count();
+            agreement.push(Cell {
+                stage: stage_names[s].clone(),
+                tier: tier_names[t].clone(),
+                leads: members.len(),
+                conversions: conv,
+                conversion_rate: if members.is_empty() { 0.0 } else { conv as f64 / members.len() as f64 },
+            });
+        }
+    }
+
+    agreement
+}
+
 /// Compare on the labelled rows `rows` (indices into `table`) with outcomes `y`.
 #[allow(clippy::too_many_arguments)]
 pub fn compare(
@@ -252,35 +295,12 @@ pub fn compare(
         &buyers.iter().map(|&i| stage[i] == top).collect::<Vec<_>>(),
     );
 
-    let mut agreement = Vec::new();
-    for s in (0..ns).rev() {
-        for t in (0..nt).rev() {
-            let members: Vec<usize> = (0..y.len()).filter(|&i| stage[i] == s && tier_idx[i] == t).collect();
-            let conv = members.iter().filter(|&&i| y[i]).count();
-            agreement.push(Cell {
-                stage: stage_names[s].clone(),
-                tier: model.tiers.names[t].clone(),
-                leads: members.len(),
-                conversions: conv,
-                conversion_rate: if members.is_empty() { 0.0 } else { conv as f64 / members.len() as f64 },
-            });
-        }
-    }
+    let agreement = agreement(&stage_names, &model.tiers.names, &stage, &tier_idx, y);
 
     // Disagreements: largest gap between the two rank percentiles.
     let mp = percentiles(&manual_score);
     let pp = percentiles(&prob);
-    let ids: Option<Vec<Option<String>>> = match id {
-        Some(c) => {
-            let col = table
-                .column(c)?
-                .cast(&polars::prelude::DataType::String)
-                .map_err(|e| Error::Internal(format!("{}: {e}", table.path.display())))?;
-            let ca = col.str().map_err(|e| Error::Internal(format!("{}: {e}", table.path.display())))?.clone();
-            Some(rows.iter().map(|&i| ca.get(i).map(str::to_string)).collect())
-        }
-        None => None,
-    };
+    let ids = lead_ids(table, id, rows)?;
     let mut gap: Vec<usize> = (0..y.len()).collect();
     gap.sort_by(|&a, &b| (mp[b] - pp[b]).abs().total_cmp(&(mp[a] - pp[a]).abs()).then(a.cmp(&b)));
     let disagreements = gap

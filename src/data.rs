@@ -494,6 +494,36 @@ fn canonical_target(path: &Path) -> Option<PathBuf> {
     Some(dir.join(path.file_name()?))
 }
 
+/// Standard input copied to a temporary file named `standard-input.{ext}`, so that every
+/// reader (encoding sniffing, the validating pass, the parallel scorer) reads it as a
+/// file. The folder is removed when the returned guard drops.
+pub fn spool_stdin(ext: &str) -> Result<(tempfile::TempDir, PathBuf)> {
+    let failed = |e: std::io::Error| Error::Internal(format!("spooling standard input: {e}"));
+    let dir = tempfile::tempdir().map_err(failed)?;
+    let path = dir.path().join(format!("standard-input.{ext}"));
+    let mut f = File::create(&path).map_err(failed)?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut f).map_err(|e| Error::read(Path::new("(standard input)"), e))?;
+    Ok((dir, path))
+}
+
+/// `write` into a temporary file named `name`, then that file copied whole to `out`
+/// (standard output, `shown` in messages): a failed run writes nothing to `out`, and the
+/// bytes are those of a file-to-file run. Errors naming the temporary file name `shown`.
+pub fn through_temp_file(
+    name: &str,
+    shown: &Path,
+    write: impl FnOnce(&Path) -> Result<()>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let failed = |e: std::io::Error| Error::Internal(format!("a temporary file for {}: {e}", shown.display()));
+    let dir = tempfile::tempdir().map_err(failed)?;
+    let tmp = dir.path().join(name);
+    write(&tmp).map_err(|e| e.with_path(&tmp, shown))?;
+    let mut f = File::open(&tmp).map_err(failed)?;
+    std::io::copy(&mut f, out).and_then(|_| out.flush()).map_err(|e| Error::write(shown, e))?;
+    Ok(())
+}
+
 /// Write to a temporary file beside `path`, then rename it into place. `fill` writes the
 /// content; if it fails, the temporary file is removed and `path` is untouched.
 pub fn atomic_write<F>(path: &Path, fill: F) -> Result<()>
@@ -584,6 +614,16 @@ fn polars_io_err(path: &Path, e: PolarsError) -> Error {
         }
         other => Error::write(path, std::io::Error::other(other.to_string())),
     }
+}
+
+/// The number of rows of a frame the library made (scored leads, events).
+pub fn row_count(df: &DataFrame) -> usize {
+    df.height()
+}
+
+/// The first `n` rows of `columns`, as text ([`cell_text`]).
+pub fn first_rows(df: &DataFrame, columns: &[&str], n: usize) -> Vec<Vec<String>> {
+    (0..df.height().min(n)).map(|i| columns.iter().map(|c| cell_text(df, c, i)).collect()).collect()
 }
 
 /// One cell of a frame as plain text (empty when missing), for summaries.

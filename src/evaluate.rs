@@ -177,6 +177,27 @@ pub fn labelled_predictions(model: &LeadModel, table: &Table, as_of_day: i64) ->
     Ok((p, y, table.height() - rows.len()))
 }
 
+/// What `evaluate` and the report measure: `table`'s labelled leads predicted as of
+/// `as_of`, measured (`what` names them), and per segment of `by` (else of the model's own
+/// segment column, if it has one).
+pub fn evaluate_table(
+    model: &LeadModel,
+    table: &Table,
+    as_of: crate::as_of::AsOf,
+    what: &str,
+    by: Option<&str>,
+    bootstrap: crate::uncertainty::Bootstrap,
+) -> Result<Evaluation> {
+    let (p, y, missing) = labelled_predictions(model, table, as_of.day())?;
+    let mut ev = evaluate_predictions(model, &p, &y, missing, what, bootstrap)?;
+    ev.as_of = Some(as_of);
+    if let Some(col) = by.map(str::to_string).or_else(|| model.segments.as_ref().map(|s| s.column.clone())) {
+        ev.segments = by_segment(model, table, as_of.day(), &p, &y, &col)?;
+        ev.segment_column = Some(col);
+    }
+    Ok(ev)
+}
+
 /// Measure `model` on probabilities `p` with labels `y`.
 pub fn evaluate_predictions(
     model: &LeadModel,
@@ -251,6 +272,11 @@ pub fn point_at(curve: &[CurvePoint], thr: f64, y: &[bool]) -> CurvePoint {
         fn_: pos,
         tn: neg,
     })
+}
+
+/// The curve as a table file (CSV or Parquet, by `path`'s extension): what `--curves` writes.
+pub fn write_curve(curve: &[CurvePoint], path: &std::path::Path) -> Result<()> {
+    crate::data::write_table(&mut curve_frame(curve)?, path)
 }
 
 /// The curve as a table: threshold, precision, recall, fpr, tpr, routed.

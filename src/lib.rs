@@ -10,7 +10,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | 1. plain helpers and cell readers | error, encoding, keywords, cell, format, dialect, metrics, uncertainty, split, newton, fit, threshold, calibrate |
+//! | 1. plain helpers and cell readers | error, encoding, keywords, cell, format, dialect, reasons, metrics, uncertainty, split, newton, fit, threshold, calibrate |
 //! | 2. data | data, sample |
 //! | 3. feature parts | features |
 //! | 4. events | events |
@@ -61,6 +61,7 @@ pub mod model;
 pub mod model_file;
 pub mod monitor;
 pub mod newton;
+pub mod reasons;
 pub mod report;
 pub mod resolution;
 pub mod rules;

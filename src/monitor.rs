@@ -375,6 +375,27 @@ pub struct Leads<'a> {
     pub labels: Option<&'a [Option<bool>]>,
 }
 
+/// What `monitor` runs: `table`'s leads scored as of `as_of_day` and compared with the
+/// model's reference `profile`; with `label` (the model's label column), the realised
+/// figures too.
+pub fn run(
+    model: &LeadModel,
+    profile: &Profile,
+    table: &Table,
+    as_of_day: i64,
+    label: Option<&str>,
+) -> Result<Monitor> {
+    let (rows, probs) = crate::score::predict_readable(model, table, as_of_day)?;
+    let labels: Option<Vec<Option<bool>>> = match label {
+        Some(col) => {
+            let (all, _, _) = crate::data::read_label(table, col, Some(&model.meta.positive_value))?;
+            Some(rows.iter().map(|&i| all[i]).collect())
+        }
+        None => None,
+    };
+    check(model, profile, &Leads { table, rows: &rows, as_of_day, probabilities: &probs, labels: labels.as_deref() })
+}
+
 /// Compare `leads` with the model's reference profile.
 pub fn check(model: &LeadModel, profile: &Profile, leads: &Leads) -> Result<Monitor> {
     let obs = observe(model, leads.table, None, leads.as_of_day)?;

@@ -193,27 +193,7 @@ pub fn choose(
     }
     // (fitting positions, validation positions) per fold: forward chaining in time, or
     // stratified k-fold repeated with fresh shuffles (time-ordered folds have one order).
-    let folds: Vec<(Vec<usize>, Vec<usize>)> = if ordered {
-        let block = |b: usize| b * m / (k + 1);
-        (0..k).map(|f| ((0..block(f + 1)).collect(), (block(f + 1)..block(f + 2)).collect())).collect()
-    } else {
-        let mut pos: Vec<usize> = (0..m).filter(|&j| ys[j]).collect();
-        let mut neg: Vec<usize> = (0..m).filter(|&j| !ys[j]).collect();
-        let mut all = Vec::with_capacity(nf);
-        for _ in 0..RESOLUTION_REPEATS {
-            pos.shuffle(&mut rng);
-            neg.shuffle(&mut rng);
-            let mut fold = vec![0; m];
-            for (j, &i) in pos.iter().chain(&neg).enumerate() {
-                fold[i] = j % k;
-            }
-            all.extend(
-                (0..k)
-                    .map(|f| ((0..m).filter(|&j| fold[j] != f).collect(), (0..m).filter(|&j| fold[j] == f).collect())),
-            );
-        }
-        all
-    };
+    let folds = folds(ordered, &ys, k, &mut rng);
     let validated: usize = folds.iter().map(|(_, va)| va.len()).sum();
     if folds.iter().any(|(tr, va)| {
         let w = tr.iter().filter(|&&j| ys[j]).count();
@@ -242,35 +222,7 @@ pub fn choose(
     // order, each warm-started from the previous fold's fit.
     let per_candidate: Vec<Result<Vec<f64>>> = RESOLUTION_GRID
         .par_iter()
-        .map(|&r| {
-            // Row-major, so that each Newton iteration is one pass over the rows.
-            let x = fparams.design_at(&prepared, r, &sample, &ys, &sample)?.as_standard_layout().into_owned();
-            let mut start: Option<crate::newton::NewtonFit> = None;
-            let mut curvature: Option<crate::newton::Curvature> = None;
-            let mut losses = Vec::with_capacity(nf);
-            let mut weight = vec![0.0; m];
-            for (tr, va) in &folds {
-                weight.iter_mut().for_each(|w| *w = 0.0);
-                tr.iter().for_each(|&j| weight[j] = 1.0);
-                let problem = crate::newton::Problem { x: x.view(), y: &ys, weight: &weight, alpha };
-                // The first fold by Newton's method; the others step with its last
-                // Hessian (most of their rows are shared), from the previous answer. A
-                // candidate the solver fails on (on a fold's rows) is out of the running:
-                // an infinite loss is never a significant gain.
-                let Some((fit, c)) = crate::newton::fit(&problem, start.as_ref(), curvature.as_ref()) else {
-                    losses.push(f64::INFINITY);
-                    continue;
-                };
-                curvature.get_or_insert(c);
-                let loss = -va
-                    .iter()
-                    .map(|&j| crate::metrics::log_likelihood(x.row(j).dot(&fit.coef) + fit.intercept, ys[j]))
-                    .sum::<f64>();
-                losses.push(loss);
-                start = Some(fit);
-            }
-            Ok(losses)
-        })
+        .map(|&r| candidate_losses(fparams, &prepared, r, (&sample, &ys), &folds, alpha))
         .collect();
     let mut tried = Vec::new();
     let mut fold_losses = Vec::new();
@@ -305,6 +257,76 @@ pub fn choose(
         folds: nf,
         scheme,
     })
+}
+
+/// (fitting positions, validation positions) per fold over `ys`'s positions: forward
+/// chaining over `k + 1` time-ordered blocks, or stratified `k`-fold repeated
+/// [`RESOLUTION_REPEATS`] times with fresh shuffles from `rng`.
+#[allow(clippy::type_complexity)]
+fn folds(ordered: bool, ys: &[bool], k: usize, rng: &mut ChaCha8Rng) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let m = ys.len();
+    if ordered {
+        let block = |b: usize| b * m / (k + 1);
+        (0..k).map(|f| ((0..block(f + 1)).collect(), (block(f + 1)..block(f + 2)).collect())).collect()
+    } else {
+        let mut pos: Vec<usize> = (0..m).filter(|&j| ys[j]).collect();
+        let mut neg: Vec<usize> = (0..m).filter(|&j| !ys[j]).collect();
+        let mut all = Vec::with_capacity(k * RESOLUTION_REPEATS);
+        for _ in 0..RESOLUTION_REPEATS {
+            pos.shuffle(rng);
+            neg.shuffle(rng);
+            let mut fold = vec![0; m];
+            for (j, &i) in pos.iter().chain(&neg).enumerate() {
+                fold[i] = j % k;
+            }
+            all.extend(
+                (0..k)
+                    .map(|f| ((0..m).filter(|&j| fold[j] != f).collect(), (0..m).filter(|&j| fold[j] == f).collect())),
+            );
+        }
+        all
+    }
+}
+
+/// One candidate resolution's validation log loss on each fold (infinite where the
+/// solver fails): its design on the sample, then its folds in order, each warm-started
+/// from the previous fold's fit.
+#[allow(clippy::type_complexity)]
+fn candidate_losses(
+    fparams: &FeatureParams,
+    prepared: &crate::features::Prepared,
+    r: Resolution,
+    (sample, ys): (&[usize], &[bool]),
+    folds: &[(Vec<usize>, Vec<usize>)],
+    alpha: f64,
+) -> Result<Vec<f64>> {
+    // Row-major, so that each Newton iteration is one pass over the rows.
+    let x = fparams.design_at(prepared, r, sample, ys, sample)?.as_standard_layout().into_owned();
+    let mut start: Option<crate::newton::NewtonFit> = None;
+    let mut curvature: Option<crate::newton::Curvature> = None;
+    let mut losses = Vec::with_capacity(folds.len());
+    let mut weight = vec![0.0; ys.len()];
+    for (tr, va) in folds {
+        weight.iter_mut().for_each(|w| *w = 0.0);
+        tr.iter().for_each(|&j| weight[j] = 1.0);
+        let problem = crate::newton::Problem { x: x.view(), y: ys, weight: &weight, alpha };
+        // The first fold by Newton's method; the others step with its last
+        // Hessian (most of their rows are shared), from the previous answer. A
+        // candidate the solver fails on (on a fold's rows) is out of the running:
+        // an infinite loss is never a significant gain.
+        let Some((fit, c)) = crate::newton::fit(&problem, start.as_ref(), curvature.as_ref()) else {
+            losses.push(f64::INFINITY);
+            continue;
+        };
+        curvature.get_or_insert(c);
+        let loss = -va
+            .iter()
+            .map(|&j| crate::metrics::log_likelihood(x.row(j).dot(&fit.coef) + fit.intercept, ys[j]))
+            .sum::<f64>();
+        losses.push(loss);
+        start = Some(fit);
+    }
+    Ok(losses)
 }
 
 /// Mean and sample standard deviation.

@@ -33,7 +33,7 @@ use crate::error::Result;
 use crate::fit::LogisticParams;
 use crate::metrics::sigmoid;
 use crate::metrics::SampleSize;
-use crate::metrics::{log_likelihood, logistic_fit};
+use crate::metrics::{log_likelihood, logistic_fit, LogisticFit};
 pub use crate::model::segments::{LrTest, Segment, Segments, Update};
 use crate::model::{linear_predictor, LeadModel};
 use crate::uncertainty::{auc_difference, auc_interval, AucDifference, AucInterval};
@@ -81,27 +81,7 @@ pub fn fit(
     inp: &Inputs,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Segments, Vec<f64>, Vec<SegmentCheck>)> {
-    // Each segment's training and held-out rows (positions), in key order.
-    let mut groups: std::collections::BTreeMap<&str, (Vec<usize>, Vec<usize>)> = Default::default();
-    for (i, k) in inp.train_keys.iter().enumerate() {
-        if let Some(k) = k {
-            groups.entry(k).or_default().0.push(i);
-        }
-    }
-    for (i, k) in inp.holdout_keys.iter().enumerate() {
-        if let Some(k) = k {
-            groups.entry(k).or_default().1.push(i);
-        }
-    }
-    if groups.len() > MAX_SEGMENTS {
-        return Err(crate::Error::usage(
-            format!("--segment-by {}", inp.column),
-            format!(
-                "the column has {} values; segments are for a handful of products, regions or markets (at most {MAX_SEGMENTS})",
-                groups.len()
-            ),
-        ));
-    }
+    let groups = segment_rows(inp)?;
     let parameters = global.coef.len() + 1;
     let mut segments = Vec::new();
     let mut probs = inp.p_holdout.to_vec();
@@ -206,31 +186,7 @@ pub fn fit(
                 }
             }
         };
-        // The chosen update as one intercept and one weight per design column.
-        let g = &global.coef;
-        match seg.update {
-            Update::Global => {}
-            Update::Intercept => {
-                seg.update_params = m1.beta.clone();
-                seg.intercept = global.intercept + m1.beta[0];
-                seg.coef = g.clone();
-            }
-            Update::Recalibration => {
-                let (a, b) = (m2.beta[0], m2.beta[1]);
-                seg.update_params = m2.beta.clone();
-                seg.intercept = a + b * global.intercept;
-                seg.coef = g.iter().map(|w| b * w).collect();
-            }
-            Update::Own => {
-                let (Some(f), Some((oi, oc, _))) = (&m3, &own) else {
-                    return Err(crate::Error::Internal("segment: own model chosen without one".into()));
-                };
-                let (a, b1, b2) = (f.beta[0], f.beta[1], f.beta[2]);
-                seg.update_params = f.beta.clone();
-                seg.intercept = a + b1 * global.intercept + b2 * oi;
-                seg.coef = g.iter().zip(oc).map(|(w, o)| b1 * w + b2 * o).collect();
-            }
-        }
+        set_weights(&mut seg, global, &m1, &m2, m3.as_ref(), own.as_ref())?;
         seg.why = why(&seg, own.is_some(), &size);
         let p_seg: Vec<f64> = if seg.update == Update::Global {
             p0.clone()
@@ -246,6 +202,72 @@ pub fn fit(
         segments.push(seg);
     }
     Ok((Segments { column: inp.column.to_string(), segments }, probs, checks))
+}
+
+/// Each segment's training and held-out rows (positions), in key order; refused above
+/// [`MAX_SEGMENTS`] values.
+#[allow(clippy::type_complexity)]
+fn segment_rows<'a>(inp: &'a Inputs) -> Result<std::collections::BTreeMap<&'a str, (Vec<usize>, Vec<usize>)>> {
+    let mut groups: std::collections::BTreeMap<&str, (Vec<usize>, Vec<usize>)> = Default::default();
+    for (i, k) in inp.train_keys.iter().enumerate() {
+        if let Some(k) = k {
+            groups.entry(k).or_default().0.push(i);
+        }
+    }
+    for (i, k) in inp.holdout_keys.iter().enumerate() {
+        if let Some(k) = k {
+            groups.entry(k).or_default().1.push(i);
+        }
+    }
+    if groups.len() > MAX_SEGMENTS {
+        return Err(crate::Error::usage(
+            format!("--segment-by {}", inp.column),
+            format!(
+                "the column has {} values; segments are for a handful of products, regions or markets (at most {MAX_SEGMENTS})",
+                groups.len()
+            ),
+        ));
+    }
+    Ok(groups)
+}
+
+/// The chosen update as one intercept and one weight per design column (the global
+/// model's), with the update's parameters: `m1` the intercept update, `m2` the
+/// recalibration, `m3` with `own` (its intercept, weights and held-out log-odds) the own
+/// model blended with the global one.
+fn set_weights(
+    seg: &mut Segment,
+    global: &LeadModel,
+    m1: &LogisticFit,
+    m2: &LogisticFit,
+    m3: Option<&LogisticFit>,
+    own: Option<&(f64, Vec<f64>, Vec<f64>)>,
+) -> Result<()> {
+    let g = &global.coef;
+    match seg.update {
+        Update::Global => {}
+        Update::Intercept => {
+            seg.update_params = m1.beta.clone();
+            seg.intercept = global.intercept + m1.beta[0];
+            seg.coef = g.clone();
+        }
+        Update::Recalibration => {
+            let (a, b) = (m2.beta[0], m2.beta[1]);
+            seg.update_params = m2.beta.clone();
+            seg.intercept = a + b * global.intercept;
+            seg.coef = g.iter().map(|w| b * w).collect();
+        }
+        Update::Own => {
+            let (Some(f), Some((oi, oc, _))) = (m3, own) else {
+                return Err(crate::Error::Internal("segment: own model chosen without one".into()));
+            };
+            let (a, b1, b2) = (f.beta[0], f.beta[1], f.beta[2]);
+            seg.update_params = f.beta.clone();
+            seg.intercept = a + b1 * global.intercept + b2 * oi;
+            seg.coef = g.iter().zip(oc).map(|(w, o)| b1 * w + b2 * o).collect();
+        }
+    }
+    Ok(())
 }
 
 fn check(value: &str, global: &[f64], segmented: &[f64], y: &[bool]) -> SegmentCheck {

@@ -222,50 +222,154 @@ pub fn generate(params: &SynthParams) -> Result<DataFrame> {
 }
 
 fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
-    let n = params.rows;
-    if n == 0 {
+    if params.rows == 0 {
         return Err(Error::usage("--rows", "must be at least 1"));
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-    let mut id = Vec::with_capacity(n);
-    let mut title: Vec<Option<String>> = Vec::with_capacity(n);
-    let mut industry: Vec<Option<String>> = Vec::with_capacity(n);
-    let mut employees: Vec<Option<i64>> = Vec::with_capacity(n);
-    let mut country = Vec::with_capacity(n);
-    let mut source = Vec::with_capacity(n);
-    let mut email = Vec::with_capacity(n);
-    let mut visits = Vec::with_capacity(n);
-    let mut pricing = Vec::with_capacity(n);
-    let mut careers = Vec::with_capacity(n);
-    let mut opens = Vec::with_capacity(n);
-    let mut clicks = Vec::with_capacity(n);
-    let mut webinars = Vec::with_capacity(n);
-    let mut downloads = Vec::with_capacity(n);
-    let mut demo = Vec::with_capacity(n);
-    let mut created = Vec::with_capacity(n);
-    let mut last_activity = Vec::with_capacity(n);
-    let mut outcome = Vec::with_capacity(n);
-    let mut product: Vec<&'static str> = Vec::with_capacity(if params.products { n } else { 0 });
-    // Products have their own stream too: without --products the file is unchanged.
-    let mut prng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x9d0d_0c75);
-    let mut closed = Vec::with_capacity(if params.events { n } else { 0 });
-    let mut ev_contact: Vec<String> = Vec::new();
-    let mut ev_type: Vec<&'static str> = Vec::new();
-    let mut ev_time: Vec<String> = Vec::new();
-    // The log has its own random stream, so the contacts are the same with or without it.
-    let mut erng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x5eed_e7e7);
-    let start = params.as_of - Duration::days(540);
-    for i in 0..n {
-        id.push(format!("L{:07}", i + 1));
-        let engagement = normal(&mut rng);
+    let mut draft = Draft::new(params);
+    for i in 0..params.rows {
+        draft.contact(i);
+    }
+    draft.finish()
+}
+
+/// The synthetic file being drawn: its columns, the activity log, and the random
+/// streams (contacts, products, log), each its own so that options leave the rest as
+/// they were.
+struct Draft<'p> {
+    params: &'p SynthParams,
+    start: NaiveDate,
+    rng: ChaCha8Rng,
+    prng: ChaCha8Rng,
+    erng: ChaCha8Rng,
+    id: Vec<String>,
+    title: Vec<Option<String>>,
+    industry: Vec<Option<String>>,
+    employees: Vec<Option<i64>>,
+    country: Vec<String>,
+    source: Vec<String>,
+    email: Vec<String>,
+    visits: Vec<i64>,
+    pricing: Vec<i64>,
+    careers: Vec<i64>,
+    opens: Vec<i64>,
+    clicks: Vec<i64>,
+    webinars: Vec<i64>,
+    downloads: Vec<i64>,
+    demo: Vec<String>,
+    created: Vec<String>,
+    last_activity: Vec<String>,
+    outcome: Vec<String>,
+    product: Vec<&'static str>,
+    closed: Vec<String>,
+    ev_contact: Vec<String>,
+    ev_type: Vec<&'static str>,
+    ev_time: Vec<String>,
+}
+
+impl<'p> Draft<'p> {
+    fn new(params: &'p SynthParams) -> Draft<'p> {
+        let n = params.rows;
+        let rng = ChaCha8Rng::seed_from_u64(params.seed);
+        let id = Vec::with_capacity(n);
+        let title: Vec<Option<String>> = Vec::with_capacity(n);
+        let industry: Vec<Option<String>> = Vec::with_capacity(n);
+        let employees: Vec<Option<i64>> = Vec::with_capacity(n);
+        let country = Vec::with_capacity(n);
+        let source = Vec::with_capacity(n);
+        let email = Vec::with_capacity(n);
+        let visits = Vec::with_capacity(n);
+        let pricing = Vec::with_capacity(n);
+        let careers = Vec::with_capacity(n);
+        let opens = Vec::with_capacity(n);
+        let clicks = Vec::with_capacity(n);
+        let webinars = Vec::with_capacity(n);
+        let downloads = Vec::with_capacity(n);
+        let demo = Vec::with_capacity(n);
+        let created = Vec::with_capacity(n);
+        let last_activity = Vec::with_capacity(n);
+        let outcome = Vec::with_capacity(n);
+        let product: Vec<&'static str> = Vec::with_capacity(if params.products { n } else { 0 });
+        // Products have their own stream too: without --products the file is unchanged.
+        let prng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x9d0d_0c75);
+        let closed = Vec::with_capacity(if params.events { n } else { 0 });
+        let ev_contact: Vec<String> = Vec::new();
+        let ev_type: Vec<&'static str> = Vec::new();
+        let ev_time: Vec<String> = Vec::new();
+        // The log has its own random stream, so the contacts are the same with or without it.
+        let erng = ChaCha8Rng::seed_from_u64(params.seed ^ 0x5eed_e7e7);
+        let start = params.as_of - Duration::days(540);
+        Draft {
+            params,
+            start,
+            rng,
+            prng,
+            erng,
+            id,
+            title,
+            industry,
+            employees,
+            country,
+            source,
+            email,
+            visits,
+            pricing,
+            careers,
+            opens,
+            clicks,
+            webinars,
+            downloads,
+            demo,
+            created,
+            last_activity,
+            outcome,
+            product,
+            closed,
+            ev_contact,
+            ev_type,
+            ev_time,
+        }
+    }
+
+    /// Draw contact `i` (0-based): its properties, its outcome, and with `--events` its log.
+    fn contact(&mut self, i: usize) {
+        self.id.push(format!("L{:07}", i + 1));
+        let engagement = normal(&mut self.rng);
         let mut z = -3.3;
-        let prod = if params.products { pick(&mut prng, PRODUCTS, |p| p.1).0 } else { "crm" };
-        if params.products {
-            product.push(prod);
+        let prod = if self.params.products { pick(&mut self.prng, PRODUCTS, |p| p.1).0 } else { "crm" };
+        if self.params.products {
+            self.product.push(prod);
         }
 
-        let (t, level, _) = *pick(&mut rng, TITLES, |t| t.2);
-        z += match (prod, level) {
+        let level = self.firmographics(i, prod, &mut z);
+        let counts = self.activity(engagement, level, prod, &mut z);
+        // The self.outcome is decided on the close date, within the four months before the
+        // export; what counts is how long the lead had gone quiet by then.
+        let close = self.params.as_of - Duration::days(self.rng.gen_range(0..120));
+        let c_off = self.rng.gen_range(0..540);
+        let cdate = (self.start + Duration::days(c_off)).min(close);
+        let span = (close - cdate).num_days().max(0);
+        // Engaged leads were active more recently.
+        let quiet_share = (1.0 / (1.0 + (1.2 * engagement).exp())) * self.rng.gen::<f64>();
+        let quiet = ((span as f64 * quiet_share).round() as i64).min(span);
+        let ldate = close - Duration::days(quiet);
+        z -= 0.012 * (quiet.min(180) as f64);
+        self.created.push(cdate.format("%Y-%m-%d").to_string());
+        self.last_activity.push(ldate.format("%Y-%m-%d").to_string());
+
+        z += 0.5 * normal(&mut self.rng);
+        let p = 1.0 / (1.0 + (-z).exp());
+        let won = self.rng.gen::<f64>() < p;
+        self.outcome.push(if won { "won" } else { "lost" }.to_string());
+        if self.params.events {
+            self.events(i, counts, (cdate, ldate, close), won);
+        }
+    }
+
+    /// Title, industry, company size, country, source and e-mail, their effects added
+    /// to `z` in that order; returns the title's level.
+    fn firmographics(&mut self, i: usize, prod: &str, z: &mut f64) -> &'static str {
+        let (t, level, _) = *pick(&mut self.rng, TITLES, |t| t.2);
+        *z += match (prod, level) {
             ("analytics", "c") => -0.6,
             ("analytics", "vp") => -0.2,
             ("analytics", "dir") => 0.2,
@@ -281,191 +385,236 @@ fn build(params: &SynthParams) -> Result<(DataFrame, Option<DataFrame>)> {
             (_, "st") => -2.0,
             _ => 0.0,
         };
-        title.push(if rng.gen::<f64>() < 0.05 { None } else { Some(t.to_string()) });
+        self.title.push(if self.rng.gen::<f64>() < 0.05 { None } else { Some(t.to_string()) });
 
-        let (ind, ind_eff, _) = *pick(&mut rng, INDUSTRIES, |x| x.2);
-        z += match (prod, ind) {
+        let (ind, ind_eff, _) = *pick(&mut self.rng, INDUSTRIES, |x| x.2);
+        *z += match (prod, ind) {
             ("training", "Education") => 1.2,
             ("analytics", "Financial Services") => 0.9,
             ("analytics", "Retail") => 0.7,
             ("analytics", "Software") => -0.3,
             _ => ind_eff,
         };
-        industry.push(match rng.gen::<f64>() {
+        self.industry.push(match self.rng.gen::<f64>() {
             r if r < 0.05 => Some("Select".to_string()),
             r if r < 0.08 => Some(ind.to_lowercase()),
             _ => Some(ind.to_string()),
         });
 
-        let emp = (4.5 + 1.7 * normal(&mut rng)).exp().round().clamp(1.0, 200_000.0);
-        // Inverted U: best fit around 300 employees (analytics: the larger the better).
+        let emp = (4.5 + 1.7 * normal(&mut self.rng)).exp().round().clamp(1.0, 200_000.0);
+        // Inverted U: best fit around 300 self.employees (analytics: the larger the better).
         let l10 = emp.log10();
-        z += match prod {
+        *z += match prod {
             "analytics" => 1.0 * (l10 - 2.5),
             _ => 0.6 - 0.35 * (l10 - 2.5).powi(2),
         };
-        employees.push(if rng.gen::<f64>() < 0.08 { None } else { Some(emp as i64) });
+        self.employees.push(if self.rng.gen::<f64>() < 0.08 { None } else { Some(emp as i64) });
 
-        let (c, c_eff, _) = *pick(&mut rng, COUNTRIES, |x| x.2);
-        z += c_eff;
-        country.push(c.to_string());
+        let (c, c_eff, _) = *pick(&mut self.rng, COUNTRIES, |x| x.2);
+        *z += c_eff;
+        self.country.push(c.to_string());
 
-        let (s, s_eff, _) = *pick(&mut rng, SOURCES, |x| x.2);
-        z += s_eff;
-        source.push(s.to_string());
+        let (s, s_eff, _) = *pick(&mut self.rng, SOURCES, |x| x.2);
+        *z += s_eff;
+        self.source.push(s.to_string());
 
-        let free = level == "st" && rng.gen::<f64>() < 0.7 || rng.gen::<f64>() < 0.25;
+        let free = level == "st" && self.rng.gen::<f64>() < 0.7 || self.rng.gen::<f64>() < 0.25;
         let domain = if free {
-            FREE_MAIL[rng.gen_range(0..FREE_MAIL.len())].to_string()
+            FREE_MAIL[self.rng.gen_range(0..FREE_MAIL.len())].to_string()
         } else if level == "st" {
-            format!("uni{}.edu", rng.gen_range(1..200))
+            format!("uni{}.edu", self.rng.gen_range(1..200))
         } else {
-            format!("company{}.com", rng.gen_range(1..5000))
+            format!("company{}.com", self.rng.gen_range(1..5000))
         };
         if free {
-            z -= 0.6;
+            *z -= 0.6;
         }
-        email.push(format!("contact{}@{domain}", i + 1));
+        self.email.push(format!("contact{}@{domain}", i + 1));
 
-        let v = poisson(&mut rng, (1.3 + 0.6 * engagement).exp());
-        let pv = poisson(&mut rng, (-0.9 + 0.8 * engagement).exp());
-        let cv = poisson(&mut rng, if level == "st" { 0.8 } else { 0.15 });
-        let eo = poisson(&mut rng, (1.5 + 0.4 * engagement).exp());
-        let ec = poisson(&mut rng, (0.2 + 0.5 * engagement).exp() * 0.5);
-        let wb = poisson(&mut rng, (-1.5 + 0.5 * engagement).exp());
-        let dl = poisson(&mut rng, (-0.5 + 0.4 * engagement).exp());
-        let dm = rng.gen::<f64>() < 1.0 / (1.0 + (-(-2.8 + 0.9 * engagement)).exp());
-        z += 0.3 * (v as f64).ln_1p();
-        z += if prod == "analytics" { 0.8 } else { 0.45 } * (pv.min(6) as f64);
-        z += if prod == "analytics" { 0.3 } else { -0.5 } * cv as f64;
-        z += 0.15 * (ec.min(8) as f64);
-        z += 0.35 * wb.min(3) as f64;
-        z += 0.08 * dl.min(5) as f64;
+        level
+    }
+
+    /// The activity counts (visits, pricing and careers page views, e-mail opens and
+    /// clicks, webinars, downloads, a demo request), their effects added to `z`.
+    fn activity(&mut self, engagement: f64, level: &str, prod: &str, z: &mut f64) -> Counts {
+        let v = poisson(&mut self.rng, (1.3 + 0.6 * engagement).exp());
+        let pv = poisson(&mut self.rng, (-0.9 + 0.8 * engagement).exp());
+        let cv = poisson(&mut self.rng, if level == "st" { 0.8 } else { 0.15 });
+        let eo = poisson(&mut self.rng, (1.5 + 0.4 * engagement).exp());
+        let ec = poisson(&mut self.rng, (0.2 + 0.5 * engagement).exp() * 0.5);
+        let wb = poisson(&mut self.rng, (-1.5 + 0.5 * engagement).exp());
+        let dl = poisson(&mut self.rng, (-0.5 + 0.4 * engagement).exp());
+        let dm = self.rng.gen::<f64>() < 1.0 / (1.0 + (-(-2.8 + 0.9 * engagement)).exp());
+        *z += 0.3 * (v as f64).ln_1p();
+        *z += if prod == "analytics" { 0.8 } else { 0.45 } * (pv.min(6) as f64);
+        *z += if prod == "analytics" { 0.3 } else { -0.5 } * cv as f64;
+        *z += 0.15 * (ec.min(8) as f64);
+        *z += 0.35 * wb.min(3) as f64;
+        *z += 0.08 * dl.min(5) as f64;
         if dm {
-            z += if prod == "analytics" { 0.3 } else { 1.6 };
+            *z += if prod == "analytics" { 0.3 } else { 1.6 };
         }
-        visits.push(v as i64);
-        pricing.push(pv as i64);
-        careers.push(cv as i64);
-        opens.push(eo as i64);
-        clicks.push(ec.min(eo) as i64);
-        webinars.push(wb as i64);
-        downloads.push(dl as i64);
-        demo.push(if dm { "yes" } else { "no" }.to_string());
+        self.visits.push(v as i64);
+        self.pricing.push(pv as i64);
+        self.careers.push(cv as i64);
+        self.opens.push(eo as i64);
+        self.clicks.push(ec.min(eo) as i64);
+        self.webinars.push(wb as i64);
+        self.downloads.push(dl as i64);
+        self.demo.push(if dm { "yes" } else { "no" }.to_string());
 
-        // The outcome is decided on the close date, within the four months before the
-        // export; what counts is how long the lead had gone quiet by then.
-        let close = params.as_of - Duration::days(rng.gen_range(0..120));
-        let c_off = rng.gen_range(0..540);
-        let cdate = (start + Duration::days(c_off)).min(close);
-        let span = (close - cdate).num_days().max(0);
-        // Engaged leads were active more recently.
-        let quiet_share = (1.0 / (1.0 + (1.2 * engagement).exp())) * rng.gen::<f64>();
-        let quiet = ((span as f64 * quiet_share).round() as i64).min(span);
-        let ldate = close - Duration::days(quiet);
-        z -= 0.012 * (quiet.min(180) as f64);
-        created.push(cdate.format("%Y-%m-%d").to_string());
-        last_activity.push(ldate.format("%Y-%m-%d").to_string());
+        Counts { v, pv, cv, eo, ec, wb, dl, dm }
+    }
 
-        z += 0.5 * normal(&mut rng);
-        let p = 1.0 / (1.0 + (-z).exp());
-        let won = rng.gen::<f64>() < p;
-        outcome.push(if won { "won" } else { "lost" }.to_string());
-        if params.events {
-            let id = format!("L{:07}", i + 1);
-            let span = (ldate - cdate).num_days().max(0);
-            let extra = if params.extra_events > 0.0 { poisson(&mut erng, params.extra_events) } else { 0 };
-            let kinds: [(&'static str, u32); 9] = [
-                ("page_view", v),
-                ("pricing_page", pv),
-                ("careers_page", cv),
-                ("email_open", eo),
-                ("email_click", ec.min(eo)),
-                ("webinar", wb),
-                ("download", dl),
-                ("demo_request", dm as u32),
-                ("page_view", extra),
-            ];
-            let mut first = true;
-            for (kind, count) in kinds {
+    /// Contact `i`'s activity log: each count as events since creation (the last
+    /// activity the latest), and the events after the close that a careless pipeline
+    /// would see.
+    fn events(
+        &mut self,
+        i: usize,
+        counts: Counts,
+        (cdate, ldate, close): (NaiveDate, NaiveDate, NaiveDate),
+        won: bool,
+    ) {
+        let Counts { v, pv, cv, eo, ec, wb, dl, dm } = counts;
+        let id = format!("L{:07}", i + 1);
+        let span = (ldate - cdate).num_days().max(0);
+        let extra = if self.params.extra_events > 0.0 { poisson(&mut self.erng, self.params.extra_events) } else { 0 };
+        let kinds: [(&'static str, u32); 9] = [
+            ("page_view", v),
+            ("pricing_page", pv),
+            ("careers_page", cv),
+            ("email_open", eo),
+            ("email_click", ec.min(eo)),
+            ("webinar", wb),
+            ("download", dl),
+            ("demo_request", dm as u32),
+            ("page_view", extra),
+        ];
+        let mut first = true;
+        for (kind, count) in kinds {
+            for _ in 0..count {
+                // The last activity is the latest event; the others fall since creation.
+                let day = if first { ldate } else { cdate + Duration::days(self.erng.gen_range(0..=span)) };
+                first = false;
+                self.ev_contact.push(id.clone());
+                self.ev_type.push(kind);
+                self.ev_time.push(stamp(&mut self.erng, day));
+            }
+        }
+        // What follows the decision must not be used (a careless pipeline would see
+        // customers logging in to the self.product).
+        self.closed.push(close.format("%Y-%m-%d").to_string());
+        let after = (self.params.as_of - close).num_days();
+        if after > 0 {
+            let leaks: &[(&'static str, u32)] = if won {
+                &[("product_login", self.erng.gen_range(3..=12)), ("pricing_page", self.erng.gen_range(0..=2))]
+            } else {
+                &[("email_open", self.erng.gen_range(0..=2))]
+            };
+            for &(kind, count) in leaks {
                 for _ in 0..count {
-                    // The last activity is the latest event; the others fall since creation.
-                    let day = if first { ldate } else { cdate + Duration::days(erng.gen_range(0..=span)) };
-                    first = false;
-                    ev_contact.push(id.clone());
-                    ev_type.push(kind);
-                    ev_time.push(stamp(&mut erng, day));
-                }
-            }
-            // What follows the decision must not be used (a careless pipeline would see
-            // customers logging in to the product).
-            closed.push(close.format("%Y-%m-%d").to_string());
-            let after = (params.as_of - close).num_days();
-            if after > 0 {
-                let leaks: &[(&'static str, u32)] = if won {
-                    &[("product_login", erng.gen_range(3..=12)), ("pricing_page", erng.gen_range(0..=2))]
-                } else {
-                    &[("email_open", erng.gen_range(0..=2))]
-                };
-                for &(kind, count) in leaks {
-                    for _ in 0..count {
-                        let day = close + Duration::days(erng.gen_range(1..=after));
-                        ev_contact.push(id.clone());
-                        ev_type.push(kind);
-                        ev_time.push(stamp(&mut erng, day));
-                    }
+                    let day = close + Duration::days(self.erng.gen_range(1..=after));
+                    self.ev_contact.push(id.clone());
+                    self.ev_type.push(kind);
+                    self.ev_time.push(stamp(&mut self.erng, day));
                 }
             }
         }
     }
-    let mut cols = vec![
-        Column::new("lead_id".into(), id),
-        Column::new("job_title".into(), title),
-        Column::new("industry".into(), industry),
-        Column::new("employees".into(), employees),
-        Column::new("country".into(), country),
-        Column::new("lead_source".into(), source),
-        Column::new("email".into(), email),
-        Column::new("website_visits".into(), visits),
-        Column::new("pricing_page_views".into(), pricing),
-        Column::new("careers_page_views".into(), careers),
-        Column::new("email_opens".into(), opens),
-        Column::new("email_clicks".into(), clicks),
-        Column::new("webinars_attended".into(), webinars),
-        Column::new("content_downloads".into(), downloads),
-        Column::new("demo_requested".into(), demo),
-        Column::new("created_date".into(), created),
-        Column::new("last_activity_date".into(), last_activity),
-    ];
-    if params.events {
-        cols.push(Column::new("closed_date".into(), closed));
-    }
-    if params.products {
-        cols.push(Column::new("product".into(), product));
-    }
-    cols.extend(noise_columns(params, n));
-    if params.outcome {
-        cols.push(Column::new("outcome".into(), outcome));
-    }
-    let contacts =
-        DataFrame::new(n, cols).map_err(|e| Error::Internal(format!("building the synthetic table: {e}")))?;
-    let events = if params.events {
-        let m = ev_contact.len();
-        Some(
-            DataFrame::new(
-                m,
-                vec![
-                    Column::new("contact_id".into(), ev_contact),
-                    Column::new("event_type".into(), ev_type),
-                    Column::new("timestamp".into(), ev_time),
-                ],
+
+    /// The tables: the contacts (with noise columns and the outcome as asked) and the log.
+    fn finish(self) -> Result<(DataFrame, Option<DataFrame>)> {
+        let n = self.params.rows;
+        let params = self.params;
+        let Draft {
+            id,
+            title,
+            industry,
+            employees,
+            country,
+            source,
+            email,
+            visits,
+            pricing,
+            careers,
+            opens,
+            clicks,
+            webinars,
+            downloads,
+            demo,
+            created,
+            last_activity,
+            outcome,
+            product,
+            closed,
+            ev_contact,
+            ev_type,
+            ev_time,
+            ..
+        } = self;
+        let mut cols = vec![
+            Column::new("lead_id".into(), id),
+            Column::new("job_title".into(), title),
+            Column::new("industry".into(), industry),
+            Column::new("employees".into(), employees),
+            Column::new("country".into(), country),
+            Column::new("lead_source".into(), source),
+            Column::new("email".into(), email),
+            Column::new("website_visits".into(), visits),
+            Column::new("pricing_page_views".into(), pricing),
+            Column::new("careers_page_views".into(), careers),
+            Column::new("email_opens".into(), opens),
+            Column::new("email_clicks".into(), clicks),
+            Column::new("webinars_attended".into(), webinars),
+            Column::new("content_downloads".into(), downloads),
+            Column::new("demo_requested".into(), demo),
+            Column::new("created_date".into(), created),
+            Column::new("last_activity_date".into(), last_activity),
+        ];
+        if params.events {
+            cols.push(Column::new("closed_date".into(), closed));
+        }
+        if params.products {
+            cols.push(Column::new("product".into(), product));
+        }
+        cols.extend(noise_columns(params, n));
+        if params.outcome {
+            cols.push(Column::new("outcome".into(), outcome));
+        }
+        let contacts =
+            DataFrame::new(n, cols).map_err(|e| Error::Internal(format!("building the synthetic table: {e}")))?;
+        let events = if params.events {
+            let m = ev_contact.len();
+            Some(
+                DataFrame::new(
+                    m,
+                    vec![
+                        Column::new("contact_id".into(), ev_contact),
+                        Column::new("event_type".into(), ev_type),
+                        Column::new("timestamp".into(), ev_time),
+                    ],
+                )
+                .map_err(|e| Error::Internal(format!("building the synthetic log: {e}")))?,
             )
-            .map_err(|e| Error::Internal(format!("building the synthetic log: {e}")))?,
-        )
-    } else {
-        None
-    };
-    Ok((contacts, events))
+        } else {
+            None
+        };
+        Ok((contacts, events))
+    }
+}
+
+/// One contact's activity counts.
+#[derive(Clone, Copy)]
+struct Counts {
+    v: u32,
+    pv: u32,
+    cv: u32,
+    eo: u32,
+    ec: u32,
+    wb: u32,
+    dl: u32,
+    dm: bool,
 }
 
 /// The generating model's own terms of a synthetic contacts file without products (the

@@ -6,6 +6,9 @@
 //! honest metrics and chooses the threshold. Cross-validation (`--cv`, `--alpha auto`)
 //! runs on the training rows, never on the holdout.
 
+pub mod summary;
+mod warnings;
+
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -166,142 +169,29 @@ pub const LEAK_AUC: f64 = 0.95;
 /// Train a model on `table` with `params`. `progress` hears what is happening.
 pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)) -> Result<TrainOutcome> {
     params.check()?;
-    // The id column: given, else found by name and uniqueness (as `rules` finds it).
-    let found;
-    let found_id = match params.id {
-        None => table.find_id_column_except(|c| params.features.is_excluded(c) || c == params.label),
-        Some(_) => None,
-    };
-    let params = match found_id {
-        Some(id) => {
-            progress(&format!("id column {id:?} (found by its name and unique values; give --id to choose)"));
-            found = TrainParams { id: Some(id), ..params.clone() };
-            &found
-        }
-        None => params,
-    };
+    let found = with_found_id(table, params, progress);
+    let params = found.as_ref().unwrap_or(params);
     let mut feature_params = params.features.clone();
-    let (with_events, event_spec, event_report) = match &params.events {
-        None => (None, None, None),
-        Some(ev) => {
-            let id = params.id.clone().ok_or_else(|| {
-                Error::usage("--events", "an activity log is joined to the contacts on the id column: give --id")
-            })?;
-            progress("aggregating the activity log");
-            let (t, spec, report) =
-                crate::events::fit_and_append(&ev.log, table, &id, ev.cutoff_col.as_deref(), ev.as_of, &ev.params)?;
-            if let Some(c) = &ev.cutoff_col {
-                feature_params = feature_params.also_exclude(c);
-            }
-            // Activity aggregates are counts and days: numbers, even when the training
-            // rows happen to hold only 0 and 1 in a window (issue 14).
-            // They are engineered here, not an export's properties: never screened.
-            for c in spec.column_names() {
-                feature_params = feature_params.default_role(&c, crate::features::Role::Number).never_screen(&c);
-            }
-            (Some(t), Some(spec), Some(report))
-        }
-    };
+    let (with_events, event_spec, event_report) = join_activity(table, params, &mut feature_params, progress)?;
     let table: &Table = with_events.as_ref().unwrap_or(table);
     progress("checking ids and labels");
-    if let Some(id) = &params.id {
-        table.check_unique_ids(id)?;
-    }
-    let (labels, pos_value, neg_value) = read_label(table, &params.label, params.positive.as_deref())?;
-    let labeled: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
-    let y_all: Vec<bool> = labels.iter().map(|l| l.unwrap_or(false)).collect();
-    let rows_missing_label = labels.len() - labeled.len();
-    let positives = labeled.iter().filter(|&&i| y_all[i]).count();
-    if labeled.len() < 10 {
-        return Err(Error::BadLabel {
-            path: table.path.clone(),
-            column: params.label.clone(),
-            problem: format!("has only {} labelled rows; at least 10 are needed", labeled.len()),
-        });
-    }
-
-    let (train_rows, holdout_rows, method) = split_rows(table, params, &labeled, &y_all)?;
-    let hold_pos = holdout_rows.iter().filter(|&&i| y_all[i]).count();
-    if hold_pos == 0 || hold_pos == holdout_rows.len() {
-        return Err(Error::data(
-            format!("holdout ({method}, {} rows)", holdout_rows.len()),
-            format!(
-                "has {hold_pos} won leads of {}; it needs both won and lost leads to measure the model and choose a threshold; use a larger --holdout",
-                holdout_rows.len()
-            ),
-        ));
-    }
-    let train_y: Vec<bool> = train_rows.iter().map(|&i| y_all[i]).collect();
-    let train_pos = train_y.iter().filter(|&&v| v).count();
-    if train_pos == 0 || train_pos == train_y.len() {
-        return Err(Error::data(
-            "training rows",
-            format!("have {train_pos} won leads of {}; need both won and lost", train_y.len()),
-        ));
-    }
-
+    let Labelled {
+        y_all,
+        rows_missing_label,
+        positives,
+        pos_value,
+        neg_value,
+        train_rows,
+        holdout_rows,
+        method,
+        train_y,
+    } = label_and_split(table, params)?;
     if let Some(col) = &params.segment_by {
-        let usage = |m: String| Error::usage(format!("--segment-by {col}"), m);
-        table.column(col)?;
-        if col == &params.label || params.id.as_deref() == Some(col.as_str()) || feature_params.is_excluded(col) {
-            return Err(usage(
-                "the segment column is also a category of the global model: it cannot be the label, the id or an \
-                 excluded column"
-                    .into(),
-            ));
-        }
-        feature_params = feature_params.default_role(col, crate::features::Role::Category).never_screen(col);
+        feature_params = segment_role(table, params, feature_params, col)?;
     }
     let mut fparams = feature_params.id(params.id.clone());
-    // How finely numbers may bend: fixed by the feature spec, else chosen by
-    // cross-validated log loss on the training rows.
-    let resolution = match params.choose_resolution && !fparams.resolution_given() {
-        false => None,
-        true => {
-            let alpha = match params.alpha {
-                Alpha::Fixed(a) => a,
-                Alpha::Auto => 1.0,
-            };
-            let choice = crate::resolution::choose(
-                table,
-                &fparams,
-                &train_rows,
-                &y_all,
-                alpha,
-                (params.seed, &params.split),
-                progress,
-            )?;
-            fparams = fparams.with_resolution(choice.chosen);
-            Some(choice)
-        }
-    };
-    // Cross-validation and alpha search on the training rows only.
-    let mut cv_aucs = Vec::new();
-    let mut alpha_search = Vec::new();
-    let folds = params.cv.unwrap_or(5);
-    let alpha = match params.alpha {
-        Alpha::Fixed(a) => {
-            if params.cv.is_some() {
-                progress(&format!("cross-validating {folds} folds"));
-                cv_aucs = cross_validate(table, &fparams, &train_rows, &y_all, folds, a, params)?;
-            }
-            a
-        }
-        Alpha::Auto => {
-            let mut best = (ALPHA_GRID[2], f64::NEG_INFINITY);
-            for &a in &ALPHA_GRID {
-                progress(&format!("alpha {a}: cross-validating {folds} folds"));
-                let aucs = cross_validate(table, &fparams, &train_rows, &y_all, folds, a, params)?;
-                let mean = aucs.iter().sum::<f64>() / aucs.len() as f64;
-                alpha_search.push((a, mean));
-                if mean > best.1 + 1e-12 {
-                    best = (a, mean);
-                    cv_aucs = aucs;
-                }
-            }
-            best.0
-        }
-    };
+    let resolution = choose_resolution(table, params, &mut fparams, &train_rows, &y_all, progress)?;
+    let (alpha, cv_aucs, alpha_search) = choose_alpha(table, params, &fparams, &train_rows, &y_all, progress)?;
 
     progress("building features");
     // One design matrix: the training rows first, then the holdout (views, no copies).
@@ -312,21 +202,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     drop(out_rows);
     let width = features.n_features();
     if let Some(col) = &params.segment_by {
-        let category = features
-            .columns
-            .iter()
-            .find(|c| &c.name == col)
-            .is_some_and(|c| matches!(c.parts.as_slice(), [crate::features::Part::Levels(_)]));
-        if !category {
-            let why = fit_report.skipped.iter().find(|k| &k.column == col).map(|k| k.reason.clone());
-            return Err(Error::usage(
-                format!("--segment-by {col}"),
-                match why {
-                    Some(r) => format!("the column was left out of the features ({r}); a segment column must be a category"),
-                    None => "the column is not read as a category (its role in the feature spec?); a segment column must be a category".into(),
-                },
-            ));
-        }
+        check_segment_column(&features, &fit_report, col)?;
     }
     // The training rows' design for the segments' own models: the solver whitens them.
     let x_train_design =
@@ -341,46 +217,22 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         features,
         intercept: fitted.intercept,
         coef: fitted.coef.clone(),
-        threshold: ThresholdInfo {
-            value: 0.5,
-            strategy: String::new(),
-            chosen_on: String::new(),
-            precision: 0.0,
-            recall: 0.0,
-            routed: 0,
-        },
+        threshold: unset_threshold(),
         tiers: Tiers::default_for(0.5),
-        meta: TrainMeta {
-            crate_version: env!("CARGO_PKG_VERSION").to_string(),
-            data_file: table.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
-            data_sha256: table.sha256.clone(),
-            rows: table.height(),
-            rows_missing_label,
-            positives,
-            label: params.label.clone(),
-            positive_value: pos_value,
-            negative_value: neg_value,
-            id_column: params.id.clone(),
-            seed: params.seed,
+        meta: train_meta(
+            table,
+            params,
+            (rows_missing_label, positives),
+            (pos_value, neg_value),
             alpha,
-            iterations: fitted.iterations,
-            preconditioned: fitted.preconditioned,
-            converged: fitted.converged,
-            gradient_norm: fitted.gradient_norm,
-            train_rows: train_rows.len(),
-            holdout: None,
-            cv_auc: None,
-            cutoff_col: params.events.as_ref().and_then(|e| e.cutoff_col.clone()),
-        },
+            &fitted,
+            (train_rows.len(), &cv_aucs),
+        ),
         sample: None,
         profile: None,
         calibration: crate::calibrate::Calibration::None,
         segments: None,
     };
-    if !cv_aucs.is_empty() {
-        let (m, s) = mean_sd(&cv_aucs);
-        model.meta.cv_auc = Some((m, s, cv_aucs.len()));
-    }
 
     // Holdout metrics and the threshold.
     progress("measuring the holdout and choosing the threshold");
@@ -389,48 +241,20 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     // The calibration map, on the held-out log-odds; the threshold and every holdout
     // figure below are on the calibrated probabilities.
     let holdout_z = model.log_odds(x_hold);
-    let (calibration, calibration_choice) = crate::calibrate::fit(
-        params.calibrate,
-        holdout_z.as_slice().unwrap_or(&holdout_z.to_vec()),
-        &holdout_labels,
-        params.seed,
-    )?;
+    let holdout_z = holdout_z.to_vec();
+    let (calibration, calibration_choice) =
+        crate::calibrate::fit(params.calibrate, &holdout_z, &holdout_labels, params.seed)?;
     model.calibration = calibration;
     let mut holdout_probs: Vec<f64> = holdout_z.iter().map(|&z| model.probability(z)).collect();
     let mut segment_checks = Vec::new();
     if let (Some(col), Some(x_train)) = (&params.segment_by, &x_train_design) {
         progress(&format!("segments by {col}"));
-        let train_keys = crate::segments::keys(table, col, &train_rows)?;
-        let holdout_keys = crate::segments::keys(table, col, &holdout_rows)?;
-        let (segments, probs, checks) = crate::segments::fit(
-            &model,
-            &crate::segments::Inputs {
-                column: col,
-                train_keys: &train_keys,
-                holdout_keys: &holdout_keys,
-                x_train: x_train.view(),
-                y_train: &train_y,
-                x_holdout: x_hold,
-                y_holdout: &holdout_labels,
-                z_holdout: holdout_z.as_slice().unwrap_or(&holdout_z.to_vec()),
-                p_holdout: &holdout_probs,
-                // Preconditioned at any size: on a segment's rows the global standardisation leaves
-                // the problem ill-conditioned (its own dummy column is constant), and the plain
-                // solve takes many more iterations.
-                solver: LogisticParams::default()
-                    .alpha(alpha)
-                    .max_iterations(params.max_iterations)
-                    .precondition_min_rows(1),
-            },
-            progress,
-        )?;
-        segment_checks.push(crate::segments::SegmentCheck {
-            value: "(all)".into(),
-            global: crate::uncertainty::auc_interval(&holdout_probs, &holdout_labels),
-            segmented: crate::uncertainty::auc_interval(&probs, &holdout_labels),
-            difference: crate::uncertainty::auc_difference(&probs, &holdout_probs, &holdout_labels),
-        });
-        segment_checks.extend(checks);
+        let keys = (crate::segments::keys(table, col, &train_rows)?, crate::segments::keys(table, col, &holdout_rows)?);
+        let holdout = Held { x: x_hold, y: &holdout_labels, z: &holdout_z, p: &holdout_probs };
+        let solver = LogisticParams::default().alpha(alpha).max_iterations(params.max_iterations);
+        let (segments, probs, checks) =
+            fit_segments(&model, col, &keys, (x_train.view(), &train_y), &holdout, solver, progress)?;
+        segment_checks = checks;
         holdout_probs = probs;
         model.segments = Some(segments);
     }
@@ -454,107 +278,17 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     let holdout_calibration = metrics::calibration_fit(&holdout_probs, &holdout_labels);
     model.profile = Some(crate::monitor::profile(fit_report.profile.clone(), train_rows.len(), &holdout_probs));
 
-    let mut warnings = Vec::new();
-    for (col, auc) in &fit_report.single_column_auc {
-        if *auc > LEAK_AUC {
-            warnings.push(Warning {
-                column: col.clone(),
-                message: format!(
-                    "possible leakage: this column alone separates won from lost with ROC AUC {auc:.3} on the training rows; it is often filled in after the sale (a stage, a status, a sales note). Check it, and --exclude it if so"
-                ),
-            });
-        }
-    }
-    for pure in &fit_report.pure_levels {
-        if warnings.iter().any(|w| w.column == pure.column) {
-            continue;
-        }
-        let shown: Vec<String> =
-            pure.levels.iter().take(5).map(|(l, n, r)| format!("{l:?} ({n} rows, {:.0}% won)", 100.0 * r)).collect();
-        warnings.push(Warning {
-            column: pure.column.clone(),
-            message: format!(
-                "possible leakage: the values {} are almost always won and hold {:.0}% of all won leads; such a column is often filled in after the sale (a stage, a status, a sales note). Check it, and --exclude it if so",
-                shown.join(", "),
-                100.0 * pure.share_of_won
-            ),
-        });
-    }
-    if let Some(a) = holdout_auc.filter(|a| a.includes_chance()) {
-        warnings.push(Warning {
-            column: String::new(),
-            message: format!(
-                "no signal: the holdout ROC AUC is {:.3} (95% interval {:.3} to {:.3}), which includes 0.5: on these \
-                 data the model ranks leads no better than chance, and routing by it would be arbitrary. Check the \
-                 label, add columns that carry signal, or collect more won and lost leads",
-                a.roc_auc, a.roc_auc_ci[0], a.roc_auc_ci[1]
-            ),
-        });
-    } else if sample_size.too_small() && holdout_calibration.is_none_or(|c| c.calibration_slope_ci[1] < 1.0) {
-        warnings.push(Warning {
-            column: String::new(),
-            message: match sample_size.min_rows {
-                Some(need) => format!(
-                    "small training set for {} features: {} training rows, where Riley et al.'s criterion for an \
-                     expected shrinkage of 0.9 asks for {:.0} at this model's explained variation (Cox-Snell R² {:.3} \
-                     on the holdout), and the holdout's calibration slope is {:.2}, below 1 beyond its interval: the \
-                     probabilities are too extreme, the mark of an overfitted model. Fewer columns (--exclude), a larger --alpha, or more won and lost \
-                     leads make it safer",
-                    width,
-                    sample_size.train_rows,
-                    need.ceil(),
-                    sample_size.r2_cox_snell,
-                    holdout_calibration.map_or(f64::NAN, |c| c.calibration_slope)
-                ),
-                None => format!(
-                    "small training set for {} features: on the holdout the model's ranking explains nothing \
-                     (Cox-Snell R² {:.3} even recalibrated), the mark of an overfitted model: {} training rows do not \
-                     support {} features by Riley et al.'s criterion. Fewer columns (--exclude), a larger --alpha, or \
-                     more won and lost leads make it safer",
-                    width, sample_size.r2_cox_snell, sample_size.train_rows, width
-                ),
-            },
-        });
-    }
-    if let Some(c) = holdout_calibration.filter(|c| {
-        c.calibration_in_the_large.abs() >= 0.2
-            && (c.calibration_in_the_large_ci[0] > 0.0 || c.calibration_in_the_large_ci[1] < 0.0)
-    }) {
-        let mean_p = holdout_probs.iter().sum::<f64>() / holdout_probs.len().max(1) as f64;
-        let won = holdout_labels.iter().filter(|&&y| y).count() as f64 / holdout_labels.len().max(1) as f64;
-        warnings.push(Warning {
-            column: String::new(),
-            message: format!(
-                "the probabilities are off on average on the holdout: {:.1}% predicted against {:.1}% won (calibration in \
-                 the large {:+.2}, 95% CI {:+.2} to {:+.2}); with a holdout of the most recent leads this is the won share \
-                 moving over time. The ranking still holds (ROC AUC above), but probabilities, tiers and the threshold are \
-                 shifted: retrain on recent leads, or fit a map on the held-out rows with --calibrate platt",
-                100.0 * mean_p,
-                100.0 * won,
-                c.calibration_in_the_large,
-                c.calibration_in_the_large_ci[0],
-                c.calibration_in_the_large_ci[1]
-            ),
-        });
-    }
-    if !fitted.converged {
-        warnings.push(Warning {
-            column: String::new(),
-            message: format!(
-                "the solver did not converge in {} iterations (gradient norm {:.3e}, tolerance {:.3e}); raise --max-iter or --alpha",
-                fitted.iterations, fitted.gradient_norm, fitted.tolerance
-            ),
-        });
-    }
-    let as_of =
-        model.features.as_of_day.and_then(crate::features::cell::from_day_number).map(|date| crate::as_of::AsOf {
-            date,
-            source: if params.features.given_as_of().is_some() {
-                crate::as_of::Source::Given
-            } else {
-                crate::as_of::Source::LatestInData
-            },
-        });
+    let warnings = warnings::of(&warnings::Evidence {
+        fit_report: &fit_report,
+        holdout_auc,
+        sample_size: &sample_size,
+        holdout_calibration,
+        holdout_probs: &holdout_probs,
+        holdout_labels: &holdout_labels,
+        fitted: &fitted,
+        width,
+    });
+    let as_of = trained_as_of(&model, params);
     Ok(TrainOutcome {
         model,
         fit_report,
@@ -576,6 +310,328 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         resolution,
         segment_checks,
     })
+}
+
+/// The as-of date the model's date columns counted back from, and whether it was given.
+fn trained_as_of(model: &LeadModel, params: &TrainParams) -> Option<crate::as_of::AsOf> {
+    model.features.as_of_day.and_then(crate::features::cell::from_day_number).map(|date| crate::as_of::AsOf {
+        date,
+        source: if params.features.given_as_of().is_some() {
+            crate::as_of::Source::Given
+        } else {
+            crate::as_of::Source::LatestInData
+        },
+    })
+}
+
+/// How finely numbers may bend: fixed by the feature spec (`None`), else chosen by
+/// cross-validated log loss on the training rows and set in `fparams`.
+fn choose_resolution(
+    table: &Table,
+    params: &TrainParams,
+    fparams: &mut FeatureParams,
+    train_rows: &[usize],
+    y_all: &[bool],
+    progress: &mut dyn FnMut(&str),
+) -> Result<Option<ResolutionChoice>> {
+    Ok(match params.choose_resolution && !fparams.resolution_given() {
+        false => None,
+        true => {
+            let alpha = match params.alpha {
+                Alpha::Fixed(a) => a,
+                Alpha::Auto => 1.0,
+            };
+            let split = (params.seed, &params.split);
+            let choice = crate::resolution::choose(table, fparams, train_rows, y_all, alpha, split, progress)?;
+            *fparams = fparams.clone().with_resolution(choice.chosen);
+            Some(choice)
+        }
+    })
+}
+
+/// The threshold until the holdout chooses it.
+fn unset_threshold() -> ThresholdInfo {
+    ThresholdInfo {
+        value: 0.5,
+        strategy: String::new(),
+        chosen_on: String::new(),
+        precision: 0.0,
+        recall: 0.0,
+        routed: 0,
+    }
+}
+
+/// The training run's record in the model: the file, the label, the solver's figures.
+fn train_meta(
+    table: &Table,
+    params: &TrainParams,
+    (rows_missing_label, positives): (usize, usize),
+    (positive_value, negative_value): (String, String),
+    alpha: f64,
+    fitted: &crate::fit::FittedLogistic,
+    (train_rows, cv_aucs): (usize, &[f64]),
+) -> TrainMeta {
+    TrainMeta {
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+        data_file: table.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+        data_sha256: table.sha256.clone(),
+        rows: table.height(),
+        rows_missing_label,
+        positives,
+        label: params.label.clone(),
+        positive_value,
+        negative_value,
+        id_column: params.id.clone(),
+        seed: params.seed,
+        alpha,
+        iterations: fitted.iterations,
+        preconditioned: fitted.preconditioned,
+        converged: fitted.converged,
+        gradient_norm: fitted.gradient_norm,
+        train_rows,
+        holdout: None,
+        cv_auc: (!cv_aucs.is_empty()).then(|| {
+            let (m, s) = mean_sd(cv_aucs);
+            (m, s, cv_aucs.len())
+        }),
+        cutoff_col: params.events.as_ref().and_then(|e| e.cutoff_col.clone()),
+    }
+}
+
+/// `--segment-by col`: the column must have become a category of the global model.
+fn check_segment_column(features: &crate::features::FittedFeatures, fit_report: &FitReport, col: &str) -> Result<()> {
+    let category = features
+        .columns
+        .iter()
+        .find(|c| c.name == col)
+        .is_some_and(|c| matches!(c.parts.as_slice(), [crate::features::Part::Levels(_)]));
+    if !category {
+        let why = fit_report.skipped.iter().find(|k| k.column == col).map(|k| k.reason.clone());
+        return Err(Error::usage(
+            format!("--segment-by {col}"),
+            match why {
+                Some(r) => format!("the column was left out of the features ({r}); a segment column must be a category"),
+                None => "the column is not read as a category (its role in the feature spec?); a segment column must be a category".into(),
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// The held-out rows as the segments' fit reads them: design, labels, log-odds and
+/// (calibrated) probabilities.
+struct Held<'a> {
+    x: ndarray::ArrayView2<'a, f64>,
+    y: &'a [bool],
+    z: &'a [f64],
+    p: &'a [f64],
+}
+
+/// `--segment-by`: each segment's update of the global `model` (see [`crate::segments`]),
+/// the held-out probabilities under it, and the checks: over all held-out leads first
+/// (value "(all)"), then per segment.
+fn fit_segments<'a>(
+    model: &LeadModel,
+    col: &'a str,
+    (train_keys, holdout_keys): &'a (Vec<Option<String>>, Vec<Option<String>>),
+    (x_train, y_train): (ndarray::ArrayView2<'a, f64>, &'a [bool]),
+    holdout: &Held<'a>,
+    solver: LogisticParams,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(crate::segments::Segments, Vec<f64>, Vec<crate::segments::SegmentCheck>)> {
+    let (segments, probs, checks) = crate::segments::fit(
+        model,
+        &crate::segments::Inputs {
+            column: col,
+            train_keys,
+            holdout_keys,
+            x_train,
+            y_train,
+            x_holdout: holdout.x,
+            y_holdout: holdout.y,
+            z_holdout: holdout.z,
+            p_holdout: holdout.p,
+            // Preconditioned at any size: on a segment's rows the global standardisation leaves
+            // the problem ill-conditioned (its own dummy column is constant), and the plain
+            // solve takes many more iterations.
+            solver: solver.precondition_min_rows(1),
+        },
+        progress,
+    )?;
+    let mut all = vec![crate::segments::SegmentCheck {
+        value: "(all)".into(),
+        global: crate::uncertainty::auc_interval(holdout.p, holdout.y),
+        segmented: crate::uncertainty::auc_interval(&probs, holdout.y),
+        difference: crate::uncertainty::auc_difference(&probs, holdout.p, holdout.y),
+    }];
+    all.extend(checks);
+    Ok((segments, probs, all))
+}
+
+/// The id column found by name and uniqueness (as `rules` finds it) when none is given:
+/// `params` with it, else `None` (the given or no id).
+fn with_found_id(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)) -> Option<TrainParams> {
+    if params.id.is_some() {
+        return None;
+    }
+    let id = table.find_id_column_except(|c| params.features.is_excluded(c) || c == params.label)?;
+    progress(&format!("id column {id:?} (found by its name and unique values; give --id to choose)"));
+    Some(TrainParams { id: Some(id), ..params.clone() })
+}
+
+/// With an activity log: the table with the log's aggregates appended, their spec and
+/// report; the aggregates made numbers never screened, the cut-off column excluded.
+#[allow(clippy::type_complexity)]
+fn join_activity(
+    table: &Table,
+    params: &TrainParams,
+    feature_params: &mut FeatureParams,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Option<Table>, Option<crate::events::EventSpec>, Option<EventReport>)> {
+    let Some(ev) = &params.events else { return Ok((None, None, None)) };
+    let id = params.id.clone().ok_or_else(|| {
+        Error::usage("--events", "an activity log is joined to the contacts on the id column: give --id")
+    })?;
+    progress("aggregating the activity log");
+    let (t, spec, report) =
+        crate::events::fit_and_append(&ev.log, table, &id, ev.cutoff_col.as_deref(), ev.as_of, &ev.params)?;
+    let mut fp = feature_params.clone();
+    if let Some(c) = &ev.cutoff_col {
+        fp = fp.also_exclude(c);
+    }
+    // Activity aggregates are counts and days: numbers, even when the training
+    // rows happen to hold only 0 and 1 in a window (issue 14).
+    // They are engineered here, not an export's properties: never screened.
+    for c in spec.column_names() {
+        fp = fp.default_role(&c, crate::features::Role::Number).never_screen(&c);
+    }
+    *feature_params = fp;
+    Ok((Some(t), Some(spec), Some(report)))
+}
+
+/// The labels read and the labelled rows split into training and holdout rows.
+struct Labelled {
+    /// Every row's label (`false` where missing).
+    y_all: Vec<bool>,
+    rows_missing_label: usize,
+    positives: usize,
+    pos_value: String,
+    neg_value: String,
+    train_rows: Vec<usize>,
+    holdout_rows: Vec<usize>,
+    /// How the holdout was chosen, in words.
+    method: String,
+    train_y: Vec<bool>,
+}
+
+/// Check the ids, read the labels and split the labelled rows; refuse too few labelled
+/// rows and a holdout or training set without both outcomes.
+fn label_and_split(table: &Table, params: &TrainParams) -> Result<Labelled> {
+    if let Some(id) = &params.id {
+        table.check_unique_ids(id)?;
+    }
+    let (labels, pos_value, neg_value) = read_label(table, &params.label, params.positive.as_deref())?;
+    let labeled: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
+    let y_all: Vec<bool> = labels.iter().map(|l| l.unwrap_or(false)).collect();
+    let rows_missing_label = labels.len() - labeled.len();
+    let positives = labeled.iter().filter(|&&i| y_all[i]).count();
+    if labeled.len() < 10 {
+        return Err(Error::BadLabel {
+            path: table.path.clone(),
+            column: params.label.clone(),
+            problem: format!("has only {} labelled rows; at least 10 are needed", labeled.len()),
+        });
+    }
+    let (train_rows, holdout_rows, method) = split_rows(table, params, &labeled, &y_all)?;
+    let hold_pos = holdout_rows.iter().filter(|&&i| y_all[i]).count();
+    if hold_pos == 0 || hold_pos == holdout_rows.len() {
+        return Err(Error::data(
+            format!("holdout ({method}, {} rows)", holdout_rows.len()),
+            format!(
+                "has {hold_pos} won leads of {}; it needs both won and lost leads to measure the model and choose a threshold; use a larger --holdout",
+                holdout_rows.len()
+            ),
+        ));
+    }
+    let train_y: Vec<bool> = train_rows.iter().map(|&i| y_all[i]).collect();
+    let train_pos = train_y.iter().filter(|&&v| v).count();
+    if train_pos == 0 || train_pos == train_y.len() {
+        return Err(Error::data(
+            "training rows",
+            format!("have {train_pos} won leads of {}; need both won and lost", train_y.len()),
+        ));
+    }
+    Ok(Labelled {
+        y_all,
+        rows_missing_label,
+        positives,
+        pos_value,
+        neg_value,
+        train_rows,
+        holdout_rows,
+        method,
+        train_y,
+    })
+}
+
+/// `--segment-by col`: the column checked and made a category never screened.
+fn segment_role(
+    table: &Table,
+    params: &TrainParams,
+    feature_params: FeatureParams,
+    col: &str,
+) -> Result<FeatureParams> {
+    let usage = |m: String| Error::usage(format!("--segment-by {col}"), m);
+    table.column(col)?;
+    if col == params.label || params.id.as_deref() == Some(col) || feature_params.is_excluded(col) {
+        return Err(usage(
+            "the segment column is also a category of the global model: it cannot be the label, the id or an \
+             excluded column"
+                .into(),
+        ));
+    }
+    Ok(feature_params.default_role(col, crate::features::Role::Category).never_screen(col))
+}
+
+/// The L2 strength: fixed, or searched on [`ALPHA_GRID`] by cross-validated ROC AUC on
+/// the training rows only. Also the folds' ROC AUCs (of the chosen alpha, or of the
+/// fixed one with `--cv`) and each alpha tried with its mean.
+#[allow(clippy::type_complexity)]
+fn choose_alpha(
+    table: &Table,
+    params: &TrainParams,
+    fparams: &FeatureParams,
+    train_rows: &[usize],
+    y_all: &[bool],
+    progress: &mut dyn FnMut(&str),
+) -> Result<(f64, Vec<f64>, Vec<(f64, f64)>)> {
+    let mut cv_aucs = Vec::new();
+    let mut alpha_search = Vec::new();
+    let folds = params.cv.unwrap_or(5);
+    let alpha = match params.alpha {
+        Alpha::Fixed(a) => {
+            if params.cv.is_some() {
+                progress(&format!("cross-validating {folds} folds"));
+                cv_aucs = cross_validate(table, fparams, train_rows, y_all, folds, a, params)?;
+            }
+            a
+        }
+        Alpha::Auto => {
+            let mut best = (ALPHA_GRID[2], f64::NEG_INFINITY);
+            for &a in &ALPHA_GRID {
+                progress(&format!("alpha {a}: cross-validating {folds} folds"));
+                let aucs = cross_validate(table, fparams, train_rows, y_all, folds, a, params)?;
+                let mean = aucs.iter().sum::<f64>() / aucs.len() as f64;
+                alpha_search.push((a, mean));
+                if mean > best.1 + 1e-12 {
+                    best = (a, mean);
+                    cv_aucs = aucs;
+                }
+            }
+            best.0
+        }
+    };
+    Ok((alpha, cv_aucs, alpha_search))
 }
 
 /// The solver for a design built by `fparams`: spline terms are strongly correlated with

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use leadscore::as_of::{self, AsOf};
 use leadscore::data::Table;
 use leadscore::encoding::EncodingChoice;
-use leadscore::error::{Error, Result};
+use leadscore::error::Result;
 use leadscore::model::{LeadModel, Tiers};
 use leadscore::threshold::Strategy;
 
@@ -69,12 +69,7 @@ impl Leads {
         if self.data.as_os_str() != "-" {
             return Ok(None);
         }
-        let failed = |e: std::io::Error| Error::Internal(format!("spooling standard input: {e}"));
-        let dir = tempfile::tempdir().map_err(failed)?;
-        let path = dir.path().join(format!("standard-input.{}", self.format));
-        let mut f = std::fs::File::create(&path).map_err(failed)?;
-        std::io::copy(&mut std::io::stdin().lock(), &mut f)
-            .map_err(|e| Error::read(std::path::Path::new("(standard input)"), e))?;
+        let (dir, path) = leadscore::data::spool_stdin(&self.format)?;
         self.data = path.clone();
         super::output::show_as(&path, "(standard input)");
         // Summaries that name the file alone.

@@ -87,7 +87,7 @@ pub fn run(args: Args) -> Result<()> {
         "holdout",
         leadscore::uncertainty::Bootstrap { seed: 42, ..Default::default() },
     )?;
-    data::write_table(&mut leadscore::evaluate::curve_frame(&ev.curve)?, &curves_path)?;
+    leadscore::evaluate::write_curve(&ev.curve, &curves_path)?;
     s.push_str(&super::evaluate::gains(&ev.bands));
 
     s.push_str(&format!("\n== 3. score {} ==\n", new_file.display()));
@@ -108,31 +108,13 @@ pub fn run(args: Args) -> Result<()> {
         outcome.model.threshold.value
     ));
     s.push_str("first leads:\n");
-    let get = |name: &str, i: usize| data::cell_text(&scored, name, i);
-    for i in 0..scored.height().min(5) {
-        s.push_str(&format!(
-            "  {}  score {:>3}  {:<5} {}\n",
-            get("lead_id", i),
-            get("score", i),
-            get("tier", i),
-            get("reasons", i)
-        ));
+    for lead in data::first_rows(&scored, &["lead_id", "score", "tier", "reasons"], 5) {
+        s.push_str(&format!("  {}  score {:>3}  {:<5} {}\n", lead[0], lead[1], lead[2], lead[3]));
     }
     // Monitoring: the new leads against the profile of the training rows.
     if let Some(profile) = &outcome.model.profile {
         s.push_str(&format!("\n== 4. monitor {} against the training rows ==\n", new_file.display()));
-        let (rows, probs) = leadscore::score::predict_readable(&outcome.model, &new_leads, as_of.day())?;
-        let m = leadscore::monitor::check(
-            &outcome.model,
-            profile,
-            &leadscore::monitor::Leads {
-                table: &new_leads,
-                rows: &rows,
-                as_of_day: as_of.day(),
-                probabilities: &probs,
-                labels: None,
-            },
-        )?;
+        let m = leadscore::monitor::run(&outcome.model, profile, &new_leads, as_of.day(), None)?;
         let worst: Vec<String> = {
             let mut c: Vec<&leadscore::monitor::ColumnDrift> = m.columns.iter().collect();
             c.sort_by(|a, b| b.drift.psi.total_cmp(&a.drift.psi));
@@ -158,10 +140,11 @@ pub fn run(args: Args) -> Result<()> {
             leadscore::uncertainty::Bootstrap::default(),
         )?;
         s.push_str(&super::compare::headline(&c, &holdout_file.display().to_string()));
-        let (html, _) = super::report::build(
+        let (html, _) = leadscore::report::build(
             &outcome.model,
             &hold,
-            Some((&rules, rules_file.as_path())),
+            Some((&rules, &super::output::file_name(&rules_file))),
+            &super::output::file_name(&holdout_file),
             None,
             leadscore::uncertainty::Bootstrap::default(),
         )?;

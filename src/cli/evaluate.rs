@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::error::Result;
-use leadscore::evaluate::{curve_frame, evaluate_predictions, labelled_predictions, Evaluation};
+use leadscore::evaluate::{evaluate_table, Evaluation};
 use leadscore::{data, model_file};
 
 use super::args::{Force, Json, Leads, ModelIn, Quiet, Seed};
@@ -52,16 +52,16 @@ pub fn run(args: Args) -> Result<()> {
     let model = model_file::load(model_path)?;
     let (table, as_of) = args.leads.load_history(&model)?;
     console.note(&format!("as of {}", as_of.describe()));
-    let (p, y, missing) = labelled_predictions(&model, &table, as_of.day())?;
-    let mut ev =
-        evaluate_predictions(&model, &p, &y, missing, &data_path.display().to_string(), args.seed.bootstrap())?;
-    ev.as_of = Some(as_of);
-    if let Some(col) = args.by.clone().or_else(|| model.segments.as_ref().map(|s| s.column.clone())) {
-        ev.segments = leadscore::evaluate::by_segment(&model, &table, as_of.day(), &p, &y, &col)?;
-        ev.segment_column = Some(col);
-    }
+    let ev = evaluate_table(
+        &model,
+        &table,
+        as_of,
+        &data_path.display().to_string(),
+        args.by.as_deref(),
+        args.seed.bootstrap(),
+    )?;
     if let Some(c) = &args.curves {
-        data::write_table(&mut curve_frame(&ev.curve)?, c)?;
+        leadscore::evaluate::write_curve(&ev.curve, c)?;
     }
     if args.json.json {
         out_json(&ev)

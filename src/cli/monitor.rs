@@ -76,25 +76,7 @@ pub fn run(args: Args) -> Result<i32> {
         (args.leads.load_scoring(&model, &a)?, a)
     };
     console.note(&format!("as of {}", as_of.describe()));
-    let (rows, probs) = leadscore::score::predict_readable(&model, &table, as_of.day())?;
-    let labels: Option<Vec<Option<bool>>> = match &args.label {
-        Some(col) => {
-            let (all, _, _) = data::read_label(&table, col, Some(&model.meta.positive_value))?;
-            Some(rows.iter().map(|&i| all[i]).collect())
-        }
-        None => None,
-    };
-    let m = monitor::check(
-        &model,
-        profile,
-        &monitor::Leads {
-            table: &table,
-            rows: &rows,
-            as_of_day: as_of.day(),
-            probabilities: &probs,
-            labels: labels.as_deref(),
-        },
-    )?;
+    let m = monitor::run(&model, profile, &table, as_of.day(), args.label.as_deref())?;
     if let Some(o) = &args.output {
         let html = report::monitor_page(&model, &m, &super::output::file_name(data_path))?;
         data::atomic_write(o, |w| {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use leadscore::error::Result;
 use leadscore::rules::suggest::{suggest, SuggestParams};
-use leadscore::rules::{rules_frame, RulesFile};
+use leadscore::rules::RulesFile;
 use leadscore::{data, model_file};
 
 use super::args::{parse_date, EventArgs, Force, ModelIn, Quiet};
@@ -96,32 +96,17 @@ pub fn run(args: Args) -> Result<()> {
     };
     data::check_output(&output, &[&data_path, &rules_path], args.force.force)?;
     let rules = RulesFile::load(&rules_path)?;
-    let mut table = data::load(&data_path)?;
-    let id = args.id.clone().or_else(|| table.find_id_column());
-    if let Some(log) = args.events.load()? {
-        let id = id.as_deref().ok_or_else(|| {
-            leadscore::Error::usage("--events", "the activity log is joined to the leads on the id column: give --id")
-        })?;
-        let params = leadscore::events::EventParams::default();
-        table = leadscore::events::fit_and_append(&log, &table, id, None, args.as_of, &params)?.0;
-    }
-    rules.check_fields(&table)?;
-    let as_of = leadscore::as_of::for_history(args.as_of, None, &table, &rules.fields())?;
-    console.note(&format!("as of {}", as_of.describe()));
-    let as_of = as_of.date;
-    let scores = rules.evaluate(&table, as_of)?;
-    let mut df = rules_frame(&rules, &table, &scores, id.as_deref())?;
-    data::write_table(&mut df, &output)?;
-    let names = rules.stage_names();
-    let mut per_stage = vec![0usize; names.len()];
-    for &s in &scores.stage {
-        per_stage[s] += 1;
-    }
-    let summary: Vec<String> = names.iter().zip(&per_stage).map(|(n, c)| format!("{n} {}", count(*c))).collect();
+    let table = data::load(&data_path)?;
+    let log = args.events.load()?;
+    let mut run = leadscore::rules::run(&rules, table, args.id.clone(), log.as_ref(), args.as_of)?;
+    console.note(&format!("as of {}", run.as_of.describe()));
+    data::write_table(&mut run.frame, &output)?;
+    let summary: Vec<String> = run.per_stage.iter().map(|(n, c)| format!("{n} {}", count(*c))).collect();
     console.note(&format!(
-        "{} leads scored by {} rules as of {as_of}: {}; written to {}",
-        count(table.height()),
+        "{} leads scored by {} rules as of {}: {}; written to {}",
+        count(run.leads),
         rules.rules.len(),
+        run.as_of.date,
         summary.join(", "),
         output.display()
     ));

@@ -6,9 +6,7 @@ use clap::Parser;
 use leadscore::alerts::webhook;
 use leadscore::as_of;
 use leadscore::error::{Error, Result};
-use leadscore::score::{
-    can_stream, score_csv_file, score_table_with_rejects, write_rejects, OnBadRow, Route, ScoreParams, STREAM_BATCH,
-};
+use leadscore::score::{write_rejects, FileProgress, OnBadRow, Route, ScoreParams, STREAM_BATCH};
 use leadscore::{data, model_file};
 
 use super::args::{parse_dialect, Force, Leads, ModelIn, Quiet};
@@ -124,22 +122,18 @@ pub fn run(mut args: Args) -> Result<()> {
     if args.state.is_some() {
         return Err(Error::usage("--state", "compares the scored file with the last run's: give --output a file"));
     }
-    // Standard output: score into a temporary file, then copy it out whole, so that a
-    // failed run writes nothing and the bytes are those of a file-to-file run.
-    let failed = |e: std::io::Error| Error::Internal(format!("a temporary file for standard output: {e}"));
-    let dir = tempfile::tempdir().map_err(failed)?;
-    let tmp = dir.path().join("standard-output.csv");
-    args.output = tmp.clone();
-    let shown = std::path::Path::new("(standard output)");
-    super::output::show_as(&tmp, "(standard output)");
-    score(args).map_err(|e| e.with_path(&tmp, shown))?;
-    let mut f = std::fs::File::open(&tmp).map_err(failed)?;
+    // Standard output: scored into a temporary file, then copied out whole.
     let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    std::io::copy(&mut f, &mut lock)
-        .and_then(|_| std::io::Write::flush(&mut lock))
-        .map_err(|e| Error::write(shown, e))?;
-    Ok(())
+    data::through_temp_file(
+        "standard-output.csv",
+        std::path::Path::new("(standard output)"),
+        |tmp| {
+            super::output::show_as(tmp, "(standard output)");
+            args.output = tmp.to_path_buf();
+            score(args)
+        },
+        &mut stdout.lock(),
+    )
 }
 
 fn score(args: Args) -> Result<()> {
@@ -193,54 +187,55 @@ fn score(args: Args) -> Result<()> {
     if let Some(w) = as_of::scoring_gap_warning(&model, &as_of) {
         console.note(&w);
     }
-    let mut params = ScoreParams {
+    let params = ScoreParams {
         as_of_day: as_of.day(),
         reasons: args.reasons,
         id: args.id.clone(),
         on_bad_row,
         dialect: args.output_dialect,
     };
-    let (rows, decisions, rejects) =
-        if can_stream(&model, data_path, &args.output) && args.leads.events.events.is_none() {
-            let size = std::fs::metadata(data_path).map(|m| m.len()).unwrap_or(0);
-            let bar = console.bytes_bar(size);
-            let mut shown = None;
-            let done = score_csv_file(
-                &model,
-                data_path,
-                &args.output,
-                &params,
-                args.leads.encoding,
-                args.general_path,
-                &mut |route, done, _| {
-                    if shown != Some(route) {
-                        shown = Some(route);
-                        let note = match route {
-                            Route::Parallel => {
-                                format!("scoring {} on {} threads", data_path.display(), rayon::current_num_threads())
-                            }
-                            Route::Streaming => {
-                                format!("scoring {} in batches of {}", data_path.display(), count(STREAM_BATCH))
-                            }
-                        };
-                        bar.suspend(|| console.note(&note));
-                        bar.set_position(0);
-                    }
-                    bar.set_position(done);
-                },
-            )?;
-            bar.finish_and_clear();
-            console.note(&format!("read {} as {}", data_path.display(), done.encoding.describe()));
-            (done.rows, done.decisions, done.rejects)
-        } else {
-            console.note(&format!("reading {}", data_path.display()));
-            let table = args.leads.load_scoring(&model, &as_of)?;
-            params.dialect =
-                params.dialect.resolve(table.delimiter.unwrap_or(b','), table.encoding, model.reads_decimal_commas());
-            let (mut scored, rejects) = score_table_with_rejects(&model, &table, &params)?;
-            data::write_table_as(&mut scored, &args.output, params.out_dialect())?;
-            (scored.height(), leadscore::score::count_decisions(&scored), rejects)
-        };
+    // The bar appears with the first bytes scored (a CSV path), sized to the text read.
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut shown = None;
+    let done = leadscore::score::score_file(
+        &model,
+        data_path,
+        &args.output,
+        &params,
+        args.leads.encoding,
+        args.general_path,
+        args.leads.events.events.is_some(),
+        &mut || args.leads.load_scoring(&model, &as_of),
+        &mut |p| match p {
+            FileProgress::Csv { route, done, total } => {
+                if shown != Some(route) {
+                    shown = Some(route);
+                    let note = match route {
+                        Route::Parallel => {
+                            format!("scoring {} on {} threads", data_path.display(), rayon::current_num_threads())
+                        }
+                        Route::Streaming => {
+                            format!("scoring {} in batches of {}", data_path.display(), count(STREAM_BATCH))
+                        }
+                    };
+                    let b = bar.get_or_insert_with(|| console.bytes_bar(total));
+                    b.suspend(|| console.note(&note));
+                    b.set_position(0);
+                }
+                if let Some(b) = &bar {
+                    b.set_position(done);
+                }
+            }
+            FileProgress::Reading => console.note(&format!("reading {}", data_path.display())),
+        },
+    )?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if let Some(e) = &done.encoding {
+        console.note(&format!("read {} as {}", data_path.display(), e.describe()));
+    }
+    let (rows, decisions, rejects) = (done.rows, done.decisions, done.rejects);
     if let Some(path) = &args.rejects {
         write_rejects(path, &rejects)?;
         if !rejects.is_empty() {

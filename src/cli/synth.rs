@@ -82,7 +82,7 @@ pub fn run(args: Args) -> Result<()> {
     console.note(&format!("wrote {} synthetic contacts to {}", count(args.rows), args.output.display()));
     if let (Some(path), Some(ev)) = (&args.events, out.events.as_mut()) {
         data::write_table(ev, path)?;
-        console.note(&format!("wrote {} events to {}", count(ev.height()), path.display()));
+        console.note(&format!("wrote {} events to {}", count(data::row_count(ev)), path.display()));
     }
     Ok(())
 }

@@ -12,7 +12,6 @@ use leadscore::model::Tiers;
 use leadscore::threshold::Strategy;
 use leadscore::train::{self, Alpha, Split, TrainOutcome, TrainParams};
 use leadscore::{evaluate, metrics, model_file};
-use serde_json::json;
 
 use super::args::{parse_alpha, parse_screen, parse_strategy, parse_tiers, Force, Json, Leads, Quiet};
 use super::output::{count, out, out_json};
@@ -257,7 +256,7 @@ pub fn run(args: Args) -> Result<()> {
     model_file::save(&outcome.model, &args.model)?;
     if let Some(c) = &args.curves {
         let curve = metrics::curve(&outcome.holdout_probs, &outcome.holdout_labels);
-        data::write_table(&mut evaluate::curve_frame(&curve)?, c)?;
+        evaluate::write_curve(&curve, c)?;
     }
     let mut text = summary(&outcome);
     if let Some(r) = &outcome.event_report {
@@ -273,121 +272,24 @@ pub fn run(args: Args) -> Result<()> {
     text.push_str(&format!("model written to {}\n", args.model.display()));
     if args.json.json {
         eprint!("{}", super::output::shown(&text));
-        out_json(&json_summary(&outcome))
+        out_json(&leadscore::train::summary::TrainSummary::of(&outcome).to_value()?)
     } else {
         out(&text)
     }
 }
 
-/// The JSON object `train --json` prints.
-pub fn json_summary(o: &TrainOutcome) -> serde_json::Value {
-    let m = &o.model;
-    let h = m.meta.holdout.as_ref().map(|h| &h.metrics);
-    let mut aucs = o.fit_report.single_column_auc.clone();
-    aucs.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let column_aucs: Vec<serde_json::Value> =
-        aucs.into_iter().map(|(c, a)| json!({"column": c, "roc_auc": a})).collect();
-    json!({
-        "sample": m.sample.as_ref().map(|sm| json!({
-            "rows_in_file": sm.rows_in_file,
-            "rows_sampled": sm.rows_sampled,
-            "rate": sm.rate(),
-            "seed": sm.seed,
-            "strata": sm.strata.iter().map(|(v, c)| json!({"label": v, "rows": c})).collect::<Vec<_>>(),
-        })),
-        "rows": m.meta.rows,
-        "rows_missing_label": m.meta.rows_missing_label,
-        "positives": m.meta.positives,
-        "positive_value": m.meta.positive_value,
-        "train_rows": m.meta.train_rows,
-        "features": m.features.n_features(),
-        "columns_used": m.features.columns.iter().map(|c| json!({"column": c.name, "role": c.role.name(), "format": c.format_note()})).collect::<Vec<_>>(),
-        "columns_left_out": o.fit_report.skipped,
-        "screening": o.fit_report.screening,
-        "columns_screened_out": o.fit_report.screened,
-        "holdout": h.map(|h| json!({
-            "method": m.meta.holdout.as_ref().map(|x| x.method.clone()),
-            "rows": h.rows, "positives": h.positives,
-            "roc_auc": h.roc_auc, "pr_auc": h.pr_auc, "log_loss": h.log_loss, "brier": h.brier,
-            "roc_auc_ci": o.holdout_auc.map(|a| a.roc_auc_ci),
-            "roc_auc_se": o.holdout_auc.map(|a| a.roc_auc_se),
-            "roc_auc_includes_chance": o.holdout_auc.map(|a| a.includes_chance()),
-            "pr_auc_ci": o.holdout_at.pr_auc_ci,
-            "precision_ci": o.holdout_at.precision_ci,
-            "recall_ci": o.holdout_at.recall_ci,
-            "lift": o.holdout_at.lift,
-            "lift_ci": o.holdout_at.lift_ci,
-            "bootstrap": o.holdout_at.bootstrap,
-            "calibration": o.holdout_calibration,
-        })),
-        "calibration_map": json!({
-            "asked": o.calibration.asked,
-            "method": o.calibration.chosen,
-            "map": m.calibration.describe(),
-            "held_out_rows": o.calibration.rows,
-            "cv_log_loss": o.calibration.cv_log_loss.iter().map(|(k, v)| json!({"method": k, "log_loss": v})).collect::<Vec<_>>(),
-        }),
-        "sample_size": o.sample_size,
-        "resolution": o.resolution.as_ref().map(|r| json!({
-            "chosen": r.chosen,
-            "text": r.chosen.to_string(),
-            "cv_log_loss": r.cv_log_loss.iter().zip(&r.fold_log_loss).zip(&r.against_steps).map(|(((k, v), f), g)| json!({
-                "resolution": k, "text": k.to_string(), "log_loss": v, "fold_log_loss": f,
-                "gain_over_steps": g.gain, "gain_se": g.se, "t": g.t, "p": g.p, "significant": g.significant,
-            })).collect::<Vec<_>>(),
-            "rows": r.rows,
-            "folds": r.folds,
-            "scheme": r.scheme,
-            "level": leadscore::train::RESOLUTION_LEVEL,
-        })),
-        "segments": m.segments.as_ref().map(|sg| json!({
-            "column": sg.column,
-            "significance_level": leadscore::segments::LEVEL,
-            "segments": sg.segments.iter().map(|g| {
-                let c = o.segment_checks.iter().find(|c| c.value == g.value);
-                json!({
-                    "value": g.value,
-                    "model": g.update,
-                    "why": g.why,
-                    "train_rows": g.train_rows, "train_won": g.train_won,
-                    "holdout_rows": g.holdout_rows, "holdout_won": g.holdout_won,
-                    "own_model_needs_rows": g.own_model_needs,
-                    "update_parameters": g.update_params,
-                    "tests": g.tests,
-                    "global_roc_auc": c.and_then(|c| c.global.map(|a| a.roc_auc)),
-                    "global_roc_auc_ci": c.and_then(|c| c.global.map(|a| a.roc_auc_ci)),
-                    "roc_auc": c.and_then(|c| c.segmented.map(|a| a.roc_auc)),
-                    "roc_auc_ci": c.and_then(|c| c.segmented.map(|a| a.roc_auc_ci)),
-                    "roc_auc_difference": c.and_then(|c| c.difference),
-                })
-            }).collect::<Vec<_>>(),
-            "overall": o.segment_checks.first(),
-        })),
-        "threshold": m.threshold.value,
-        "threshold_strategy": m.threshold.strategy,
-        "threshold_precision": m.threshold.precision,
-        "threshold_recall": m.threshold.recall,
-        "threshold_routed": m.threshold.routed,
-        "alpha": m.meta.alpha,
-        "alpha_search": o.alpha_search.iter().map(|(a, auc)| json!({"alpha": a, "cv_roc_auc": auc})).collect::<Vec<_>>(),
-        "cv_roc_auc": o.cv_aucs,
-        "as_of": o.as_of,
-        "encoding": o.encoding,
-        "iterations": m.meta.iterations,
-        "preconditioned": m.meta.preconditioned,
-        "converged": m.meta.converged,
-        "top_coefficients": m.top_coefficients(10).into_iter().map(|(n, c)| json!({"feature": n, "coefficient": c})).collect::<Vec<_>>(),
-        "single_column_roc_auc": column_aucs,
-        "events": o.event_report,
-        "warnings": o.warnings,
-    })
-}
-
 /// The human summary of a training run.
 pub fn summary(o: &TrainOutcome) -> String {
-    let m = &o.model;
-    let meta = &m.meta;
     let mut s = String::new();
+    summary_data(&mut s, o);
+    summary_fit(&mut s, o);
+    s
+}
+
+/// The rows, the sample, the columns used, left out and screened out.
+fn summary_data(s: &mut String, o: &TrainOutcome) {
+    let m = &o.model;
+    let meta = &o.model.meta;
     s.push_str(&format!(
         "trained on {}: {} rows, {} won ({:.1}%, {:?} = won)",
         meta.data_file,
@@ -450,6 +352,12 @@ pub fn summary(o: &TrainOutcome) -> String {
             s.push_str(&format!("  screened out {} ({})\n", sk.column, sk.reason));
         }
     }
+}
+
+/// The as-of date, the resolution, alpha, cross-validation, the solver, the holdout, calibration, the threshold, segments, coefficients and warnings.
+fn summary_fit(s: &mut String, o: &TrainOutcome) {
+    let m = &o.model;
+    let meta = &o.model.meta;
     if let Some(a) = &o.as_of {
         s.push_str(&format!("dates count back from {}\n", a.describe()));
     }
@@ -547,7 +455,6 @@ pub fn summary(o: &TrainOutcome) -> String {
             s.push_str(&format!("warning: column {:?}: {}\n", w.column, w.message));
         }
     }
-    s
 }
 
 /// The per-segment table of a segmented training run.

@@ -32,6 +32,7 @@ pub mod flag;
 pub(crate) mod infer;
 pub mod kind;
 pub mod number;
+mod numeric;
 pub mod params;
 pub mod part;
 pub mod profile;

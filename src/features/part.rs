@@ -14,6 +14,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 pub use super::kind::{CatKind, NumKind};
+pub use super::numeric::{fmt_num, quantile_sorted};
+pub(crate) use super::numeric::{ln_1p_boundary, ln_1p_nonneg, skewness};
 use crate::cell::{Cell, Problem};
 use crate::format::DateOrder;
 
@@ -177,6 +179,14 @@ impl SplinePart {
         self.terms(t, &mut out[bw..]);
     }
 
+    /// [`NumericPart::values_at`] for the spline: the base part's values of `t`, then
+    /// its spline terms.
+    pub fn values_at(&self, t: f64, missing: bool, out: &mut [f64]) {
+        let bw = self.base.width();
+        self.base.values_at(t, missing, &mut out[..bw]);
+        self.terms(t, &mut out[bw..]);
+    }
+
     /// The `k - 2` spline terms of `t` (in the transformed scale).
     pub fn terms(&self, t: f64, out: &mut [f64]) {
         let k = &self.knots;
@@ -196,9 +206,9 @@ impl SplinePart {
 
     pub fn feature_names(&self) -> Vec<String> {
         let mut v = self.base.feature_names();
-        let raw = |t: f64| if self.base.log1p { t.exp() - 1.0 } else { t };
         for j in 0..self.knots.len() - 2 {
-            v.push(format!("{} spline term {} (knot {})", self.base.label, j + 1, fmt_num(raw(self.knots[j]))));
+            let knot = fmt_num(self.base.untransformed(self.knots[j]));
+            v.push(format!("{} spline term {} (knot {})", self.base.label, j + 1, knot));
         }
         v
     }
@@ -316,6 +326,21 @@ impl Part {
         }
     }
 
+    /// A number part's contribution to the log-odds at `t` (in the model's scale, see
+    /// [`NumericPart::transformed`]), `missing` or not, given the part's weights on the
+    /// raw (unstandardised) design values: its design values there, weighted. `None` for
+    /// a level part.
+    pub fn number_contribution(&self, t: f64, missing: bool, weights: &[f64]) -> Option<f64> {
+        let mut v = vec![0.0; self.width()];
+        match self {
+            Part::Numeric(p) => p.values_at(t, missing, &mut v),
+            Part::Spline(p) => p.values_at(t, missing, &mut v),
+            Part::Levels(_) => return None,
+        }
+        let rest: f64 = v[1..].iter().zip(&weights[1..]).map(|(x, w)| x * w).sum();
+        Some(v[0] * weights[0] + rest)
+    }
+
     /// A number part's value, missing flag and imputation (a spline's base), else `None`.
     pub fn numeric(&self) -> Option<&NumericPart> {
         match self {
@@ -404,8 +429,33 @@ impl NumericPart {
     /// for each step.
     pub fn values(&self, cell: f64, out: &mut [f64]) {
         let missing = cell.is_nan();
-        let x = if missing { self.median } else { cell };
-        let t = if self.log1p { ln_1p_nonneg(x) } else { x };
+        self.values_at(self.transformed(cell), missing, out);
+    }
+
+    /// A value in the scale the model reads it (log1p'd when skewed; the median when
+    /// missing, NaN).
+    pub fn transformed(&self, cell: f64) -> f64 {
+        let x = if cell.is_nan() { self.median } else { cell };
+        if self.log1p {
+            ln_1p_nonneg(x)
+        } else {
+            x
+        }
+    }
+
+    /// A value in the model's scale back in the column's own (the inverse of
+    /// [`Self::transformed`] for a present value).
+    pub fn untransformed(&self, t: f64) -> f64 {
+        if self.log1p {
+            t.exp() - 1.0
+        } else {
+            t
+        }
+    }
+
+    /// The raw design values for a value `t` already in the model's scale
+    /// ([`Self::transformed`]), `missing` for the missing flag.
+    pub fn values_at(&self, t: f64, missing: bool, out: &mut [f64]) {
         out[0] = t;
         let mut j = 1;
         if self.missing_flag {
@@ -425,8 +475,7 @@ impl NumericPart {
             v.push(format!("{label} is missing"));
         }
         for c in &self.cuts {
-            let raw = if self.log1p { c.exp() - 1.0 } else { *c };
-            v.push(format!("{label} > {}", fmt_num(raw)));
+            v.push(format!("{label} > {}", fmt_num(self.untransformed(*c))));
         }
         v
     }
@@ -608,8 +657,13 @@ impl LevelPart {
     /// The design column (within the block) for a level, `None` meaning missing: the
     /// level's own column, else "(other)", else the missing column; `None` when the part
     /// has no such column.
+    /// The slot of the levels outside the list, when the part keeps one.
+    pub fn other_slot(&self) -> Option<usize> {
+        self.other.then_some(self.levels.len())
+    }
+
     pub fn slot(&self, level: Option<&str>) -> Option<usize> {
-        let other_slot = self.other.then_some(self.levels.len());
+        let other_slot = self.other_slot();
         match level {
             Some(l) => self.levels.iter().position(|k| k == l).or(other_slot),
             None => self.missing.then_some(self.levels.len() + self.other as usize),
@@ -695,100 +749,5 @@ impl LevelPart {
             share_of_won: share,
         });
         LevelFit { part: LevelPart { kind, label, levels, other, missing: missing > 0 }, auc: auc.max(1.0 - auc), pure }
-    }
-}
-
-/// A number as a feature name or rule shows it: whole numbers plainly, others to three
-/// decimals (none from 100 up).
-pub fn fmt_num(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 && x.abs() < 1e15 {
-        format!("{}", x.round() as i64)
-    } else if x.abs() >= 100.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
-
-pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    let idx = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
-fn skewness(v: &[f64]) -> f64 {
-    let n = v.len() as f64;
-    if n < 3.0 {
-        return 0.0;
-    }
-    let mean = v.iter().sum::<f64>() / n;
-    let m2 = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    let m3 = v.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
-    if m2 <= 0.0 {
-        0.0
-    } else {
-        m3 / m2.powf(1.5)
-    }
-}
-
-/// The largest non-negative `r` with `ln_1p_nonneg(r) <= c` (for `c >= 0`): `x > r`
-/// exactly when `ln_1p_nonneg(x) > c`, for any `x`, since `ln_1p` does not decrease.
-pub(crate) fn ln_1p_boundary(c: f64) -> f64 {
-    let up = |r: f64| f64::from_bits(r.to_bits() + 1);
-    let down = |r: f64| if r > 0.0 { f64::from_bits(r.to_bits() - 1) } else { 0.0 };
-    let mut r = c.exp_m1().max(0.0);
-    for _ in 0..4096 {
-        if ln_1p_nonneg(r) > c && r > 0.0 {
-            r = down(r);
-        } else if ln_1p_nonneg(up(r)) <= c {
-            r = up(r);
-        } else {
-            break;
-        }
-    }
-    r
-}
-
-/// `x.max(0.0).ln_1p()`, from a table for the small whole numbers that counts mostly are
-/// (the same bits: the table holds `ln_1p` of each).
-pub(crate) fn ln_1p_nonneg(x: f64) -> f64 {
-    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| (0..4096).map(|k| (k as f64).ln_1p()).collect());
-    let k = x as usize;
-    // -0.0 keeps its sign through ln_1p: not from the table.
-    if k as f64 == x && k < table.len() && x.is_sign_positive() {
-        table[k]
-    } else {
-        x.max(0.0).ln_1p()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ln_1p_boundary_splits_values_as_ln_1p_does() {
-        for k in [0u32, 1, 2, 3, 7, 10, 99, 1000, 4095, 4096, 123_456] {
-            let c = ln_1p_nonneg(k as f64);
-            let r = ln_1p_boundary(c);
-            for x in [
-                k as f64 - 1.0,
-                k as f64 - 1e-9,
-                k as f64,
-                k as f64 + 1e-9,
-                k as f64 + 1.0,
-                r,
-                f64::from_bits(r.to_bits() + 1),
-            ] {
-                assert_eq!(x > r, ln_1p_nonneg(x) > c, "k {k} x {x}");
-            }
-        }
-    }
-
-    #[test]
-    fn ln_1p_table_gives_the_same_bits() {
-        for x in [0.0, 1.0, 2.0, 17.0, 4095.0, 4096.0, 1e6, 0.5, -0.0, -3.0, 2.5] {
-            assert_eq!(ln_1p_nonneg(x).to_bits(), x.max(0.0).ln_1p().to_bits(), "{x}");
-        }
     }
 }

@@ -20,6 +20,36 @@ use crate::evaluate::Evaluation;
 use crate::metrics::{Band, CurvePoint};
 use crate::model::LeadModel;
 
+/// Gather the numbers (evaluation, curves, comparison with `rules`, named as the user
+/// knows them) and render the report of `model` on the labelled `table` (`data_name`).
+/// The as-of date is the history rule's, over the model's date columns and, with rules,
+/// the rules' fields: the same date `compare` uses on the same inputs.
+pub fn build(
+    model: &LeadModel,
+    table: &crate::data::Table,
+    rules: Option<(&crate::rules::Rules, &str)>,
+    data_name: &str,
+    given_as_of: Option<chrono::NaiveDate>,
+    bootstrap: crate::uncertainty::Bootstrap,
+) -> Result<(String, crate::as_of::AsOf)> {
+    let (comparison, as_of) = match rules {
+        None => (None, crate::as_of::for_history(given_as_of, Some(model), table, &[])?),
+        Some((rules, name)) => {
+            let (c, as_of) = crate::compare::compare_on(model, rules, table, given_as_of, None, bootstrap)?;
+            (Some((c, name.to_string())), as_of)
+        }
+    };
+    let ev = crate::evaluate::evaluate_table(model, table, as_of, data_name, None, bootstrap)?;
+    let html = render(&ReportInput {
+        model,
+        data_name: data_name.to_string(),
+        evaluation: &ev,
+        curve: &ev.curve,
+        comparison: comparison.as_ref().map(|(c, n)| (c, n.clone())),
+    })?;
+    Ok((html, as_of))
+}
+
 /// Everything the report shows.
 pub struct ReportInput<'a> {
     pub model: &'a LeadModel,
@@ -55,18 +85,40 @@ fn gains_table(bands: &[Band]) -> String {
 
 /// Render the report.
 pub fn render(input: &ReportInput) -> Result<String> {
-    let m = input.model;
-    let ev = input.evaluation;
-    let meta = &m.meta;
+    let mut h = String::new();
+    head(&mut h, input)?;
+    ranking(&mut h, input)?;
+    calibration(&mut h, input)?;
+    drivers(&mut h, input)?;
+    comparison(&mut h, input)?;
+    segments(&mut h, input)?;
+    effects(&mut h, input)?;
+    training(&mut h, input)?;
+    h.push_str("</main></body></html>\n");
+    Ok(h)
+}
+
+/// A 95% interval as the report shows it.
+fn ci(c: [f64; 2]) -> String {
+    format!("{:.3}–{:.3}", c[0], c[1])
+}
+
+/// The threshold as a point on the curves (the red dot).
+fn threshold_point(ev: &Evaluation) -> CurvePoint {
     let c = &ev.confusion;
-    let at = CurvePoint {
+    CurvePoint {
         threshold: ev.threshold,
         tp: c.true_positives,
         fp: c.false_positives,
         fn_: c.false_negatives,
         tn: c.true_negatives,
-    };
-    let mut h = String::new();
+    }
+}
+
+/// The title, the tiles and the note on intervals.
+fn head(h: &mut String, input: &ReportInput) -> Result<()> {
+    let ev = input.evaluation;
+    let meta = &input.model.meta;
     h.push_str(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>leadscore model report</title>",
     );
@@ -85,7 +137,6 @@ pub fn render(input: &ReportInput) -> Result<String> {
         h.push_str(&format!("<p class=\"note\" id=\"as-of\">Dates count back from {}.</p>", esc(&a.describe())));
     }
     h.push_str("<div class=\"tiles\">");
-    let ci = |c: [f64; 2]| format!("{:.3}–{:.3}", c[0], c[1]);
     h.push_str(&tile(
         "ROC AUC (95% CI, DeLong)",
         format!("{:.3} ({})", ev.roc_auc, ev.roc_auc_ci.map_or("n/a".into(), ci)),
@@ -117,7 +168,15 @@ pub fn render(input: &ReportInput) -> Result<String> {
         ev.at.bootstrap.seed,
         if ev.no_signal { " <strong>No signal: the ROC AUC's interval includes 0.5; the model ranks these leads no better than chance.</strong>" } else { "" }
     ));
+    Ok(())
+}
 
+/// Ranking: ROC, precision-recall, gains, the score distribution, deciles, tiers and the threshold.
+fn ranking(h: &mut String, input: &ReportInput) -> Result<()> {
+    let c = &input.evaluation.confusion;
+    let m = input.model;
+    let ev = input.evaluation;
+    let at = threshold_point(input.evaluation);
     h.push_str("<h2>How well it ranks buyers</h2><p class=\"note\">The red dot is the model's threshold: leads at or above it are routed to sales.</p><div class=\"grid\">");
     let manual = input.comparison.as_ref().map(|(c, _)| c.manual_curve.as_slice());
     h.push_str(&figure(charts::roc(input.curve, manual, Some(&at))?));
@@ -145,7 +204,12 @@ pub fn render(input: &ReportInput) -> Result<String> {
         esc(&m.threshold.strategy),
         esc(&m.threshold.chosen_on)
     ));
+    Ok(())
+}
 
+/// Calibration: the plot, the bins and the calibration fit.
+fn calibration(h: &mut String, input: &ReportInput) -> Result<()> {
+    let ev = input.evaluation;
     h.push_str("<h2>Calibration</h2><div class=\"grid\">");
     h.push_str(&figure(charts::calibration(&ev.calibration)?));
     let rows: Vec<Vec<String>> = ev
@@ -167,14 +231,23 @@ pub fn render(input: &ReportInput) -> Result<String> {
     }
     h.push_str("</div>");
     h.push_str("</div>");
+    Ok(())
+}
 
+/// The largest coefficients.
+fn drivers(h: &mut String, input: &ReportInput) -> Result<()> {
+    let m = input.model;
     h.push_str("<h2>What drives the score</h2><p class=\"note\">Coefficients per standard deviation of each feature: bars to the right raise the odds of winning, to the left lower them.</p>");
     h.push_str(&figure(charts::bars(
         "Largest coefficients",
         &m.top_coefficients(15),
         "change in log-odds per standard deviation",
     )?));
+    Ok(())
+}
 
+/// With rules: the manual points against the predictive model.
+fn comparison(h: &mut String, input: &ReportInput) -> Result<()> {
     if let Some((cmp, rules_name)) = &input.comparison {
         h.push_str(&format!("<h2>Predictive versus the manual points ({})</h2>", esc(rules_name)));
         h.push_str("<div class=\"tiles\">");
@@ -237,7 +310,13 @@ pub fn render(input: &ReportInput) -> Result<String> {
         let (headers, rows) = cmp.disagreement_table();
         h.push_str(&table(&headers, &rows));
     }
+    Ok(())
+}
 
+/// A segmented model: each segment's update and held-out figures.
+fn segments(h: &mut String, input: &ReportInput) -> Result<()> {
+    let m = input.model;
+    let ev = input.evaluation;
     if let (Some(col), Some(sg)) = (&ev.segment_column, &m.segments) {
         h.push_str(&format!(
             "<h2 id=\"segments\">By {}</h2><p class=\"note\">Each segment's model was chosen on its held-out leads in training by likelihood-ratio tests (closed testing, Vergouwe et al. 2017); a segment too small for its own model by Riley et al.'s criteria could only get the global model or a recalibration. Leads whose value is missing or was not seen in training get the global model. ROC AUC with its 95% interval (DeLong).</p>",
@@ -313,7 +392,12 @@ pub fn render(input: &ReportInput) -> Result<String> {
             ));
         }
     }
+    Ok(())
+}
 
+/// Each number's and date's fitted effect over its training density.
+fn effects(h: &mut String, input: &ReportInput) -> Result<()> {
+    let m = input.model;
     let effects = m.effects();
     if !effects.is_empty() {
         h.push_str("<h2 id=\"effects\">Effects of numbers and dates</h2><p class=\"note\">Each number's and date's contribution to the log-odds across its training range, relative to a lead at the training median (0); grey bars show where the training rows lie. A curve is the model's own: steps where the model uses steps, a smooth spline where it uses splines. Beyond the range the model continues the line it ends on.</p><div class=\"grid\">");
@@ -322,7 +406,13 @@ pub fn render(input: &ReportInput) -> Result<String> {
         }
         h.push_str("</div>");
     }
+    Ok(())
+}
 
+/// The training metadata and the input columns.
+fn training(h: &mut String, input: &ReportInput) -> Result<()> {
+    let m = input.model;
+    let meta = &input.model.meta;
     h.push_str("<h2>Training</h2>");
     let mut rows = vec![
         vec!["training file".to_string(), meta.data_file.clone()],
@@ -364,6 +454,5 @@ pub fn render(input: &ReportInput) -> Result<String> {
         m.features.columns.iter().map(|c| vec![c.name.clone(), c.role.name().to_string()]).collect();
     h.push_str("<h3>Input columns</h3>");
     h.push_str(&table(&["column", "role"], &cols));
-    h.push_str("</main></body></html>\n");
-    Ok(h)
+    Ok(())
 }

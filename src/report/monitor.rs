@@ -14,6 +14,15 @@ fn ci(e: &Estimate) -> String {
 /// Render the monitoring page of `m` (leads from the file `data_name`).
 pub fn monitor_page(model: &LeadModel, m: &Monitor, data_name: &str) -> Result<String> {
     let mut h = String::new();
+    page_head(&mut h, model, m, data_name);
+    stability(&mut h, m)?;
+    performance(&mut h, model, m)?;
+    h.push_str("</main></body></html>\n");
+    Ok(h)
+}
+
+/// The title, the verdict, the model's age and the tiles.
+fn page_head(h: &mut String, model: &LeadModel, m: &Monitor, data_name: &str) {
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>leadscore monitoring</title>");
     h.push_str(&format!(
         "<style>{CSS}.act{{color:#b3261e;font-weight:600}}.watch{{color:#9a6700}}</style></head><body><main>"
@@ -54,7 +63,10 @@ pub fn monitor_page(model: &LeadModel, m: &Monitor, data_name: &str) -> Result<S
         h.push_str(&tile("model data age", format!("{age} days")));
     }
     h.push_str("</div>");
+}
 
+/// Stability by column (the PSI chart and table), then the distributions that moved.
+fn stability(h: &mut String, m: &Monitor) -> Result<()> {
     h.push_str("<h2>Stability by column</h2><p class=\"note\">Population stability index against the training rows, on the bins fixed at training. Bands: below 0.1 stable, 0.1–0.25 watch, above 0.25 act. p is a chi-square test of the same counts: on a few hundred leads a band can be reached by chance, so read the two together.</p>");
     let mut order: Vec<&crate::monitor::ColumnDrift> = m.columns.iter().collect();
     order.sort_by(|a, b| b.drift.psi.total_cmp(&a.drift.psi));
@@ -91,7 +103,11 @@ pub fn monitor_page(model: &LeadModel, m: &Monitor, data_name: &str) -> Result<S
         h.push_str(&figure(charts::shares(&format!("{} (PSI {:.3})", c.part, c.drift.psi), &c.drift.bins)?));
     }
     h.push_str("</div>");
+    Ok(())
+}
 
+/// Expected (and with labels, realised) performance, and per segment.
+fn performance(h: &mut String, model: &LeadModel, m: &Monitor) -> Result<()> {
     h.push_str("<h2>Performance</h2>");
     let e = &m.expected;
     let mut perf = vec![vec![
@@ -170,6 +186,5 @@ pub fn monitor_page(model: &LeadModel, m: &Monitor, data_name: &str) -> Result<S
             &rows,
         ));
     }
-    h.push_str("</main></body></html>\n");
-    Ok(h)
+    Ok(())
 }

@@ -439,23 +439,7 @@ impl Rules {
         self.check_fields(table)?;
         let n = table.height();
         let as_of_day = text::day_number(as_of);
-        let mut cells: std::collections::HashMap<&str, FieldCells> = std::collections::HashMap::new();
-        for f in self.fields() {
-            let col = table.column(f)?;
-            let c = col.cast(&DataType::String).map_err(|e| polars_err(&table.path, e))?;
-            let ca = c.str().map_err(|e| polars_err(&table.path, e))?;
-            // A field whose format cannot be told reads plainly (its cells then say why).
-            let numbers = match format_for(table, col, Role::Number, None) {
-                Ok(Some(ColumnFormat::Number(nf))) => nf,
-                _ => NumberFormat::PLAIN,
-            };
-            let dates = match format_for(table, col, Role::Date, None) {
-                Ok(Some(ColumnFormat::Date(Some(o)))) if o != DateOrder::ExcelSerial => Some(o),
-                _ => None,
-            };
-            let text = ca.iter().map(|v| clean(v).map(str::to_string)).collect();
-            cells.insert(f, FieldCells { text, numbers, dates });
-        }
+        let cells = self.field_cells(table)?;
         let cell_err = |r: &Rule, row: usize, value: &str, what: &str| Error::Rules {
             path: self.path.clone(),
             message: format!(
@@ -474,37 +458,8 @@ impl Rules {
             let fc = &cells[r.field.as_str()];
             for i in 0..n {
                 let cell = fc.text[i].as_deref();
-                let fired = match (&r.condition, cell) {
-                    (Condition::IsMissing(m), c) => c.is_none() == *m,
-                    (_, None) => false,
-                    (Condition::Equals(vals), Some(c)) => vals.iter().any(|v| loosely_equal(v, c)),
-                    (Condition::ContainsAny(vals), Some(c)) => {
-                        let lc = c.to_lowercase();
-                        vals.iter().any(|v| lc.contains(v.as_str()))
-                    }
-                    (Condition::Matches(re), Some(c)) => re.is_match(c),
-                    (cond, Some(c)) if cond.is_numeric() => {
-                        let x = fc.number(c).ok_or_else(|| cell_err(r, i, c, "a number"))?;
-                        match cond {
-                            Condition::Between(lo, hi) => x >= *lo && x <= *hi,
-                            Condition::Gt(v) => x > *v,
-                            Condition::Gte(v) => x >= *v,
-                            Condition::Lt(v) => x < *v,
-                            Condition::Lte(v) => x <= *v,
-                            _ => false,
-                        }
-                    }
-                    (cond, Some(c)) if cond.is_date() => {
-                        let d = fc.day(c).ok_or_else(|| cell_err(r, i, c, "a date (YYYY-MM-DD)"))?;
-                        let days = (as_of_day - d) as f64;
-                        match cond {
-                            Condition::OlderThanDays(t) => days > *t,
-                            Condition::WithinDays(t) => days <= *t,
-                            _ => false,
-                        }
-                    }
-                    (_, Some(_)) => true, // Present
-                };
+                let fired = fires(&r.condition, cell, fc, as_of_day)
+                    .map_err(|what| cell_err(r, i, cell.unwrap_or(""), what))?;
                 if !fired {
                     continue;
                 }
@@ -530,32 +485,7 @@ impl Rules {
             }
         }
         // Group caps, then decay of the decaying group.
-        let decay_factor: Option<Vec<f64>> = match &self.decay {
-            None => None,
-            Some((half_life, field, _)) => {
-                let fc = &cells[field.as_str()];
-                let mut v = Vec::with_capacity(n);
-                for i in 0..n {
-                    v.push(match fc.text[i].as_deref() {
-                        None => 1.0,
-                        Some(c) => {
-                            let d = fc.day(c).ok_or_else(|| Error::Rules {
-                                path: self.path.clone(),
-                                message: format!(
-                                    "decay: {}, column {field:?}, row {}: {:?} is not a date (YYYY-MM-DD)",
-                                    table.path.display(),
-                                    i + 1,
-                                    crate::error::clip(c)
-                                ),
-                            })?;
-                            let days = ((as_of_day - d) as f64).max(0.0);
-                            0.5f64.powf(days / half_life)
-                        }
-                    });
-                }
-                Some(v)
-            }
-        };
+        let decay_factor = self.decay_factors(table, &cells, as_of_day)?;
         let mut group_names: Vec<&str> = self.rules.iter().filter_map(|r| r.group.as_deref()).collect();
         group_names.sort();
         group_names.dedup();
@@ -604,6 +534,65 @@ impl Rules {
         Ok(RuleScores { points, stage, by_rule, fired: fired_all })
     }
 
+    /// Each field's cells as text, with the number and date formats they are read in.
+    fn field_cells(&self, table: &Table) -> Result<std::collections::HashMap<&str, FieldCells>> {
+        let mut cells: std::collections::HashMap<&str, FieldCells> = std::collections::HashMap::new();
+        for f in self.fields() {
+            let col = table.column(f)?;
+            let c = col.cast(&DataType::String).map_err(|e| polars_err(&table.path, e))?;
+            let ca = c.str().map_err(|e| polars_err(&table.path, e))?;
+            // A field whose format cannot be told reads plainly (its cells then say why).
+            let numbers = match format_for(table, col, Role::Number, None) {
+                Ok(Some(ColumnFormat::Number(nf))) => nf,
+                _ => NumberFormat::PLAIN,
+            };
+            let dates = match format_for(table, col, Role::Date, None) {
+                Ok(Some(ColumnFormat::Date(Some(o)))) if o != DateOrder::ExcelSerial => Some(o),
+                _ => None,
+            };
+            let text = ca.iter().map(|v| clean(v).map(str::to_string)).collect();
+            cells.insert(f, FieldCells { text, numbers, dates });
+        }
+        Ok(cells)
+    }
+
+    /// The decaying group's factor per lead: halved every half-life since the decay
+    /// field's date (1 when missing); `None` without decay.
+    fn decay_factors(
+        &self,
+        table: &Table,
+        cells: &std::collections::HashMap<&str, FieldCells>,
+        as_of_day: i64,
+    ) -> Result<Option<Vec<f64>>> {
+        let n = table.height();
+        Ok(match &self.decay {
+            None => None,
+            Some((half_life, field, _)) => {
+                let fc = &cells[field.as_str()];
+                let mut v = Vec::with_capacity(n);
+                for i in 0..n {
+                    v.push(match fc.text[i].as_deref() {
+                        None => 1.0,
+                        Some(c) => {
+                            let d = fc.day(c).ok_or_else(|| Error::Rules {
+                                path: self.path.clone(),
+                                message: format!(
+                                    "decay: {}, column {field:?}, row {}: {:?} is not a date (YYYY-MM-DD)",
+                                    table.path.display(),
+                                    i + 1,
+                                    crate::error::clip(c)
+                                ),
+                            })?;
+                            let days = ((as_of_day - d) as f64).max(0.0);
+                            0.5f64.powf(days / half_life)
+                        }
+                    });
+                }
+                Some(v)
+            }
+        })
+    }
+
     /// The stage a total earns by points alone (below the lowest minimum: the lowest stage).
     pub fn stage_of(&self, points: f64) -> usize {
         self.stages.iter().rposition(|(_, min)| points >= *min).unwrap_or(0)
@@ -624,6 +613,46 @@ fn loosely_equal(rule_value: &str, cell: &str) -> bool {
         return a == b;
     }
     matches!((text::parse_flag(rule_value), text::parse_flag(cell)), (Some(a), Some(b)) if a == b)
+}
+
+/// What `rules` runs on a file: the leads (with an activity log's aggregates when given,
+/// joined on the id column) scored by the points model as of the history rule's date.
+pub struct RulesRun {
+    /// The output table: the id (or row), points, stage and each rule's points.
+    pub frame: DataFrame,
+    /// Each stage with its number of leads, lowest stage first.
+    pub per_stage: Vec<(String, usize)>,
+    pub as_of: crate::as_of::AsOf,
+    pub leads: usize,
+}
+
+/// Score `table` by `rules` (see [`RulesRun`]); `id` names the id column (else found by
+/// its name and unique values).
+pub fn run(
+    rules: &Rules,
+    mut table: Table,
+    id: Option<String>,
+    log: Option<&crate::events::EventLog>,
+    given_as_of: Option<NaiveDate>,
+) -> Result<RulesRun> {
+    let id = id.or_else(|| table.find_id_column());
+    if let Some(log) = log {
+        let id = id.as_deref().ok_or_else(|| {
+            Error::usage("--events", "the activity log is joined to the leads on the id column: give --id")
+        })?;
+        let params = crate::events::EventParams::default();
+        table = crate::events::fit_and_append(log, &table, id, None, given_as_of, &params)?.0;
+    }
+    rules.check_fields(&table)?;
+    let as_of = crate::as_of::for_history(given_as_of, None, &table, &rules.fields())?;
+    let scores = rules.evaluate(&table, as_of.date)?;
+    let frame = rules_frame(rules, &table, &scores, id.as_deref())?;
+    let names = rules.stage_names();
+    let mut per_stage: Vec<(String, usize)> = names.into_iter().map(|n| (n, 0)).collect();
+    for &s in &scores.stage {
+        per_stage[s].1 += 1;
+    }
+    Ok(RulesRun { frame, per_stage, as_of, leads: table.height() })
 }
 
 /// The `rules` command's output table: id or row, points, stage, the rules that fired,
@@ -665,4 +694,45 @@ pub fn rules_frame(rules: &Rules, table: &Table, scores: &RuleScores, id: Option
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// Whether `condition` fires on a cell (`None`: missing); `Err` says what the cell is not
+/// (a number, a date) when the condition needs it to be.
+fn fires(
+    condition: &Condition,
+    cell: Option<&str>,
+    fc: &FieldCells,
+    as_of_day: i64,
+) -> std::result::Result<bool, &'static str> {
+    Ok(match (condition, cell) {
+        (Condition::IsMissing(m), c) => c.is_none() == *m,
+        (_, None) => false,
+        (Condition::Equals(vals), Some(c)) => vals.iter().any(|v| loosely_equal(v, c)),
+        (Condition::ContainsAny(vals), Some(c)) => {
+            let lc = c.to_lowercase();
+            vals.iter().any(|v| lc.contains(v.as_str()))
+        }
+        (Condition::Matches(re), Some(c)) => re.is_match(c),
+        (cond, Some(c)) if cond.is_numeric() => {
+            let x = fc.number(c).ok_or("a number")?;
+            match cond {
+                Condition::Between(lo, hi) => x >= *lo && x <= *hi,
+                Condition::Gt(v) => x > *v,
+                Condition::Gte(v) => x >= *v,
+                Condition::Lt(v) => x < *v,
+                Condition::Lte(v) => x <= *v,
+                _ => false,
+            }
+        }
+        (cond, Some(c)) if cond.is_date() => {
+            let d = fc.day(c).ok_or("a date (YYYY-MM-DD)")?;
+            let days = (as_of_day - d) as f64;
+            match cond {
+                Condition::OlderThanDays(t) => days > *t,
+                Condition::WithinDays(t) => days <= *t,
+                _ => false,
+            }
+        }
+        (_, Some(_)) => true, // Present
+    })
 }

@@ -58,126 +58,8 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
             let ws = &w[j..j + width];
             j += width;
             match part {
-                Part::Numeric(_) | Part::Spline(_) => {
-                    let Some(crate::features::NumericPart { kind, label, median, missing_flag, log1p, cuts, lo, hi }) =
-                        part.numeric()
-                    else {
-                        continue;
-                    };
-                    // A spline's effect is cut into bands at its knots (inside the range),
-                    // each band worth the curve's value at its middle.
-                    let (spline, cuts): (Option<&crate::features::SplinePart>, Vec<f64>) = match part {
-                        Part::Spline(sp) => (Some(sp), sp.knots.iter().copied().filter(|k| k > lo && k < hi).collect()),
-                        _ => (None, cuts.clone()),
-                    };
-                    let cuts = &cuts;
-                    let bw = part.numeric().map_or(0, |p| p.width());
-                    let wv = ws[0];
-                    let wm = if *missing_flag { ws[1] } else { 0.0 };
-                    let steps = &ws[1 + *missing_flag as usize..];
-                    let t_med = if *log1p { median.max(0.0).ln_1p() } else { *median };
-                    let value_at = |t: f64| match spline {
-                        Some(sp) => {
-                            let mut terms = vec![0.0; sp.knots.len() - 2];
-                            sp.terms(t, &mut terms);
-                            wv * t + terms.iter().zip(&ws[bw..]).map(|(x, w)| x * w).sum::<f64>()
-                        }
-                        None => {
-                            wv * t + cuts.iter().zip(steps).map(|(c, w)| if t > *c { *w } else { 0.0 }).sum::<f64>()
-                        }
-                    };
-                    let raw = |t: f64| if *log1p { t.exp() - 1.0 } else { t };
-                    if *kind == NumKind::Flag {
-                        base += value_at(0.0);
-                        out.push(RuleOut {
-                            name: format!("{label} = yes"),
-                            field: col.name.clone(),
-                            condition: "equals = \"yes\"".into(),
-                            points: factor * (value_at(1.0) - value_at(0.0)),
-                        });
-                    } else {
-                        // Segment boundaries: the model's cut points, or the median.
-                        let mut bounds: Vec<f64> = cuts.clone();
-                        if bounds.is_empty() && hi > lo {
-                            bounds.push(((lo + hi) / 2.0).min(t_med.max(*lo)));
-                        }
-                        let mut edges = vec![*lo];
-                        edges.extend(&bounds);
-                        edges.push(*hi);
-                        let reps: Vec<f64> = edges.windows(2).map(|e| (e[0] + e[1]) / 2.0).collect();
-                        let seg: Vec<f64> = reps.iter().map(|&t| value_at(t)).collect();
-                        base += seg[0];
-                        for (i, b) in bounds.iter().enumerate() {
-                            let r = raw(*b);
-                            let (condition, name) = match kind {
-                                NumKind::DaysBefore | NumKind::LocalDaysBefore(_) => (
-                                    format!("older_than_days = {}", fmt_num(r.max(0.0).round())),
-                                    format!("{} older than {} days", col.name, fmt_num(r.max(0.0).round())),
-                                ),
-                                _ => (format!("gt = {}", fmt_num(r)), format!("{label} > {}", fmt_num(r))),
-                            };
-                            out.push(RuleOut {
-                                name,
-                                field: col.name.clone(),
-                                condition,
-                                points: factor * (seg[i + 1] - seg[i]),
-                            });
-                        }
-                    }
-                    if *missing_flag {
-                        let reference = if *kind == NumKind::Flag {
-                            value_at(0.0)
-                        } else {
-                            base_part_reference(&value_at, *lo, cuts, *hi, t_med)
-                        };
-                        out.push(RuleOut {
-                            name: format!("{label} is missing"),
-                            field: col.name.clone(),
-                            condition: "is_missing = true".into(),
-                            points: factor * (value_at(t_med) + wm - reference),
-                        });
-                    }
-                }
-                Part::Levels(crate::features::LevelPart { kind, label, levels, other, missing }) => {
-                    let weight = |name: &str| -> f64 {
-                        if let Some(i) = levels.iter().position(|l| l == name) {
-                            ws[i]
-                        } else if name == "(other)" && *other {
-                            ws[levels.len()]
-                        } else if name == "(missing)" && *missing {
-                            ws[levels.len() + *other as usize]
-                        } else {
-                            0.0
-                        }
-                    };
-                    let reference_level = kind.reference_level();
-                    let reference = if levels.iter().any(|l| l == reference_level) || reference_level == "(other)" {
-                        weight(reference_level)
-                    } else {
-                        weight("(other)")
-                    };
-                    base += reference;
-                    for l in levels {
-                        if l == reference_level {
-                            continue;
-                        }
-                        let Some(condition) = kind.rule_condition(l) else { continue };
-                        out.push(RuleOut {
-                            name: format!("{label} = {l}"),
-                            field: col.name.clone(),
-                            condition,
-                            points: factor * (weight(l) - reference),
-                        });
-                    }
-                    if *missing {
-                        out.push(RuleOut {
-                            name: format!("{label} is missing"),
-                            field: col.name.clone(),
-                            condition: "is_missing = true".into(),
-                            points: factor * (weight("(missing)") - reference),
-                        });
-                    }
-                }
+                Part::Numeric(_) | Part::Spline(_) => number_rules(part, &col.name, ws, factor, &mut base, &mut out),
+                Part::Levels(lp) => level_rules(lp, &col.name, ws, factor, &mut base, &mut out),
             }
         }
     }
@@ -225,6 +107,108 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
         ));
     }
     s
+}
+
+/// A number or date part's rules: a flag's `equals = "yes"`, else a step at each cut point
+/// (a spline's knots) worth the change between the neighbouring bands, and `is_missing`;
+/// the first band's points are added to `base`.
+fn number_rules(part: &Part, column: &str, ws: &[f64], factor: f64, base: &mut f64, out: &mut Vec<RuleOut>) {
+    let Some(np) = part.numeric() else { return };
+    let crate::features::NumericPart { kind, label, missing_flag, cuts, lo, hi, .. } = np;
+    // A spline's effect is cut into bands at its knots (inside the range),
+    // each band worth the curve's value at its middle.
+    let cuts: Vec<f64> = match part {
+        Part::Spline(sp) => sp.knots.iter().copied().filter(|k| k > lo && k < hi).collect(),
+        _ => cuts.clone(),
+    };
+    let cuts = &cuts;
+    // The part's own arithmetic: its design values at `t`, weighted.
+    let value_at = |t: f64| part.number_contribution(t, false, ws).unwrap_or(0.0);
+    let t_med = np.transformed(f64::NAN);
+    let raw = |t: f64| np.untransformed(t);
+    if *kind == NumKind::Flag {
+        *base += value_at(0.0);
+        out.push(RuleOut {
+            name: format!("{label} = yes"),
+            field: column.to_string(),
+            condition: "equals = \"yes\"".into(),
+            points: factor * (value_at(1.0) - value_at(0.0)),
+        });
+    } else {
+        // Segment boundaries: the model's cut points, or the median.
+        let mut bounds: Vec<f64> = cuts.clone();
+        if bounds.is_empty() && hi > lo {
+            bounds.push(((lo + hi) / 2.0).min(t_med.max(*lo)));
+        }
+        let mut edges = vec![*lo];
+        edges.extend(&bounds);
+        edges.push(*hi);
+        let reps: Vec<f64> = edges.windows(2).map(|e| (e[0] + e[1]) / 2.0).collect();
+        let seg: Vec<f64> = reps.iter().map(|&t| value_at(t)).collect();
+        *base += seg[0];
+        for (i, b) in bounds.iter().enumerate() {
+            let r = raw(*b);
+            let (condition, name) = match kind {
+                NumKind::DaysBefore | NumKind::LocalDaysBefore(_) => (
+                    format!("older_than_days = {}", fmt_num(r.max(0.0).round())),
+                    format!("{} older than {} days", column, fmt_num(r.max(0.0).round())),
+                ),
+                _ => (format!("gt = {}", fmt_num(r)), format!("{label} > {}", fmt_num(r))),
+            };
+            out.push(RuleOut { name, field: column.to_string(), condition, points: factor * (seg[i + 1] - seg[i]) });
+        }
+    }
+    if *missing_flag {
+        let reference =
+            if *kind == NumKind::Flag { value_at(0.0) } else { base_part_reference(&value_at, *lo, cuts, *hi, t_med) };
+        let missing = part.number_contribution(t_med, true, ws).unwrap_or(0.0);
+        out.push(RuleOut {
+            name: format!("{label} is missing"),
+            field: column.to_string(),
+            condition: "is_missing = true".into(),
+            points: factor * (missing - reference),
+        });
+    }
+}
+
+/// A level part's rules: one per listed level (but the reference) and `is_missing`, each
+/// against the reference level, whose points are added to `base`.
+fn level_rules(
+    part_of: &crate::features::LevelPart,
+    column: &str,
+    ws: &[f64],
+    factor: f64,
+    base: &mut f64,
+    out: &mut Vec<RuleOut>,
+) {
+    let crate::features::LevelPart { kind, label, levels, missing, .. } = part_of;
+    // The part's own slots: a listed level's, (other)'s, (missing)'s.
+    let at = |slot: Option<usize>| slot.map_or(0.0, |s| ws[s]);
+    let weight = |name: &str| at(levels.iter().position(|l| l == name));
+    let reference_level = kind.reference_level();
+    let reference =
+        if reference_level == "(other)" { at(part_of.other_slot()) } else { at(part_of.slot(Some(reference_level))) };
+    *base += reference;
+    for l in levels {
+        if l == reference_level {
+            continue;
+        }
+        let Some(condition) = kind.rule_condition(l) else { continue };
+        out.push(RuleOut {
+            name: format!("{label} = {l}"),
+            field: column.to_string(),
+            condition,
+            points: factor * (weight(l) - reference),
+        });
+    }
+    if *missing {
+        out.push(RuleOut {
+            name: format!("{label} is missing"),
+            field: column.to_string(),
+            condition: "is_missing = true".into(),
+            points: factor * (at(part_of.slot(None)) - reference),
+        });
+    }
 }
 
 /// The points a non-missing value in the first segment gets (the reference for missing).

@@ -305,6 +305,64 @@ pub fn can_stream(model: &LeadModel, input: &std::path::Path, output: &std::path
         && matches!(Format::of(output), Ok(Format::Csv))
 }
 
+/// What [`score_file`] tells its caller as it goes.
+#[derive(Debug, Clone, Copy)]
+pub enum FileProgress {
+    /// A CSV path: the route, the bytes read and the (decoded) file's size.
+    Csv { route: Route, done: u64, total: u64 },
+    /// The leads are being read whole (a Parquet file, a Parquet output, an activity log).
+    Reading,
+}
+
+/// How [`score_file`] scored a file.
+#[derive(Debug, Clone)]
+pub struct FileScored {
+    pub rows: usize,
+    /// Leads at or above the threshold.
+    pub decisions: usize,
+    /// Leads set aside (`params.on_bad_row`).
+    pub rejects: Vec<Reject>,
+    /// The text encoding a CSV was read as (the CSV paths only).
+    pub encoding: Option<crate::encoding::Detected>,
+}
+
+/// What `score` runs: the leads of `input` scored into `output`. A CSV in and out
+/// without an activity log (`with_log`) goes through [`score_csv_file`] (the general
+/// path when asked); anything else is read whole by `load` (the leads, with the model's
+/// event columns), scored, and written in `output`'s format and the resolved dialect.
+#[allow(clippy::too_many_arguments)]
+pub fn score_file(
+    model: &LeadModel,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    params: &ScoreParams,
+    encoding: crate::encoding::EncodingChoice,
+    general_path: bool,
+    with_log: bool,
+    load: &mut dyn FnMut() -> Result<Table>,
+    progress: &mut dyn FnMut(FileProgress),
+) -> Result<FileScored> {
+    if can_stream(model, input, output) && !with_log {
+        let done = score_csv_file(model, input, output, params, encoding, general_path, &mut |route, done, total| {
+            progress(FileProgress::Csv { route, done, total })
+        })?;
+        return Ok(FileScored {
+            rows: done.rows,
+            decisions: done.decisions,
+            rejects: done.rejects,
+            encoding: Some(done.encoding),
+        });
+    }
+    progress(FileProgress::Reading);
+    let table = load()?;
+    let mut params = params.clone();
+    params.dialect =
+        params.dialect.resolve(table.delimiter.unwrap_or(b','), table.encoding, model.reads_decimal_commas());
+    let (mut scored, rejects) = score_table_with_rejects(model, &table, &params)?;
+    crate::data::write_table_as(&mut scored, output, params.out_dialect())?;
+    Ok(FileScored { rows: scored.height(), decisions: count_decisions(&scored), rejects, encoding: None })
+}
+
 /// Which path scored a CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -360,6 +418,50 @@ pub fn score_csv_file(
         score_csv_stream(model, &text.path, output, params, STREAM_BATCH, &mut |d, t| progress(Route::Streaming, d, t))
             .map_err(|e| text.blame_original(e))?;
     Ok(scored(rows, decisions, Route::Streaming, rejects))
+}
+
+/// One batch's columns (`names`) as a table of text cells.
+fn batch_table(input: &std::path::Path, cols: Vec<StringChunkedBuilder>, names: &[String]) -> Result<Table> {
+    let columns: Vec<Column> =
+        names.iter().zip(cols).map(|(name, b)| b.finish().with_name(name.as_str().into()).into_column()).collect();
+    let n = columns.first().map(|c| c.len()).unwrap_or(0);
+    Ok(Table {
+        path: input.to_path_buf(),
+        df: DataFrame::new(n, columns).map_err(|e| Error::Internal(format!("{}: {e}", input.display())))?,
+        sha256: String::new(),
+        encoding: None,
+        delimiter: None,
+    })
+}
+
+/// Refuse an id the file held before: the ids seen so far are kept as 64-bit hashes
+/// with the row they were first seen on (16 bytes per lead, the one thing that grows).
+fn check_new_ids(
+    input: &std::path::Path,
+    table: &Table,
+    idc: &str,
+    rows_before: u64,
+    (seen, hasher): (&mut foldhash::HashMap<u64, u64>, &foldhash::fast::FixedState),
+) -> Result<()> {
+    let c = table.column(idc)?;
+    let ca = c.str().map_err(|e| Error::Internal(format!("{}: {e}", input.display())))?;
+    for (i, v) in ca.iter().enumerate() {
+        let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { continue };
+        use std::hash::BuildHasher;
+        let key = hasher.hash_one(v);
+        let row = rows_before + i as u64 + 1;
+        if let Some(&first_row) = seen.get(&key) {
+            return Err(Error::DuplicateId {
+                path: input.to_path_buf(),
+                column: idc.to_string(),
+                value: crate::error::clip(v),
+                first_row,
+                row,
+            });
+        }
+        seen.insert(key, row);
+    }
+    Ok(())
 }
 
 /// Score a CSV file into a CSV file in batches of `batch` rows, so that memory does not
@@ -445,19 +547,6 @@ pub fn score_csv_stream(
         }
         Ok(if got == 0 { None } else { Some(out) })
     };
-    let to_table = |cols: Vec<StringChunkedBuilder>, names: &[String]| -> Result<Table> {
-        let columns: Vec<Column> =
-            names.iter().zip(cols).map(|(name, b)| b.finish().with_name(name.as_str().into()).into_column()).collect();
-        let n = columns.first().map(|c| c.len()).unwrap_or(0);
-        Ok(Table {
-            path: input.to_path_buf(),
-            df: DataFrame::new(n, columns).map_err(|e| Error::Internal(format!("{}: {e}", input.display())))?,
-            sha256: String::new(),
-            encoding: None,
-            delimiter: None,
-        })
-    };
-
     let as_of_day = params.as_of_day;
     let batch_params =
         ScoreParams { as_of_day, reasons: params.reasons, id: id.clone(), on_bad_row: params.on_bad_row, ..*params };
@@ -473,27 +562,10 @@ pub fn score_csv_stream(
         let mut rows = 0u64;
         let mut first = true;
         while let Some(b) = read_batch(&mut rdr, &mut record, rows, &idx)? {
-            let table = to_table(b, &wanted)?;
+            let table = batch_table(input, b, &wanted)?;
             let n = table.height();
             if let Some(idc) = &id {
-                let c = table.column(idc)?;
-                let ca = c.str().map_err(|e| Error::Internal(format!("{}: {e}", input.display())))?;
-                for (i, v) in ca.iter().enumerate() {
-                    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { continue };
-                    use std::hash::BuildHasher;
-                    let key = id_hasher.hash_one(v);
-                    let row = rows + i as u64 + 1;
-                    if let Some(&first_row) = first_row_of.get(&key) {
-                        return Err(Error::DuplicateId {
-                            path: input.to_path_buf(),
-                            column: idc.clone(),
-                            value: crate::error::clip(v),
-                            first_row,
-                            row,
-                        });
-                    }
-                    first_row_of.insert(key, row);
-                }
+                check_new_ids(input, &table, idc, rows, (&mut first_row_of, &id_hasher))?;
             }
             let (scored, set_aside) =
                 score_rows_from(model, &table, &batch_params, rows + 1).map_err(|e| e.shift_rows(rows))?;

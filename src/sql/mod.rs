@@ -42,6 +42,7 @@ use crate::error::{Error, Result};
 use crate::features::part::SqlWeight;
 use crate::features::{keywords::PLACEHOLDERS, Part};
 use crate::model::LeadModel;
+use crate::reasons::{sql_clipped, sql_reason_text, SqlPicks};
 
 /// Which date the query's date columns count back from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,30 +93,57 @@ fn balanced_sum(terms: &[String]) -> String {
     }
 }
 
-/// The largest of `items` (none NULL), nested in groups of 50 (some engines limit a
-/// function's arguments to 100).
-fn greatest(items: &[String], f: &str) -> String {
-    if items.len() == 1 {
-        return items[0].clone();
-    }
-    if items.len() <= 50 {
-        return format!("{f}({})", items.join(", "));
-    }
-    let groups: Vec<String> = items.chunks(50).map(|c| greatest(c, f)).collect();
-    greatest(&groups, f)
-}
-
 /// The query for `model`. `checksum` is the model file's SHA-256, for the header.
 pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<String> {
     let d = params.dialect;
     let id = params.id.clone().or(model.meta.id_column.clone()).ok_or_else(|| {
         Error::usage("--id", "the model has no id column; say which column identifies a lead with --id")
     })?;
+    check_names(model, params, &id)?;
+    let events = activity(model, params, &id)?;
+    let mut sql = header(model, params, checksum, events.as_ref());
+    if let Some(v) = &params.view {
+        sql.push_str(&format!("CREATE OR REPLACE VIEW {} AS\n", dotted(d, v)));
+    }
+    let as_of = match params.as_of {
+        AsOfSql::Date(date) => format!("DATE {}", d.string(&date.to_string())),
+        AsOfSql::Today => "CURRENT_DATE".to_string(),
+        AsOfSql::Param => d.as_of_param().to_string(),
+    };
+    let mut ctes: Vec<String> = Vec::new();
+    ctes.push(format!("{} (\n  SELECT {as_of} AS as_of\n)", d.cte("params")));
+    ctes.extend(events.iter().flat_map(|e| e.ctes.iter().cloned()));
+    ctes.extend(cell_ctes(model, params, &id, events.as_ref()));
+    let (sets, seg) = weighted_ctes(model, d, &mut ctes)?;
+    // The reasons (see `reasons`): `positive` raising, then `positive - 1` lowering,
+    // each step choosing the largest (smallest) remaining contribution and its column.
+    let positive = params.reasons;
+    let picks = SqlPicks::new(positive);
     let cols = &model.features.columns;
-    let event_cols: Vec<String> = model.events.as_ref().map(|e| e.column_names()).unwrap_or_default();
-    let is_event = |name: &str| event_cols.iter().any(|e| e == name);
+    let t = |i: usize| format!("t{i}");
+    let k = |i: usize| format!("k{i}");
+    let ks: Vec<String> = (0..cols.len()).map(k).collect();
+    let mut carried: Vec<String> = vec!["id".into(), "problem".into()];
+    carried.extend(seg.iter().cloned());
+    carried.push("z".into());
+    carried.extend((0..cols.len()).map(t));
+    carried.extend(ks.iter().cloned());
+    let (pick_ctes, last) = picks.ctes(d, cols.len(), &k, carried, "scored");
+    ctes.extend(pick_ctes);
+
+    let (select, last_cte) = output(model, params, &id, &picks, sets, &last);
+    ctes.push(last_cte);
+    sql.push_str(&format!("WITH {}\nSELECT {}\nFROM probabilities\n", ctes.join(",\n"), select.join(",\n  ")));
+    if params.view.is_some() {
+        sql.push_str(";\n");
+    }
+    Ok(sql)
+}
+
+/// Refuse a name SQL cannot quote (a NUL character).
+fn check_names(model: &LeadModel, params: &SqlParams, id: &str) -> Result<()> {
     let mut names: Vec<&str> = model.features.input_columns();
-    names.extend([id.as_str(), params.table.as_str()]);
+    names.extend([id, params.table.as_str()]);
     names.extend(params.events_table.as_deref());
     if let Some(v) = &params.view {
         names.push(v);
@@ -125,8 +153,15 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
             return Err(Error::usage("export-sql", format!("{name:?} holds a NUL character, which SQL cannot quote")));
         }
     }
-    let events = match (&model.events, &params.events_table) {
-        (Some(spec), Some(t)) => Some(spec.sql(d, &dotted(d, t), &d.as_text(&format!("l.{}", d.ident(&id))))),
+    Ok(())
+}
+
+/// The activity log's SQL (its CTEs, the join and each aggregate), when the model has
+/// one; the events table must be named exactly then.
+fn activity(model: &LeadModel, params: &SqlParams, id: &str) -> Result<Option<crate::events::EventSql>> {
+    let d = params.dialect;
+    Ok(match (&model.events, &params.events_table) {
+        (Some(spec), Some(t)) => Some(spec.sql(d, &dotted(d, t), &d.as_text(&format!("l.{}", d.ident(id))))),
         (Some(_), None) => {
             return Err(Error::usage(
                 "--events-table",
@@ -140,16 +175,12 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
             ))
         }
         (None, None) => None,
-    };
-    let as_of = match params.as_of {
-        AsOfSql::Date(date) => format!("DATE {}", d.string(&date.to_string())),
-        AsOfSql::Today => "CURRENT_DATE".to_string(),
-        AsOfSql::Param => d.as_of_param().to_string(),
-    };
-    let c = |i: usize| format!("c{i}");
-    let t = |i: usize| format!("t{i}");
-    let k = |i: usize| format!("k{i}");
+    })
+}
 
+/// The query's opening comment: the model, the dialect, the as-of date, the log.
+fn header(model: &LeadModel, params: &SqlParams, checksum: &str, events: Option<&crate::events::EventSql>) -> String {
+    let d = params.dialect;
     let mut sql = String::new();
     let trained_as_of = model.features.as_of_day.and_then(crate::features::cell::from_day_number);
     sql.push_str(&format!(
@@ -168,26 +199,32 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
             AsOfSql::Param => format!("a parameter: {}", d.as_of_param_note()),
         },
     ));
-    if let Some(e) = &events {
+    if let Some(e) = events {
         sql.push_str(&format!("-- activity log: {}\n", e.note.replace(['\n', '\r'], " ")));
     }
-    if let Some(v) = &params.view {
-        sql.push_str(&format!("CREATE OR REPLACE VIEW {} AS\n", dotted(d, v)));
-    }
-    let mut ctes: Vec<String> = Vec::new();
-    ctes.push(format!("{} (\n  SELECT {as_of} AS as_of\n)", d.cte("params")));
-    ctes.extend(events.iter().flat_map(|e| e.ctes.iter().cloned()));
+    sql
+}
 
+/// `src`, `trimmed` and `cells`: each input column read as text (the log's aggregates
+/// as numbers), trimmed, and placeholders made NULL.
+fn cell_ctes(model: &LeadModel, params: &SqlParams, id: &str, events: Option<&crate::events::EventSql>) -> Vec<String> {
+    let d = params.dialect;
+    let cols = &model.features.columns;
+    let event_cols: Vec<String> = model.events.as_ref().map(|e| e.column_names()).unwrap_or_default();
+    let is_event = |name: &str| event_cols.iter().any(|e| e == name);
+    let c = |i: usize| format!("c{i}");
+    let t = |i: usize| format!("t{i}");
+    let mut ctes = Vec::new();
     // src: the id and each input column as text; the log's aggregates as numbers.
-    let mut src = vec![format!("l.{} AS id", d.ident(&id)), "p.as_of".to_string()];
+    let mut src = vec![format!("l.{} AS id", d.ident(id)), "p.as_of".to_string()];
     for (i, fc) in cols.iter().enumerate() {
-        match events.as_ref().filter(|_| is_event(&fc.name)) {
+        match events.filter(|_| is_event(&fc.name)) {
             Some(e) => src.push(format!("{} AS {}", e.value(&fc.name), c(i))),
             None => src.push(format!("{} AS {}", d.as_text(&format!("l.{}", d.ident(&fc.name))), c(i))),
         }
     }
     let mut from = format!("{} l CROSS JOIN params p", dotted(d, &params.table));
-    if let Some(e) = &events {
+    if let Some(e) = events {
         from.push_str(&format!("\n  {}", e.join));
     }
     ctes.push(cte(d, "src", &src, &from));
@@ -219,6 +256,25 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     }
     ctes.push(cte(d, "cells", &cells, "trimmed"));
 
+    ctes
+}
+
+/// The weight sets: the global model's, then each segment's with weights of its own.
+type WeightSets<'m> = Vec<(&'m [f64], f64)>;
+
+/// `prep`, `vals`, `contribs` and `scored` into `ctes`: each part's value or level and its
+/// problem, each input column's contribution under each weight set, and the log-odds.
+/// Returns the weight sets and the segment route's column (none without segments).
+fn weighted_ctes<'m>(
+    model: &'m LeadModel,
+    d: Dialect,
+    ctes: &mut Vec<String>,
+) -> Result<(WeightSets<'m>, Vec<String>)> {
+    let cols = &model.features.columns;
+    let event_cols: Vec<String> = model.events.as_ref().map(|e| e.column_names()).unwrap_or_default();
+    let text_col = |i: usize| !event_cols.iter().any(|e| *e == cols[i].name);
+    let c = |i: usize| format!("c{i}");
+    let t = |i: usize| format!("t{i}");
     // vals: each part's value or level, and its problem; local formats rewritten first
     // (prep), once per cell.
     let mut prep: Vec<String> = vec!["*".to_string()];
@@ -318,6 +374,23 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     ctes.push(cte(d, "prep", &prep, "cells"));
     ctes.push(cte(d, "vals", &vals, "prep"));
 
+    ctes.extend(sum_ctes(model, d, &sets, &seg, &col_terms));
+    Ok((sets, seg))
+}
+
+/// `contribs` and `scored`: each input column's contribution, summed over its parts in
+/// order under the lead's weight set, then the log-odds as a balanced sum.
+fn sum_ctes(
+    model: &LeadModel,
+    d: Dialect,
+    sets: &WeightSets,
+    seg: &[String],
+    col_terms: &[Vec<Vec<String>>],
+) -> Vec<String> {
+    let cols = &model.features.columns;
+    let t = |i: usize| format!("t{i}");
+    let k = |i: usize| format!("k{i}");
+    let mut ctes = Vec::new();
     // contribs: each input column's contribution, summed over its parts in order.
     let mut contribs = vec!["id".to_string(), "problem".to_string()];
     contribs.extend(seg.iter().cloned());
@@ -353,49 +426,24 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     scored.push(format!("{intercept} + {} AS z", balanced_sum(&ks)));
     ctes.push(cte(d, "scored", &scored, "contribs"));
 
-    // The reasons: `positive` raising, then `positive - 1` lowering, each step choosing
-    // the largest (smallest) remaining contribution and its column.
-    let positive = params.reasons;
-    let steps: Vec<bool> = (0..positive).map(|_| true).chain((0..positive.saturating_sub(1)).map(|_| false)).collect();
-    let mut carried: Vec<String> = vec!["id".into(), "problem".into()];
-    carried.extend(seg.iter().cloned());
-    carried.push("z".into());
-    carried.extend((0..cols.len()).map(t));
-    carried.extend(ks.iter().cloned());
-    let mut last = "scored".to_string();
-    for (r, &up) in steps.iter().enumerate() {
-        let r = r + 1;
-        let chosen: Vec<String> = (1..r).map(|q| format!("s{q}")).collect();
-        let free = |i: usize| -> String {
-            let mut cond = vec![if up { format!("{} > 0", k(i)) } else { format!("{} < 0", k(i)) }];
-            cond.extend(chosen.iter().map(|s| format!("COALESCE({s}, -1) <> {i}")));
-            cond.join(" AND ")
-        };
-        let adj: Vec<String> =
-            (0..cols.len()).map(|i| format!("CASE WHEN {} THEN {} ELSE 0.0 END", free(i), k(i))).collect();
-        let mut a = carried.clone();
-        a.push(format!(
-            "{} AS m{r}",
-            if adj.is_empty() { "0.0".into() } else { greatest(&adj, if up { "GREATEST" } else { "LEAST" }) }
-        ));
-        ctes.push(cte(d, &format!("pick{r}a"), &a, &last));
-        // The column: the first (raising) or last (lowering) whose value is the extreme.
-        let order: Vec<usize> = if up { (0..cols.len()).collect() } else { (0..cols.len()).rev().collect() };
-        let mut which = format!("CASE WHEN m{r} <> 0 THEN CASE");
-        for i in order {
-            which.push_str(&format!(" WHEN {} AND {} = m{r} THEN {i}", free(i), k(i)));
-        }
-        which.push_str(" END END");
-        let mut b = carried.clone();
-        b.push(format!("m{r}"));
-        b.push(format!("{which} AS s{r}"));
-        ctes.push(cte(d, &format!("pick{r}b"), &b, &format!("pick{r}a")));
-        carried.push(format!("m{r}"));
-        carried.push(format!("s{r}"));
-        last = format!("pick{r}b");
-    }
+    ctes
+}
 
-    // Output.
+/// The `probabilities` CTE (the calibrated probability, each reason's column and shown
+/// value) and the final select list: id, probability, score, tier, decision, reasons.
+fn output(
+    model: &LeadModel,
+    params: &SqlParams,
+    id: &str,
+    picks: &SqlPicks,
+    sets: WeightSets,
+    last: &str,
+) -> (Vec<String>, String) {
+    let d = params.dialect;
+    let cols = &model.features.columns;
+    let t = |i: usize| format!("t{i}");
+    let positive = params.reasons;
+    let steps = &picks.steps;
     let mut tier = String::from("CASE");
     for (q, cut) in model.tiers.cuts.iter().enumerate().rev() {
         tier.push_str(&format!(" WHEN probability >= {} THEN {}", d.float(*cut), d.string(&model.tiers.names[q + 1])));
@@ -431,11 +479,7 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
             let mut e = format!("CASE {s}");
             for (i, fc) in cols.iter().enumerate() {
                 let shown = crate::features::kind_of(fc.role).sql_reason_value(&t(i), d);
-                e.push_str(&format!(
-                    " WHEN {i} THEN CASE WHEN {0} IS NULL OR {0} = '' THEN '(missing)' \
-                     WHEN LENGTH({shown}) <= 40 THEN {shown} ELSE SUBSTR({shown}, 1, 37) || '...' END",
-                    t(i)
-                ));
+                e.push_str(&format!(" WHEN {i} THEN {}", sql_clipped(&t(i), &shown)));
             }
             e + " END"
         };
@@ -445,9 +489,9 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
             prob.push(format!("{} AS rv{r}", value(&s)));
         }
     }
-    ctes.push(cte(d, "probabilities", &prob, &last));
+    let probabilities = cte(d, "probabilities", &prob, last);
     let mut out = vec![
-        format!("id AS {}", d.ident(&id)),
+        format!("id AS {}", d.ident(id)),
         "probability".into(),
         format!("{} AS score", d.to_int("FLOOR(probability * 100 + 0.5)")),
         format!("{tier} AS tier"),
@@ -458,10 +502,7 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
         for r in 1..=steps.len() {
             let m = format!("m{r}");
             // rc is NULL exactly when the step found no column.
-            texts.push(format!(
-                "CASE WHEN rc{r} IS NOT NULL THEN rc{r} || ' = ' || rv{r} || ' (' || {} || ')' END",
-                signed_2dp(&m, d)
-            ));
+            texts.push(sql_reason_text(&format!("rc{r}"), &format!("rv{r}"), &m, d));
             if params.reason_columns {
                 out.push(format!("CASE WHEN problem IS NULL THEN rc{r} END AS reason{r}_column"));
                 out.push(format!("CASE WHEN problem IS NULL THEN rv{r} END AS reason{r}_value"));
@@ -473,22 +514,5 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
         out.push(format!("CASE WHEN problem IS NULL THEN {} END AS reasons", d.join_present(&texts, "; ")));
     }
     out.push("problem".into());
-    sql.push_str(&format!("WITH {}\nSELECT {}\nFROM probabilities\n", ctes.join(",\n"), out.join(",\n  ")));
-    if params.view.is_some() {
-        sql.push_str(";\n");
-    }
-    Ok(sql)
-}
-
-/// A contribution `m` (not zero) as the reasons show it: `format!("{:+.2}")`, the
-/// absolute value times 100 rounded half up (Rust rounds the exact binary value; the
-/// two differ only within an ulp of a tie).
-fn signed_2dp(m: &str, d: Dialect) -> String {
-    let r = format!("FLOOR(ABS({m}) * 100 + 0.5)");
-    let whole = format!("FLOOR({r} / 100)");
-    format!(
-        "CASE WHEN {m} < 0 THEN '-' ELSE '+' END || {} || '.' || LPAD({}, 2, '0')",
-        d.as_text(&d.to_int(&whole)),
-        d.as_text(&d.to_int(&format!("{r} - 100 * {whole}")))
-    )
+    (out, probabilities)
 }

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::Table;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::features::{FeatureParams, Resolution};
 use crate::split::Split;
 
@@ -139,9 +139,15 @@ impl ResolutionChoice {
 /// on purpose: on bank marketing's time-ordered holdout, steps:10 won the
 /// forward-chained folds on mean log loss, driven by one fold, and then lost 0.05 ROC
 /// AUC on the most recent leads; the paired test kept steps:5.
+///
+/// `prepared` is training's own reading of the columns at today's steps
+/// ([`FeatureParams::prepare`] on the training rows): the choice compares resolutions on
+/// the columns, roles, levels and screening the final model will have.
+#[allow(clippy::too_many_arguments)]
 pub fn choose(
     table: &Table,
     fparams: &FeatureParams,
+    prepared: &crate::features::Prepared,
     train_rows: &[usize],
     y: &[bool],
     alpha: f64,
@@ -201,28 +207,17 @@ pub fn choose(
     }) {
         return Ok(fallback);
     }
-    // The sampled rows as a table of their own, so that each candidate's feature fit
-    // reads those rows, not the whole file.
-    let sub;
-    let (table, sample): (&Table, Vec<usize>) = if m < table.height() || ordered {
-        use polars::prelude::{IdxCa, IdxSize};
-        let idx = IdxCa::from_vec("".into(), rows.iter().map(|&i| i as IdxSize).collect());
-        let df = table.df.take(&idx).map_err(|e| Error::Internal(format!("sampling rows for the resolution: {e}")))?;
-        sub = Table { df, ..table.clone() };
-        (&sub, (0..m).collect())
-    } else {
-        (table, rows.clone())
-    };
     progress(&format!("resolution of numbers: {} candidates, {scheme}", RESOLUTION_GRID.len()));
-    // The columns read, their roles, levels and screening decided once (at today's
-    // steps); each candidate fits only its number parts again on those cells.
-    let prepared = fparams.prepare(table, &sample, &ys, &sample)?;
+    // The columns as training reads them (their roles, levels and screening decided once,
+    // at today's steps, on the training rows); each candidate fits only its number parts
+    // again, on the sampled rows, and the folds run on those rows' design.
+    let sample = rows.clone();
     // Each candidate independently (in parallel, collected in grid order, so the result
     // does not depend on the threads): its design on the sample, then its folds in
     // order, each warm-started from the previous fold's fit.
     let per_candidate: Vec<Result<Vec<f64>>> = RESOLUTION_GRID
         .par_iter()
-        .map(|&r| candidate_losses(fparams, &prepared, r, (&sample, &ys), &folds, alpha))
+        .map(|&r| candidate_losses(fparams, prepared, r, (&sample, &ys), &folds, alpha))
         .collect();
     let mut tried = Vec::new();
     let mut fold_losses = Vec::new();

@@ -190,15 +190,20 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         feature_params = segment_role(table, params, feature_params, col)?;
     }
     let mut fparams = feature_params.id(params.id.clone());
-    let resolution = choose_resolution(table, params, &mut fparams, &train_rows, &y_all, progress)?;
+    // The columns read and fitted on the training rows once: the resolution choice
+    // compares its candidates on them, and the final design is built from them.
+    let out_rows: Vec<usize> = train_rows.iter().chain(&holdout_rows).copied().collect();
+    progress("reading the columns");
+    let prepared = fparams.prepare(table, &train_rows, &train_y, &out_rows)?;
+    let resolution = choose_resolution(table, params, &mut fparams, &prepared, (&train_rows, &y_all), progress)?;
     let (alpha, cv_aucs, alpha_search) = choose_alpha(table, params, &fparams, &train_rows, &y_all, progress)?;
 
     progress("building features");
-    // One design matrix: the training rows first, then the holdout (views, no copies).
-    let out_rows: Vec<usize> = train_rows.iter().chain(&holdout_rows).copied().collect();
-    // One spare column: the solver whitens the training rows in place.
+    // One design matrix: the training rows first, then the holdout (views, no copies),
+    // with one spare column: the solver whitens the training rows in place.
+    let chosen = resolution.as_ref().map(|r| r.chosen);
     let (features, fit_report, mut x) =
-        fparams.fit_transform_with_spare(table, &train_rows, &train_y, &out_rows, 1, true)?;
+        fparams.finish(prepared, chosen, (&train_rows, &train_y), &out_rows, 1, true)?;
     drop(out_rows);
     let width = features.n_features();
     if let Some(col) = &params.segment_by {
@@ -330,8 +335,8 @@ fn choose_resolution(
     table: &Table,
     params: &TrainParams,
     fparams: &mut FeatureParams,
-    train_rows: &[usize],
-    y_all: &[bool],
+    prepared: &crate::features::Prepared,
+    (train_rows, y_all): (&[usize], &[bool]),
     progress: &mut dyn FnMut(&str),
 ) -> Result<Option<ResolutionChoice>> {
     Ok(match params.choose_resolution && !fparams.resolution_given() {
@@ -342,7 +347,8 @@ fn choose_resolution(
                 Alpha::Auto => 1.0,
             };
             let split = (params.seed, &params.split);
-            let choice = crate::resolution::choose(table, fparams, train_rows, y_all, alpha, split, progress)?;
+            let choice =
+                crate::resolution::choose(table, fparams, prepared, train_rows, y_all, alpha, split, progress)?;
             *fparams = fparams.clone().with_resolution(choice.chosen);
             Some(choice)
         }

@@ -370,8 +370,27 @@ impl FeatureParams {
         spare: usize,
         profile: bool,
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
-        let Prepared { columns, cells, as_of_day, mut report } =
-            self.prepare(table, train_rows, train_labels, out_rows)?;
+        let prepared = self.prepare(table, train_rows, train_labels, out_rows)?;
+        self.finish(prepared, None, (train_rows, train_labels), out_rows, spare, profile)
+    }
+
+    /// The rest of [`Self::fit_transform_with_spare`] from columns already read and fitted
+    /// ([`Self::prepare`], on the same rows): with `resolution`, the number parts fitted
+    /// again at it first (as a prepare at that resolution would have fitted them: roles,
+    /// levels and screening do not depend on it), then the design matrix and the profile.
+    pub fn finish(
+        &self,
+        prepared: Prepared,
+        resolution: Option<Resolution>,
+        (train_rows, train_labels): (&[usize], &[bool]),
+        out_rows: &[usize],
+        spare: usize,
+        profile: bool,
+    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
+        let Prepared { mut columns, cells, as_of_day, mut report } = prepared;
+        if let Some(r) = resolution {
+            refit_numbers(&mut columns, &cells, r, train_rows, train_labels)?;
+        }
         let profile = profile.then_some(&mut report);
         let (fitted, x) = assemble(columns, cells.into(), as_of_day, train_rows, out_rows, spare, profile)?;
         Ok((fitted, report, x))
@@ -391,13 +410,7 @@ impl FeatureParams {
         out_rows: &[usize],
     ) -> Result<Array2<f64>> {
         let mut columns = prepared.columns.clone();
-        let mut cells = prepared.cells.iter();
-        for part in columns.iter_mut().flat_map(|c| c.parts.iter_mut()) {
-            let cell = cells.next().ok_or_else(|| Error::Internal("design_at: cells and parts differ".into()))?;
-            if let (Some(n), Cells::Numbers(v)) = (part.numeric(), cell) {
-                *part = fit_number(n.kind, n.label.clone(), v, train_rows, train_labels, r).0;
-            }
-        }
+        refit_numbers(&mut columns, &prepared.cells, r, train_rows, train_labels)?;
         Ok(assemble(columns, prepared.cells.as_slice().into(), prepared.as_of_day, train_rows, out_rows, 0, None)?.1)
     }
 }
@@ -410,6 +423,25 @@ pub struct Prepared {
     cells: Vec<Cells>,
     as_of_day: Option<i64>,
     report: FitReport,
+}
+
+/// Every number part of `columns` fitted again at resolution `r` on the training rows,
+/// on its cells (`cells`: each part's, in the order of the columns' parts).
+fn refit_numbers(
+    columns: &mut [FittedColumn],
+    cells: &[Cells],
+    r: Resolution,
+    train_rows: &[usize],
+    train_labels: &[bool],
+) -> Result<()> {
+    let mut cells = cells.iter();
+    for part in columns.iter_mut().flat_map(|c| c.parts.iter_mut()) {
+        let cell = cells.next().ok_or_else(|| Error::Internal("the cells and the parts differ".into()))?;
+        if let (Some(n), Cells::Numbers(v)) = (part.numeric(), cell) {
+            *part = fit_number(n.kind, n.label.clone(), v, train_rows, train_labels, r).0;
+        }
+    }
+    Ok(())
 }
 
 /// A number part at resolution `r`, fitted on the training rows, and its single-column

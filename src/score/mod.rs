@@ -10,6 +10,7 @@
 //! coefficient times the lead's standardised value, so the intercept plus all
 //! contributions is the lead's log-odds.
 
+mod blocks;
 pub mod fast;
 mod params;
 pub mod row;

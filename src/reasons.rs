@@ -243,21 +243,25 @@ mod tests {
         select_reasons(&contrib, 3, &mut bottom, &mut chosen);
         assert_eq!(chosen, vec![5, 0, 2, 6, 4]);
         // Random rows with many ties, and every number of reasons.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..20_000 {
-            let row: Vec<f64> = (0..12)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    ((state % 7) as f64 - 3.0) * 0.25
-                })
-                .collect();
+        for row in tied_rows(0x9e37_79b9_7f4a_7c15, 12) {
             for positive in 0..6 {
                 select_reasons(&row, positive, &mut bottom, &mut chosen);
                 assert_eq!(chosen, by_sort(&row, positive), "{row:?} {positive}");
             }
         }
+    }
+
+    /// 20,000 rows of `width` contributions from seven values (-0.75 to 0.75 by 0.25):
+    /// many ties, zeros and both signs (xorshift from `seed`).
+    fn tied_rows(seed: u64, width: usize) -> Vec<Vec<f64>> {
+        let mut state = seed;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state % 7) as f64 - 3.0) * 0.25
+        };
+        (0..20_000).map(|_| (0..width).map(|_| next()).collect()).collect()
     }
 
     /// The query's steps (see [`SqlPicks::ctes`]) run on a row: each step's extreme
@@ -281,16 +285,7 @@ mod tests {
     #[test]
     fn sql_steps_choose_the_reasons_the_row_scorer_chooses() {
         let (mut bottom, mut chosen) = (Vec::new(), Vec::new());
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..20_000 {
-            let row: Vec<f64> = (0..9)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    ((state % 7) as f64 - 3.0) * 0.25
-                })
-                .collect();
+        for row in tied_rows(0x2545_f491_4f6c_dd1d, 9) {
             for positive in 0..6 {
                 select_reasons(&row, positive, &mut bottom, &mut chosen);
                 assert_eq!(sql_steps_on(&row, positive), chosen, "{row:?} {positive}");

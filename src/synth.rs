@@ -527,72 +527,46 @@ impl<'p> Draft<'p> {
     fn finish(self) -> Result<(DataFrame, Option<DataFrame>)> {
         let n = self.params.rows;
         let params = self.params;
-        let Draft {
-            id,
-            title,
-            industry,
-            employees,
-            country,
-            source,
-            email,
-            visits,
-            pricing,
-            careers,
-            opens,
-            clicks,
-            webinars,
-            downloads,
-            demo,
-            created,
-            last_activity,
-            outcome,
-            product,
-            closed,
-            ev_contact,
-            ev_type,
-            ev_time,
-            ..
-        } = self;
         let mut cols = vec![
-            Column::new("lead_id".into(), id),
-            Column::new("job_title".into(), title),
-            Column::new("industry".into(), industry),
-            Column::new("employees".into(), employees),
-            Column::new("country".into(), country),
-            Column::new("lead_source".into(), source),
-            Column::new("email".into(), email),
-            Column::new("website_visits".into(), visits),
-            Column::new("pricing_page_views".into(), pricing),
-            Column::new("careers_page_views".into(), careers),
-            Column::new("email_opens".into(), opens),
-            Column::new("email_clicks".into(), clicks),
-            Column::new("webinars_attended".into(), webinars),
-            Column::new("content_downloads".into(), downloads),
-            Column::new("demo_requested".into(), demo),
-            Column::new("created_date".into(), created),
-            Column::new("last_activity_date".into(), last_activity),
+            Column::new("lead_id".into(), self.id),
+            Column::new("job_title".into(), self.title),
+            Column::new("industry".into(), self.industry),
+            Column::new("employees".into(), self.employees),
+            Column::new("country".into(), self.country),
+            Column::new("lead_source".into(), self.source),
+            Column::new("email".into(), self.email),
+            Column::new("website_visits".into(), self.visits),
+            Column::new("pricing_page_views".into(), self.pricing),
+            Column::new("careers_page_views".into(), self.careers),
+            Column::new("email_opens".into(), self.opens),
+            Column::new("email_clicks".into(), self.clicks),
+            Column::new("webinars_attended".into(), self.webinars),
+            Column::new("content_downloads".into(), self.downloads),
+            Column::new("demo_requested".into(), self.demo),
+            Column::new("created_date".into(), self.created),
+            Column::new("last_activity_date".into(), self.last_activity),
         ];
         if params.events {
-            cols.push(Column::new("closed_date".into(), closed));
+            cols.push(Column::new("closed_date".into(), self.closed));
         }
         if params.products {
-            cols.push(Column::new("product".into(), product));
+            cols.push(Column::new("product".into(), self.product));
         }
         cols.extend(noise_columns(params, n));
         if params.outcome {
-            cols.push(Column::new("outcome".into(), outcome));
+            cols.push(Column::new("outcome".into(), self.outcome));
         }
         let contacts =
             DataFrame::new(n, cols).map_err(|e| Error::Internal(format!("building the synthetic table: {e}")))?;
         let events = if params.events {
-            let m = ev_contact.len();
+            let m = self.ev_contact.len();
             Some(
                 DataFrame::new(
                     m,
                     vec![
-                        Column::new("contact_id".into(), ev_contact),
-                        Column::new("event_type".into(), ev_type),
-                        Column::new("timestamp".into(), ev_time),
+                        Column::new("contact_id".into(), self.ev_contact),
+                        Column::new("event_type".into(), self.ev_type),
+                        Column::new("timestamp".into(), self.ev_time),
                     ],
                 )
                 .map_err(|e| Error::Internal(format!("building the synthetic log: {e}")))?,

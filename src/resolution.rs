@@ -1,9 +1,11 @@
 //! How finely numbers bend: the resolution chosen by cross-validated log loss.
 //!
 //! Training ([`crate::train`]) picks among today's quantile steps, finer steps and
-//! natural cubic splines ([`RESOLUTION_GRID`]). Each candidate's feature pipeline is
-//! fitted once on a seeded sample of at most [`RESOLUTION_ROWS`] training rows (its cut
-//! points, knots and scaling use no label), then each of [`RESOLUTION_FOLDS`] folds,
+//! natural cubic splines ([`RESOLUTION_GRID`]). The columns are read, and their roles,
+//! levels and screening decided, once by training itself on the training rows; each
+//! candidate refits only its number parts on a seeded sample of at most
+//! [`RESOLUTION_ROWS`] training rows (its cut points, knots and scaling use no label),
+//! then each of [`RESOLUTION_FOLDS`] folds,
 //! repeated [`RESOLUTION_REPEATS`] times (forward chaining in time has one order), fits
 //! the penalised logistic model on its fitting rows by Newton's method
 //! ([`crate::newton`], warm-started from the previous fold) and measures the log loss on
@@ -211,13 +213,12 @@ pub fn choose(
     // The columns as training reads them (their roles, levels and screening decided once,
     // at today's steps, on the training rows); each candidate fits only its number parts
     // again, on the sampled rows, and the folds run on those rows' design.
-    let sample = rows.clone();
     // Each candidate independently (in parallel, collected in grid order, so the result
     // does not depend on the threads): its design on the sample, then its folds in
     // order, each warm-started from the previous fold's fit.
     let per_candidate: Vec<Result<Vec<f64>>> = RESOLUTION_GRID
         .par_iter()
-        .map(|&r| candidate_losses(fparams, prepared, r, (&sample, &ys), &folds, alpha))
+        .map(|&r| candidate_losses(fparams, prepared, r, (&rows, &ys), &folds, alpha))
         .collect();
     let mut tried = Vec::new();
     let mut fold_losses = Vec::new();

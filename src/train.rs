@@ -245,8 +245,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y_all[i]).collect();
     // The calibration map, on the held-out log-odds; the threshold and every holdout
     // figure below are on the calibrated probabilities.
-    let holdout_z = model.log_odds(x_hold);
-    let holdout_z = holdout_z.to_vec();
+    let holdout_z = model.log_odds(x_hold).to_vec();
     let (calibration, calibration_choice) =
         crate::calibrate::fit(params.calibrate, &holdout_z, &holdout_labels, params.seed)?;
     model.calibration = calibration;

@@ -15,7 +15,7 @@
 //! | 3. feature parts | features |
 //! | 4. events | events |
 //! | 5. the model as plain data | model, model_file |
-//! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, synth |
+//! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, crm, synth, serve |
 //! | 7. report | report |
 //! | 8. command line | cli |
 //!
@@ -35,7 +35,8 @@
 //! 6. The operations: [`train`] (with the [`resolution`] choice and [`segments`]),
 //!    [`score`] (the per-lead arithmetic, [`score::row`], and its drivers), [`sql`],
 //!    [`monitor`], [`rules`] and [`compare`], [`evaluate`], [`alerts`], [`as_of`] (the one
-//!    rule for the date that dates count back from), [`synth`].
+//!    rule for the date that dates count back from), [`synth`], [`crm`] (scores in a CRM's
+//!    import format), [`serve`] (scoring over HTTP).
 //! 7. [`report`]: the self-contained HTML report; it formats, it computes nothing.
 //! 8. `cli` (in the binary): parse, call the library, print.
 
@@ -46,6 +47,7 @@ pub mod as_of;
 pub mod calibrate;
 pub mod cell;
 pub mod compare;
+pub mod crm;
 pub mod data;
 pub mod dialect;
 pub mod encoding;
@@ -68,6 +70,7 @@ pub mod rules;
 pub mod sample;
 pub mod score;
 pub mod segments;
+pub mod serve;
 pub mod split;
 pub mod sql;
 pub mod synth;

@@ -17,6 +17,7 @@ mod output;
 mod report;
 mod rules;
 mod score;
+mod serve;
 mod synth;
 mod threshold;
 mod train;
@@ -38,6 +39,7 @@ struct Cli {
 enum Command {
     Train(train::Args),
     Score(score::Args),
+    Serve(serve::Args),
     Evaluate(evaluate::Args),
     Threshold(threshold::Args),
     Rules(rules::Args),
@@ -60,6 +62,7 @@ pub fn run() -> Result<i32> {
     match cli.command {
         Command::Train(a) => piped(a, |a| &mut a.leads, train::run),
         Command::Score(a) => piped(a, |a| &mut a.leads, score::run),
+        Command::Serve(a) => serve::run(a),
         Command::Evaluate(a) => piped(a, |a| &mut a.leads, evaluate::run),
         Command::Threshold(a) => piped(a, |a| &mut a.leads, threshold::run),
         Command::Rules(a) => rules::run(a),

@@ -105,6 +105,23 @@ pub struct Args {
     /// file are left as they were.
     #[arg(long, requires = "webhook")]
     pub dry_run: bool,
+    /// Write the scores as a file the CRM's own importer takes as it is, in place of the
+    /// scored file: hubspot (an import file: the record's identifier, one column per
+    /// property) or salesforce (a Bulk API 2.0 upsert CSV: the external ID field, field
+    /// API names, `#N/A` for a value that is gone). With --state, only the leads whose
+    /// score, tier or decision changed since the last run (and new ones) are written.
+    #[arg(long, value_name = "CRM", requires = "crm_key")]
+    pub crm: Option<leadscore::crm::Crm>,
+    /// The column holding each lead's CRM identifier, and its header in the file when it
+    /// differs: `email=Email`, `hs_object_id=Record ID`, `lead_key=Lead_Key__c`.
+    #[arg(long, value_name = "COL[=HEADER]", requires = "crm")]
+    pub crm_key: Option<String>,
+    /// Which scored fields to write and under which CRM names:
+    /// `probability=ls_probability,tier=ls_tier` [default: all five, as leadscore_probability,
+    /// leadscore_score, leadscore_tier, leadscore_decision, leadscore_reasons for HubSpot;
+    /// Leadscore_Probability__c ... Leadscore_Reasons__c for Salesforce].
+    #[arg(long, value_name = "FIELD=NAME,...", requires = "crm")]
+    pub crm_fields: Option<String>,
     #[command(flatten)]
     pub force: Force,
     #[command(flatten)]
@@ -181,6 +198,23 @@ fn score(args: Args) -> Result<()> {
         ),
         None => None,
     };
+    let crm = match (&args.crm, &args.crm_key) {
+        (Some(c), Some(k)) => Some(leadscore::crm::CrmSpec::new(*c, k, args.crm_fields.as_deref())?),
+        _ => None,
+    };
+    // With --crm the leads are scored into a table beside the output first (ids as they
+    // are), then written in the CRM's format.
+    let scratch = match crm {
+        Some(_) => Some(
+            tempfile::tempdir()
+                .map_err(|e| Error::Internal(format!("a temporary folder for the scored leads: {e}")))?,
+        ),
+        None => None,
+    };
+    let scored_path = match &scratch {
+        Some(dir) => dir.path().join("scored.parquet"),
+        None => args.output.clone(),
+    };
     let (model, checksum) = model_file::load_with_checksum(model_path)?;
     let as_of = as_of::for_scoring(args.leads.as_of);
     console.note(&format!("as of {}", as_of.describe()));
@@ -190,7 +224,7 @@ fn score(args: Args) -> Result<()> {
     let params = ScoreParams {
         as_of_day: as_of.day(),
         reasons: args.reasons,
-        id: args.id.clone(),
+        id: crm.as_ref().map(|c| c.key_column.clone()).or_else(|| args.id.clone()),
         on_bad_row,
         dialect: args.output_dialect,
     };
@@ -200,7 +234,7 @@ fn score(args: Args) -> Result<()> {
     let done = leadscore::score::score_file(
         &model,
         data_path,
-        &args.output,
+        &scored_path,
         &params,
         args.leads.encoding,
         args.general_path,
@@ -252,13 +286,42 @@ fn score(args: Args) -> Result<()> {
             );
         }
     }
-    console.note(&format!(
-        "scored {} leads: {} at or above the threshold {:.4}; written to {}",
-        count(rows),
-        count(decisions),
-        model.threshold.value,
-        args.output.display()
-    ));
+    match &crm {
+        None => console.note(&format!(
+            "scored {} leads: {} at or above the threshold {:.4}; written to {}",
+            count(rows),
+            count(decisions),
+            model.threshold.value,
+            args.output.display()
+        )),
+        Some(spec) => {
+            let previous = match &args.state {
+                Some(st) => leadscore::alerts::changes::read_state(st)?,
+                None => None,
+            };
+            let w = leadscore::crm::write(spec, &scored_path, previous.as_ref(), model.threshold.value, &args.output)?;
+            let left_out = match (previous.is_some(), w.without_key) {
+                (true, 0) => format!(" ({} unchanged since the last run left out)", count(w.unchanged)),
+                (true, n) => format!(
+                    " ({} unchanged left out; {} without a {} left out)",
+                    count(w.unchanged),
+                    count(n),
+                    spec.key_column
+                ),
+                (false, 0) => String::new(),
+                (false, n) => format!(" ({} without a {} left out)", count(n), spec.key_column),
+            };
+            console.note(&format!(
+                "scored {} leads: {} at or above the threshold {:.4}; {} written for {}'s importer to {}{left_out}",
+                count(rows),
+                count(decisions),
+                model.threshold.value,
+                count(w.rows),
+                if spec.crm == leadscore::crm::Crm::HubSpot { "HubSpot" } else { "Salesforce" },
+                args.output.display()
+            ));
+        }
+    }
     if let Some(state) = &args.state {
         let run = leadscore::alerts::run::AfterRun {
             state,
@@ -272,7 +335,7 @@ fn score(args: Args) -> Result<()> {
             &model,
             checksum,
             &as_of.date.to_string(),
-            &args.output,
+            &scored_path,
             &run,
             &mut stdout.lock(),
             &mut |m| console.note(m),

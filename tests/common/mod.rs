@@ -6,6 +6,7 @@ use std::process::Command;
 
 pub mod locale;
 pub mod receiver;
+pub mod server;
 
 pub struct Scratch {
     pub dir: tempfile::TempDir,

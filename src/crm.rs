@@ -180,7 +180,8 @@ struct Lead {
     reasons: Option<String>,
 }
 
-fn read_leads(scored: &Path) -> Result<Vec<Lead>> {
+/// The scored leads, and whether the table has reasons (`--reasons 0` leaves them out).
+fn read_leads(scored: &Path) -> Result<(Vec<Lead>, bool)> {
     let t = crate::data::load(scored)?;
     let err = |e: PolarsError| polars_err(scored, e);
     let text = |name: &str| -> Result<Vec<Option<String>>> {
@@ -189,18 +190,19 @@ fn read_leads(scored: &Path) -> Result<Vec<Lead>> {
     };
     let key_name = t.column_names().first().cloned().unwrap_or_default();
     let keys = text(&key_name)?;
-    let p = t.column("probability")?.cast(&DataType::Float64).map_err(err)?;
-    let p: Vec<f64> = p.f64().map_err(err)?.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-    let s = t.column("score")?.cast(&DataType::Int64).map_err(err)?;
-    let s: Vec<i64> = s.i64().map_err(err)?.iter().map(|v| v.unwrap_or(0)).collect();
-    let d = t.column("decision")?.cast(&DataType::Boolean).map_err(err)?;
-    let d: Vec<bool> = d.bool().map_err(err)?.iter().map(|v| v.unwrap_or(false)).collect();
+    // Read as text, so that a scored table from either writer (Parquet, or CSV in any
+    // decimal mark) gives the same values.
+    let number = |v: &Option<String>| v.as_deref().and_then(|x| x.trim().replace(',', ".").parse::<f64>().ok());
+    let p: Vec<f64> = text("probability")?.iter().map(|v| number(v).unwrap_or(f64::NAN)).collect();
+    let s: Vec<i64> = text("score")?.iter().map(|v| number(v).unwrap_or(0.0) as i64).collect();
+    let d: Vec<bool> = text("decision")?.iter().map(|v| v.as_deref() == Some("true")).collect();
     let tiers = text("tier")?;
-    let reasons = match t.column_names().iter().any(|c| c == "reasons") {
+    let has_reasons = t.column_names().iter().any(|c| c == "reasons");
+    let reasons = match has_reasons {
         true => text("reasons")?,
         false => vec![None; t.height()],
     };
-    Ok(keys
+    let leads = keys
         .into_iter()
         .zip(tiers)
         .zip(reasons)
@@ -213,14 +215,15 @@ fn read_leads(scored: &Path) -> Result<Vec<Lead>> {
             decision: d[i],
             reasons,
         })
-        .collect())
+        .collect();
+    Ok((leads, has_reasons))
 }
 
 /// Write the CRM file for the leads in `scored` (the scored table as `score` writes it,
 /// the key column first) to `out`, atomically. With `previous` (the state the last run
 /// left), only the leads whose score, tier or decision changed, and new ones.
 pub fn write(spec: &CrmSpec, scored: &Path, previous: Option<&State>, threshold: f64, out: &Path) -> Result<Written> {
-    let leads = read_leads(scored)?;
+    let (leads, has_reasons) = read_leads(scored)?;
     let before: Option<HashMap<&str, (i64, &str, bool)>> = previous.map(|s| {
         s.leads
             .iter()
@@ -230,7 +233,6 @@ pub fn write(spec: &CrmSpec, scored: &Path, previous: Option<&State>, threshold:
             .collect()
     });
     let mut written = Written { rows: 0, unchanged: 0, without_key: 0 };
-    let has_reasons = leads.iter().any(|l| l.reasons.is_some());
     let columns: Vec<&(Field, String)> =
         spec.fields.iter().filter(|(f, _)| *f != Field::Reasons || has_reasons).collect();
     crate::data::atomic_write(out, |w| {
@@ -286,6 +288,27 @@ mod tests {
         assert_eq!(s.fields[0].1, "Leadscore_Probability__c");
         let h = CrmSpec::new(Crm::HubSpot, "Record ID", None).unwrap();
         assert_eq!(h.fields[4].1, "leadscore_reasons");
+    }
+
+    #[test]
+    fn a_value_that_is_gone_is_n_a_for_salesforce_and_empty_for_hubspot() {
+        let dir = tempfile::tempdir().unwrap();
+        let scored = dir.path().join("scored.csv");
+        std::fs::write(&scored, "lead_id,probability,score,tier,decision,reasons\nA-1,0.51234,51,hot,true,\n").unwrap();
+        let sf = CrmSpec::new(Crm::Salesforce, "lead_id=Lead_Key__c", None).unwrap();
+        let out = dir.path().join("sf.csv");
+        let w = write(&sf, &scored, None, 0.5, &out).unwrap();
+        assert_eq!(w, Written { rows: 1, unchanged: 0, without_key: 0 });
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(text.lines().nth(1), Some("A-1,0.5123,51,hot,true,#N/A"), "{text}");
+        let hs = CrmSpec::new(Crm::HubSpot, "lead_id=Record ID", None).unwrap();
+        write(&hs, &scored, None, 0.5, &out).unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(
+            text.lines().next(),
+            Some("Record ID,leadscore_probability,leadscore_score,leadscore_tier,leadscore_decision,leadscore_reasons")
+        );
+        assert_eq!(text.lines().nth(1), Some("A-1,0.5123,51,hot,true,"), "{text}");
     }
 
     #[test]

@@ -444,3 +444,96 @@ fn metrics_count_requests_latency_leads_and_tiers_and_sigterm_stops_cleanly() {
     assert!(server.wait_for_log("POST /v1/score 200 25 ", Duration::from_secs(5)), "{:?}", server.log());
     assert_eq!(server.terminate(), Some(0));
 }
+
+#[test]
+fn an_events_model_scores_the_counts_a_request_carries_and_refuses_a_lead_without_them() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "1500", "--seed", "7", "--output", "c.csv", "--events", "e.csv", "-q"]).assert_ok();
+    let behaviour = "website_visits,pricing_page_views,careers_page_views,email_opens,email_clicks,webinars_attended,content_downloads,demo_requested,last_activity_date";
+    s.run(&[
+        "train",
+        "--data",
+        "c.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--exclude",
+        behaviour,
+        "--events",
+        "e.csv",
+        "--cutoff-col",
+        "closed_date",
+        "--model",
+        "m.model",
+        "-q",
+    ])
+    .assert_ok();
+    s.run(&[
+        "score",
+        "--model",
+        "m.model",
+        "--data",
+        "c.csv",
+        "--events",
+        "e.csv",
+        "--as-of",
+        AS_OF,
+        "--output",
+        "s.csv",
+        "--output-dialect",
+        "plain",
+        "-q",
+    ])
+    .assert_ok();
+    // The counts as the model computes them, as a CRM would send them with each lead.
+    s.run(&[
+        "events", "--model", "m.model", "--data", "c.csv", "--events", "e.csv", "--as-of", AS_OF, "--output",
+        "with.csv", "-q",
+    ])
+    .assert_ok();
+    let leads = rows_as_json(&s.path("with.csv"));
+    let batch = scored_rows(&s.path("s.csv"));
+    let server = Server::start(&s, "m.model", &["-q"], &[]);
+    for (n, chunk) in leads.chunks(100).enumerate() {
+        let answer = server.post_json(&json!({ "as_of": AS_OF, "leads": chunk }).to_string());
+        for (k, g) in answer["leads"].as_array().unwrap().iter().enumerate() {
+            let b = &batch[n * 100 + k];
+            let p: f64 = b["probability"].parse().unwrap();
+            assert_eq!(g["probability"].as_f64().unwrap().to_bits(), p.to_bits(), "lead {}", b["lead_id"]);
+            assert_eq!(g["reasons"], b["reasons"].as_str());
+        }
+    }
+    // A lead without its activity counts is refused, naming them.
+    let mut bare = leads[0].clone();
+    bare.retain(|k, _| !k.starts_with("events."));
+    let (status, text) = server.post(&Value::Object(bare).to_string());
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("activity log") && text.contains("events."), "{text}");
+}
+
+#[test]
+fn on_sigterm_a_request_in_flight_is_answered_before_the_server_stops() {
+    use std::io::Write;
+    let s = Scratch::new();
+    s.synth("train.csv", 3000, 10);
+    s.trained_model("train.csv", "m.model");
+    let server = Server::start(&s, "m.model", &[], &[]);
+    let body = br#"{"job_title": "VP Sales", "employees": 120}"#;
+    let mut c = std::net::TcpStream::connect(&server.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head =
+        format!("POST /v1/score HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len());
+    c.write_all(head.as_bytes()).unwrap();
+    c.write_all(&body[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    server.sigterm();
+    assert!(server.wait_for_log("stopping (SIGTERM)", Duration::from_secs(5)), "{:?}", server.log());
+    // New connections are no longer taken; the one in flight gets its answer.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(std::net::TcpStream::connect(&server.addr).is_err(), "the listener should be closed");
+    c.write_all(&body[10..]).unwrap();
+    let (status, text) = read_answer(&mut c);
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(server.wait_exit(), Some(0));
+}

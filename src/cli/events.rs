@@ -26,9 +26,14 @@ pub struct Args {
     /// Contacts: CSV or Parquet.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
-    /// The contacts' id column, matched to the log's contact column.
-    #[arg(long, value_name = "COL")]
-    pub id: String,
+    /// The contacts' id column, matched to the log's contact column [default with
+    /// --model: the model's id column].
+    #[arg(long, value_name = "COL", required_unless_present = "model")]
+    pub id: Option<String>,
+    /// Compute exactly the columns this model reads (its event types, windows and
+    /// half-life, as `score --events` does), for example to send them to `serve`.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
     #[command(flatten)]
     pub events: EventArgs,
     /// Per-contact cut-off date column (e.g. the day the deal was won or lost).
@@ -60,9 +65,25 @@ pub fn run(args: Args) -> Result<()> {
     let Some(log) = args.events.load()? else {
         return Err(Error::usage("events", "give the activity log with --events"));
     };
+    if let Some(model_path) = &args.model {
+        if args.cutoff_col.is_some() {
+            return Err(Error::usage(
+                "--cutoff-col",
+                "with --model the events count up to --as-of (as scoring counts them); leave out --cutoff-col",
+            ));
+        }
+        let model = leadscore::model_file::load(model_path)?;
+        let n = model.events.as_ref().map_or(0, |e| e.column_names().len());
+        console.note("aggregating as the model does");
+        let mut out = leadscore::score::with_events(&model, table, Some(&log), args.as_of)?;
+        data::write_table(&mut out.df, &args.output)?;
+        console.note(&format!("the model's {n} event columns appended; written to {}", args.output.display()));
+        return Ok(());
+    }
+    let id = args.id.as_deref().unwrap_or_default();
     let params = EventParams { half_life_days: args.event_half_life, ..Default::default() };
     console.note("aggregating");
-    let (mut out, _, report) = fit_and_append(&log, &table, &args.id, args.cutoff_col.as_deref(), args.as_of, &params)?;
+    let (mut out, _, report) = fit_and_append(&log, &table, id, args.cutoff_col.as_deref(), args.as_of, &params)?;
     data::write_table(&mut out.df, &args.output)?;
     console.note(&format!(
         "{} events for {} contacts: {} used, {} after their contact's cut-off dropped, {} for unknown contacts; {} columns appended; written to {}",

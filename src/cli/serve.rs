@@ -180,5 +180,13 @@ pub fn run(args: Args) -> Result<()> {
             true => eprintln!("{}", serde_json::json!({"event": msg, "listen": addr.to_string()})),
             false => eprintln!("leadscore serve: {msg}"),
         }
+        // Requests without "as_of" count dates back from today: say when that is far
+        // from the model's own as-of date.
+        if let Some(w) = leadscore::as_of::scoring_gap_warning(&loaded.model, &leadscore::as_of::for_scoring(None)) {
+            match log_json {
+                true => eprintln!("{}", serde_json::json!({ "event": w })),
+                false => eprintln!("leadscore serve: {w}; requests may give \"as_of\""),
+            }
+        }
     })
 }

@@ -79,8 +79,18 @@ impl Server {
     }
 
     /// Send SIGTERM and wait (at most 20 s) for the exit code.
-    pub fn terminate(mut self) -> Option<i32> {
+    pub fn terminate(self) -> Option<i32> {
+        self.sigterm();
+        self.wait_exit()
+    }
+
+    /// Send SIGTERM.
+    pub fn sigterm(&self) {
         let _ = std::process::Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+    }
+
+    /// Wait (at most 20 s) for the exit code.
+    pub fn wait_exit(mut self) -> Option<i32> {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(20) {
             if let Ok(Some(st)) = self.child.try_wait() {

@@ -163,6 +163,8 @@ fn parse_fields(spec: &str) -> Result<Vec<(Field, String)>> {
 /// What [`write`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
+    /// Compared with a state file's run (only changed leads written).
+    pub compared: bool,
     pub rows: usize,
     /// Leads left out: unchanged since the state's run.
     pub unchanged: usize,
@@ -219,6 +221,16 @@ fn read_leads(scored: &Path) -> Result<(Vec<Lead>, bool)> {
     Ok((leads, has_reasons))
 }
 
+/// [`write`] with the state file `state` (`score --state`), when given, read for the
+/// previous run.
+pub fn export(spec: &CrmSpec, scored: &Path, state: Option<&Path>, threshold: f64, out: &Path) -> Result<Written> {
+    let previous = match state {
+        Some(st) => crate::alerts::changes::read_state(st)?,
+        None => None,
+    };
+    write(spec, scored, previous.as_ref(), threshold, out)
+}
+
 /// Write the CRM file for the leads in `scored` (the scored table as `score` writes it,
 /// the key column first) to `out`, atomically. With `previous` (the state the last run
 /// left), only the leads whose score, tier or decision changed, and new ones.
@@ -232,7 +244,7 @@ pub fn write(spec: &CrmSpec, scored: &Path, previous: Option<&State>, threshold:
             })
             .collect()
     });
-    let mut written = Written { rows: 0, unchanged: 0, without_key: 0 };
+    let mut written = Written { compared: previous.is_some(), rows: 0, unchanged: 0, without_key: 0 };
     let columns: Vec<&(Field, String)> =
         spec.fields.iter().filter(|(f, _)| *f != Field::Reasons || has_reasons).collect();
     crate::data::atomic_write(out, |w| {
@@ -298,7 +310,7 @@ mod tests {
         let sf = CrmSpec::new(Crm::Salesforce, "lead_id=Lead_Key__c", None).unwrap();
         let out = dir.path().join("sf.csv");
         let w = write(&sf, &scored, None, 0.5, &out).unwrap();
-        assert_eq!(w, Written { rows: 1, unchanged: 0, without_key: 0 });
+        assert_eq!(w, Written { compared: false, rows: 1, unchanged: 0, without_key: 0 });
         let text = std::fs::read_to_string(&out).unwrap();
         assert_eq!(text.lines().nth(1), Some("A-1,0.5123,51,hot,true,#N/A"), "{text}");
         let hs = CrmSpec::new(Crm::HubSpot, "lead_id=Record ID", None).unwrap();

@@ -9,7 +9,7 @@ fn hostile_leads(s: &Scratch) -> Vec<String> {
     s.synth("leads.csv", 30, 41);
     let mut rdr = csv::Reader::from_path(s.path("leads.csv")).unwrap();
     let headers = rdr.headers().unwrap().clone();
-    let mut rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let mut rows: Vec<Vec<String>> = rdr.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
     let email = headers.iter().position(|h| h == "email").unwrap();
     let title = headers.iter().position(|h| h == "job_title").unwrap();
     let hostile = [
@@ -22,8 +22,7 @@ fn hostile_leads(s: &Scratch) -> Vec<String> {
         " padded@example.com ",
     ];
     let mut keys = Vec::new();
-    for (i, row) in rows.iter_mut().enumerate() {
-        let mut cells: Vec<String> = row.iter().map(String::from).collect();
+    for (i, cells) in rows.iter_mut().enumerate() {
         if let Some(h) = hostile.get(i) {
             cells[email] = h.to_string();
         }
@@ -31,15 +30,28 @@ fn hostile_leads(s: &Scratch) -> Vec<String> {
             cells[title] = "VP, Sales\n\"EMEA\"".into();
         }
         keys.push(cells[email].clone());
-        *row = csv::StringRecord::from(cells);
     }
-    let mut w = csv::Writer::from_path(s.path("hostile.csv")).unwrap();
-    w.write_record(&headers).unwrap();
-    for r in &rows {
+    write_csv(&s.path("hostile.csv"), &headers, &rows);
+    keys
+}
+
+fn write_csv(path: &std::path::Path, headers: &csv::StringRecord, rows: &[Vec<String>]) {
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(headers).unwrap();
+    for r in rows {
         w.write_record(r).unwrap();
     }
     w.flush().unwrap();
-    keys
+}
+
+/// Score `hostile.csv` with a model trained on synthetic leads into a CRM file `out`.
+fn crm_file(s: &Scratch, out: &str, crm: &[&str]) -> crate::common::Run {
+    if !s.path("m.model").exists() {
+        s.trained_model(s.synth("train.csv", 3000, 40).to_str().unwrap(), "m.model");
+    }
+    let mut a = vec!["score", "--model", "m.model", "--data", "hostile.csv", "--output", out];
+    a.extend_from_slice(crm);
+    s.run(&a)
 }
 
 fn read(path: &std::path::Path) -> (Vec<u8>, Vec<String>, Vec<Vec<String>>) {
@@ -54,22 +66,7 @@ fn read(path: &std::path::Path) -> (Vec<u8>, Vec<String>, Vec<Vec<String>>) {
 fn a_salesforce_upsert_file_keeps_the_bulk_api_csv_rules_on_hostile_values() {
     let s = Scratch::new();
     let keys = hostile_leads(&s);
-    s.trained_model(s.synth("train.csv", 3000, 40).to_str().unwrap(), "m.model");
-    let r = s.run(&[
-        "score",
-        "--model",
-        "m.model",
-        "--data",
-        "hostile.csv",
-        "--output",
-        "sf.csv",
-        "--crm",
-        "salesforce",
-        "--crm-key",
-        "email=Email",
-        "-q",
-    ]);
-    r.assert_ok();
+    crm_file(&s, "sf.csv", &["--crm", "salesforce", "--crm-key", "email=Email", "-q"]).assert_ok();
     let (bytes, header, rows) = read(&s.path("sf.csv"));
     // UTF-8 with no byte-order mark; field API names in the header, the external ID first.
     assert!(std::str::from_utf8(&bytes).is_ok());
@@ -110,75 +107,21 @@ fn a_salesforce_upsert_file_keeps_the_bulk_api_csv_rules_on_hostile_values() {
 fn a_hubspot_import_file_has_the_identifier_and_one_column_per_property() {
     let s = Scratch::new();
     let keys = hostile_leads(&s);
-    s.trained_model(s.synth("train.csv", 3000, 40).to_str().unwrap(), "m.model");
-    let r = s.run(&[
-        "score",
-        "--model",
-        "m.model",
-        "--data",
-        "hostile.csv",
-        "--output",
-        "hs.csv",
-        "--crm",
-        "hubspot",
-        "--crm-key",
-        "email=Email",
-        "--crm-fields",
-        "score=leadscore_score,tier=leadscore_tier,decision=leadscore_sales_ready",
-        "-q",
-    ]);
-    r.assert_ok();
+    let fields = "score=leadscore_score,tier=leadscore_tier,decision=leadscore_sales_ready";
+    crm_file(&s, "hs.csv", &["--crm", "hubspot", "--crm-key", "email=Email", "--crm-fields", fields, "-q"]).assert_ok();
     let (bytes, header, rows) = read(&s.path("hs.csv"));
     assert!(!bytes.starts_with(b"\xef\xbb\xbf"));
     assert_eq!(header, ["Email", "leadscore_score", "leadscore_tier", "leadscore_sales_ready"]);
     assert_eq!(rows.iter().map(|r| r[0].clone()).collect::<Vec<_>>(), keys);
     // The same scores as the scored file.
-    s.run(&[
-        "score",
-        "--model",
-        "m.model",
-        "--data",
-        "hostile.csv",
-        "--output",
-        "plain.csv",
-        "--output-dialect",
-        "plain",
-        "-q",
-    ])
-    .assert_ok();
+    crm_file(&s, "plain.csv", &["--output-dialect", "plain", "-q"]).assert_ok();
     let scores = crate::common::csv_column(&s.path("plain.csv"), "score");
     assert_eq!(rows.iter().map(|r| r[1].clone()).collect::<Vec<_>>(), scores);
     // A bad field list is refused by name.
-    let r = s.run(&[
-        "score",
-        "--model",
-        "m.model",
-        "--data",
-        "hostile.csv",
-        "--output",
-        "x.csv",
-        "--crm",
-        "salesforce",
-        "--crm-key",
-        "email=Email",
-        "--crm-fields",
-        "odds=Odds__c",
-    ]);
-    r.assert_bad_input(&["--crm-fields", "odds"]);
-    let r = s.run(&[
-        "score",
-        "--model",
-        "m.model",
-        "--data",
-        "hostile.csv",
-        "--output",
-        "x.csv",
-        "--crm",
-        "salesforce",
-        "--crm-key",
-        "email=E mail",
-    ]);
-    r.assert_bad_input(&["E mail", "API name"]);
+    let sf = ["--crm", "salesforce", "--crm-key"];
+    crm_file(&s, "x.csv", &[&sf[..], &["email=Email", "--crm-fields", "odds=Odds__c"]].concat())
+        .assert_bad_input(&["--crm-fields", "odds"]);
+    crm_file(&s, "x.csv", &[&sf[..], &["email=E mail"]].concat()).assert_bad_input(&["E mail", "API name"]);
 }
 
 #[test]
@@ -223,12 +166,7 @@ fn with_state_only_leads_whose_score_tier_or_decision_changed_are_written() {
     let mut new = rows[0].clone();
     new[0] = "L-NEW".into();
     rows.push(new);
-    let mut w = csv::Writer::from_path(s.path("later.csv")).unwrap();
-    w.write_record(&headers).unwrap();
-    for r in &rows {
-        w.write_record(r).unwrap();
-    }
-    w.flush().unwrap();
+    write_csv(&s.path("later.csv"), &headers, &rows);
     let third = run("later.csv", "third.csv");
     let ids: Vec<&str> = third.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(ids, [rows[changed][0].as_str(), "L-NEW"]);

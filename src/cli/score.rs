@@ -202,19 +202,7 @@ fn score(args: Args) -> Result<()> {
         (Some(c), Some(k)) => Some(leadscore::crm::CrmSpec::new(*c, k, args.crm_fields.as_deref())?),
         _ => None,
     };
-    // With --crm the leads are scored into a table beside the output first (ids as they
-    // are), then written in the CRM's format.
-    let scratch = match crm {
-        Some(_) => Some(
-            tempfile::tempdir()
-                .map_err(|e| Error::Internal(format!("a temporary folder for the scored leads: {e}")))?,
-        ),
-        None => None,
-    };
-    let scored_path = match &scratch {
-        Some(dir) => dir.path().join("scored.parquet"),
-        None => args.output.clone(),
-    };
+    let (_scratch, scored_path) = scored_target(crm.is_some(), &args.output)?;
     let (model, checksum) = model_file::load_with_checksum(model_path)?;
     let as_of = as_of::for_scoring(args.leads.as_of);
     console.note(&format!("as of {}", as_of.describe()));
@@ -295,31 +283,9 @@ fn score(args: Args) -> Result<()> {
             args.output.display()
         )),
         Some(spec) => {
-            let previous = match &args.state {
-                Some(st) => leadscore::alerts::changes::read_state(st)?,
-                None => None,
-            };
-            let w = leadscore::crm::write(spec, &scored_path, previous.as_ref(), model.threshold.value, &args.output)?;
-            let left_out = match (previous.is_some(), w.without_key) {
-                (true, 0) => format!(" ({} unchanged since the last run left out)", count(w.unchanged)),
-                (true, n) => format!(
-                    " ({} unchanged left out; {} without a {} left out)",
-                    count(w.unchanged),
-                    count(n),
-                    spec.key_column
-                ),
-                (false, 0) => String::new(),
-                (false, n) => format!(" ({} without a {} left out)", count(n), spec.key_column),
-            };
-            console.note(&format!(
-                "scored {} leads: {} at or above the threshold {:.4}; {} written for {}'s importer to {}{left_out}",
-                count(rows),
-                count(decisions),
-                model.threshold.value,
-                count(w.rows),
-                if spec.crm == leadscore::crm::Crm::HubSpot { "HubSpot" } else { "Salesforce" },
-                args.output.display()
-            ));
+            let w =
+                leadscore::crm::export(spec, &scored_path, args.state.as_deref(), model.threshold.value, &args.output)?;
+            console.note(&crm_note(spec, &w, rows, decisions, model.threshold.value, &args.output));
         }
     }
     if let Some(state) = &args.state {
@@ -343,4 +309,50 @@ fn score(args: Args) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The closing note of a `--crm` run.
+fn crm_note(
+    spec: &leadscore::crm::CrmSpec,
+    w: &leadscore::crm::Written,
+    rows: usize,
+    decisions: usize,
+    threshold: f64,
+    out: &std::path::Path,
+) -> String {
+    let mut left_out = Vec::new();
+    if w.compared {
+        left_out.push(format!("{} unchanged since the last run", count(w.unchanged)));
+    }
+    if w.without_key > 0 {
+        left_out.push(format!("{} without a {}", count(w.without_key), spec.key_column));
+    }
+    let left_out = match left_out.is_empty() {
+        true => String::new(),
+        false => format!(" (left out: {})", left_out.join("; ")),
+    };
+    let crm = match spec.crm {
+        leadscore::crm::Crm::HubSpot => "HubSpot",
+        leadscore::crm::Crm::Salesforce => "Salesforce",
+    };
+    format!(
+        "scored {} leads: {} at or above the threshold {threshold:.4}; {} written for {crm}'s importer to {}{left_out}",
+        count(rows),
+        count(decisions),
+        count(w.rows),
+        out.display()
+    )
+}
+
+/// Where the leads are scored to: the output, or with --crm a table in a temporary
+/// folder (ids as they are; the folder goes with the returned guard), then written in
+/// the CRM's format.
+fn scored_target(crm: bool, output: &std::path::Path) -> Result<(Option<tempfile::TempDir>, PathBuf)> {
+    if !crm {
+        return Ok((None, output.to_path_buf()));
+    }
+    let dir =
+        tempfile::tempdir().map_err(|e| Error::Internal(format!("a temporary folder for the scored leads: {e}")))?;
+    let path = dir.path().join("scored.parquet");
+    Ok((Some(dir), path))
 }

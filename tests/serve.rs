@@ -38,8 +38,9 @@ fn scored_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, 
 }
 
 /// Score `leads.csv` with `score` and through `serve` in requests of 1,000 leads, and
-/// check every lead's probability bit for bit, its score, tier, decision and reasons.
-fn assert_serve_matches_score(s: &Scratch, model: &str) {
+/// check every lead's probability bit for bit, its score, tier, decision and reasons;
+/// the number of leads scored by a segment's own weights.
+fn assert_serve_matches_score(s: &Scratch, model: &str) -> usize {
     let out = format!("{model}.scored.csv");
     s.run(&[
         "score",
@@ -60,6 +61,7 @@ fn assert_serve_matches_score(s: &Scratch, model: &str) {
     let leads = rows_as_json(&s.path("leads.csv"));
     assert_eq!(batch.len(), leads.len());
     let server = Server::start(s, model, &["-q"], &[]);
+    let mut own_segment = 0;
     for (chunk_no, chunk) in leads.chunks(1000).enumerate() {
         let body = json!({ "as_of": AS_OF, "leads": chunk });
         let answer = server.post_json(&body.to_string());
@@ -75,8 +77,10 @@ fn assert_serve_matches_score(s: &Scratch, model: &str) {
             assert_eq!(g["tier"], b["tier"].as_str());
             assert_eq!(g["decision"].as_bool().unwrap().to_string(), b["decision"]);
             assert_eq!(g["reasons"], b["reasons"].as_str(), "{model}: lead {}", b["lead_id"]);
+            own_segment += g.get("segment").is_some() as usize;
         }
     }
+    own_segment
 }
 
 #[test]
@@ -92,13 +96,18 @@ fn serve_gives_the_bits_of_score_for_sample_synth_segmented_spline_and_calibrate
     train(sample.to_str().unwrap(), "sample.model", &[]);
     s.run(&["synth", "--rows", "6000", "--seed", "7", "--output", "synth.csv", "-q"]).assert_ok();
     train("synth.csv", "synth.model", &[]);
-    s.run(&["synth", "--rows", "12000", "--seed", "9", "--products", "--output", "products.csv", "-q"]).assert_ok();
+    // 40,000 leads: enough for the large products to get weights of their own (as in
+    // tests/segments.rs), so that the routing to a segment's weights is exercised.
+    s.run(&["synth", "--rows", "40000", "--seed", "11", "--products", "--output", "products.csv", "-q"]).assert_ok();
     train("products.csv", "segmented.model", &["--segment-by", "product"]);
     train("synth.csv", "spline.model", &["--resolution", "spline:4"]);
     train("synth.csv", "calibrated.model", &["--calibrate", "isotonic"]);
-    for model in ["sample.model", "synth.model", "segmented.model", "spline.model", "calibrated.model"] {
-        assert_serve_matches_score(&s, model);
+    for model in ["sample.model", "synth.model", "spline.model", "calibrated.model"] {
+        assert_eq!(assert_serve_matches_score(&s, model), 0);
     }
+    let routed = assert_serve_matches_score(&s, "segmented.model");
+    assert!(routed > 1000, "only {routed} of 10,000 leads were scored by a segment's own weights");
+    eprintln!("segmented model: {routed} of 10,000 leads scored by their product's own weights");
 }
 
 #[test]

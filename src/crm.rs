@@ -32,6 +32,7 @@ use polars::prelude::*;
 
 use crate::alerts::changes::State;
 use crate::error::{polars_err, Error, Result};
+use crate::model::LeadModel;
 
 /// Which CRM's importer the file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,24 +224,26 @@ fn read_leads(scored: &Path) -> Result<(Vec<Lead>, bool)> {
 
 /// [`write`] with the state file `state` (`score --state`), when given, read for the
 /// previous run.
-pub fn export(spec: &CrmSpec, scored: &Path, state: Option<&Path>, threshold: f64, out: &Path) -> Result<Written> {
+pub fn export(spec: &CrmSpec, scored: &Path, state: Option<&Path>, model: &LeadModel, out: &Path) -> Result<Written> {
     let previous = match state {
         Some(st) => crate::alerts::changes::read_state(st)?,
         None => None,
     };
-    write(spec, scored, previous.as_ref(), threshold, out)
+    write(spec, scored, previous.as_ref().map(|s| (s, model)), out)
 }
 
 /// Write the CRM file for the leads in `scored` (the scored table as `score` writes it,
 /// the key column first) to `out`, atomically. With `previous` (the state the last run
-/// left), only the leads whose score, tier or decision changed, and new ones.
-pub fn write(spec: &CrmSpec, scored: &Path, previous: Option<&State>, threshold: f64, out: &Path) -> Result<Written> {
+/// left, and the model whose verdict gives its leads' scores and decisions), only the
+/// leads whose score, tier or decision changed, and new ones.
+pub fn write(spec: &CrmSpec, scored: &Path, previous: Option<(&State, &LeadModel)>, out: &Path) -> Result<Written> {
     let (leads, has_reasons) = read_leads(scored)?;
-    let before: Option<HashMap<&str, (i64, &str, bool)>> = previous.map(|s| {
+    let before: Option<HashMap<&str, (i64, &str, bool)>> = previous.map(|(s, model)| {
         s.leads
             .iter()
             .map(|l| {
-                (l.id.as_str(), ((l.probability * 100.0).round() as i64, l.tier.as_str(), l.probability >= threshold))
+                let v = model.verdict(l.probability);
+                (l.id.as_str(), (v.score as i64, l.tier.as_str(), v.decision))
             })
             .collect()
     });
@@ -309,12 +312,12 @@ mod tests {
         std::fs::write(&scored, "lead_id,probability,score,tier,decision,reasons\nA-1,0.51234,51,hot,true,\n").unwrap();
         let sf = CrmSpec::new(Crm::Salesforce, "lead_id=Lead_Key__c", None).unwrap();
         let out = dir.path().join("sf.csv");
-        let w = write(&sf, &scored, None, 0.5, &out).unwrap();
+        let w = write(&sf, &scored, None, &out).unwrap();
         assert_eq!(w, Written { compared: false, rows: 1, unchanged: 0, without_key: 0 });
         let text = std::fs::read_to_string(&out).unwrap();
         assert_eq!(text.lines().nth(1), Some("A-1,0.5123,51,hot,true,#N/A"), "{text}");
         let hs = CrmSpec::new(Crm::HubSpot, "lead_id=Record ID", None).unwrap();
-        write(&hs, &scored, None, 0.5, &out).unwrap();
+        write(&hs, &scored, None, &out).unwrap();
         let text = std::fs::read_to_string(&out).unwrap();
         assert_eq!(
             text.lines().next(),

@@ -283,8 +283,7 @@ fn score(args: Args) -> Result<()> {
             args.output.display()
         )),
         Some(spec) => {
-            let w =
-                leadscore::crm::export(spec, &scored_path, args.state.as_deref(), model.threshold.value, &args.output)?;
+            let w = leadscore::crm::export(spec, &scored_path, args.state.as_deref(), &model, &args.output)?;
             console.note(&crm_note(spec, &w, rows, decisions, model.threshold.value, &args.output));
         }
     }

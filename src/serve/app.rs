@@ -110,14 +110,24 @@ impl App {
 
     /// A line about the server itself (reloads, refusals, stopping), shown even with `-q`.
     pub fn log_event(&self, message: &str) {
-        use std::io::Write;
-        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
-        let line = match self.params.log {
-            LogMode::Json => format!("{}\n", serde_json::json!({"time": now.to_string(), "event": message})),
-            _ => format!("{now} leadscore serve: {message}\n"),
-        };
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        let now = log_time();
+        write_log_line(&match self.params.log {
+            LogMode::Json => serde_json::json!({"time": now, "event": message}).to_string(),
+            _ => format!("{now} leadscore serve: {message}"),
+        });
     }
+}
+
+/// The time a log line starts with (UTC, milliseconds).
+pub(crate) fn log_time() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// One log line to standard error, written whole.
+pub(crate) fn write_log_line(line: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(line.as_bytes()).and_then(|()| err.write_all(b"\n"));
 }
 
 /// Read the model file again when it changes or on SIGHUP.

@@ -21,7 +21,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response};
 use tokio::io::AsyncWriteExt;
 
-use super::app::{App, Loaded, LogMode};
+use super::app::{log_time, write_log_line, App, Loaded, LogMode};
 use super::auth;
 use super::payload::{self, Refusal};
 use crate::error::Result;
@@ -308,17 +308,15 @@ fn model_info(l: &Loaded) -> Vec<u8> {
 
 /// The one line per request: method, path, status, leads, microseconds.
 fn log_request(app: &App, method: &Method, path: &str, status: u16, leads: usize, took: Duration) {
-    use std::io::Write;
+    if app.params.log == LogMode::Quiet {
+        return;
+    }
     let us = took.as_micros();
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
-    let line = match app.params.log {
-        LogMode::Quiet => return,
-        LogMode::Text => format!("{now} {method} {path} {status} {leads} {us}us\n"),
-        LogMode::Json => format!(
-            "{}\n",
-            serde_json::json!({"time": now.to_string(), "method": method.as_str(), "path": path,
-                "status": status, "leads": leads, "us": us as u64})
-        ),
-    };
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    let now = log_time();
+    write_log_line(&match app.params.log {
+        LogMode::Json => serde_json::json!({"time": now, "method": method.as_str(), "path": path,
+            "status": status, "leads": leads, "us": us as u64})
+        .to_string(),
+        _ => format!("{now} {method} {path} {status} {leads} {us}us"),
+    });
 }

@@ -73,6 +73,16 @@ impl std::str::FromStr for EncodingChoice {
     }
 }
 
+impl std::fmt::Display for EncodingChoice {
+    /// The text `--encoding` takes for it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncodingChoice::Auto => f.write_str("auto"),
+            EncodingChoice::Given(e) => f.write_str(&e.codec().name().to_ascii_lowercase()),
+        }
+    }
+}
+
 /// How a file's encoding was decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Detected {

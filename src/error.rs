@@ -100,6 +100,9 @@ pub enum Error {
     #[error("{what}: {message}")]
     Usage { what: String, message: String },
 
+    #[error("{path}: another leadscore retrain or rollback holds the lock {lock} (waited {waited} s); try again when it has finished, or give --wait SECONDS")]
+    Locked { path: PathBuf, lock: PathBuf, waited: u64 },
+
     #[error("{path}: output path is the same file as the input {input}; choose another output")]
     OutputIsInput { path: PathBuf, input: PathBuf },
 
@@ -136,6 +139,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Write { .. } | Error::Fit(_) | Error::Internal(_) => 1,
+            Error::Locked { .. } => 5,
             _ => 2,
         }
     }

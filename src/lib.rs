@@ -15,7 +15,7 @@
 //! | 3. feature parts | features |
 //! | 4. events | events |
 //! | 5. the model as plain data | model, model_file |
-//! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, crm, synth, serve |
+//! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, crm, synth, serve, inspect, retrain |
 //! | 7. report | report |
 //! | 8. command line | cli |
 //!
@@ -36,7 +36,8 @@
 //!    [`score`] (the per-lead arithmetic, [`score::row`], and its drivers), [`sql`],
 //!    [`monitor`], [`rules`] and [`compare`], [`evaluate`], [`alerts`], [`as_of`] (the one
 //!    rule for the date that dates count back from), [`synth`], [`crm`] (scores in a CRM's
-//!    import format), [`serve`] (scoring over HTTP).
+//!    import format), [`serve`] (scoring over HTTP), [`inspect`] (what a saved model is),
+//!    [`retrain`] (a challenger against the champion, the gate, the history).
 //! 7. [`report`]: the self-contained HTML report; it formats, it computes nothing.
 //! 8. `cli` (in the binary): parse, call the library, print.
 
@@ -57,6 +58,7 @@ pub mod events;
 pub mod features;
 pub mod fit;
 pub mod format;
+pub mod inspect;
 pub mod keywords;
 pub mod metrics;
 pub mod model;
@@ -66,6 +68,7 @@ pub mod newton;
 pub mod reasons;
 pub mod report;
 pub mod resolution;
+pub mod retrain;
 pub mod rules;
 pub mod sample;
 pub mod score;

@@ -16,7 +16,10 @@
 //! version on has a profile and is written as version 3; versions 1 and 2 still load
 //! (without a profile: `monitor` asks for a retrain). Version 4 appends a segmented
 //! model's per-segment weights (`train --segment-by`) after version 3's extras; models
-//! without segments are still written as version 3.
+//! without segments are still written as version 3. Version 5 (issue 33) appends, after
+//! version 3's extras, the segments as an option and then the model's record
+//! ([`crate::model::record::Record`]: the training settings, the saved fit, the figures,
+//! the warnings, the ids seen); every model `train` writes from then on has one.
 //!
 //! Reading checks, in order and before allocating anything large: the file size against
 //! [`MAX_MODEL_BYTES`], the magic, the version, the payload length against the file
@@ -33,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::model::LeadModel;
 
 pub const MAGIC: &[u8; 8] = b"LEADSCOR";
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// What version 2 adds after the model.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -66,7 +69,8 @@ pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
     let mut payload = bincode::serde::encode_to_vec(model, config()).map_err(enc)?;
     // The oldest version that holds what the model has, so that older files keep their
     // bytes when rewritten (`threshold`).
-    let version: u32 = if model.segments.is_some()
+    let version: u32 = if model.record.is_some()
+        || model.segments.is_some()
         || model.profile.is_some()
         || model.calibration != crate::calibrate::Calibration::None
     {
@@ -81,12 +85,17 @@ pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
             )
             .map_err(enc)?,
         );
-        match &model.segments {
-            Some(segments) => {
+        match (&model.segments, &model.record) {
+            (segments, Some(record)) => {
+                payload.extend(bincode::serde::encode_to_vec(segments, config()).map_err(enc)?);
+                payload.extend(bincode::serde::encode_to_vec(record, config()).map_err(enc)?);
+                5
+            }
+            (Some(segments), None) => {
                 payload.extend(bincode::serde::encode_to_vec(segments, config()).map_err(enc)?);
                 4
             }
-            None => 3,
+            (None, None) => 3,
         }
     } else if model.sample.is_some() {
         payload
@@ -155,7 +164,16 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
         model.profile = extras.profile;
         model.calibration = extras.calibration;
         used += more;
-        if version >= 4 {
+        if version >= 5 {
+            let (segments, more): (Option<crate::model::segments::Segments>, usize) =
+                bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
+            model.segments = segments;
+            used += more;
+            let (record, more): (crate::model::record::Record, usize) =
+                bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
+            model.record = Some(record);
+            used += more;
+        } else if version >= 4 {
             let (segments, more): (crate::model::segments::Segments, usize) =
                 bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
             model.segments = Some(segments);
@@ -188,6 +206,24 @@ pub fn load(path: &Path) -> Result<LeadModel> {
 pub fn load_with_checksum(path: &Path) -> Result<(LeadModel, String)> {
     let (model, bytes) = load_with_bytes(path)?;
     Ok((model, crate::data::hex(&Sha256::digest(&bytes))))
+}
+
+/// What a model file is, beside the model: for `inspect` and the model history.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileInfo {
+    /// SHA-256 of the whole file (hex): the model's checksum everywhere.
+    pub checksum: String,
+    pub format_version: u32,
+    pub bytes: u64,
+}
+
+/// [`load`], with the file's checksum, format version and size.
+pub fn load_with_info(path: &Path) -> Result<(LeadModel, FileInfo)> {
+    let (model, bytes) = load_with_bytes(path)?;
+    let format_version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    let info =
+        FileInfo { checksum: crate::data::hex(&Sha256::digest(&bytes)), format_version, bytes: bytes.len() as u64 };
+    Ok((model, info))
 }
 
 fn load_with_bytes(path: &Path) -> Result<(LeadModel, Vec<u8>)> {

@@ -243,31 +243,75 @@ fn set_weights(
     m3: Option<&LogisticFit>,
     own: Option<&(f64, Vec<f64>, Vec<f64>)>,
 ) -> Result<()> {
+    seg.update_params = match seg.update {
+        Update::Global => Vec::new(),
+        Update::Intercept => m1.beta.clone(),
+        Update::Recalibration => m2.beta.clone(),
+        Update::Own => m3.map(|f| f.beta.clone()).unwrap_or_default(),
+    };
+    apply_update(seg, global, own.map(|(i, c, _)| (*i, c.as_slice())))
+}
+
+/// A segment's weights from its update and update parameters over `global`'s weights
+/// (and, for its own model, that model's intercept and weights).
+fn apply_update(seg: &mut Segment, global: &LeadModel, own: Option<(f64, &[f64])>) -> Result<()> {
     let g = &global.coef;
+    let b = &seg.update_params;
+    let damaged =
+        || crate::Error::Internal(format!("segment {:?}: update parameters {b:?} do not fit its update", seg.value));
     match seg.update {
         Update::Global => {}
         Update::Intercept => {
-            seg.update_params = m1.beta.clone();
-            seg.intercept = global.intercept + m1.beta[0];
+            let [a] = b.as_slice() else { return Err(damaged()) };
+            seg.intercept = global.intercept + a;
             seg.coef = g.clone();
         }
         Update::Recalibration => {
-            let (a, b) = (m2.beta[0], m2.beta[1]);
-            seg.update_params = m2.beta.clone();
+            let [a, b] = b.as_slice() else { return Err(damaged()) };
             seg.intercept = a + b * global.intercept;
             seg.coef = g.iter().map(|w| b * w).collect();
         }
         Update::Own => {
-            let (Some(f), Some((oi, oc, _))) = (m3, own) else {
+            let ([a, b1, b2], Some((oi, oc))) = (b.as_slice(), own) else {
                 return Err(crate::Error::Internal("segment: own model chosen without one".into()));
             };
-            let (a, b1, b2) = (f.beta[0], f.beta[1], f.beta[2]);
-            seg.update_params = f.beta.clone();
             seg.intercept = a + b1 * global.intercept + b2 * oi;
             seg.coef = g.iter().zip(oc).map(|(w, o)| b1 * w + b2 * o).collect();
         }
     }
     Ok(())
+}
+
+/// The final fit of a segmented model (issue 33): each segment keeps the update its
+/// held-out leads chose and that update's parameters, now over the final global model's
+/// weights; a segment with its own model has it fitted again on all its rows (`keys`
+/// and `x` are every labelled row's, `x` the final global model's standardised design).
+pub fn refit(
+    chosen: &Segments,
+    global: &LeadModel,
+    keys: &[Option<String>],
+    (x, y): (ArrayView2<f64>, &[bool]),
+    solver: &LogisticParams,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Segments> {
+    let groups = groups(keys);
+    let mut out = chosen.clone();
+    for seg in out.segments.iter_mut() {
+        let rows: Vec<usize> =
+            groups.iter().find(|(k, _)| *k == Some(seg.value.as_str())).map(|(_, r)| r.clone()).unwrap_or_default();
+        let own = if seg.update == Update::Own {
+            progress(&format!("segment {:?}: its own model on all {} rows", seg.value, rows.len()));
+            let yr: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
+            let f = solver.clone().fit(x.select(Axis(0), &rows).view(), &yr)?;
+            Some((f.intercept, f.coef))
+        } else {
+            None
+        };
+        apply_update(seg, global, own.as_ref().map(|(i, c)| (*i, c.as_slice())))?;
+        seg.train_rows = rows.len();
+        seg.train_won = rows.iter().filter(|&&i| y[i]).count();
+    }
+    Ok(out)
 }
 
 fn check(value: &str, global: &[f64], segmented: &[f64], y: &[bool]) -> SegmentCheck {

@@ -41,6 +41,14 @@ pub struct SynthParams {
     /// education buy. Without it every
     /// lead follows the crm profile. Default: false.
     pub products: bool,
+    /// How far the outcome's rule moves per year of creation date after 2024-01-01
+    /// (issue 33: data that drifts over time, for retraining): the won share rises, a
+    /// demo request counts for less and pricing-page views for more, each in proportion.
+    /// No extra random draws, so 0 gives the files of before. Default: 0.
+    pub drift: f64,
+    /// The number of the first contact id (`L0000001` for 1), so that a later period's
+    /// contacts get ids of their own. Default: 1.
+    pub first_id: usize,
 }
 
 /// The products of `--products`: name and share.
@@ -63,6 +71,8 @@ impl SynthParams {
             extra_events: 0.0,
             noise_columns: 0,
             products: false,
+            drift: 0.0,
+            first_id: 1,
         }
     }
 }
@@ -332,7 +342,7 @@ impl<'p> Draft<'p> {
 
     /// Draw contact `i` (0-based): its properties, its outcome, and with `--events` its log.
     fn contact(&mut self, i: usize) {
-        self.id.push(format!("L{:07}", i + 1));
+        self.id.push(format!("L{:07}", i + self.params.first_id));
         let engagement = normal(&mut self.rng);
         let mut z = -3.3;
         let prod = if self.params.products { pick(&mut self.prng, PRODUCTS, |p| p.1).0 } else { "crm" };
@@ -353,6 +363,11 @@ impl<'p> Draft<'p> {
         let quiet = ((span as f64 * quiet_share).round() as i64).min(span);
         let ldate = close - Duration::days(quiet);
         z -= 0.012 * (quiet.min(180) as f64);
+        if self.params.drift != 0.0 {
+            let years = (cdate - NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default()).num_days() as f64 / 365.0;
+            let shift = 0.6 + 0.35 * (counts.pv.min(6) as f64) - 1.2 * f64::from(u8::from(counts.dm));
+            z += self.params.drift * years * shift;
+        }
         self.created.push(cdate.format("%Y-%m-%d").to_string());
         self.last_activity.push(ldate.format("%Y-%m-%d").to_string());
 

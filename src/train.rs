@@ -6,6 +6,8 @@
 //! honest metrics and chooses the threshold. Cross-validation (`--cv`, `--alpha auto`)
 //! runs on the training rows, never on the holdout.
 
+mod refit;
+pub mod settings;
 pub mod summary;
 mod warnings;
 
@@ -21,6 +23,9 @@ use crate::features::{FeatureParams, FitReport};
 use crate::fit::LogisticParams;
 pub use crate::metrics::SampleSize;
 use crate::metrics::{self, Summary};
+use crate::model::record::{
+    CarryRule, Figures, Record, RecordedWarning, SavedFit, SeenIds, TrainSettings, WarningKind,
+};
 use crate::model::{HoldoutInfo, LeadModel, ThresholdInfo, Tiers, TrainMeta};
 pub use crate::resolution::{
     mean_sd, PairedGain, ResolutionChoice, RESOLUTION_FOLDS, RESOLUTION_GRID, RESOLUTION_LEVEL, RESOLUTION_ROWS,
@@ -66,6 +71,17 @@ pub struct TrainParams {
     /// global model where their held-out leads call for one ([`crate::segments`]).
     /// Default: none.
     pub segment_by: Option<String>,
+    /// Fit the saved model again on every labelled row once the holdout has measured the
+    /// procedure ([`refit`]). Default: true; false saves the measured fit (`--no-refit`).
+    pub refit: bool,
+    /// How the threshold and tiers carry over to the final fit. Default: the same routed
+    /// share of held-out leads.
+    pub carry: CarryRule,
+    /// Hold out exactly these rows (table indices) instead of splitting: `retrain`'s
+    /// window of leads the champion never saw. Default: none.
+    pub holdout_rows: Option<Vec<usize>>,
+    /// The settings as given, recorded in the model ([`crate::model::record`]).
+    pub settings: Option<TrainSettings>,
 }
 
 /// An activity log and how to use it in training.
@@ -100,6 +116,10 @@ impl TrainParams {
             calibrate: crate::calibrate::Method::None,
             segment_by: None,
             choose_resolution: true,
+            refit: true,
+            carry: CarryRule::Share,
+            holdout_rows: None,
+            settings: None,
         }
     }
 
@@ -122,6 +142,7 @@ impl TrainParams {
 /// A warning about a column, for the summary and `--json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Warning {
+    pub kind: WarningKind,
     pub column: String,
     pub message: String,
 }
@@ -237,6 +258,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         profile: None,
         calibration: crate::calibrate::Calibration::None,
         segments: None,
+        record: None,
     };
 
     // Holdout metrics and the threshold.
@@ -293,6 +315,39 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         width,
     });
     let as_of = trained_as_of(&model, params);
+    let figures = figures(&model, holdout_auc, &holdout_at, holdout_calibration);
+    let (mut model, saved_fit, fitted_rows) = if params.refit {
+        let mut labelled: Vec<usize> = train_rows.iter().chain(&holdout_rows).copied().collect();
+        labelled.sort_unstable();
+        let measured = refit::Measured {
+            model: &model,
+            holdout_rows: &holdout_rows,
+            holdout_probs: &holdout_probs,
+            screened: fit_report.screened.iter().map(|k| k.column.clone()).collect(),
+            alpha,
+        };
+        let (saved, _) = refit::final_fit(table, params, &fparams, (&labelled, &y_all), &measured, progress)?;
+        let saved_fit = SavedFit::Refit {
+            rows: labelled.len(),
+            won: labelled.iter().filter(|&&i| y_all[i]).count(),
+            measured_rows: train_rows.len(),
+            carry: params.carry,
+            measured_threshold: model.threshold.value,
+        };
+        (saved, saved_fit, labelled)
+    } else {
+        (model, SavedFit::Measured, train_rows.clone())
+    };
+    model.record = Some(Record {
+        settings: params.settings.clone().unwrap_or_else(|| settings::of_params(params)),
+        saved_fit,
+        figures,
+        warnings: warnings
+            .iter()
+            .map(|w| RecordedWarning { kind: w.kind, column: w.column.clone(), message: w.message.clone() })
+            .collect(),
+        seen: seen_ids(table, params.id.as_deref(), &fitted_rows)?,
+    });
     Ok(TrainOutcome {
         model,
         fit_report,
@@ -314,6 +369,43 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         resolution,
         segment_checks,
     })
+}
+
+/// The holdout's figures with their intervals, as the model records them.
+fn figures(
+    model: &LeadModel,
+    auc: Option<crate::uncertainty::AucInterval>,
+    at: &crate::uncertainty::AtThreshold,
+    calibration: Option<crate::metrics::CalibrationFit>,
+) -> Option<Figures> {
+    let h = model.meta.holdout.as_ref()?;
+    let a = auc?;
+    let m = &h.metrics;
+    Some(Figures {
+        measured_on: model.threshold.chosen_on.clone(),
+        rows: m.rows,
+        won: m.positives,
+        roc_auc: a.roc_auc,
+        roc_auc_ci: a.roc_auc_ci,
+        pr_auc: m.pr_auc,
+        pr_auc_ci: at.pr_auc_ci,
+        log_loss: m.log_loss,
+        brier: m.brier,
+        precision: model.threshold.precision,
+        precision_ci: at.precision_ci,
+        recall: model.threshold.recall,
+        recall_ci: at.recall_ci,
+        calibration_in_the_large: calibration.map(|c| c.calibration_in_the_large),
+        calibration_slope: calibration.map(|c| c.calibration_slope),
+    })
+}
+
+/// The ids of the rows a fit saw, when the model has an id column.
+fn seen_ids(table: &Table, id: Option<&str>, rows: &[usize]) -> Result<Option<SeenIds>> {
+    let Some(id) = id else { return Ok(None) };
+    let cells = crate::features::text_cells(table, table.column(id)?)?;
+    let ids: Vec<&str> = rows.iter().filter_map(|&i| cells.get(i)).collect();
+    Ok(Some(SeenIds::new(id, ids)))
 }
 
 /// The as-of date the model's date columns counted back from, and whether it was given.
@@ -658,6 +750,17 @@ fn split_rows(
     y: &[bool],
 ) -> Result<(Vec<usize>, Vec<usize>, String)> {
     let n = labeled.len();
+    if let Some(window) = &params.holdout_rows {
+        let mut in_window = vec![false; table.height()];
+        for &i in window {
+            if let Some(w) = in_window.get_mut(i) {
+                *w = true;
+            }
+        }
+        let (hold, train): (Vec<usize>, Vec<usize>) = labeled.iter().partition(|&&i| in_window[i]);
+        let method = format!("the {} labelled leads the previous model never saw", hold.len());
+        return Ok((train, hold, method));
+    }
     let k = ((params.holdout * n as f64).round() as usize).clamp(1, n - 1);
     match &params.split {
         Split::Stratified => {

@@ -66,7 +66,9 @@ fn read(path: &std::path::Path) -> (Vec<u8>, Vec<String>, Vec<Vec<String>>) {
 fn a_salesforce_upsert_file_keeps_the_bulk_api_csv_rules_on_hostile_values() {
     let s = Scratch::new();
     let keys = hostile_leads(&s);
-    crm_file(&s, "sf.csv", &["--crm", "salesforce", "--crm-key", "email=Email", "-q"]).assert_ok();
+    // Every reason, so that the hostile title's own reason is in the field whichever
+    // reasons are largest.
+    crm_file(&s, "sf.csv", &["--crm", "salesforce", "--crm-key", "email=Email", "--reasons", "40", "-q"]).assert_ok();
     let (bytes, header, rows) = read(&s.path("sf.csv"));
     // UTF-8 with no byte-order mark; field API names in the header, the external ID first.
     assert!(std::str::from_utf8(&bytes).is_ok());

@@ -142,12 +142,12 @@ fn train_on_a_stratified_sample_records_it_and_repeats_exactly() {
     let (a, b, c) = (bytes("a.model"), bytes("b.model"), bytes("c.model"));
     assert_eq!(a, b);
     assert_ne!(a, c);
-    // The sample is recorded after the model, with the monitoring profile (format
-    // version 3, as every model trained now; issue 16). Both score.
-    assert_eq!(u32::from_le_bytes(a[8..12].try_into().unwrap()), 3);
+    // The sample is recorded after the model, with the monitoring profile and (issue 33)
+    // the training record: format version 5, as every model trained now. Both score.
+    assert_eq!(u32::from_le_bytes(a[8..12].try_into().unwrap()), 5);
     s.run(&["train", "--data", "big.csv", "--label", "outcome", "--id", "lead_id", "--model", "whole.model", "-q"])
         .assert_ok();
-    assert_eq!(u32::from_le_bytes(bytes("whole.model")[8..12].try_into().unwrap()), 3);
+    assert_eq!(u32::from_le_bytes(bytes("whole.model")[8..12].try_into().unwrap()), 5);
     s.run(&["score", "--model", "a.model", "--data", "big.csv", "--output", "scored.csv", "-q"]).assert_ok();
     // More rows asked for than the file has: every row.
     let r = s.run(&[

@@ -122,6 +122,7 @@ fn monitor_is_stable_on_like_leads_and_names_a_shifted_column_with_exit_3() {
     // a retrain.
     let mut old = leadscore::model_file::from_bytes(&std::fs::read(s.path("m")).unwrap(), &s.path("m")).unwrap();
     old.profile = None;
+    old.record = None;
     let bytes = leadscore::model_file::to_bytes(&old).unwrap();
     assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 1);
     s.write("old.model", bytes);

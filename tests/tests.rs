@@ -18,6 +18,7 @@ mod model_file;
 mod monitor;
 mod real_data;
 mod reasons;
+mod retrain;
 mod rules_compare;
 mod scoring_paths;
 mod segments;

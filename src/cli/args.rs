@@ -222,12 +222,5 @@ pub fn parse_tiers(s: &str) -> std::result::Result<Tiers, String> {
 
 /// Parse `--alpha`: a number above 0, or `auto`.
 pub fn parse_alpha(s: &str) -> std::result::Result<leadscore::train::Alpha, String> {
-    use leadscore::train::Alpha;
-    if s.trim().eq_ignore_ascii_case("auto") {
-        return Ok(Alpha::Auto);
-    }
-    match s.trim().parse::<f64>() {
-        Ok(a) if a.is_finite() && a > 0.0 => Ok(Alpha::Fixed(a)),
-        _ => Err(format!("{s:?} is not a number above 0 or \"auto\"")),
-    }
+    leadscore::train::settings::parse_alpha(s)
 }

@@ -12,9 +12,13 @@ mod demo;
 mod evaluate;
 mod events;
 mod export_sql;
+mod inspect;
+mod models;
 mod monitor;
 mod output;
 mod report;
+mod retrain;
+mod rollback;
 mod rules;
 mod score;
 mod serve;
@@ -27,7 +31,8 @@ mod train;
 /// your manual points model.
 ///
 /// Exit codes: 0 success, 1 internal failure, 2 bad input or usage; `monitor`: 3 when a
-/// column or the score drifted into the act band.
+/// column or the score drifted into the act band; `retrain`: 4 when it kept the
+/// champion; 5 when another retrain or rollback holds the model's lock.
 #[derive(Debug, Parser)]
 #[command(name = "leadscore", version, propagate_version = true)]
 struct Cli {
@@ -38,6 +43,10 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Train(train::Args),
+    Retrain(retrain::Args),
+    Inspect(inspect::Args),
+    Models(models::Args),
+    Rollback(rollback::Args),
     Score(score::Args),
     Serve(serve::Args),
     Evaluate(evaluate::Args),
@@ -59,8 +68,14 @@ pub fn run() -> Result<i32> {
     if let Command::Monitor(a) = cli.command {
         return piped(a, |a| &mut a.leads, monitor::run);
     }
+    if let Command::Retrain(a) = cli.command {
+        return piped(a, |a| &mut a.leads, retrain::run);
+    }
     match cli.command {
         Command::Train(a) => piped(a, |a| &mut a.leads, train::run),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Models(a) => models::run(a),
+        Command::Rollback(a) => rollback::run(a),
         Command::Score(a) => piped(a, |a| &mut a.leads, score::run),
         Command::Serve(a) => serve::run(a),
         Command::Evaluate(a) => piped(a, |a| &mut a.leads, evaluate::run),
@@ -72,7 +87,7 @@ pub fn run() -> Result<i32> {
         Command::ExportSql(a) => export_sql::run(a),
         Command::Synth(a) => synth::run(a),
         Command::Demo(a) => demo::run(a),
-        Command::Monitor(_) => Ok(()),
+        Command::Monitor(_) | Command::Retrain(_) => Ok(()),
     }
     .map(|()| 0)
 }

@@ -58,6 +58,16 @@ pub struct Args {
     /// trying out one model per product (`train --segment-by product`).
     #[arg(long)]
     pub products: bool,
+    /// Let the outcome's rule drift with the creation date, by R per year after
+    /// 2024-01-01: the won share rises, a demo request counts for less and pricing-page
+    /// views for more. Pair with a later --as-of and --first-id for a next period's
+    /// leads, for trying out `retrain` [default: 0, no drift].
+    #[arg(long, default_value_t = 0.0, value_name = "R", allow_hyphen_values = true)]
+    pub drift: f64,
+    /// The number of the first contact id (L0000001 for 1): a later period's contacts
+    /// then have ids of their own.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub first_id: usize,
     #[command(flatten)]
     pub force: super::args::Force,
     #[command(flatten)]
@@ -77,6 +87,8 @@ pub fn run(args: Args) -> Result<()> {
     p.extra_events = args.extra_events;
     p.noise_columns = args.noise_columns;
     p.products = args.products;
+    p.drift = args.drift;
+    p.first_id = args.first_id;
     let mut out = generate_all(&p)?;
     data::write_table(&mut out.contacts, &args.output)?;
     console.note(&format!("wrote {} synthetic contacts to {}", count(args.rows), args.output.display()));

@@ -5,12 +5,9 @@ use std::path::PathBuf;
 use clap::Parser;
 use leadscore::data;
 use leadscore::error::Result;
-use leadscore::features::screen::Screen;
-use leadscore::features::ResolutionSetting;
-use leadscore::features::{ColumnFormat, DateOrder, FeatureSpec};
-use leadscore::model::Tiers;
-use leadscore::threshold::Strategy;
-use leadscore::train::{self, Alpha, Split, TrainOutcome, TrainParams};
+use leadscore::features::{FeatureSpec, ResolutionSetting};
+use leadscore::model::record::{CarryRule, EventSettings, SpecText, SplitSetting, TrainSettings};
+use leadscore::train::{self, TrainOutcome, TrainParams};
 use leadscore::{evaluate, metrics, model_file};
 
 use super::args::{parse_alpha, parse_screen, parse_strategy, parse_tiers, Force, Json, Leads, Quiet};
@@ -38,102 +35,14 @@ pub struct Args {
     /// The outcome column (two values, e.g. won/lost, 1/0, yes/no).
     #[arg(long, value_name = "COL")]
     pub label: String,
-    /// The label value that means won. Recognised on its own for 1, true, yes, won,
-    /// closed won, converted.
-    #[arg(long, value_name = "VALUE")]
-    pub positive: Option<String>,
-    /// Id column, carried to scored output and never used as a feature.
-    #[arg(long, value_name = "COL")]
-    pub id: Option<String>,
-    /// Columns to leave out, comma-separated (e.g. leaky status or note columns).
-    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
-    pub exclude: Vec<String>,
-    /// Feature spec (TOML): column roles, formats and limits. See docs/guide.md.
-    #[arg(long, value_name = "FILE")]
-    pub spec: Option<PathBuf>,
-    /// How dates are written where the values cannot tell: COL=FORMAT for one column,
-    /// or FORMAT for every day-first or month-first date column. FORMAT: dd-mm-yyyy
-    /// (also dd.mm.yyyy, dd/mm/yyyy), mm/dd/yyyy, yyyy-mm-dd, or excel (serial day
-    /// numbers). Repeat for more columns [default: inferred from each column's values].
-    #[arg(long, value_name = "[COL=]FORMAT")]
-    pub date_format: Vec<String>,
-    /// Leave out columns that carry no signal before the fit (cross-validated on the
-    /// training rows; sparse, pure-noise and near-duplicate columns; each decision is
-    /// listed): auto (when the file has more than 40 candidate columns, as CRM
-    /// all-property exports do), on, off.
-    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_screen)]
-    pub screen: Screen,
-    /// Share of labelled rows held out for measuring and for the threshold.
-    #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
-    pub holdout: f64,
-    /// Hold out the most recent rows by this date column instead of a random split.
-    #[arg(long, value_name = "DATECOL", conflicts_with = "holdout_last")]
-    pub holdout_by: Option<String>,
-    /// Hold out the last rows in file order (exports are often in date order).
-    #[arg(long)]
-    pub holdout_last: bool,
+    #[command(flatten)]
+    pub options: Options,
     /// Train on a stratified sample of N rows (by label value), drawn while streaming the
     /// CSV file, so that memory depends on N, not on the file: for exports larger than
     /// memory. The model records that it was trained on a sample, and the rate.
     /// Scoring is streaming anyway.
     #[arg(long, value_name = "N")]
     pub sample: Option<u64>,
-    /// Seed for the split, cross-validation folds and --sample.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// L2 strength (scikit-learn's 1/C), or "auto" to choose by cross-validation from
-    /// 0.01, 0.1, 1, 10, 100.
-    #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = parse_alpha)]
-    pub alpha: Alpha,
-    /// Most solver iterations.
-    #[arg(long, default_value_t = 500, value_name = "N")]
-    pub max_iter: u64,
-    /// Threshold strategy on the holdout: f1, fbeta:B, precision:P, recall:R, top:K,
-    /// top:X%, value:GAIN,COST.
-    #[arg(long, default_value = "f1", value_parser = parse_strategy)]
-    pub strategy: Strategy,
-    /// Report ROC AUC across K stratified folds of the training rows.
-    #[arg(long, value_name = "K")]
-    pub cv: Option<usize>,
-    /// Calibration of the probabilities, fitted on the held-out rows: none (the model's
-    /// logistic function), platt (logistic of a + b x log-odds), isotonic (pooled
-    /// adjacent violators, kept strictly increasing so the ranking does not change; from
-    /// 1,000 held-out rows), auto (the lowest 5-fold cross-validated log loss on the
-    /// held-out rows). Every scoring path and the SQL export apply it. The holdout's
-    /// calibration figures are then in-sample for the map; evaluate on new leads.
-    #[arg(long, default_value = "none", value_name = "HOW")]
-    pub calibrate: leadscore::calibrate::Method,
-    /// How finely a number's or date's effect may bend: steps:N (N quantile groups; 0 or
-    /// 1: straight lines), spline:K (a natural cubic spline with K knots at training
-    /// quantiles, 3 to 7, linear beyond the outer knots), or auto: cross-validated log loss
-    /// on at most 20,000 training rows (5 folds repeated 3 times, seeded with --seed; or 5
-    /// forward-chained folds in time with --holdout-last or --holdout-by) among steps:5,
-    /// steps:10 and spline:3 to spline:5; steps:5 stays unless another beats it on the
-    /// folds, significantly at 5% by Nadeau and Bengio's corrected t-test. The summary and --json give every candidate's loss
-    /// [default: auto, unless the feature spec gives bins or knots].
-    #[arg(long, value_name = "HOW")]
-    pub resolution: Option<ResolutionSetting>,
-    /// Update the global model per value of this category column (a product, region or
-    /// market; at most 50 values): for each, the global model as it is, with its own
-    /// intercept, recalibrated (own intercept and slope), or its own model shrunk towards
-    /// the global one, chosen by likelihood-ratio tests on its held-out leads (closed
-    /// testing, Vergouwe et al. 2017). Its own model only when its training rows meet
-    /// Riley et al.'s sample-size criteria (see docs/guide.md). One model file holds them
-    /// all; scoring routes each lead by its value, and a value not seen in training gets
-    /// the global model.
-    #[arg(long, value_name = "COL")]
-    pub segment_by: Option<String>,
-    /// Tier names and cut points, lowest first: "contact,mql:0.2,sql:0.5"
-    /// [default: cold, warm from half the threshold, hot from the threshold].
-    #[arg(long, value_name = "SPEC", value_parser = parse_tiers)]
-    pub tiers: Option<Tiers>,
-    /// Per-contact cut-off date column for the activity log (e.g. the day the deal was
-    /// won or lost): only events before it count. Never used as a feature.
-    #[arg(long, value_name = "COL", requires = "events")]
-    pub cutoff_col: Option<String>,
-    /// Half-life in days of the recency-decayed event counts.
-    #[arg(long, default_value_t = 30.0, value_name = "DAYS")]
-    pub event_half_life: f64,
     /// Where to write the model file.
     #[arg(long, value_name = "OUT")]
     pub model: PathBuf,
@@ -148,68 +57,241 @@ pub struct Args {
     pub quiet: Quiet,
 }
 
-impl Args {
-    pub fn params(&self) -> Result<TrainParams> {
-        let mut p = TrainParams::new(&self.label);
-        let mut features = leadscore::features::FeatureParams::new(&self.label)
-            .exclude(self.exclude.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-            .as_of(self.leads.as_of)
-            .screen(self.screen);
-        if let Some(spec) = &self.spec {
-            features = features.spec(&FeatureSpec::from_file(spec)?)?;
+/// The options that shape a model, shared by `train` and `retrain` (which takes the
+/// champion's recorded ones and lets these override them). Each is kept as its text,
+/// checked here by the parser the library reads it with.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Options {
+    /// The label value that means won. Recognised on its own for 1, true, yes, won,
+    /// closed won, converted.
+    #[arg(long, value_name = "VALUE")]
+    pub positive: Option<String>,
+    /// Id column, carried to scored output and never used as a feature.
+    #[arg(long, value_name = "COL")]
+    pub id: Option<String>,
+    /// Columns to leave out, comma-separated (e.g. leaky status or note columns).
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Feature spec (TOML): column roles, formats and limits. See docs/guide.md. The
+    /// model keeps its text.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// How dates are written where the values cannot tell: COL=FORMAT for one column,
+    /// or FORMAT for every day-first or month-first date column. FORMAT: dd-mm-yyyy
+    /// (also dd.mm.yyyy, dd/mm/yyyy), mm/dd/yyyy, yyyy-mm-dd, or excel (serial day
+    /// numbers). Repeat for more columns [default: inferred from each column's values].
+    #[arg(long, value_name = "[COL=]FORMAT")]
+    pub date_format: Vec<String>,
+    /// Leave out columns that carry no signal before the fit (cross-validated on the
+    /// training rows; sparse, pure-noise and near-duplicate columns; each decision is
+    /// listed): auto (when the file has more than 40 candidate columns, as CRM
+    /// all-property exports do), on, off [default: auto].
+    #[arg(long, value_name = "MODE", value_parser = text_of(parse_screen))]
+    pub screen: Option<String>,
+    /// Share of labelled rows held out for measuring and for the threshold [default: 0.2].
+    #[arg(long, value_name = "SHARE")]
+    pub holdout: Option<f64>,
+    /// Hold out the most recent rows by this date column instead of a random split.
+    #[arg(long, value_name = "DATECOL", conflicts_with = "holdout_last")]
+    pub holdout_by: Option<String>,
+    /// Hold out the last rows in file order (exports are often in date order).
+    #[arg(long)]
+    pub holdout_last: bool,
+    /// Seed for the split, cross-validation folds and --sample [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// L2 strength (scikit-learn's 1/C), or "auto" to choose by cross-validation from
+    /// 0.01, 0.1, 1, 10, 100 [default: 1].
+    #[arg(long, allow_hyphen_values = true, value_parser = text_of(parse_alpha))]
+    pub alpha: Option<String>,
+    /// Most solver iterations [default: 500].
+    #[arg(long, value_name = "N")]
+    pub max_iter: Option<u64>,
+    /// Threshold strategy on the holdout: f1, fbeta:B, precision:P, recall:R, top:K,
+    /// top:X%, value:GAIN,COST [default: f1].
+    #[arg(long, value_parser = text_of(parse_strategy))]
+    pub strategy: Option<String>,
+    /// Report ROC AUC across K stratified folds of the training rows.
+    #[arg(long, value_name = "K")]
+    pub cv: Option<usize>,
+    /// Calibration of the probabilities, fitted on the held-out rows: none (the model's
+    /// logistic function), platt (logistic of a + b x log-odds), isotonic (pooled
+    /// adjacent violators, kept strictly increasing so the ranking does not change; from
+    /// 1,000 held-out rows), auto (the lowest 5-fold cross-validated log loss on the
+    /// held-out rows). Every scoring path and the SQL export apply it. The holdout's
+    /// calibration figures are then in-sample for the map; evaluate on new leads
+    /// [default: none].
+    #[arg(long, value_name = "HOW", value_parser = text_of(|s: &str| s.parse::<leadscore::calibrate::Method>()))]
+    pub calibrate: Option<String>,
+    /// How finely a number's or date's effect may bend: steps:N (N quantile groups; 0 or
+    /// 1: straight lines), spline:K (a natural cubic spline with K knots at training
+    /// quantiles, 3 to 7, linear beyond the outer knots), or auto: cross-validated log loss
+    /// on at most 20,000 training rows (5 folds repeated 3 times, seeded with --seed; or 5
+    /// forward-chained folds in time with --holdout-last or --holdout-by) among steps:5,
+    /// steps:10 and spline:3 to spline:5; steps:5 stays unless another beats it on the
+    /// folds, significantly at 5% by Nadeau and Bengio's corrected t-test. The summary and --json give every candidate's loss
+    /// [default: auto, unless the feature spec gives bins or knots].
+    #[arg(long, value_name = "HOW", value_parser = text_of(|s: &str| s.parse::<ResolutionSetting>()))]
+    pub resolution: Option<String>,
+    /// Update the global model per value of this category column (a product, region or
+    /// market; at most 50 values): for each, the global model as it is, with its own
+    /// intercept, recalibrated (own intercept and slope), or its own model shrunk towards
+    /// the global one, chosen by likelihood-ratio tests on its held-out leads (closed
+    /// testing, Vergouwe et al. 2017). Its own model only when its training rows meet
+    /// Riley et al.'s sample-size criteria (see docs/guide.md). One model file holds them
+    /// all; scoring routes each lead by its value, and a value not seen in training gets
+    /// the global model.
+    #[arg(long, value_name = "COL")]
+    pub segment_by: Option<String>,
+    /// Tier names and cut points, lowest first: "contact,mql:0.2,sql:0.5"
+    /// [default: cold, warm from half the threshold, hot from the threshold].
+    #[arg(long, value_name = "SPEC", value_parser = text_of(parse_tiers))]
+    pub tiers: Option<String>,
+    /// Per-contact cut-off date column for the activity log (e.g. the day the deal was
+    /// won or lost): only events before it count. Never used as a feature.
+    #[arg(long, value_name = "COL", requires = "events")]
+    pub cutoff_col: Option<String>,
+    /// Half-life in days of the recency-decayed event counts [default: 30].
+    #[arg(long, value_name = "DAYS")]
+    pub event_half_life: Option<f64>,
+    /// Save the fit the holdout measured, instead of the final fit on every labelled row.
+    /// By default, once the holdout has measured the procedure, the saved model is fitted
+    /// again on all labelled rows with the settings the training rows chose (resolution,
+    /// alpha, the columns screening kept); the figures stay the holdout's.
+    #[arg(long)]
+    pub no_refit: bool,
+    /// How the threshold and tiers carry over to the final fit: share (cuts that route as
+    /// many held-out leads as the measured fit's did) or probability (the same
+    /// probabilities). Share held the routed share better on the next period's leads
+    /// (bench/RESULTS.md, docs/guide.md) [default: share].
+    #[arg(long, value_name = "RULE", value_parser = text_of(|s: &str| s.parse::<CarryRule>()))]
+    pub carry: Option<String>,
+}
+
+/// A value parser that checks a value with `parse` and keeps its text.
+fn text_of<T, E: std::fmt::Display>(
+    parse: impl Fn(&str) -> std::result::Result<T, E> + Clone + Send + Sync + 'static,
+) -> impl Fn(&str) -> std::result::Result<String, String> + Clone + Send + Sync + 'static {
+    move |s: &str| parse(s).map(|_| s.trim().to_string()).map_err(|e| e.to_string())
+}
+
+impl Options {
+    /// Write the options given onto `s`; the overrides, one "--flag value" each.
+    pub fn apply(&self, s: &mut TrainSettings) -> Result<Vec<String>> {
+        let mut given = Vec::new();
+        let mut set = |flag: &str, value: String| given.push(format!("--{flag} {value}").trim_end().to_string());
+        macro_rules! take {
+            ($field:ident, $flag:literal) => {
+                if let Some(v) = &self.$field {
+                    s.$field = Some(v.clone());
+                    set($flag, v.to_string());
+                }
+            };
+            ($field:ident, $flag:literal, plain) => {
+                if let Some(v) = &self.$field {
+                    s.$field = v.clone();
+                    set($flag, v.to_string());
+                }
+            };
         }
-        for given in &self.date_format {
-            let usage = |m: String| leadscore::Error::usage("--date-format", m);
-            match given.rsplit_once('=') {
-                Some((col, f)) => features = features.format(col.trim(), f.parse().map_err(usage)?)?,
-                None => match given.parse().map_err(usage)? {
-                    ColumnFormat::Date(Some(o)) if o != DateOrder::ExcelSerial => {
-                        features = features.date_order(Some(o));
-                    }
-                    _ => {
-                        return Err(usage(format!(
-                            "{given:?} without a column must be dd-mm-yyyy or mm/dd/yyyy; give other formats \
-                             per column, as COL={given}"
-                        )))
-                    }
-                },
-            }
+        take!(positive, "positive");
+        take!(id, "id");
+        take!(screen, "screen", plain);
+        take!(holdout, "holdout", plain);
+        take!(seed, "seed", plain);
+        take!(alpha, "alpha", plain);
+        take!(max_iter, "max-iter", plain);
+        take!(strategy, "strategy", plain);
+        take!(cv, "cv");
+        take!(calibrate, "calibrate", plain);
+        take!(resolution, "resolution");
+        take!(segment_by, "segment-by");
+        take!(tiers, "tiers");
+        if !self.exclude.is_empty() {
+            s.exclude = self.exclude.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+            set("exclude", s.exclude.join(","));
         }
-        match self.resolution {
-            Some(ResolutionSetting::Auto) => {
-                p.choose_resolution = true;
-                // The spec's resolution gives way to the choice.
-                features = features.unfix_resolution();
-            }
-            Some(ResolutionSetting::Fixed(r)) => features = features.fixed_resolution(r),
-            None => {}
+        if let Some(path) = &self.spec {
+            let text = std::fs::read_to_string(path).map_err(|e| leadscore::Error::read(path, e))?;
+            FeatureSpec::from_text(&text, path)?;
+            let file = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+            s.spec = Some(SpecText { file, text });
+            set("spec", path.display().to_string());
         }
-        p.features = features;
-        p.positive = self.positive.clone();
-        p.id = self.id.clone();
-        p.holdout = self.holdout;
-        p.split = match (&self.holdout_by, self.holdout_last) {
-            (Some(c), _) => Split::ByDate(c.clone()),
-            (None, true) => Split::Last,
-            (None, false) => Split::Stratified,
-        };
-        p.seed = self.seed;
-        p.alpha = self.alpha.clone();
-        p.max_iterations = self.max_iter;
-        p.strategy = self.strategy.clone();
-        p.cv = self.cv;
-        p.tiers = self.tiers.clone();
-        p.calibrate = self.calibrate;
-        p.segment_by = self.segment_by.clone();
-        if let Some(log) = self.leads.events.load()? {
-            p.events = Some(leadscore::train::EventsInput {
-                log,
-                params: leadscore::events::EventParams { half_life_days: self.event_half_life, ..Default::default() },
-                cutoff_col: self.cutoff_col.clone(),
-                as_of: self.leads.as_of,
+        if !self.date_format.is_empty() {
+            s.date_formats = self.date_format.clone();
+            set("date-format", self.date_format.join(" "));
+        }
+        if let Some(c) = &self.holdout_by {
+            s.split = SplitSetting::ByDate(c.clone());
+            set("holdout-by", c.clone());
+        } else if self.holdout_last {
+            s.split = SplitSetting::Last;
+            set("holdout-last", String::new());
+        }
+        if self.no_refit {
+            s.refit = false;
+            set("no-refit", String::new());
+        }
+        if let Some(c) = &self.carry {
+            s.carry = c.parse().map_err(|m| leadscore::Error::usage("--carry", m))?;
+            set("carry", c.clone());
+        }
+        if self.cutoff_col.is_some() || self.event_half_life.is_some() {
+            let e = s.events.get_or_insert(EventSettings {
+                contact: None,
+                event_type: None,
+                time: None,
+                cutoff_col: None,
+                half_life_days: 30.0,
             });
+            if let Some(c) = &self.cutoff_col {
+                e.cutoff_col = Some(c.clone());
+                set("cutoff-col", c.clone());
+            }
+            if let Some(h) = self.event_half_life {
+                e.half_life_days = h;
+                set("event-half-life", h.to_string());
+            }
         }
-        Ok(p)
+        Ok(given)
+    }
+}
+
+/// The settings of the leads options (`--as-of`, `--encoding`, the activity log's columns).
+pub fn apply_leads(leads: &Leads, s: &mut TrainSettings) {
+    if leads.as_of.is_some() {
+        s.as_of = leads.as_of;
+    }
+    s.encoding = leads.encoding.to_string();
+    if leads.events.events.is_some() {
+        let half_life = s.events.as_ref().map_or(30.0, |e| e.half_life_days);
+        let cutoff = s.events.as_ref().and_then(|e| e.cutoff_col.clone());
+        s.events = Some(EventSettings {
+            contact: leads.events.event_contact.clone(),
+            event_type: leads.events.event_type.clone(),
+            time: leads.events.event_time.clone(),
+            cutoff_col: cutoff,
+            half_life_days: half_life,
+        });
+    } else {
+        s.events = None;
+    }
+}
+
+impl Args {
+    /// The settings this command line gives.
+    pub fn settings(&self) -> Result<TrainSettings> {
+        let mut s = TrainSettings::new(&self.label);
+        self.options.apply(&mut s)?;
+        apply_leads(&self.leads, &mut s);
+        s.sample = self.sample;
+        Ok(s)
+    }
+
+    pub fn params(&self) -> Result<TrainParams> {
+        let settings = self.settings()?;
+        train::settings::params(&settings, self.leads.events.load()?)
     }
 }
 
@@ -230,7 +312,7 @@ pub fn run(args: Args) -> Result<()> {
                 args.leads.encoding,
                 &args.label,
                 n,
-                args.seed,
+                params.seed,
                 &mut |rows| console.note(&format!("sampling: {} rows read", count(rows as usize))),
             )?;
             (t, Some(info))
@@ -418,9 +500,14 @@ fn summary_fit(s: &mut String, o: &TrainOutcome) {
         ));
     }
     let at = &o.holdout_at;
+    // The figures are the measured fit's, at its threshold; the saved fit's follows below.
+    let measured_threshold = match m.record.as_ref().map(|r| &r.saved_fit) {
+        Some(leadscore::model::record::SavedFit::Refit { measured_threshold, .. }) => *measured_threshold,
+        _ => t.value,
+    };
     s.push_str(&format!(
         "threshold {:.4} ({} on the holdout): precision {:.3} ({:.3}-{:.3}), recall {:.3} ({:.3}-{:.3}), lift {:.2} ({:.2}-{:.2}), routes {} held-out leads\n",
-        t.value,
+        measured_threshold,
         t.strategy,
         t.precision,
         at.precision_ci[0],
@@ -444,6 +531,19 @@ fn summary_fit(s: &mut String, o: &TrainOutcome) {
         s.push_str(&segment_summary(sg, &o.segment_checks));
     }
     s.push_str(&format!("tiers: {}\n", m.tiers.describe()));
+    if let Some(r) = &m.record {
+        s.push_str(&format!("saved model: {}\n", r.saved_fit.describe()));
+        if let leadscore::model::record::SavedFit::Refit { carry, measured_threshold, .. } = &r.saved_fit {
+            s.push_str(&format!(
+                "  its threshold {:.4}: the measured fit's {measured_threshold:.4} carried over by {} (--carry)\n",
+                t.value,
+                match carry {
+                    CarryRule::Share => "routed share",
+                    CarryRule::Probability => "probability",
+                }
+            ));
+        }
+    }
     s.push_str("largest coefficients (per standard deviation):\n");
     for (name, c) in m.top_coefficients(10) {
         s.push_str(&format!("  {c:+.3}  {name}\n"));

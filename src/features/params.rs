@@ -147,7 +147,13 @@ pub struct FeatureSpec {
 impl FeatureSpec {
     pub fn from_file(path: &Path) -> Result<FeatureSpec> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-        toml::from_str(&text)
+        Self::from_text(&text, path)
+    }
+
+    /// A spec from its text (`path` names it in errors): a file's, or the text a model
+    /// kept of the spec it was trained with.
+    pub fn from_text(text: &str, path: &Path) -> Result<FeatureSpec> {
+        toml::from_str(text)
             .map_err(|e: toml::de::Error| Error::malformed(path, format!("feature spec: {}", e.message())))
     }
 }

@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::features::FittedFeatures;
 use crate::metrics::Summary;
 
+pub mod history;
+pub mod record;
 pub mod segments;
 
 /// Named score tiers: `names[0]` below `cuts[0]`, `names[i]` from `cuts[i-1]` up.
@@ -185,6 +187,10 @@ pub struct LeadModel {
     /// Per-segment weights (`train --segment-by`; format version 4), else `None`.
     #[serde(skip)]
     pub segments: Option<segments::Segments>,
+    /// How the model was made: the settings, the saved fit, the figures, the warnings and
+    /// the ids it saw (format version 5; `None` for models written before it was kept).
+    #[serde(skip)]
+    pub record: Option<record::Record>,
 }
 
 /// What a lead's probability means for sales: the 0-100 score, the tier (an index into
@@ -245,6 +251,10 @@ impl LeadModel {
         let curve = crate::metrics::curve(probs, labels);
         let choice = crate::threshold::choose(&curve, strategy)?;
         let point = choice.point;
+        // A retrain keeps the strategy the threshold was last chosen by.
+        if let Some(r) = self.record.as_mut() {
+            r.settings.strategy = strategy.to_string();
+        }
         self.set_threshold(ThresholdInfo {
             value: point.threshold,
             strategy: strategy.to_string(),

@@ -39,6 +39,8 @@ pub struct TrainSummary<'a> {
     pub rows_missing_label: usize,
     pub sample: Option<Sample>,
     pub sample_size: &'a super::SampleSize,
+    /// Which fit the file holds: the measured one, or the final fit on every labelled row.
+    pub saved_fit: Option<SavedFitSummary<'a>>,
     pub screening: bool,
     pub segments: Option<SegmentsSummary<'a>>,
     pub single_column_roc_auc: Vec<ColumnAuc>,
@@ -50,6 +52,12 @@ pub struct TrainSummary<'a> {
     pub top_coefficients: Vec<Coefficient>,
     pub train_rows: usize,
     pub warnings: &'a [super::Warning],
+}
+
+#[derive(Debug, Serialize)]
+pub struct SavedFitSummary<'a> {
+    pub fit: &'a crate::model::record::SavedFit,
+    pub note: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -257,6 +265,7 @@ impl<'a> TrainSummary<'a> {
                 strata: sm.strata.iter().map(|(v, c)| Stratum { label: v.clone(), rows: *c }).collect(),
             }),
             sample_size: &o.sample_size,
+            saved_fit: m.record.as_ref().map(|r| SavedFitSummary { fit: &r.saved_fit, note: r.saved_fit.describe() }),
             screening: o.fit_report.screening,
             segments: m.segments.as_ref().map(|sg| SegmentsSummary {
                 column: &sg.column,

@@ -6,6 +6,7 @@ use super::{SampleSize, Warning, LEAK_AUC};
 use crate::features::FitReport;
 use crate::fit::FittedLogistic;
 use crate::metrics::CalibrationFit;
+use crate::model::record::WarningKind;
 use crate::uncertainty::AucInterval;
 
 /// What the warnings are decided from.
@@ -27,6 +28,7 @@ pub(super) fn of(e: &Evidence) -> Vec<Warning> {
     for (col, auc) in &e.fit_report.single_column_auc {
         if *auc > LEAK_AUC {
             warnings.push(Warning {
+                kind: WarningKind::Leakage,
                 column: col.clone(),
                 message: format!(
                     "possible leakage: this column alone separates won from lost with ROC AUC {auc:.3} on the training rows; it is often filled in after the sale (a stage, a status, a sales note). Check it, and --exclude it if so"
@@ -41,6 +43,7 @@ pub(super) fn of(e: &Evidence) -> Vec<Warning> {
         let shown: Vec<String> =
             pure.levels.iter().take(5).map(|(l, n, r)| format!("{l:?} ({n} rows, {:.0}% won)", 100.0 * r)).collect();
         warnings.push(Warning {
+            kind: WarningKind::Leakage,
             column: pure.column.clone(),
             message: format!(
                 "possible leakage: the values {} are almost always won and hold {:.0}% of all won leads; such a column is often filled in after the sale (a stage, a status, a sales note). Check it, and --exclude it if so",
@@ -51,6 +54,7 @@ pub(super) fn of(e: &Evidence) -> Vec<Warning> {
     }
     if let Some(a) = e.holdout_auc.filter(|a| a.includes_chance()) {
         warnings.push(Warning {
+            kind: WarningKind::NoSignal,
             column: String::new(),
             message: format!(
                 "no signal: the holdout ROC AUC is {:.3} (95% interval {:.3} to {:.3}), which includes 0.5: on these \
@@ -61,6 +65,7 @@ pub(super) fn of(e: &Evidence) -> Vec<Warning> {
         });
     } else if e.sample_size.too_small() && e.holdout_calibration.is_none_or(|c| c.calibration_slope_ci[1] < 1.0) {
         warnings.push(Warning {
+            kind: WarningKind::Overfitted,
             column: String::new(),
             message: match e.sample_size.min_rows {
                 Some(need) => format!(
@@ -92,6 +97,7 @@ pub(super) fn of(e: &Evidence) -> Vec<Warning> {
         let mean_p = e.holdout_probs.iter().sum::<f64>() / e.holdout_probs.len().max(1) as f64;
         let won = e.holdout_labels.iter().filter(|&&y| y).count() as f64 / e.holdout_labels.len().max(1) as f64;
         warnings.push(Warning {
+            kind: WarningKind::Calibration,
             column: String::new(),
             message: format!(
                 "the probabilities are off on average on the holdout: {:.1}% predicted against {:.1}% won (calibration in \
@@ -108,6 +114,7 @@ pub(super) fn of(e: &Evidence) -> Vec<Warning> {
     }
     if !e.fitted.converged {
         warnings.push(Warning {
+            kind: WarningKind::NotConverged,
             column: String::new(),
             message: format!(
                 "the solver did not converge in {} iterations (gradient norm {:.3e}, tolerance {:.3e}); raise --max-iter or --alpha",

@@ -138,15 +138,41 @@ impl LogisticParams {
     /// When the training set is large enough to be solved preconditioned, the columns
     /// are whitened in place: afterwards `a`'s contents are unspecified (the design
     /// values, give or take rounding, or their whitened form).
-    pub fn fit_in_place(&self, mut a: ndarray::ArrayViewMut2<f64>, y: &[bool]) -> Result<FittedLogistic> {
+    pub fn fit_in_place(&self, a: ndarray::ArrayViewMut2<f64>, y: &[bool]) -> Result<FittedLogistic> {
+        self.fit_in_place_from(a, y, None)
+    }
+
+    /// [`Self::fit_in_place`] from a starting point (`coef`, `intercept`, oriented towards
+    /// "won"), as the final fit on every labelled row starts from the fit the holdout
+    /// measured: the preconditioned solve skips its subsample's first solve and starts
+    /// the solve on every row there; the plain solve starts there.
+    pub fn fit_in_place_from(
+        &self,
+        mut a: ndarray::ArrayViewMut2<f64>,
+        y: &[bool],
+        start: Option<(&[f64], f64)>,
+    ) -> Result<FittedLogistic> {
         let (n, q) = a.dim();
         if q == 0 {
             return Err(Error::Internal("fit_in_place needs a spare column".into()));
         }
         let p = q - 1;
+        if start.is_some_and(|(c, _)| c.len() != p) {
+            return Err(Error::Internal("fit_in_place_from: the start has the wrong width".into()));
+        }
         let tol = self.check_problem(n, y)?;
+        let theta_start = start.map(|(c, b)| {
+            let mut t = Array1::zeros(p + 1);
+            t.slice_mut(s![..p]).assign(&ndarray::ArrayView1::from(c));
+            t[p] = b;
+            t
+        });
         if n >= self.precondition_min_rows {
-            if let Some((theta, g, whitened_iterations)) = self.preconditioned(a.view_mut(), y, tol)? {
+            let solved = match &theta_start {
+                Some(t) => self.solve_whitened(a.view_mut(), y, tol, t.clone())?,
+                None => self.preconditioned(a.view_mut(), y, tol)?,
+            };
+            if let Some(Whitened { theta, gradient_norm: g, iterations: whitened_iterations }) = solved {
                 let (coef, intercept) = (theta.slice(s![..p]).to_vec(), theta[p]);
                 if g <= tol {
                     return Ok(FittedLogistic {
@@ -167,7 +193,8 @@ impl LogisticParams {
                 return Ok(polished);
             }
         }
-        self.plain(a.slice(s![.., ..p]), y, tol, None, false)
+        let sign = if linfa_won_is_positive(y) { 1.0 } else { -1.0 };
+        self.plain(a.slice(s![.., ..p]), y, tol, theta_start.map(|t| t * sign), false)
     }
 
     /// Check the settings and the labels; the tolerance on the summed gradient's norm.
@@ -253,12 +280,7 @@ impl LogisticParams {
     /// from scratch on `a`'s design columns, which are then intact). When the gradient
     /// check fails, `a`'s design columns are restored (give or take rounding) for the
     /// plain solver's polish.
-    fn preconditioned(
-        &self,
-        mut a: ndarray::ArrayViewMut2<f64>,
-        y: &[bool],
-        tol: f64,
-    ) -> Result<Option<(Array1<f64>, f64, u64)>> {
+    fn preconditioned(&self, a: ndarray::ArrayViewMut2<f64>, y: &[bool], tol: f64) -> Result<Option<Whitened>> {
         let (n, q) = a.dim();
         let p = q - 1;
         // At least every 4th row: a subsample is copied three times (rows, whitened, weighted).
@@ -287,6 +309,26 @@ impl LogisticParams {
             return Ok(None);
         };
         drop(zs);
+        drop(xs);
+        self.solve_whitened(a, y, tol, theta1)
+    }
+
+    /// The preconditioned solve on every row from `theta1` (`[w..., b]` towards "won"):
+    /// the penalised loss's Hessian there from the subsample, the rows whitened in place
+    /// in `a`, the solve. As [`Self::preconditioned`] returns.
+    fn solve_whitened(
+        &self,
+        mut a: ndarray::ArrayViewMut2<f64>,
+        y: &[bool],
+        tol: f64,
+        theta1: Array1<f64>,
+    ) -> Result<Option<Whitened>> {
+        let (n, q) = a.dim();
+        let p = q - 1;
+        let step = (n / self.subsample_rows).max(4);
+        let rows: Vec<usize> = (0..n).step_by(step).collect();
+        let ns = rows.len();
+        let xs = take_rows(a.slice(s![.., ..p]), &rows);
         let w: Vec<f64> = xs
             .dot(&theta1.slice(s![..p]))
             .iter()
@@ -310,7 +352,7 @@ impl LogisticParams {
                 if norm > tol {
                     w1.restore_in_place(a.view_mut());
                 }
-                Ok(Some((theta, norm, iterations)))
+                Ok(Some(Whitened { theta, gradient_norm: norm, iterations }))
             }
             None => {
                 w1.restore_in_place(a.view_mut());
@@ -383,6 +425,14 @@ const WHITEN_BLOCKS: usize = 4;
 
 /// The change of coordinates `θ = M u`, `M = L^-T`, where `H = LL'` (Cholesky), under
 /// which the Hessian `H` becomes the identity: `Z = [x 1] M`.
+/// A preconditioned solve's answer: `[w..., b]` towards "won", the penalised loss's
+/// gradient norm there, and the iterations on every row.
+struct Whitened {
+    theta: Array1<f64>,
+    gradient_norm: f64,
+    iterations: u64,
+}
+
 struct Whitening {
     l: Array2<f64>,
     m: Array2<f64>,

@@ -219,24 +219,148 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     let resolution = choose_resolution(table, params, &mut fparams, &prepared, (&train_rows, &y_all), progress)?;
     let (alpha, cv_aucs, alpha_search) = choose_alpha(table, params, &fparams, &train_rows, &y_all, progress)?;
 
-    progress("building features");
-    // One design matrix: the training rows first, then the holdout (views, no copies),
-    // with one spare column: the solver whitens the training rows in place.
-    let chosen = resolution.as_ref().map(|r| r.chosen);
-    let (features, fit_report, mut x) =
-        fparams.finish(prepared, chosen, (&train_rows, &train_y), &out_rows, 1, true)?;
-    drop(out_rows);
-    let width = features.n_features();
-    if let Some(col) = &params.segment_by {
-        check_segment_column(&features, &fit_report, col)?;
-    }
-    // The training rows' design for the segments' own models: the solver whitens them.
-    let x_train_design =
-        params.segment_by.as_ref().map(|_| x.slice(ndarray::s![..train_rows.len(), ..width]).to_owned());
-    progress(&format!("fitting logistic regression: {} rows x {} features", train_rows.len(), width));
-    // The training rows of `x` are the solver's from here on; the holdout rows are kept.
-    let fitted = solver(alpha, params.max_iterations, &fparams)
-        .fit_in_place(x.slice_mut(ndarray::s![..train_rows.len(), ..]), &train_y)?;
+    // The final fit on every labelled row (training rows first, then held out), on a
+    // thread of its own beside the measured fit and the measuring: it needs only the
+    // cells read and the settings the training rows chose (resolution, alpha).
+    let y_out: Vec<bool> = out_rows.iter().map(|&i| y_all[i]).collect();
+    let n_train = train_rows.len();
+    std::thread::scope(|scope| {
+        let final_job = params.refit.then(|| {
+            let (fp, prepared, rows, y) = (&fparams, &prepared, &out_rows, &y_out);
+            let keep_design = params.segment_by.is_some();
+            progress(&format!("the final fit on all {} labelled rows, beside the measured fit", rows.len()));
+            let (tx, rx) = std::sync::mpsc::channel::<refit::Start>();
+            let handle = scope.spawn(move || {
+                refit::design_and_fit(fp, prepared, (rows, y, n_train), rx, (alpha, params.max_iterations), keep_design)
+            });
+            (handle, tx)
+        });
+        progress("building features");
+        // One design matrix: the training rows first, then the holdout (views, no copies),
+        // with one spare column: the solver whitens the training rows in place.
+        let chosen = resolution.as_ref().map(|r| r.chosen);
+        let (features, fit_report, mut x) =
+            fparams.finish_keeping(&prepared, chosen, (&train_rows, &train_y), &out_rows, 1, true)?;
+        let width = features.n_features();
+        if let Some(col) = &params.segment_by {
+            check_segment_column(&features, &fit_report, col)?;
+        }
+        // The training rows' design for the segments' own models: the solver whitens them.
+        let x_train_design = params.segment_by.as_ref().map(|_| x.slice(ndarray::s![..n_train, ..width]).to_owned());
+        progress(&format!("fitting logistic regression: {} rows x {} features", n_train, width));
+        // The training rows of `x` are the solver's from here on; the holdout rows are kept.
+        let fitted = solver(alpha, params.max_iterations, &fparams)
+            .fit_in_place(x.slice_mut(ndarray::s![..n_train, ..]), &train_y)?;
+        // With the final fit, the held-out rows are kept and the rest of the measured
+        // design dropped before the final design is built.
+        let x_hold: ndarray::CowArray<f64, ndarray::Ix2> = match final_job {
+            Some(_) => {
+                let held = x.slice(ndarray::s![n_train.., ..width]).to_owned();
+                drop(x);
+                held.into()
+            }
+            None => x.slice_move(ndarray::s![n_train.., ..width]).into(),
+        };
+        // The final fit starts from the measured fit's coefficients, by feature name.
+        let final_job = final_job.map(|(handle, tx)| {
+            let start = refit::Start {
+                coef: features.features.iter().map(|f| f.name.clone()).zip(fitted.coef.iter().copied()).collect(),
+                intercept: fitted.intercept,
+            };
+            // A thread that already failed has hung up; its error comes with the join.
+            let _ = tx.send(start);
+            handle
+        });
+        measure_and_finish(
+            table,
+            params,
+            Trained {
+                x_hold: x_hold.view(),
+                width,
+                n_train,
+                x_train_design,
+                features,
+                fit_report,
+                fitted,
+                alpha,
+                event_spec,
+                event_report,
+                cv_aucs,
+                alpha_search,
+                resolution,
+                labelled: Labelled {
+                    y_all,
+                    rows_missing_label,
+                    positives,
+                    pos_value,
+                    neg_value,
+                    train_rows,
+                    holdout_rows,
+                    method,
+                    train_y,
+                },
+            },
+            final_job,
+            progress,
+        )
+    })
+}
+
+/// What the fits left for measuring.
+struct Trained<'a> {
+    /// The held-out rows' design.
+    x_hold: ndarray::ArrayView2<'a, f64>,
+    width: usize,
+    n_train: usize,
+    x_train_design: Option<ndarray::Array2<f64>>,
+    features: crate::features::FittedFeatures,
+    fit_report: FitReport,
+    fitted: crate::fit::FittedLogistic,
+    alpha: f64,
+    event_spec: Option<crate::events::EventSpec>,
+    event_report: Option<EventReport>,
+    cv_aucs: Vec<f64>,
+    alpha_search: Vec<(f64, f64)>,
+    resolution: Option<ResolutionChoice>,
+    labelled: Labelled,
+}
+
+/// The measured model, its holdout figures, threshold and warnings; then (with the final
+/// fit's thread) the saved model and its record.
+fn measure_and_finish(
+    table: &Table,
+    params: &TrainParams,
+    t: Trained,
+    final_job: Option<std::thread::ScopedJoinHandle<'_, Result<refit::FinalWork>>>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<TrainOutcome> {
+    let Trained {
+        x_hold,
+        width,
+        n_train,
+        x_train_design,
+        features,
+        fit_report,
+        fitted,
+        alpha,
+        event_spec,
+        event_report,
+        cv_aucs,
+        alpha_search,
+        resolution,
+        labelled,
+    } = t;
+    let Labelled {
+        y_all,
+        rows_missing_label,
+        positives,
+        pos_value,
+        neg_value,
+        train_rows,
+        holdout_rows,
+        method,
+        train_y,
+    } = labelled;
 
     let mut model = LeadModel {
         events: event_spec,
@@ -263,7 +387,6 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
 
     // Holdout metrics and the threshold.
     progress("measuring the holdout and choosing the threshold");
-    let x_hold = x.slice(ndarray::s![train_rows.len().., ..width]);
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y_all[i]).collect();
     // The calibration map, on the held-out log-odds; the threshold and every holdout
     // figure below are on the calibrated probabilities.
@@ -273,13 +396,18 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     model.calibration = calibration;
     let mut holdout_probs: Vec<f64> = holdout_z.iter().map(|&z| model.probability(z)).collect();
     let mut segment_checks = Vec::new();
-    if let (Some(col), Some(x_train)) = (&params.segment_by, &x_train_design) {
+    let seg_keys = match &params.segment_by {
+        Some(col) => {
+            Some((crate::segments::keys(table, col, &train_rows)?, crate::segments::keys(table, col, &holdout_rows)?))
+        }
+        None => None,
+    };
+    if let (Some(col), Some(x_train), Some(keys)) = (&params.segment_by, &x_train_design, &seg_keys) {
         progress(&format!("segments by {col}"));
-        let keys = (crate::segments::keys(table, col, &train_rows)?, crate::segments::keys(table, col, &holdout_rows)?);
-        let holdout = Held { x: x_hold, y: &holdout_labels, z: &holdout_z, p: &holdout_probs };
+        let holdout = Held { x: x_hold.view(), y: &holdout_labels, z: &holdout_z, p: &holdout_probs };
         let solver = LogisticParams::default().alpha(alpha).max_iterations(params.max_iterations);
         let (segments, probs, checks) =
-            fit_segments(&model, col, &keys, (x_train.view(), &train_y), &holdout, solver, progress)?;
+            fit_segments(&model, col, keys, (x_train.view(), &train_y), &holdout, solver, progress)?;
         segment_checks = checks;
         holdout_probs = probs;
         model.segments = Some(segments);
@@ -316,27 +444,24 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
     });
     let as_of = trained_as_of(&model, params);
     let figures = figures(&model, holdout_auc, &holdout_at, holdout_calibration);
-    let (mut model, saved_fit, fitted_rows) = if params.refit {
-        let mut labelled: Vec<usize> = train_rows.iter().chain(&holdout_rows).copied().collect();
-        labelled.sort_unstable();
-        let measured = refit::Measured {
-            model: &model,
-            holdout_rows: &holdout_rows,
-            holdout_probs: &holdout_probs,
-            screened: fit_report.screened.iter().map(|k| k.column.clone()).collect(),
-            alpha,
-        };
-        let (saved, _) = refit::final_fit(table, params, &fparams, (&labelled, &y_all), &measured, progress)?;
-        let saved_fit = SavedFit::Refit {
-            rows: labelled.len(),
-            won: labelled.iter().filter(|&&i| y_all[i]).count(),
-            measured_rows: train_rows.len(),
-            carry: params.carry,
-            measured_threshold: model.threshold.value,
-        };
-        (saved, saved_fit, labelled)
-    } else {
-        (model, SavedFit::Measured, train_rows.clone())
+    let (mut model, saved_fit, fitted_rows) = match final_job {
+        Some(job) => {
+            progress("the final fit: waiting for it");
+            let work = job.join().map_err(|_| Error::Internal("the final fit's thread panicked".into()))??;
+            let measured = refit::Measured { model: &model, holdout_probs: &holdout_probs, alpha };
+            let keys = seg_keys.map(|(t, h)| t.into_iter().chain(h).collect());
+            let saved = refit::final_model(params, work, keys, &measured, progress)?;
+            let labelled: Vec<usize> = train_rows.iter().chain(&holdout_rows).copied().collect();
+            let saved_fit = SavedFit::Refit {
+                rows: labelled.len(),
+                won: labelled.iter().filter(|&&i| y_all[i]).count(),
+                measured_rows: n_train,
+                carry: params.carry,
+                measured_threshold: model.threshold.value,
+            };
+            (saved, saved_fit, labelled)
+        }
+        None => (model, SavedFit::Measured, train_rows.clone()),
     };
     model.record = Some(Record {
         settings: params.settings.clone().unwrap_or_else(|| settings::of_params(params)),

@@ -387,12 +387,90 @@ impl FeatureParams {
         spare: usize,
         profile: bool,
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
-        let Prepared { mut columns, cells, as_of_day, mut report } = prepared;
+        self.finish_keeping(&prepared, resolution, (train_rows, train_labels), out_rows, spare, profile)
+    }
+
+    /// [`Self::finish`] leaving `prepared` as it is, for a second fit from the same cells
+    /// ([`Self::refit_all`]). The same features and the same matrix, to the bit.
+    pub fn finish_keeping(
+        &self,
+        prepared: &Prepared,
+        resolution: Option<Resolution>,
+        (train_rows, train_labels): (&[usize], &[bool]),
+        out_rows: &[usize],
+        spare: usize,
+        profile: bool,
+    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
+        let mut columns = prepared.columns.clone();
+        let mut report = prepared.report.clone();
         if let Some(r) = resolution {
-            refit_numbers(&mut columns, &cells, r, train_rows, train_labels)?;
+            refit_numbers(&mut columns, &prepared.cells, r, train_rows, train_labels)?;
         }
         let profile = profile.then_some(&mut report);
-        let (fitted, x) = assemble(columns, cells.into(), as_of_day, train_rows, out_rows, spare, profile)?;
+        let (fitted, x) = assemble(
+            columns,
+            prepared.cells.as_slice().into(),
+            prepared.as_of_day,
+            train_rows,
+            out_rows,
+            spare,
+            profile,
+        )?;
+        Ok((fitted, report, x))
+    }
+
+    /// The final fit's features (issue 33): every part of the columns `prepared` decided
+    /// (roles, screening, formats as they are) fitted again on `rows` with `labels`, at
+    /// this params' resolution, from the cells already read; the standardised design of
+    /// `rows` (in that order) with `spare` zero columns, and the reference profile.
+    pub fn refit_all(
+        &self,
+        prepared: &Prepared,
+        rows: &[usize],
+        labels: &[bool],
+        spare: usize,
+    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
+        let limits = LevelLimits {
+            max_levels: self.max_levels,
+            min_level_share: self.min_level_share,
+            min_level_count: self.min_level_count,
+        };
+        let resolution = self.resolution();
+        let parts: Vec<&Part> = prepared.columns.iter().flat_map(|c| c.parts.iter()).collect();
+        if parts.len() != prepared.cells.len() {
+            return Err(Error::Internal("refit_all: cells and parts differ in number".into()));
+        }
+        let refitted: Vec<Part> = parts
+            .par_iter()
+            .zip(prepared.cells.par_iter())
+            .map(|(part, cell)| match (part, cell) {
+                (Part::Levels(lp), Cells::Levels(vals)) => {
+                    Part::Levels(LevelPart::fit(lp.kind, lp.label.clone(), vals, rows, labels, limits).part)
+                }
+                (p, Cells::Numbers(v)) => match p.numeric() {
+                    Some(n) => fit_number(n.kind, n.label.clone(), v, rows, labels, resolution).0,
+                    None => (*p).clone(),
+                },
+                (p, _) => (*p).clone(),
+            })
+            .collect();
+        let mut columns = prepared.columns.clone();
+        let mut refitted = refitted.into_iter();
+        for part in columns.iter_mut().flat_map(|c| c.parts.iter_mut()) {
+            if let Some(p) = refitted.next() {
+                *part = p;
+            }
+        }
+        let mut report = prepared.report.clone();
+        let (fitted, x) = assemble(
+            columns,
+            prepared.cells.as_slice().into(),
+            prepared.as_of_day,
+            rows,
+            rows,
+            spare,
+            Some(&mut report),
+        )?;
         Ok((fitted, report, x))
     }
 

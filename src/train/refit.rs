@@ -1,117 +1,128 @@
 //! The final fit (issue 33): once the holdout has measured the procedure, the model that
 //! is saved is fitted again on every labelled row with the settings the training rows
-//! chose (the resolution, the L2 strength, the columns screening kept), so that it also
-//! learns from the leads held out to measure it, which with `--holdout-last` are the most
-//! recent ones.
+//! chose, so that it also learns from the leads held out to measure it, which with
+//! `--holdout-last` are the most recent ones.
 //!
-//! What carries over from the measured fit unchanged: the calibration map (on the
-//! log-odds), each segment's update and its parameters (a segment's own model is fitted
-//! again on all its rows), and, by the [`CarryRule`], the threshold and tiers. The
-//! figures stay the holdout's, and the model's record says so
-//! ([`crate::model::record::SavedFit`]).
+//! Fixed from the training rows: the columns and their roles, the columns screening
+//! kept, the resolution of numbers and the L2 strength. Fitted again on every labelled
+//! row, from the cells already read (the file is not read twice): each part (cut points
+//! or knots, levels kept, medians), the scaling, the coefficients (starting from the
+//! measured fit's, matched by feature name) and a segment's own model. It runs on a
+//! thread of its own ([`design_and_fit`]) once the measured fit is done and its design
+//! dropped (the held-out rows kept), beside the measuring; then [`final_model`] puts the
+//! saved model together.
+//!
+//! What carries over unchanged: the calibration map (on the log-odds), each segment's
+//! update and its parameters, and, by the [`CarryRule`], the threshold (the default tiers
+//! follow it; tiers given with `--tiers` keep their probabilities). The figures stay the
+//! holdout's, and the model's record says so ([`crate::model::record::SavedFit`]).
 
-use ndarray::{s, Axis};
+use ndarray::{s, Array2, ArrayView2};
 
 use super::{solver, TrainParams};
-use crate::data::Table;
 use crate::error::Result;
-use crate::features::FeatureParams;
-use crate::fit::LogisticParams;
+use crate::features::{FeatureParams, FitReport, FittedFeatures, Prepared};
+use crate::fit::{FittedLogistic, LogisticParams};
 use crate::model::record::CarryRule;
 use crate::model::LeadModel;
 
-/// What the final fit needs from the measured one.
+/// Where the final solve starts: the measured fit's coefficients by feature name, and its
+/// intercept.
+pub(super) struct Start {
+    pub coef: Vec<(String, f64)>,
+    pub intercept: f64,
+}
+
+/// What the final fit's thread hands back.
+pub(super) struct FinalWork {
+    features: FittedFeatures,
+    report: FitReport,
+    fitted: FittedLogistic,
+    /// The held-out rows' design (the rows after the training rows).
+    x_hold: Array2<f64>,
+    /// Every row's design, for a segmented model.
+    x_design: Option<Array2<f64>>,
+    /// Every row's labels, training rows first.
+    y: Vec<bool>,
+}
+
+/// The final fit's features and coefficients on `rows` (the `n_train` training rows,
+/// then the held-out ones) with labels `y`.
+pub(super) fn design_and_fit(
+    fp: &FeatureParams,
+    prepared: &Prepared,
+    (rows, y, n_train): (&[usize], &[bool], usize),
+    start: std::sync::mpsc::Receiver<Start>,
+    (alpha, max_iterations): (f64, u64),
+    keep_design: bool,
+) -> Result<FinalWork> {
+    // The measured fit's answer first: its design is dropped before this one is built.
+    let start = start.recv().map_err(|_| crate::Error::Internal("the measured fit ended without an answer".into()))?;
+    let (features, report, mut x) = fp.refit_all(prepared, rows, y, 1)?;
+    let width = features.n_features();
+    let x_hold = x.slice(s![n_train.min(rows.len()).., ..width]).to_owned();
+    let x_design = keep_design.then(|| x.slice(s![.., ..width]).to_owned());
+    // The measured fit's answer, matched by feature name (a level or a step the final
+    // fit has and the measured one had not starts at 0).
+    let by_name: std::collections::HashMap<&str, f64> = start.coef.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    let coef: Vec<f64> =
+        features.features.iter().map(|f| by_name.get(f.name.as_str()).copied().unwrap_or(0.0)).collect();
+    let fitted =
+        solver(alpha, max_iterations, fp).fit_in_place_from(x.view_mut(), y, Some((&coef, start.intercept)))?;
+    Ok(FinalWork { features, report, fitted, x_hold, x_design, y: y.to_vec() })
+}
+
+/// What the final model needs from the measured one.
 pub(super) struct Measured<'a> {
     pub model: &'a LeadModel,
-    /// The held-out rows (table indices, sorted) and the measured model's probabilities
-    /// on them.
-    pub holdout_rows: &'a [usize],
+    /// The measured model's probabilities on the held-out rows.
     pub holdout_probs: &'a [f64],
-    /// Columns screening left out on the training rows: left out again.
-    pub screened: Vec<String>,
     pub alpha: f64,
 }
 
-/// The model fitted again on every labelled row (`labelled`, sorted table indices), and
-/// its probabilities on the held-out rows (for the reference profile).
-pub(super) fn final_fit(
-    table: &Table,
+/// The saved model: the measured one with the final fit's features and coefficients,
+/// its segments' own models fitted again (`keys`: every row's segment key, training rows
+/// first), the threshold carried over and the reference profile of every row.
+pub(super) fn final_model(
     params: &TrainParams,
-    fparams: &FeatureParams,
-    (labelled, y_all): (&[usize], &[bool]),
+    work: FinalWork,
+    keys: Option<Vec<Option<String>>>,
     measured: &Measured,
     progress: &mut dyn FnMut(&str),
-) -> Result<(LeadModel, Vec<f64>)> {
-    let mut fp = fparams.clone().screen(crate::features::screen::Screen::Off);
-    for c in &measured.screened {
-        fp = fp.also_exclude(c);
-    }
-    let y: Vec<bool> = labelled.iter().map(|&i| y_all[i]).collect();
-    progress(&format!("the final fit: building features on all {} labelled rows", labelled.len()));
-    let prepared = fp.prepare(table, labelled, &y, labelled)?;
-    let (features, report, mut x) = fp.finish(prepared, None, (labelled, &y), labelled, 1, true)?;
-    let width = features.n_features();
-    // The held-out rows' design, kept before the solver whitens the matrix in place.
-    let positions = positions_of(labelled, measured.holdout_rows);
-    let x_hold = x.slice(s![.., ..width]).select(Axis(0), &positions);
-    let x_design = measured.model.segments.as_ref().map(|_| x.slice(s![.., ..width]).to_owned());
-    progress(&format!("the final fit: logistic regression on {} rows x {} features", labelled.len(), width));
-    let fitted = solver(measured.alpha, params.max_iterations, &fp).fit_in_place(x.view_mut(), &y)?;
-    drop(x);
-
+) -> Result<LeadModel> {
+    let FinalWork { features, report, fitted, x_hold, x_design, y } = work;
     let mut model = measured.model.clone();
     model.features = features;
     model.intercept = fitted.intercept;
-    model.coef = fitted.coef.clone();
-    model.meta.train_rows = labelled.len();
+    model.coef = fitted.coef;
+    model.meta.train_rows = y.len();
     model.meta.iterations = fitted.iterations;
     model.meta.preconditioned = fitted.preconditioned;
     model.meta.converged = fitted.converged;
     model.meta.gradient_norm = fitted.gradient_norm;
-    if let (Some(chosen), Some(xd)) = (&measured.model.segments, &x_design) {
-        let keys = crate::segments::keys(table, &chosen.column, labelled)?;
+    if let (Some(chosen), Some(xd), Some(keys)) = (&measured.model.segments, &x_design, &keys) {
         let seg_solver = LogisticParams::default()
             .alpha(measured.alpha)
             .max_iterations(params.max_iterations)
             .precondition_min_rows(1);
         let global = model.clone();
-        model.segments = Some(crate::segments::refit(chosen, &global, &keys, (xd.view(), &y), &seg_solver, progress)?);
+        model.segments = Some(crate::segments::refit(chosen, &global, keys, (xd.view(), &y), &seg_solver, progress)?);
     }
-    let final_probs = holdout_probabilities(&model, table, measured.holdout_rows, x_hold.view())?;
+    let train = y.len() - x_hold.nrows();
+    let hold_keys = keys.as_ref().map(|k| &k[train..]);
+    let final_probs = holdout_probabilities(&model, hold_keys, x_hold.view());
     carry(&mut model, params.carry, measured, &final_probs);
-    model.profile = Some(crate::monitor::profile(report.profile, labelled.len(), &final_probs));
-    Ok((model, final_probs))
-}
-
-/// Positions in `all` (sorted) of `some` (sorted, a subset).
-fn positions_of(all: &[usize], some: &[usize]) -> Vec<usize> {
-    let mut out = Vec::with_capacity(some.len());
-    let mut j = 0;
-    for &r in some {
-        while j < all.len() && all[j] < r {
-            j += 1;
-        }
-        if j < all.len() && all[j] == r {
-            out.push(j);
-        }
-    }
-    out
+    model.profile = Some(crate::monitor::profile(report.profile, y.len(), &final_probs));
+    Ok(model)
 }
 
 /// The final model's (calibrated, segment-routed) probabilities on the held-out rows.
-fn holdout_probabilities(
-    model: &LeadModel,
-    table: &Table,
-    rows: &[usize],
-    x: ndarray::ArrayView2<f64>,
-) -> Result<Vec<f64>> {
+fn holdout_probabilities(model: &LeadModel, keys: Option<&[Option<String>]>, x: ArrayView2<f64>) -> Vec<f64> {
     let z = model.log_odds(x).to_vec();
-    let Some(segs) = &model.segments else {
-        return Ok(z.iter().map(|&v| model.probability(v)).collect());
+    let (Some(segs), Some(keys)) = (&model.segments, keys) else {
+        return z.iter().map(|&v| model.probability(v)).collect();
     };
-    let keys = crate::segments::keys(table, &segs.column, rows)?;
-    Ok(keys
-        .iter()
+    keys.iter()
         .enumerate()
         .map(|(i, k)| match k.as_deref().and_then(|k| segs.route(k)) {
             Some(s) => {
@@ -121,7 +132,7 @@ fn holdout_probabilities(
             }
             None => model.probability(z[i]),
         })
-        .collect())
+        .collect()
 }
 
 /// The threshold of the final fit, by `rule`: the same probability, or the cut that
@@ -133,17 +144,10 @@ fn carry(model: &mut LeadModel, rule: CarryRule, measured: &Measured, final_prob
     }
     let mut sorted = final_probs.to_vec();
     sorted.sort_by(|a, b| b.total_cmp(a));
-    let same_share = |cut: f64| {
-        let k = measured.holdout_probs.iter().filter(|&&p| p >= cut).count();
-        if k == 0 {
-            cut
-        } else {
-            sorted[k.min(sorted.len()) - 1]
-        }
-    };
+    let k = measured.holdout_probs.iter().filter(|&&p| p >= model.threshold.value).count();
     let mut info = model.threshold.clone();
-    info.value = same_share(info.value);
-    // Tiers the analyst gave (`--tiers`) are probabilities chosen on purpose: they stay;
-    // the default tiers follow the threshold.
+    if k > 0 {
+        info.value = sorted[k.min(sorted.len()) - 1];
+    }
     model.set_threshold(info);
 }

@@ -288,7 +288,7 @@ fn a_newer_history_is_promoted_and_serve_swaps_to_it_under_load_then_rollback_re
     let stop = Arc::new(AtomicBool::new(false));
     let clients = load(&server.addr, body, stop.clone());
     std::thread::sleep(Duration::from_millis(300));
-    let r = s.run(&["retrain", "--model", "live.model", "--data", "history.csv", "--json"]);
+    let r = s.run(&["retrain", "--model", "live.model", "--data", "history.csv", "--json", "--page", "retrain.html"]);
     std::thread::sleep(Duration::from_millis(600));
     stop.store(true, Ordering::SeqCst);
     let seen: Vec<(u16, Option<String>)> = clients.into_iter().flat_map(|c| c.join().unwrap()).collect();
@@ -305,6 +305,12 @@ fn a_newer_history_is_promoted_and_serve_swaps_to_it_under_load_then_rollback_re
     let models: std::collections::BTreeSet<&str> = seen.iter().filter_map(|(_, m)| m.as_deref()).collect();
     assert_eq!(models.len(), 2, "serve answered with {models:?}");
     assert!(server.wait_for_log("model reloaded", Duration::from_secs(5)), "{:?}", server.log());
+    // The page says the same, for the analyst.
+    let page = std::fs::read_to_string(s.path("retrain.html")).unwrap();
+    assert!(page.contains("data-decision=\"promoted\""), "{page}");
+    assert!(page.contains("2,000 new labelled leads"), "{page}");
+    assert!(page.contains("<td>challenger</td>") && page.contains("<td>not worse</td>"), "{page}");
+    assert_eq!(page.matches("<td>ok</td>").count(), 5, "{page}");
     // The promoted model learnt from every lead of the history.
     let ins = s.run(&["inspect", "live.model", "--json"]).json();
     assert_eq!(ins["train_rows"], 6000);
@@ -370,8 +376,10 @@ fn each_broken_history_keeps_the_champion_and_says_why() {
         ("dropped.csv", "input columns: the history lacks a column that the champion reads (pricing_page_views)"),
         ("few.csv", "window: 120 new labelled leads"),
     ] {
-        let r = s.run(&["retrain", "--model", "live.model", "--data", file]);
+        let r = s.run(&["retrain", "--model", "live.model", "--data", file, "--page", "kept.html"]);
         assert_eq!(r.code, 4, "{file}: exit {}\n{}\n{}", r.code, r.stdout, r.stderr);
+        let page = std::fs::read_to_string(s.path("kept.html")).unwrap();
+        assert!(page.contains("data-decision=\"kept_champion\"") && page.contains("<td>FAIL</td>"), "{file}: {page}");
         let kept = r.stdout.split("kept the champion:\n").nth(1).unwrap_or_else(|| panic!("{file}: {}", r.stdout));
         assert!(reason.split('|').any(|one| kept.contains(one)), "{file}: the reasons lack {reason:?}:\n{}", r.stdout);
         assert_eq!(bytes(&s.path("live.model")), champion, "{file}: the champion changed");

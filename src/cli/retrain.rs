@@ -59,6 +59,10 @@ pub struct Args {
     /// Also write the challenger (promoted or not) to this file, for `inspect` or `report`.
     #[arg(long, value_name = "FILE")]
     pub challenger: Option<PathBuf>,
+    /// Also write the comparison as a self-contained HTML page (the window, both models
+    /// side by side, the gate's checks, the decision).
+    #[arg(long, value_name = "FILE.html")]
+    pub page: Option<PathBuf>,
     /// The label column, when the history names it otherwise than the champion's data.
     #[arg(long, value_name = "COL")]
     pub label: Option<String>,
@@ -143,6 +147,14 @@ pub fn run(args: Args) -> Result<i32> {
         leadscore::data::atomic_write(path, |w| {
             use std::io::Write;
             w.write_all(bytes).map_err(|e| Error::write(path, e))
+        })?;
+    }
+    if let Some(path) = &args.page {
+        leadscore::data::check_output(path, &[&args.leads.data, &args.model], true)?;
+        let page = leadscore::report::retrain_page(&report);
+        leadscore::data::atomic_write(path, |w| {
+            use std::io::Write;
+            w.write_all(page.as_bytes()).map_err(|e| Error::write(path, e))
         })?;
     }
     let text = text(&report, &args);

@@ -9,10 +9,12 @@
 pub mod charts;
 mod html;
 mod monitor;
+mod retrain;
 
 pub use html::esc;
 use html::{figure, pct, table, tile, CSS};
 pub use monitor::monitor_page;
+pub use retrain::retrain_page;
 
 use crate::compare::Comparison;
 use crate::error::Result;

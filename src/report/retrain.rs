@@ -13,7 +13,7 @@ pub fn retrain_page(r: &RetrainReport) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>leadscore retrain</title>",
     );
     h.push_str(&format!(
-        "<style>{CSS}.fail{{color:#b3261e;font-weight:600}}.ok{{color:#1a7f37}}</style></head><body><main>"
+        "<style>{CSS}.fail{{color:#b3261e;font-weight:600}}.ok{{color:#1a7f37}}.gate td,.gate th{{text-align:left}}</style></head><body><main>"
     ));
     let (class, verdict) = match r.decision {
         Decision::Promoted => ("ok", "promoted: the challenger is the live model now".to_string()),
@@ -84,7 +84,7 @@ pub fn retrain_page(r: &RetrainReport) -> String {
         .iter()
         .map(|c| vec![if c.passed { "ok" } else { "FAIL" }.to_string(), c.check.to_string(), c.detail.clone()])
         .collect();
-    h.push_str(&table(&["", "check", "detail"], &checks));
+    h.push_str(&format!("<div class=\"gate\">{}</div>", table(&["", "check", "detail"], &checks)));
     if let Some(sw) = &r.switch {
         h.push_str(&format!(
             "<p>Live now: <code>{}</code>; the previous model <code>{}</code> is kept in the history (<code>leadscore models</code>, <code>leadscore rollback</code>).</p>",

@@ -565,6 +565,11 @@ where
     }
     tmp.as_file().sync_all().map_err(|e| Error::write(path, e))?;
     tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
+    // The rename itself made durable (a model's history relies on it after a power
+    // cut); a folder that cannot be opened to sync is no failure of the write.
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
     Ok(true)
 }
 

@@ -423,8 +423,6 @@ fn linfa_won_is_positive(y: &[bool]) -> bool {
 /// buffer of about 1/`WHITEN_BLOCKS` of the matrix.
 const WHITEN_BLOCKS: usize = 4;
 
-/// The change of coordinates `θ = M u`, `M = L^-T`, where `H = LL'` (Cholesky), under
-/// which the Hessian `H` becomes the identity: `Z = [x 1] M`.
 /// A preconditioned solve's answer: `[w..., b]` towards "won", the penalised loss's
 /// gradient norm there, and the iterations on every row.
 struct Whitened {
@@ -433,6 +431,8 @@ struct Whitened {
     iterations: u64,
 }
 
+/// The change of coordinates `θ = M u`, `M = L^-T`, where `H = LL'` (Cholesky), under
+/// which the Hessian `H` becomes the identity: `Z = [x 1] M`.
 struct Whitening {
     l: Array2<f64>,
     m: Array2<f64>,

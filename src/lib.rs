@@ -14,7 +14,7 @@
 //! | 2. data | data, sample |
 //! | 3. feature parts | features |
 //! | 4. events | events |
-//! | 5. the model as plain data | model, model_file |
+//! | 5. the model as plain data | model, model_file, history |
 //! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, crm, synth, serve, inspect, retrain |
 //! | 7. report | report |
 //! | 8. command line | cli |
@@ -31,7 +31,8 @@
 //!    part encodings, and the reference profile the model keeps for monitoring.
 //! 4. [`events`]: behavioural columns aggregated from a raw activity log, point in time.
 //! 5. [`model`] and [`model_file`]: the trained model (fitted parts, coefficients,
-//!    threshold, tiers, calibration map, segment weights) and its file format.
+//!    threshold, tiers, calibration map, segment weights, the record of how it was
+//!    made) and its file format; [`history`]: the versions kept beside a model file.
 //! 6. The operations: [`train`] (with the [`resolution`] choice and [`segments`]),
 //!    [`score`] (the per-lead arithmetic, [`score::row`], and its drivers), [`sql`],
 //!    [`monitor`], [`rules`] and [`compare`], [`evaluate`], [`alerts`], [`as_of`] (the one
@@ -58,6 +59,7 @@ pub mod events;
 pub mod features;
 pub mod fit;
 pub mod format;
+pub mod history;
 pub mod inspect;
 pub mod keywords;
 pub mod metrics;

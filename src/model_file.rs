@@ -204,8 +204,7 @@ pub fn load(path: &Path) -> Result<LeadModel> {
 /// [`load`], with the file's SHA-256 (hex), which names the model in exported queries
 /// and in the changes `score --state` writes.
 pub fn load_with_checksum(path: &Path) -> Result<(LeadModel, String)> {
-    let (model, bytes) = load_with_bytes(path)?;
-    Ok((model, crate::data::hex(&Sha256::digest(&bytes))))
+    load_with_info(path).map(|(model, info)| (model, info.checksum))
 }
 
 /// What a model file is, beside the model: for `inspect` and the model history.

@@ -18,7 +18,7 @@
 //! - no leakage warning the champion did not have;
 //! - the challenger is not flagged overfitted or without signal.
 //!
-//! Promotion goes through [`crate::model::history`] (the lock, the atomic switch, the
+//! Promotion goes through [`crate::history`] (the lock, the atomic switch, the
 //! history kept).
 
 use std::path::Path;
@@ -27,8 +27,8 @@ use serde::Serialize;
 
 use crate::data::Table;
 use crate::error::{Error, Result};
+use crate::history;
 use crate::metrics::CalibrationFit;
-use crate::model::history;
 use crate::model::record::{TrainSettings, WarningKind};
 use crate::model::LeadModel;
 use crate::uncertainty::{auc_difference, auc_interval, AucDifference, AucInterval};
@@ -226,7 +226,7 @@ pub fn retrain(
     progress(&format!("training the challenger on {} rows, the window of {} held out", table.height(), window.len()));
     let outcome = crate::train::train(table, &tp, progress)?;
     let challenger = &outcome.model;
-    let y: Vec<bool> = outcome.holdout_labels.clone();
+    let y = &outcome.holdout_labels;
     // 4. The champion on the same leads, as of the same date.
     progress("scoring the window with the champion");
     let as_of_day = challenger
@@ -254,14 +254,14 @@ pub fn retrain(
     report.capacity = capacity;
     let chal_bytes = crate::model_file::to_bytes(challenger)?;
     let chal_sum = crate::data::hex(&<sha2::Sha256 as sha2::Digest>::digest(&chal_bytes));
-    report.champion = Some(grade(champion_sum, &champ_probs, &y, champion.threshold.value, capacity));
+    report.champion = Some(grade(champion_sum, &champ_probs, y, champion.threshold.value, capacity));
     // The challenger's measured fit and its threshold, chosen on the window (its holdout).
     let chal_threshold = match challenger.record.as_ref().map(|r| &r.saved_fit) {
         Some(crate::model::record::SavedFit::Refit { measured_threshold, .. }) => *measured_threshold,
         _ => challenger.threshold.value,
     };
-    report.challenger = Some(grade(&chal_sum, chal_probs, &y, chal_threshold, capacity));
-    report.difference = auc_difference(chal_probs, &champ_probs, &y);
+    report.challenger = Some(grade(&chal_sum, chal_probs, y, chal_threshold, capacity));
+    report.difference = auc_difference(chal_probs, &champ_probs, y);
     report.warnings = outcome.warnings.clone();
     gate(&mut report, champion, &outcome, params);
     if report.checks.iter().all(|c| c.passed) {

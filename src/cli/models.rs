@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::error::Result;
-use leadscore::model::history;
+use leadscore::history;
 
 use super::args::Json;
 use super::output::{count, out, out_json};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use leadscore::error::{Error, Result};
-use leadscore::model::history;
+use leadscore::history;
 use leadscore::retrain::{Decision, Graded, RetrainParams, RetrainReport};
 
 use super::args::{Json, Leads, Quiet};
@@ -151,11 +151,7 @@ pub fn run(args: Args) -> Result<i32> {
     }
     if let Some(path) = &args.page {
         leadscore::data::check_output(path, &[&args.leads.data, &args.model], true)?;
-        let page = leadscore::report::retrain_page(&report);
-        leadscore::data::atomic_write(path, |w| {
-            use std::io::Write;
-            w.write_all(page.as_bytes()).map_err(|e| Error::write(path, e))
-        })?;
+        leadscore::data::write_text(path, &leadscore::report::retrain_page(&report))?;
     }
     let text = text(&report, &args);
     if args.json.json {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use leadscore::error::Result;
-use leadscore::model::history;
+use leadscore::history;
 
 use super::output::out;
 

@@ -169,6 +169,15 @@ impl FeatureParams {
         self.fit_transform_with_spare(table, train_rows, train_labels, out_rows, 0, false)
     }
 
+    /// The limits on the levels a category keeps.
+    fn level_limits(&self) -> LevelLimits {
+        LevelLimits {
+            max_levels: self.max_levels,
+            min_level_share: self.min_level_share,
+            min_level_count: self.min_level_count,
+        }
+    }
+
     /// The columns that may be features: not the label, the id, excluded or ignored.
     fn candidates<'t>(&self, table: &'t Table) -> Vec<&'t Column> {
         table
@@ -238,11 +247,7 @@ impl FeatureParams {
             auc: 0.5,
             pure: Vec::new(),
         };
-        let limits = LevelLimits {
-            max_levels: self.max_levels,
-            min_level_share: self.min_level_share,
-            min_level_count: self.min_level_count,
-        };
+        let limits = self.level_limits();
         for spec in kind_of(role).parts(name, format) {
             let (part, auc) = match spec {
                 PartSpec::Numeric(kind, label) => {
@@ -430,11 +435,7 @@ impl FeatureParams {
         labels: &[bool],
         spare: usize,
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
-        let limits = LevelLimits {
-            max_levels: self.max_levels,
-            min_level_share: self.min_level_share,
-            min_level_count: self.min_level_count,
-        };
+        let limits = self.level_limits();
         let resolution = self.resolution();
         let parts: Vec<&Part> = prepared.columns.iter().flat_map(|c| c.parts.iter()).collect();
         if parts.len() != prepared.cells.len() {

@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::features::FittedFeatures;
 use crate::metrics::Summary;
 
-pub mod history;
 pub mod record;
 pub mod segments;
 

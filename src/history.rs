@@ -5,7 +5,7 @@
 //! `retrain` promotes a challenger and `rollback` puts an earlier version back, both
 //! through here, under a lock beside the model (`MODEL.lock`, an OS file lock that a
 //! killed process gives up). Every write is a complete temporary file renamed into
-//! place, in this order: the live model copied into the history (if it is not there),
+//! place ([`crate::data::atomic_write`]), in this order: the live model copied into the history (if it is not there),
 //! the new model staged beside the model file, renamed over it (the one atomic switch a
 //! running `serve` sees), then recorded in the history and the history pruned. A process
 //! killed at any point leaves the old model or the new one in place, never a partial
@@ -108,25 +108,16 @@ fn parse_name(name: &str) -> Option<(String, String)> {
         .then(|| (since.to_string(), sum.to_string()))
 }
 
-/// Write `bytes` to `path` through a complete temporary file in the same folder; the
-/// rename happens after `before_rename`.
+/// Write `bytes` to `path` atomically ([`crate::data::atomic_write`]); the test hook
+/// `before_rename` (when named) runs once the temporary file holds them all.
 fn write_whole(path: &Path, bytes: &[u8], before_rename: &str) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".leadscore-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::write(path, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::write(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::write(path, e))?;
-    if !before_rename.is_empty() {
-        step(before_rename);
-    }
-    tmp.persist(path).map_err(|e| Error::write(path, e.error))?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::data::atomic_write(path, |w| {
+        w.write_all(bytes).map_err(|e| Error::write(path, e))?;
+        if !before_rename.is_empty() {
+            step(before_rename);
+        }
+        Ok(())
+    })
 }
 
 /// Temporary files a killed promotion left in the history folder.

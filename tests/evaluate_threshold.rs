@@ -282,3 +282,31 @@ fn curves_are_exported_for_plotting() {
     let routed = csv_column(&s.path("c.csv"), "routed");
     assert_eq!(routed.last().unwrap(), "1500");
 }
+
+/// Issue 34: `demo` measures its threshold on leads it was not chosen on
+/// (data/evaluation_leads.csv, which neither the fit nor the threshold saw), and the
+/// figures it prints are `evaluate`'s on that file.
+#[test]
+fn demo_measures_the_threshold_on_leads_it_was_not_chosen_on() {
+    let s = Scratch::new();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
+    let r = s.run(&["demo", "--data-dir", data, "--output", "out", "-q"]);
+    r.assert_ok();
+    let section = r.stdout.split("== 5. the threshold on ").nth(1).expect("the demo's evaluation section");
+    assert!(section.starts_with(&format!("{data}/evaluation_leads.csv")), "{section}");
+    let demo_line = section.lines().find(|l| l.starts_with("at the threshold")).expect("its threshold line");
+    let e = s.run(&["evaluate", "--model", "out/model.leadscore", "--data", &format!("{data}/evaluation_leads.csv")]);
+    e.assert_ok();
+    assert!(e.stdout.lines().any(|l| l == demo_line), "demo: {demo_line}\nevaluate:\n{}", e.stdout);
+    // Not the training file's leads: no id of the evaluation file is in the training file.
+    let ids = |f: &str| -> std::collections::HashSet<String> {
+        std::fs::read_to_string(format!("{data}/{f}"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    let (train, eval, tune) = (ids("sample_leads.csv"), ids("evaluation_leads.csv"), ids("holdout_leads.csv"));
+    assert!(train.is_disjoint(&eval) && tune.is_disjoint(&eval));
+}

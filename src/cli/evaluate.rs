@@ -99,19 +99,7 @@ pub fn render(ev: &Evaluation) -> String {
         s.push_str(&segment_table(&ev.segments));
     }
     s.push('\n');
-    s.push_str(&format!(
-        "at the threshold {:.4}: {} leads routed to sales, precision {:.3} ({}), recall {:.3} ({}), lift {:.2} ({:.2}-{:.2}), F1 {:.3}\n",
-        ev.threshold,
-        count(ev.routed),
-        ev.precision,
-        ci(ev.at.precision_ci),
-        ev.recall,
-        ci(ev.at.recall_ci),
-        ev.at.lift,
-        ev.at.lift_ci[0],
-        ev.at.lift_ci[1],
-        ev.f1
-    ));
+    s.push_str(&at_threshold(ev));
     s.push_str(&format!(
         "  (95% intervals: ROC AUC by DeLong's method, the others by {} bootstrap replicates, seed {})\n",
         ev.at.bootstrap.replicates, ev.at.bootstrap.seed
@@ -144,6 +132,25 @@ pub fn render(ev: &Evaluation) -> String {
         .collect();
     s.push_str(&text_table(&["predicted", "leads", "mean predicted", "observed rate"], &rows));
     s
+}
+
+/// The line on what happens at the model's threshold: leads routed, precision, recall,
+/// lift and F1, with their intervals.
+pub fn at_threshold(ev: &Evaluation) -> String {
+    let ci = |c: [f64; 2]| format!("{:.3}-{:.3}", c[0], c[1]);
+    format!(
+        "at the threshold {:.4}: {} leads routed to sales, precision {:.3} ({}), recall {:.3} ({}), lift {:.2} ({:.2}-{:.2}), F1 {:.3}\n",
+        ev.threshold,
+        count(ev.routed),
+        ev.precision,
+        ci(ev.at.precision_ci),
+        ev.recall,
+        ci(ev.at.recall_ci),
+        ev.at.lift,
+        ev.at.lift_ci[0],
+        ev.at.lift_ci[1],
+        ev.f1
+    )
 }
 
 pub fn gains(bands: &[leadscore::metrics::Band]) -> String {

@@ -419,6 +419,59 @@ pub const FUNCTIONS: &[(&str, &[&str])] = &[
 /// The function of a title matching none of [`FUNCTIONS`].
 pub const DEFAULT_FUNCTION: &str = "other";
 
+/// CRM properties that are set while a deal is worked or once it is decided, by the names
+/// exports give them (HubSpot's labels and internal names, Salesforce's field labels and
+/// API names), each with why it gives the outcome away. Compared by [`name_key`]
+/// (lowercase letters and digits only). A column with one of these names that carries
+/// any signal gets a leakage warning with its strength, even when it leaks only in part.
+pub const AFTER_THE_SALE: &[(&[&str], &str)] = &[
+    (
+        &["lifecyclestage", "lifecycle stage"],
+        "HubSpot moves Lifecycle Stage on to Opportunity and Customer as the deal advances and closes",
+    ),
+    (
+        &["leadstatus", "hsleadstatus", "status"],
+        "sales sets the lead status while working the lead: Open Deal, Unqualified, Closed - Converted",
+    ),
+    (
+        &["becameacustomerdate", "hslifecyclestagecustomerdate"],
+        "HubSpot fills it on the day the contact becomes a customer",
+    ),
+    (
+        &["becameanopportunitydate", "hslifecyclestageopportunitydate"],
+        "HubSpot fills it when a deal is opened for the contact",
+    ),
+    (
+        &["becameasalesqualifiedleaddate", "hslifecyclestagesalesqualifiedleaddate"],
+        "HubSpot fills it when sales accepts the lead, after the moment a score is for",
+    ),
+    (&["recentdealclosedate", "firstdealcreateddate"], "it exists only once a deal was opened or closed"),
+    (&["recentdealamount", "totalrevenue", "amount"], "an amount is known once a deal is priced or won"),
+    (&["numberofassociateddeals", "numassociateddeals"], "deals are associated as the lead turns into an opportunity"),
+    (&["daystoclose"], "HubSpot counts it on the day the contact becomes a customer"),
+    (&["isconverted", "converted"], "Salesforce sets it when the lead is converted: it is the outcome itself"),
+    (&["converteddate"], "Salesforce fills it on the day the lead is converted"),
+    (
+        &["convertedaccountid", "convertedcontactid", "convertedopportunityid"],
+        "Salesforce fills it when the lead is converted",
+    ),
+    (
+        &["stagename", "dealstage", "stage", "closedate", "iswon", "isclosed"],
+        "a deal's stage and close are the outcome",
+    ),
+];
+
+/// A column name as [`AFTER_THE_SALE`] compares it: lowercase letters and digits only.
+pub fn name_key(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// Why a column named `name` is set during or after the sale, if its name says so.
+pub fn after_the_sale(name: &str) -> Option<&'static str> {
+    let key = name_key(name);
+    AFTER_THE_SALE.iter().find(|(names, _)| names.iter().any(|n| name_key(n) == key)).map(|(_, why)| *why)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,5 +489,15 @@ mod tests {
             assert_eq!(is_placeholder(c), is_one_of(PLACEHOLDERS, c), "{c:?}");
         }
         assert!(is_placeholder("Non Renseigné") && is_placeholder("") && !is_placeholder("250"));
+    }
+
+    #[test]
+    fn crm_properties_set_after_the_sale_are_known_by_any_of_their_names() {
+        for name in ["Lifecycle Stage", "lifecyclestage", "Became a Customer Date", "hs_lead_status", "IsConverted"] {
+            assert!(after_the_sale(name).is_some(), "{name}");
+        }
+        for name in ["Job Title", "Create Date", "Number of Employees", "Original Source", "demo_requested"] {
+            assert!(after_the_sale(name).is_none(), "{name}");
+        }
     }
 }

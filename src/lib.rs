@@ -15,7 +15,7 @@
 //! | 3. feature parts | features |
 //! | 4. events | events |
 //! | 5. the model as plain data | model, model_file, history |
-//! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, crm, synth, serve, inspect, retrain |
+//! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, crm, synth, synth_crm, serve, inspect, retrain |
 //! | 7. report | report |
 //! | 8. command line | cli |
 //!
@@ -79,6 +79,7 @@ pub mod serve;
 pub mod split;
 pub mod sql;
 pub mod synth;
+pub mod synth_crm;
 pub mod threshold;
 pub mod train;
 pub mod uncertainty;

@@ -8,6 +8,7 @@ mod alerts;
 mod bad_input;
 mod corpus;
 mod crm;
+mod crm_export;
 mod evaluate_threshold;
 mod events;
 mod export_sql;

@@ -390,8 +390,10 @@ fn warns_about_a_column_filled_in_after_the_sale() {
     r.assert_ok();
     let w = r.json()["warnings"].clone();
     let cols: Vec<&str> = w.as_array().unwrap().iter().map(|x| x["column"].as_str().unwrap()).collect();
-    assert_eq!(cols, vec!["stage"], "{w:?}");
+    // The column, then the holdout's too-good ROC AUC (issue 34).
+    assert_eq!(cols, vec!["stage", ""], "{w:?}");
     assert!(w[0]["message"].as_str().unwrap().contains("leakage"));
+    assert!(w[1]["message"].as_str().unwrap().contains("almost never real"), "{w:?}");
     // Excluding it silences the warning.
     let r = s.run(&[
         "train",

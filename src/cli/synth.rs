@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::data;
-use leadscore::error::Result;
+use leadscore::error::{Error, Result};
 use leadscore::synth::{generate_all, SynthParams};
 
 use super::args::parse_date;
@@ -68,6 +68,14 @@ pub struct Args {
     /// then have ids of their own.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub first_id: usize,
+    /// Write the contacts as a CRM's export writes them: `hubspot` (HubSpot's contacts
+    /// export: property labels as headers, "Lifecycle Stage" Customer for the won) or
+    /// `salesforce` (Salesforce Leads by API name: "IsConverted" true for the won). Either
+    /// carries the properties a real export has that are set during or after the sale
+    /// (a stage, a status, the day of becoming a customer, deal dates, amounts, counts),
+    /// for trying out the leakage checks: see docs/crm-export.md.
+    #[arg(long, value_name = "CRM")]
+    pub crm: Option<leadscore::synth_crm::CrmShape>,
     #[command(flatten)]
     pub force: super::args::Force,
     #[command(flatten)]
@@ -89,7 +97,13 @@ pub fn run(args: Args) -> Result<()> {
     p.products = args.products;
     p.drift = args.drift;
     p.first_id = args.first_id;
+    if args.crm.is_some() && (args.no_outcome || args.events.is_some()) {
+        return Err(Error::usage("--crm", "goes without --no-outcome and --events (a CRM export with its outcome)"));
+    }
     let mut out = generate_all(&p)?;
+    if let Some(shape) = args.crm {
+        out.contacts = leadscore::synth_crm::shape(&out.contacts, shape, args.seed, args.as_of)?;
+    }
     data::write_table(&mut out.contacts, &args.output)?;
     console.note(&format!("wrote {} synthetic contacts to {}", count(args.rows), args.output.display()));
     if let (Some(path), Some(ev)) = (&args.events, out.events.as_mut()) {

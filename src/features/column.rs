@@ -37,4 +37,53 @@ pub(super) struct FittedCol {
     pub(super) cells: Vec<Cells>,
     pub(super) auc: f64,
     pub(super) pure: Vec<PureLevels>,
+    /// How often the column is filled for won and for lost training rows, when it is
+    /// filled in some and empty in others.
+    pub(super) filled: Option<FilledSplit>,
+}
+
+/// How often a column is filled for won and for lost leads on the training rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilledSplit {
+    pub column: String,
+    pub won_filled: usize,
+    pub won: usize,
+    pub lost_filled: usize,
+    pub lost: usize,
+}
+
+impl FilledSplit {
+    /// Counts of `column`'s filled cells (`filled(i)`) over the training `rows` with `labels`.
+    pub(super) fn count(column: &str, rows: &[usize], labels: &[bool], filled: impl Fn(usize) -> bool) -> FilledSplit {
+        let mut s = FilledSplit { column: column.to_string(), won_filled: 0, won: 0, lost_filled: 0, lost: 0 };
+        for (&i, &y) in rows.iter().zip(labels) {
+            let f = filled(i) as usize;
+            if y {
+                s.won += 1;
+                s.won_filled += f;
+            } else {
+                s.lost += 1;
+                s.lost_filled += f;
+            }
+        }
+        s
+    }
+
+    /// Shares of won and of lost leads with the column filled.
+    pub fn shares(&self) -> (f64, f64) {
+        (self.won_filled as f64 / self.won.max(1) as f64, self.lost_filled as f64 / self.lost.max(1) as f64)
+    }
+
+    /// The ROC AUC of "is filled" alone, oriented (at least 0.5): for a yes/no score,
+    /// half of one plus the gap between the two shares.
+    pub fn auc(&self) -> f64 {
+        let (w, l) = self.shares();
+        0.5 + 0.5 * (w - l).abs()
+    }
+
+    /// Filled in some training rows and empty in others.
+    pub fn varies(&self) -> bool {
+        let filled = self.won_filled + self.lost_filled;
+        filled > 0 && filled < self.won + self.lost
+    }
 }

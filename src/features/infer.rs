@@ -162,7 +162,11 @@ pub(crate) fn infer_role(table: &Table, col: &Column, order: Option<DateOrder>) 
     if emails as f64 >= 0.8 * m as f64 {
         return Ok(Inferred::Role(Role::Email, None));
     }
-    if super::title::is_title_column(&name) || super::title::looks_like_titles(cells.iter().map(|c| (c.0, c.2))) {
+    // A CRM stage or status reads like titles ("Sales Qualified Lead"): its name says not.
+    let crm_stage = crate::keywords::after_the_sale(&name).is_some();
+    if super::title::is_title_column(&name)
+        || (!crm_stage && super::title::looks_like_titles(cells.iter().map(|c| (c.0, c.2))))
+    {
         return Ok(Inferred::Role(Role::Title, None));
     }
     // Distinct values ignoring case: needed only for the identifier test, so counted only

@@ -49,8 +49,8 @@ use crate::data::Table;
 use crate::error::{Error, Result};
 pub use cells::ColumnCells;
 use cells::{read_levels, read_numbers};
-pub use column::FittedColumn;
 use column::{Cells, FittedCol};
+pub use column::{FilledSplit, FittedColumn};
 pub use format::{ColumnFormat, DateOrder, NumberFormat};
 use infer::{infer_role, Inferred};
 pub use kind::{CatKind, Kind, NumKind, PartSpec, Role};
@@ -108,6 +108,10 @@ pub struct FitReport {
     /// Columns with levels that are almost always won and hold a large share of all won
     /// leads: the mark of a field filled in after the sale.
     pub pure_levels: Vec<PureLevels>,
+    /// Columns filled in some rows and empty in others: how often for won and for lost
+    /// leads on the training rows (a date or an amount set only once a deal closes
+    /// gives the outcome away by being filled).
+    pub filled: Vec<FilledSplit>,
     /// Columns left out by screening ([`screen`]), with the numbers behind each.
     pub screened: Vec<Skipped>,
     /// Whether screening ran.
@@ -246,6 +250,7 @@ impl FeatureParams {
             cells: Vec::new(),
             auc: 0.5,
             pure: Vec::new(),
+            filled: None,
         };
         let limits = self.level_limits();
         for spec in kind_of(role).parts(name, format) {
@@ -270,6 +275,14 @@ impl FeatureParams {
             fc.auc = fc.auc.max(auc);
             fc.column.parts.push(part);
         }
+        fc.filled = match fc.cells.first() {
+            Some(Cells::Numbers(v)) => Some(FilledSplit::count(name, rows, labels, |i| !v[i].is_nan())),
+            Some(Cells::Levels(vals)) => {
+                Some(FilledSplit::count(name, rows, labels, |i| vals.codes[i] != part::MISSING))
+            }
+            None => None,
+        }
+        .filter(FilledSplit::varies);
         Ok(fc)
     }
 
@@ -357,6 +370,7 @@ impl FeatureParams {
         for fc in fitted_cols {
             report.single_column_auc.push((fc.column.name.clone(), fc.auc));
             report.pure_levels.extend(fc.pure);
+            report.filled.extend(fc.filled);
             cells.extend(fc.cells);
             columns.push(fc.column);
         }

@@ -1,8 +1,18 @@
-//! The warnings a training run gives: possible leakage, no signal, a small training set,
-//! probabilities off on average, a solver that did not converge. The texts are the data
+//! The warnings a training run gives: possible leakage (a column that separates won from
+//! lost by its values, by having almost-always-won levels or by being filled, a column
+//! named like a CRM property set after the sale, a holdout too good to be true), no
+//! signal, a small training set, probabilities off on average, a solver that did not
+//! converge. The texts are the data
 //! of this file; [`of`] decides which apply from the run's evidence.
 
 use super::{SampleSize, Warning, LEAK_AUC};
+
+/// A column named like a property set after the sale is warned about from this
+/// single-column ROC AUC on (from its values or from whether it is filled).
+pub const NAMED_LEAK_AUC: f64 = 0.6;
+/// A holdout ROC AUC above this is itself a warning: in lead scoring it is almost never
+/// real.
+pub const TOO_GOOD_AUC: f64 = 0.98;
 use crate::features::FitReport;
 use crate::fit::FittedLogistic;
 use crate::metrics::CalibrationFit;
@@ -49,6 +59,63 @@ pub(super) fn of(e: &Evidence) -> Vec<Warning> {
                 "possible leakage: the values {} are almost always won and hold {:.0}% of all won leads; such a column is often filled in after the sale (a stage, a status, a sales note). Check it, and --exclude it if so",
                 shown.join(", "),
                 100.0 * pure.share_of_won
+            ),
+        });
+    }
+    for f in &e.fit_report.filled {
+        let auc = f.auc();
+        if auc > LEAK_AUC && !warnings.iter().any(|w| w.column == f.column) {
+            let (won, lost) = f.shares();
+            warnings.push(Warning {
+                kind: WarningKind::Leakage,
+                column: f.column.clone(),
+                message: format!(
+                    "possible leakage: whether this column is filled separates won from lost with ROC AUC {auc:.3} on the training rows: it is filled for {:.0}% of won leads and {:.0}% of lost ones. A date or an amount that is set when a deal closes does this. Check it, and --exclude it if so",
+                    100.0 * won,
+                    100.0 * lost
+                ),
+            });
+        }
+    }
+    // Columns whose names say they are set during or after the sale: named with their
+    // strength even when they leak only in part.
+    for (col, values_auc) in &e.fit_report.single_column_auc {
+        let Some(why) = crate::keywords::after_the_sale(col) else { continue };
+        if warnings.iter().any(|w| &w.column == col) {
+            continue;
+        }
+        let filled = e.fit_report.filled.iter().find(|f| &f.column == col);
+        let filled_auc = filled.map_or(0.5, |f| f.auc());
+        let strength = values_auc.max(filled_auc);
+        if strength < NAMED_LEAK_AUC {
+            continue;
+        }
+        let how = match filled.filter(|_| filled_auc > *values_auc) {
+            Some(f) => {
+                let (won, lost) = f.shares();
+                format!(
+                    "whether it is filled separates won from lost with ROC AUC {filled_auc:.3} (filled for {:.0}% of won leads, {:.0}% of lost)",
+                    100.0 * won,
+                    100.0 * lost
+                )
+            }
+            None => format!("alone it separates won from lost with ROC AUC {values_auc:.3}"),
+        };
+        warnings.push(Warning {
+            kind: WarningKind::Leakage,
+            column: col.clone(),
+            message: format!(
+                "possible leakage, at least in part: a CRM property by this name is set during or after the sale ({why}), and on the training rows {how}. --exclude it unless its value was recorded before the outcome was known"
+            ),
+        });
+    }
+    if let Some(a) = e.holdout_auc.filter(|a| a.roc_auc > TOO_GOOD_AUC) {
+        warnings.push(Warning {
+            kind: WarningKind::Leakage,
+            column: String::new(),
+            message: format!(
+                "a holdout ROC AUC of {:.3} is almost never real in lead scoring, where good models reach 0.75 to 0.90: most likely a column gives the outcome away (see the largest coefficients and any leakage warning), or the holdout repeats training rows. Do not route leads by this model until you have found out why",
+                a.roc_auc
             ),
         });
     }

@@ -426,7 +426,7 @@ pub const DEFAULT_FUNCTION: &str = "other";
 /// any signal gets a leakage warning with its strength, even when it leaks only in part.
 pub const AFTER_THE_SALE: &[(&[&str], &str)] = &[
     (
-        &["lifecyclestage", "lifecycle stage"],
+        &["lifecyclestage"],
         "HubSpot moves Lifecycle Stage on to Opportunity and Customer as the deal advances and closes",
     ),
     (

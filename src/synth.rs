@@ -606,6 +606,18 @@ struct Counts {
     dm: bool,
 }
 
+/// A column of a synthetic table as text, as written (`what` names the table in the
+/// error when the column is not there).
+pub(crate) fn text_column(df: &DataFrame, name: &str, what: &str) -> Result<Vec<Option<String>>> {
+    let c = df
+        .column(name)
+        .map_err(|_| Error::usage(what, format!("has no column {name:?}")))?
+        .cast(&DataType::String)
+        .map_err(|e| Error::Internal(format!("{what}: {e}")))?;
+    let s = c.str().map_err(|e| Error::Internal(format!("{what}: {e}")))?;
+    Ok(s.iter().map(|v| v.map(str::to_string)).collect())
+}
+
 /// The generating model's own terms of a synthetic contacts file without products (the
 /// crm profile), computed from what the file shows, for measuring a fitted model
 /// against a correctly specified one (issue 18): each effect as the generator adds it
@@ -618,13 +630,8 @@ struct Counts {
 /// names and one column per term.
 pub fn generating_terms(df: &DataFrame, as_of: NaiveDate) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
     let text = |name: &str| -> Result<Vec<Option<String>>> {
-        let c = df
-            .column(name)
-            .map_err(|_| Error::usage("synthetic file", format!("has no column {name:?}")))?
-            .cast(&DataType::String)
-            .map_err(|e| Error::Internal(format!("synthetic terms: {e}")))?;
-        let s = c.str().map_err(|e| Error::Internal(format!("synthetic terms: {e}")))?;
-        Ok(s.iter().map(|v| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())).collect())
+        let v = text_column(df, name, "synthetic file")?;
+        Ok(v.into_iter().map(|v| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())).collect())
     };
     let num = |v: &Option<String>| v.as_deref().and_then(|s| s.parse::<f64>().ok());
     let n = df.height();

@@ -99,7 +99,7 @@ const LOST_STAGES: &[(&str, f64)] =
 const SF_OPEN_STATUS: &[(&str, f64)] =
     &[("Closed - Not Converted", 60.0), ("Working - Contacted", 25.0), ("Open - Not Contacted", 15.0)];
 
-fn pick<'a>(rng: &mut ChaCha8Rng, items: &'a [(&'a str, f64)]) -> &'a str {
+fn pick<'a>(rng: &mut ChaCha8Rng, items: &[(&'a str, f64)]) -> &'a str {
     let total: f64 = items.iter().map(|x| x.1).sum();
     let mut r = rng.gen::<f64>() * total;
     for (name, w) in items {
@@ -113,15 +113,7 @@ fn pick<'a>(rng: &mut ChaCha8Rng, items: &'a [(&'a str, f64)]) -> &'a str {
 
 /// The synthetic `contacts` (with their outcome) as `shape`'s export made on `as_of`.
 pub fn shape(contacts: &DataFrame, shape: CrmShape, seed: u64, as_of: NaiveDate) -> Result<DataFrame> {
-    let text = |name: &str| -> Result<Vec<Option<String>>> {
-        let c = contacts
-            .column(name)
-            .map_err(|_| Error::usage("--crm", format!("the synthetic contacts have no column {name:?}")))?
-            .cast(&DataType::String)
-            .map_err(|e| Error::Internal(format!("CRM shape: {e}")))?;
-        let s = c.str().map_err(|e| Error::Internal(format!("CRM shape: {e}")))?;
-        Ok(s.iter().map(|v| v.map(str::to_string)).collect())
-    };
+    let text = |name: &str| crate::synth::text_column(contacts, name, "the synthetic contacts (--crm)");
     if contacts.column("outcome").is_err() {
         return Err(Error::usage("--crm", "a CRM-shaped export needs the outcome (leave out --no-outcome)"));
     }
@@ -186,8 +178,7 @@ pub fn shape(contacts: &DataFrame, shape: CrmShape, seed: u64, as_of: NaiveDate)
                 .map(|&w| {
                     let weights: Vec<(&str, f64)> =
                         LEAD_STATUS.iter().map(|&(s, a, b)| (s, if w { a } else { b })).collect();
-                    let s = pick(&mut rng, &weights);
-                    LEAD_STATUS.iter().find(|x| x.0 == s).map_or("New", |x| x.0)
+                    pick(&mut rng, &weights)
                 })
                 .collect();
             let customer: Vec<Option<String>> =

@@ -240,7 +240,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         // with one spare column: the solver whitens the training rows in place.
         let chosen = resolution.as_ref().map(|r| r.chosen);
         let (features, fit_report, mut x) =
-            fparams.finish_keeping(&prepared, chosen, (&train_rows, &train_y), &out_rows, 1, true)?;
+            fparams.finish(&prepared, chosen, (&train_rows, &train_y), &out_rows, 1, true)?;
         let width = features.n_features();
         if let Some(col) = &params.segment_by {
             check_segment_column(&features, &fit_report, col)?;

@@ -59,6 +59,16 @@ fn leakage_columns(j: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `train --json` on `data` with `label` and `id`, then `extra` flags; its summary.
+fn train_json(s: &Scratch, data: &str, (label, id): (&str, &str), extra: &[&str], model: &str) -> serde_json::Value {
+    let mut args = vec!["train", "--data", data, "--label", label, "--id", id];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--model", model, "--json", "-q"]);
+    let r = s.run(&args);
+    r.assert_ok();
+    r.json()
+}
+
 const HUBSPOT_AFTER_THE_SALE: &str =
     "Lifecycle Stage,Lead Status,Became a Customer Date,Recent Deal Close Date,Recent Deal Amount,Number of Associated Deals,Days To Close";
 
@@ -72,21 +82,7 @@ fn hubspot(s: &Scratch) {
 fn hubspot_export_names_every_kind_of_leak() {
     let s = Scratch::new();
     hubspot(&s);
-    let r = s.run(&[
-        "train",
-        "--data",
-        "labelled.csv",
-        "--label",
-        "Outcome",
-        "--id",
-        "Record ID",
-        "--model",
-        "raw.model",
-        "--json",
-        "-q",
-    ]);
-    r.assert_ok();
-    let leaks = leakage_columns(&r.json());
+    let leaks = leakage_columns(&train_json(&s, "labelled.csv", ("Outcome", "Record ID"), &[], "raw.model"));
     let message = |col: &str| {
         leaks.iter().find(|(c, _)| c == col).map(|(_, m)| m.clone()).unwrap_or_else(|| panic!("{col}: {leaks:?}"))
     };
@@ -112,25 +108,8 @@ fn hubspot_export_names_every_kind_of_leak() {
 fn a_fair_hubspot_export_raises_no_leakage_warning() {
     let s = Scratch::new();
     hubspot(&s);
-    let r = s.run(&[
-        "train",
-        "--data",
-        "labelled.csv",
-        "--label",
-        "Outcome",
-        "--id",
-        "Record ID",
-        "--exclude",
-        HUBSPOT_AFTER_THE_SALE,
-        "--as-of",
-        "2025-06-30",
-        "--model",
-        "fair.model",
-        "--json",
-        "-q",
-    ]);
-    r.assert_ok();
-    let j = r.json();
+    let fair = ["--exclude", HUBSPOT_AFTER_THE_SALE, "--as-of", "2025-06-30"];
+    let j = train_json(&s, "labelled.csv", ("Outcome", "Record ID"), &fair, "fair.model");
     assert_eq!(leakage_columns(&j), Vec::<(String, String)>::new());
     let auc = j["holdout"]["roc_auc"].as_f64().unwrap();
     assert!((0.7..0.95).contains(&auc), "a fair export's model: {auc}");
@@ -141,41 +120,13 @@ fn salesforce_leads_export_names_its_leaks_and_a_fair_one_none() {
     let s = Scratch::new();
     s.run(&["synth", "--crm", "salesforce", "--rows", "3000", "--seed", "35", "--output", "leads.csv", "-q"])
         .assert_ok();
-    let r = s.run(&[
-        "train",
-        "--data",
-        "leads.csv",
-        "--label",
-        "IsConverted",
-        "--id",
-        "Id",
-        "--model",
-        "raw.model",
-        "--json",
-        "-q",
-    ]);
-    r.assert_ok();
-    let leaks = leakage_columns(&r.json());
+    let leaks = leakage_columns(&train_json(&s, "leads.csv", ("IsConverted", "Id"), &[], "raw.model"));
     for col in ["Status", "ConvertedDate"] {
         assert!(leaks.iter().any(|(c, _)| c == col), "{col}: {leaks:?}");
     }
-    let r = s.run(&[
-        "train",
-        "--data",
-        "leads.csv",
-        "--label",
-        "IsConverted",
-        "--id",
-        "Id",
-        "--exclude",
-        "Status,ConvertedDate,ConvertedOpportunityId",
-        "--model",
-        "fair.model",
-        "--json",
-        "-q",
-    ]);
-    r.assert_ok();
-    assert_eq!(leakage_columns(&r.json()), Vec::<(String, String)>::new());
+    let fair = ["--exclude", "Status,ConvertedDate,ConvertedOpportunityId"];
+    let j = train_json(&s, "leads.csv", ("IsConverted", "Id"), &fair, "fair.model");
+    assert_eq!(leakage_columns(&j), Vec::<(String, String)>::new());
 }
 
 /// A column whose being filled gives the outcome away is found by its data, whatever
@@ -195,23 +146,7 @@ fn a_column_filled_only_for_the_won_is_a_leak_whatever_its_name() {
     }
     s.write("leaky.csv", leaky);
     s.write("fair.csv", fair);
-    let train = |f: &str| {
-        let r = s.run(&[
-            "train",
-            "--data",
-            f,
-            "--label",
-            "outcome",
-            "--id",
-            "lead_id",
-            "--model",
-            &format!("{f}.model"),
-            "--json",
-            "-q",
-        ]);
-        r.assert_ok();
-        leakage_columns(&r.json())
-    };
+    let train = |f: &str| leakage_columns(&train_json(&s, f, ("outcome", "lead_id"), &[], &format!("{f}.model")));
     let leaks = train("leaky.csv");
     assert!(leaks.iter().any(|(c, m)| c == "milestone" && m.contains("whether this column is filled")), "{leaks:?}");
     assert_eq!(train("fair.csv"), Vec::<(String, String)>::new());

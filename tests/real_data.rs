@@ -19,47 +19,22 @@ const X_EXCLUDE: &str = "Prospect ID,Lead Number,Tags,Lead Quality,Lead Profile,
 fn x_education_fair_model_reaches_auc_0_86() {
     let s = Scratch::new();
     let data = shared("x-education-leads/Leads.csv");
-    let r = s.run(&[
-        "train",
-        "--data",
-        &data,
-        "--label",
-        "Converted",
-        "--exclude",
-        X_EXCLUDE,
-        "--holdout",
-        "0.3",
-        "--model",
-        "m.bin",
-        "--json",
-        "-q",
-    ]);
-    r.assert_ok();
-    let j = r.json();
+    let train = |extra: &[&str], model: &str| {
+        let mut a = vec!["train", "--data", &data, "--label", "Converted", "--exclude", X_EXCLUDE, "--holdout", "0.3"];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(&["--model", model, "--json", "-q"]);
+        let r = s.run(&a);
+        r.assert_ok();
+        r.json()
+    };
+    let j = train(&[], "m.bin");
     let auc = j["holdout"]["roc_auc"].as_f64().unwrap();
     eprintln!("x-education fair model: {}", j["holdout"]);
     assert!(auc >= 0.86, "holdout ROC AUC {auc}");
     assert!(j["warnings"].as_array().unwrap().iter().all(|w| w["column"] != "Tags"));
     // Issue 33: the final fit on every labelled row leaves the holdout's figures as the
     // measured fit's: the same with --no-refit, which saves the measured fit itself.
-    let r = s.run(&[
-        "train",
-        "--data",
-        &data,
-        "--label",
-        "Converted",
-        "--exclude",
-        X_EXCLUDE,
-        "--holdout",
-        "0.3",
-        "--no-refit",
-        "--model",
-        "measured.bin",
-        "--json",
-        "-q",
-    ]);
-    r.assert_ok();
-    let m = r.json();
+    let m = train(&["--no-refit"], "measured.bin");
     assert_eq!(m["holdout"], j["holdout"]);
     assert_eq!(m["threshold_precision"], j["threshold_precision"]);
     assert!(j["train_rows"].as_u64().unwrap() > m["train_rows"].as_u64().unwrap());

@@ -77,7 +77,6 @@ pub fn render(ev: &Evaluation) -> String {
     if ev.rows_missing_label > 0 {
         s.push_str(&format!("; {} rows without a label skipped", count(ev.rows_missing_label)));
     }
-    let ci = |c: [f64; 2]| format!("{:.3}-{:.3}", c[0], c[1]);
     s.push_str(&format!(
         "\nROC AUC {:.4} (95% CI {}, DeLong)   PR AUC {:.4} ({})   log loss {:.4}   Brier {:.4}   ECE {:.4}\n",
         ev.roc_auc,
@@ -134,10 +133,14 @@ pub fn render(ev: &Evaluation) -> String {
     s
 }
 
+/// An interval as the summary shows it: `0.123-0.456`.
+fn ci(c: [f64; 2]) -> String {
+    format!("{:.3}-{:.3}", c[0], c[1])
+}
+
 /// The line on what happens at the model's threshold: leads routed, precision, recall,
 /// lift and F1, with their intervals.
 pub fn at_threshold(ev: &Evaluation) -> String {
-    let ci = |c: [f64; 2]| format!("{:.3}-{:.3}", c[0], c[1]);
     format!(
         "at the threshold {:.4}: {} leads routed to sales, precision {:.3} ({}), recall {:.3} ({}), lift {:.2} ({:.2}-{:.2}), F1 {:.3}\n",
         ev.threshold,

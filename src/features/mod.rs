@@ -390,28 +390,16 @@ impl FeatureParams {
         profile: bool,
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
         let prepared = self.prepare(table, train_rows, train_labels, out_rows)?;
-        self.finish(prepared, None, (train_rows, train_labels), out_rows, spare, profile)
+        self.finish(&prepared, None, (train_rows, train_labels), out_rows, spare, profile)
     }
 
     /// The rest of [`Self::fit_transform_with_spare`] from columns already read and fitted
-    /// ([`Self::prepare`], on the same rows): with `resolution`, the number parts fitted
-    /// again at it first (as a prepare at that resolution would have fitted them: roles,
-    /// levels and screening do not depend on it), then the design matrix and the profile.
+    /// ([`Self::prepare`], on the same rows), leaving `prepared` as it is for a second fit
+    /// from the same cells ([`Self::refit_all`]): with `resolution`, the number parts
+    /// fitted again at it first (as a prepare at that resolution would have fitted them:
+    /// roles, levels and screening do not depend on it), then the design matrix and the
+    /// profile.
     pub fn finish(
-        &self,
-        prepared: Prepared,
-        resolution: Option<Resolution>,
-        (train_rows, train_labels): (&[usize], &[bool]),
-        out_rows: &[usize],
-        spare: usize,
-        profile: bool,
-    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
-        self.finish_keeping(&prepared, resolution, (train_rows, train_labels), out_rows, spare, profile)
-    }
-
-    /// [`Self::finish`] leaving `prepared` as it is, for a second fit from the same cells
-    /// ([`Self::refit_all`]). The same features and the same matrix, to the bit.
-    pub fn finish_keeping(
         &self,
         prepared: &Prepared,
         resolution: Option<Resolution>,
@@ -421,21 +409,10 @@ impl FeatureParams {
         profile: bool,
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
         let mut columns = prepared.columns.clone();
-        let mut report = prepared.report.clone();
         if let Some(r) = resolution {
             refit_numbers(&mut columns, &prepared.cells, r, train_rows, train_labels)?;
         }
-        let profile = profile.then_some(&mut report);
-        let (fitted, x) = assemble(
-            columns,
-            prepared.cells.as_slice().into(),
-            prepared.as_of_day,
-            train_rows,
-            out_rows,
-            spare,
-            profile,
-        )?;
-        Ok((fitted, report, x))
+        prepared.design(columns, (train_rows, out_rows), spare, profile)
     }
 
     /// The final fit's features (issue 33): every part of the columns `prepared` decided
@@ -476,17 +453,7 @@ impl FeatureParams {
                 *part = p;
             }
         }
-        let mut report = prepared.report.clone();
-        let (fitted, x) = assemble(
-            columns,
-            prepared.cells.as_slice().into(),
-            prepared.as_of_day,
-            rows,
-            rows,
-            spare,
-            Some(&mut report),
-        )?;
-        Ok((fitted, report, x))
+        prepared.design(columns, (rows, rows), spare, true)
     }
 
     /// The standardised design matrix of `out_rows` (which begin with `train_rows`) with
@@ -516,6 +483,31 @@ pub struct Prepared {
     cells: Vec<Cells>,
     as_of_day: Option<i64>,
     report: FitReport,
+}
+
+impl Prepared {
+    /// The features of `columns` (this prepare's, their parts fitted on `train_rows`) and
+    /// the standardised design of `out_rows` with `spare` zero columns; with `profile`,
+    /// the report carries each part's reference bins.
+    fn design(
+        &self,
+        columns: Vec<FittedColumn>,
+        (train_rows, out_rows): (&[usize], &[usize]),
+        spare: usize,
+        profile: bool,
+    ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
+        let mut report = self.report.clone();
+        let (fitted, x) = assemble(
+            columns,
+            self.cells.as_slice().into(),
+            self.as_of_day,
+            train_rows,
+            out_rows,
+            spare,
+            profile.then_some(&mut report),
+        )?;
+        Ok((fitted, report, x))
+    }
 }
 
 /// Every number part of `columns` fitted again at resolution `r` on the training rows,

@@ -167,6 +167,49 @@ pub fn load_with(path: &Path, encoding: EncodingChoice) -> Result<Table> {
     Ok(Table { path: path.to_path_buf(), df, sha256, encoding: detected, delimiter })
 }
 
+/// A table from a frame already in memory (a Python DataFrame, through Arrow), named
+/// `name` in messages ("(DataFrame)"): typed columns, read as a Parquet file's are. The
+/// fingerprint is the SHA-256 of its column names, types and cells as text, so that the
+/// same frame gives the same model byte for byte ([`fingerprint`]); `fingerprint: false`
+/// leaves it empty where nothing records it (scoring).
+pub fn from_frame(df: DataFrame, name: &str, fingerprint: bool) -> Result<Table> {
+    let path = PathBuf::from(name);
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    check_duplicate_names(&path, &names)?;
+    if df.width() == 0 {
+        return Err(Error::EmptyFile { path });
+    }
+    if df.height() == 0 {
+        return Err(Error::HeaderOnly { path });
+    }
+    let sha256 = if fingerprint { frame_sha256(&df, &path)? } else { String::new() };
+    Ok(Table { path, df, sha256, encoding: None, delimiter: None })
+}
+
+/// SHA-256 over a frame's column names, types and cells (as text, a missing cell apart
+/// from an empty one).
+fn frame_sha256(df: &DataFrame, path: &Path) -> Result<String> {
+    let mut hasher = Sha256::new();
+    for c in df.columns() {
+        hasher.update(c.name().as_bytes());
+        hasher.update([0u8]);
+        hasher.update(c.dtype().to_string().as_bytes());
+        hasher.update([0u8]);
+        let text = c.cast(&DataType::String).map_err(|e| polars_err(path, e))?;
+        for v in text.str().map_err(|e| polars_err(path, e))?.iter() {
+            match v {
+                Some(v) => {
+                    hasher.update([1u8]);
+                    hasher.update((v.len() as u64).to_le_bytes());
+                    hasher.update(v.as_bytes());
+                }
+                None => hasher.update([2u8]),
+            }
+        }
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
 fn file_sha256(path: &Path) -> Result<String> {
     let mut f = File::open(path).map_err(|e| Error::read(path, e))?;
     let mut hasher = Sha256::new();

@@ -17,7 +17,8 @@
 //! | 5. the model as plain data | model, model_file, history |
 //! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, crm, synth, synth_crm, serve, inspect, retrain |
 //! | 7. report | report |
-//! | 8. command line | cli |
+//! | 8. front doors | api |
+//! | 9. command line | cli |
 //!
 //! 1. The typed errors; text encodings; what one cell means ([`cell`], its local
 //!    [`format`]s, the [`keywords`] tables); how files and SQL engines write things
@@ -40,11 +41,14 @@
 //!    import format), [`serve`] (scoring over HTTP), [`inspect`] (what a saved model is),
 //!    [`retrain`] (a challenger against the champion, the gate, the history).
 //! 7. [`report`]: the self-contained HTML report; it formats, it computes nothing.
-//! 8. `cli` (in the binary): parse, call the library, print.
+//! 8. [`api`]: the front doors, one per job (a parameter struct in, a result type out);
+//!    the command line, `serve` and the Python package call these.
+//! 9. `cli` (in the binary): parse, call one front door, print.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod alerts;
+pub mod api;
 pub mod as_of;
 pub mod calibrate;
 pub mod cell;

@@ -5,11 +5,9 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use leadscore::as_of::{self, AsOf};
-use leadscore::data::Table;
 use leadscore::encoding::EncodingChoice;
 use leadscore::error::Result;
-use leadscore::model::{LeadModel, Tiers};
+use leadscore::model::Tiers;
 use leadscore::threshold::Strategy;
 
 /// The model a command reads.
@@ -80,38 +78,19 @@ impl Leads {
         Ok(Some(Spooled { _dir: dir, path }))
     }
 
-    /// The leads file alone (no model, no activity log).
-    pub fn load(&self) -> Result<Table> {
-        leadscore::data::load_with(&self.data, self.encoding)
-    }
-
-    /// Labelled history for `model`: the table with the model's event columns (cut off
-    /// at `--as-of`, else the log's latest event). `compare` and `report` take the as-of
-    /// date from [`leadscore::compare::compare_on`]'s history rule.
-    pub fn load_labelled(&self, model: &LeadModel) -> Result<Table> {
-        self.load_with_events(model, self.as_of)
-    }
-
-    /// [`Self::load_labelled`] and the as-of date by the history rule (over the model's
-    /// date columns).
-    pub fn load_history(&self, model: &LeadModel) -> Result<(Table, AsOf)> {
-        let table = self.load_labelled(model)?;
-        let as_of = as_of::for_history(self.as_of, Some(model), &table, &[])?;
-        Ok((table, as_of))
-    }
-
-    /// New leads to score as of `as_of` (from [`as_of::for_scoring`]): the table with the
-    /// model's event columns, cut off at the end of that day.
-    pub fn load_scoring(&self, model: &LeadModel, as_of: &AsOf) -> Result<Table> {
-        self.load_with_events(model, Some(as_of.date))
-    }
-
-    /// The leads, with the model's event columns appended when it has them (cut off at
-    /// the end of `cutoff`, else of the log's latest event).
-    fn load_with_events(&self, model: &LeadModel, cutoff: Option<NaiveDate>) -> Result<Table> {
-        let table = self.load()?;
-        let log = self.events.load()?;
-        leadscore::score::with_events(model, table, log.as_ref(), cutoff)
+    /// The leads as the front doors take them.
+    pub fn job(&self) -> leadscore::api::Leads {
+        leadscore::api::Leads {
+            source: leadscore::api::Source::File(self.data.clone()),
+            encoding: self.encoding,
+            as_of: self.as_of,
+            events: self.events.events.as_ref().map(|path| leadscore::api::EventsFile {
+                path: path.clone(),
+                contact: self.events.event_contact.clone(),
+                event_type: self.events.event_type.clone(),
+                time: self.events.event_time.clone(),
+            }),
+        }
     }
 }
 

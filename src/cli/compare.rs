@@ -3,7 +3,11 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use leadscore::compare::{compare_on, Comparison};
+use leadscore::api::{
+    self,
+    compare::{CompareJob, Compared},
+};
+use leadscore::compare::Comparison;
 use leadscore::error::Result;
 use leadscore::model_file;
 use leadscore::rules::RulesFile;
@@ -46,8 +50,14 @@ pub fn run(args: Args) -> Result<()> {
     let console = args.quiet.console();
     let model = model_file::load(&args.model.model)?;
     let rules = RulesFile::load(&args.rules)?;
-    let table = args.leads.load_labelled(&model)?;
-    let (c, as_of) = compare_on(&model, &rules, &table, args.leads.as_of, args.id.as_deref(), args.seed.bootstrap())?;
+    let job = CompareJob {
+        model: &model,
+        rules: &rules,
+        leads: args.leads.job(),
+        id: args.id.clone(),
+        bootstrap: args.seed.bootstrap(),
+    };
+    let Compared { comparison: c, as_of } = api::compare::compare(&job)?;
     console.note(&format!("as of {}", as_of.describe()));
     if args.json.json {
         out_json(&c)

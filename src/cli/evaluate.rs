@@ -3,8 +3,12 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use leadscore::api::{
+    self,
+    evaluate::{EvaluateJob, Evaluated},
+};
 use leadscore::error::Result;
-use leadscore::evaluate::{evaluate_table, Evaluation};
+use leadscore::evaluate::Evaluation;
 use leadscore::{data, model_file};
 
 use super::args::{Force, Json, Leads, ModelIn, Quiet, Seed};
@@ -50,16 +54,10 @@ pub fn run(args: Args) -> Result<()> {
         data::check_output(c, &[data_path, model_path], args.force.force)?;
     }
     let model = model_file::load(model_path)?;
-    let (table, as_of) = args.leads.load_history(&model)?;
+    let job =
+        EvaluateJob { model: &model, leads: args.leads.job(), by: args.by.clone(), bootstrap: args.seed.bootstrap() };
+    let Evaluated { evaluation: ev, as_of } = api::evaluate::evaluate(&job)?;
     console.note(&format!("as of {}", as_of.describe()));
-    let ev = evaluate_table(
-        &model,
-        &table,
-        as_of,
-        &data_path.display().to_string(),
-        args.by.as_deref(),
-        args.seed.bootstrap(),
-    )?;
     if let Some(c) = &args.curves {
         leadscore::evaluate::write_curve(&ev.curve, c)?;
     }

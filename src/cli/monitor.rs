@@ -70,10 +70,10 @@ pub fn run(args: Args) -> Result<i32> {
     };
     console.note(&format!("reading {}", data_path.display()));
     let (table, as_of) = if args.label.is_some() {
-        args.leads.load_history(&model)?
+        args.leads.job().history(&model)?
     } else {
         let a = as_of::for_scoring(args.leads.as_of);
-        (args.leads.load_scoring(&model, &a)?, a)
+        (args.leads.job().scoring(&model, &a)?, a)
     };
     console.note(&format!("as of {}", as_of.describe()));
     let m = monitor::run(&model, profile, &table, as_of.day(), args.label.as_deref())?;

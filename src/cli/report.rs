@@ -3,6 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use leadscore::api::{
+    self,
+    report::{ReportJob, Reported},
+};
 use leadscore::error::Result;
 use leadscore::rules::RulesFile;
 use leadscore::{data, model_file};
@@ -48,17 +52,14 @@ pub fn run(args: Args) -> Result<()> {
     }
     data::check_output(&args.output, &inputs, args.force.force)?;
     let model = model_file::load(model_path)?;
-    let table = args.leads.load_labelled(&model)?;
     let rules = args.rules.as_deref().map(RulesFile::load).transpose()?;
-    let names = (file_name(data_path), args.rules.as_deref().map(file_name).unwrap_or_default());
-    let (html, as_of) = leadscore::report::build(
-        &model,
-        &table,
-        rules.as_ref().map(|r| (r, names.1.as_str())),
-        &names.0,
-        args.leads.as_of,
-        args.seed.bootstrap(),
-    )?;
+    let job = ReportJob {
+        model: &model,
+        leads: args.leads.job(),
+        rules: rules.as_ref().zip(args.rules.as_deref().map(file_name)),
+        bootstrap: args.seed.bootstrap(),
+    };
+    let Reported { html, as_of } = api::report::report(&job)?;
     data::write_text(&args.output, &html)?;
     console.note(&format!("as of {}", as_of.describe()));
     console.note(&format!("report written to {}", args.output.display()));

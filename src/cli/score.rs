@@ -4,9 +4,12 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use leadscore::alerts::webhook;
-use leadscore::as_of;
+use leadscore::api::{
+    self,
+    score::{FileProgress, ScoreJob},
+};
 use leadscore::error::{Error, Result};
-use leadscore::score::{write_rejects, FileProgress, OnBadRow, Route, ScoreParams, STREAM_BATCH};
+use leadscore::score::{write_rejects, OnBadRow, Route, STREAM_BATCH};
 use leadscore::{data, model_file};
 
 use super::args::{parse_dialect, Force, Leads, ModelIn, Quiet};
@@ -204,53 +207,44 @@ fn score(args: Args) -> Result<()> {
     };
     let (_scratch, scored_path) = scored_target(crm.is_some(), &args.output)?;
     let (model, checksum) = model_file::load_with_checksum(model_path)?;
-    let as_of = as_of::for_scoring(args.leads.as_of);
-    console.note(&format!("as of {}", as_of.describe()));
-    if let Some(w) = as_of::scoring_gap_warning(&model, &as_of) {
-        console.note(&w);
-    }
-    let params = ScoreParams {
-        as_of_day: as_of.day(),
+    let job = ScoreJob {
+        model: &model,
+        leads: args.leads.job(),
         reasons: args.reasons,
         id: crm.as_ref().map(|c| c.key_column.clone()).or_else(|| args.id.clone()),
         on_bad_row,
         dialect: args.output_dialect,
     };
+    let as_of = job.as_of();
+    console.note(&format!("as of {}", as_of.describe()));
+    if let Some(w) = job.gap_warning() {
+        console.note(&w);
+    }
     // The bar appears with the first bytes scored (a CSV path), sized to the text read.
     let mut bar: Option<indicatif::ProgressBar> = None;
     let mut shown = None;
-    let done = leadscore::score::score_file(
-        &model,
-        data_path,
-        &scored_path,
-        &params,
-        args.leads.encoding,
-        args.general_path,
-        args.leads.events.events.is_some(),
-        &mut || args.leads.load_scoring(&model, &as_of),
-        &mut |p| match p {
-            FileProgress::Csv { route, done, total } => {
-                if shown != Some(route) {
-                    shown = Some(route);
-                    let note = match route {
-                        Route::Parallel => {
-                            format!("scoring {} on {} threads", data_path.display(), rayon::current_num_threads())
-                        }
-                        Route::Streaming => {
-                            format!("scoring {} in batches of {}", data_path.display(), count(STREAM_BATCH))
-                        }
-                    };
-                    let b = bar.get_or_insert_with(|| console.bytes_bar(total));
-                    b.suspend(|| console.note(&note));
-                    b.set_position(0);
-                }
-                if let Some(b) = &bar {
-                    b.set_position(done);
-                }
+    let done = api::score::score_file(&job, &scored_path, args.general_path, &mut |p| match p {
+        FileProgress::Csv { route, done, total } => {
+            if shown != Some(route) {
+                shown = Some(route);
+                let note = match route {
+                    Route::Parallel => {
+                        format!("scoring {} on {} threads", data_path.display(), rayon::current_num_threads())
+                    }
+                    Route::Streaming => {
+                        format!("scoring {} in batches of {}", data_path.display(), count(STREAM_BATCH))
+                    }
+                };
+                let b = bar.get_or_insert_with(|| console.bytes_bar(total));
+                b.suspend(|| console.note(&note));
+                b.set_position(0);
             }
-            FileProgress::Reading => console.note(&format!("reading {}", data_path.display())),
-        },
-    )?;
+            if let Some(b) = &bar {
+                b.set_position(done);
+            }
+        }
+        FileProgress::Reading => console.note(&format!("reading {}", data_path.display())),
+    })?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

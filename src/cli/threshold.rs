@@ -3,13 +3,17 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use leadscore::api::{
+    self,
+    threshold::{ThresholdJob, Thresholded},
+};
 use leadscore::error::Result;
-use leadscore::evaluate::{labelled_predictions, neighbourhood};
+use leadscore::evaluate::neighbourhood;
 use leadscore::threshold::Strategy;
 use leadscore::{data, model_file};
 
 use super::args::{parse_strategy, Force, Leads, ModelIn, Quiet};
-use super::output::{count, file_name, out, text_table};
+use super::output::{count, out, text_table};
 
 /// Choose the model's threshold from precision and recall on labelled held-out leads.
 ///
@@ -55,18 +59,17 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         data::check_output(model_path, &[data_path], true)?;
     }
-    let mut model = model_file::load(model_path)?;
-    let (table, as_of) = args.leads.load_history(&model)?;
+    let model = model_file::load(model_path)?;
+    let job = ThresholdJob { model, leads: args.leads.job(), strategy: strategy.clone() };
+    let Thresholded { model, curve, choice, as_of, rows: labelled, won, training_file } =
+        api::threshold::threshold(job)?;
     console.note(&format!("as of {}", as_of.describe()));
-    if table.sha256 == model.meta.data_sha256 {
+    if training_file {
         console.note(&format!(
             "warning: {} is the file the model was trained on; its training rows flatter the model. Prefer held-out leads.",
             data_path.display()
         ));
     }
-    let (p, y, _) = labelled_predictions(&model, &table, as_of.day())?;
-    let chosen_on = format!("{} ({} labelled rows)", file_name(data_path), y.len());
-    let (curve, choice) = model.choose_threshold(&p, &y, &strategy, chosen_on)?;
     let pt = choice.point;
     model_file::save(&model, &target)?;
     let rows: Vec<Vec<String>> = neighbourhood(curve.len(), choice.index)
@@ -86,8 +89,8 @@ pub fn run(args: Args) -> Result<()> {
         .collect();
     let mut s = format!(
         "{strategy} on {} labelled leads ({} won): threshold {:.4}, routes {}, precision {:.3}, recall {:.3}\n",
-        count(y.len()),
-        count(y.iter().filter(|&&v| v).count()),
+        count(labelled),
+        count(won),
         pt.threshold,
         count(pt.routed()),
         pt.precision(),

@@ -3,11 +3,15 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use leadscore::api::{
+    self,
+    train::{TrainJob, TrainProgress},
+};
 use leadscore::data;
 use leadscore::error::Result;
-use leadscore::features::{FeatureSpec, ResolutionSetting};
-use leadscore::model::record::{CarryRule, EventSettings, SpecText, SplitSetting, TrainSettings};
-use leadscore::train::{self, TrainOutcome, TrainParams};
+use leadscore::features::ResolutionSetting;
+use leadscore::model::record::{CarryRule, TrainSettings};
+use leadscore::train::{self, TrainOutcome};
 use leadscore::{evaluate, metrics, model_file};
 
 use super::args::{parse_alpha, parse_screen, parse_strategy, parse_tiers, Force, Json, Leads, Quiet};
@@ -176,122 +180,62 @@ fn text_of<T, E: std::fmt::Display>(
 }
 
 impl Options {
-    /// Write the options given onto `s`; the overrides, one "--flag value" each.
+    /// Write the options given onto `s` ([`train::settings::set_option`], the one
+    /// mapping from a flag to the settings); the overrides, one "--flag value" each.
     pub fn apply(&self, s: &mut TrainSettings) -> Result<Vec<String>> {
-        let mut given = Vec::new();
-        let mut set = |flag: &str, value: String| given.push(format!("--{flag} {value}").trim_end().to_string());
-        macro_rules! take {
-            ($field:ident, $flag:literal) => {
-                if let Some(v) = &self.$field {
-                    s.$field = Some(v.clone());
-                    set($flag, v.to_string());
-                }
+        fn shown<T: ToString>(v: &Option<T>) -> Vec<String> {
+            v.iter().map(|v| v.to_string()).collect()
+        }
+        let one = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
+        let switch = |on: bool| if on { vec![String::new()] } else { vec![] };
+        let given: [(&str, Vec<String>); 22] = [
+            ("positive", one(&self.positive)),
+            ("id", one(&self.id)),
+            ("screen", one(&self.screen)),
+            ("holdout", shown(&self.holdout)),
+            ("seed", shown(&self.seed)),
+            ("alpha", one(&self.alpha)),
+            ("max-iter", shown(&self.max_iter)),
+            ("strategy", one(&self.strategy)),
+            ("cv", shown(&self.cv)),
+            ("calibrate", one(&self.calibrate)),
+            ("resolution", one(&self.resolution)),
+            ("segment-by", one(&self.segment_by)),
+            ("tiers", one(&self.tiers)),
+            ("exclude", if self.exclude.is_empty() { vec![] } else { vec![self.exclude.join(",")] }),
+            ("spec", self.spec.iter().map(|p| p.display().to_string()).collect()),
+            ("date-format", self.date_format.clone()),
+            ("holdout-by", one(&self.holdout_by)),
+            ("holdout-last", switch(self.holdout_last && self.holdout_by.is_none())),
+            ("no-refit", switch(self.no_refit)),
+            ("carry", one(&self.carry)),
+            ("cutoff-col", one(&self.cutoff_col)),
+            ("event-half-life", shown(&self.event_half_life)),
+        ];
+        let mut overrides = Vec::new();
+        for (flag, values) in given.into_iter().filter(|(_, v)| !v.is_empty()) {
+            let values: Vec<String> = match flag {
+                "holdout-last" | "no-refit" => vec![],
+                _ => values,
             };
-            ($field:ident, $flag:literal, plain) => {
-                if let Some(v) = &self.$field {
-                    s.$field = v.clone();
-                    set($flag, v.to_string());
-                }
+            train::settings::set_option(s, flag, &values)?;
+            let text = match flag {
+                "exclude" => s.exclude.join(","),
+                _ => values.join(" "),
             };
+            overrides.push(format!("--{flag} {text}").trim_end().to_string());
         }
-        take!(positive, "positive");
-        take!(id, "id");
-        take!(screen, "screen", plain);
-        take!(holdout, "holdout", plain);
-        take!(seed, "seed", plain);
-        take!(alpha, "alpha", plain);
-        take!(max_iter, "max-iter", plain);
-        take!(strategy, "strategy", plain);
-        take!(cv, "cv");
-        take!(calibrate, "calibrate", plain);
-        take!(resolution, "resolution");
-        take!(segment_by, "segment-by");
-        take!(tiers, "tiers");
-        if !self.exclude.is_empty() {
-            s.exclude = self.exclude.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
-            set("exclude", s.exclude.join(","));
-        }
-        if let Some(path) = &self.spec {
-            let text = std::fs::read_to_string(path).map_err(|e| leadscore::Error::read(path, e))?;
-            FeatureSpec::from_text(&text, path)?;
-            let file = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
-            s.spec = Some(SpecText { file, text });
-            set("spec", path.display().to_string());
-        }
-        if !self.date_format.is_empty() {
-            s.date_formats = self.date_format.clone();
-            set("date-format", self.date_format.join(" "));
-        }
-        if let Some(c) = &self.holdout_by {
-            s.split = SplitSetting::ByDate(c.clone());
-            set("holdout-by", c.clone());
-        } else if self.holdout_last {
-            s.split = SplitSetting::Last;
-            set("holdout-last", String::new());
-        }
-        if self.no_refit {
-            s.refit = false;
-            set("no-refit", String::new());
-        }
-        if let Some(c) = &self.carry {
-            s.carry = c.parse().map_err(|m| leadscore::Error::usage("--carry", m))?;
-            set("carry", c.clone());
-        }
-        if self.cutoff_col.is_some() || self.event_half_life.is_some() {
-            let e = s.events.get_or_insert(EventSettings {
-                contact: None,
-                event_type: None,
-                time: None,
-                cutoff_col: None,
-                half_life_days: 30.0,
-            });
-            if let Some(c) = &self.cutoff_col {
-                e.cutoff_col = Some(c.clone());
-                set("cutoff-col", c.clone());
-            }
-            if let Some(h) = self.event_half_life {
-                e.half_life_days = h;
-                set("event-half-life", h.to_string());
-            }
-        }
-        Ok(given)
-    }
-}
-
-/// The settings of the leads options (`--as-of`, `--encoding`, the activity log's columns).
-pub fn apply_leads(leads: &Leads, s: &mut TrainSettings) {
-    if leads.as_of.is_some() {
-        s.as_of = leads.as_of;
-    }
-    s.encoding = leads.encoding.to_string();
-    if leads.events.events.is_some() {
-        let half_life = s.events.as_ref().map_or(30.0, |e| e.half_life_days);
-        let cutoff = s.events.as_ref().and_then(|e| e.cutoff_col.clone());
-        s.events = Some(EventSettings {
-            contact: leads.events.event_contact.clone(),
-            event_type: leads.events.event_type.clone(),
-            time: leads.events.event_time.clone(),
-            cutoff_col: cutoff,
-            half_life_days: half_life,
-        });
-    } else {
-        s.events = None;
+        Ok(overrides)
     }
 }
 
 impl Args {
-    /// The settings this command line gives.
-    pub fn settings(&self) -> Result<TrainSettings> {
-        let mut s = TrainSettings::new(&self.label);
-        self.options.apply(&mut s)?;
-        apply_leads(&self.leads, &mut s);
-        s.sample = self.sample;
-        Ok(s)
-    }
-
-    pub fn params(&self) -> Result<TrainParams> {
-        let settings = self.settings()?;
-        train::settings::params(&settings, self.leads.events.load()?)
+    /// The job this command line gives.
+    pub fn job(&self) -> Result<TrainJob> {
+        let mut settings = TrainSettings::new(&self.label);
+        self.options.apply(&mut settings)?;
+        settings.sample = self.sample;
+        Ok(TrainJob { leads: self.leads.job(), settings })
     }
 }
 
@@ -299,42 +243,28 @@ pub fn run(args: Args) -> Result<()> {
     let console = args.quiet.console();
     let data_path = &args.leads.data;
     data::check_output(&args.model, &[data_path], args.force.force)?;
-    let params = args.params()?;
+    let job = args.job()?;
     if let Some(c) = &args.curves {
         data::check_output(c, &[data_path, &args.model], args.force.force)?;
     }
     let started = std::time::Instant::now();
-    console.note(&format!("reading {}", data_path.display()));
-    let (table, sample) = match args.sample {
-        Some(n) => {
-            let (t, info) = leadscore::sample::sample_csv(
-                data_path,
-                args.leads.encoding,
-                &args.label,
-                n,
-                params.seed,
-                &mut |rows| console.note(&format!("sampling: {} rows read", count(rows as usize))),
-            )?;
-            (t, Some(info))
-        }
-        None => (args.leads.load()?, None),
-    };
-    if let Some(e) = &table.encoding {
-        console.note(&format!("read {} as {}", data_path.display(), e.describe()));
-    }
     // Stage notes go to the spinner on a terminal, else to stderr as lines.
-    let spinner = console.spinner();
-    let on_terminal = !spinner.is_hidden();
-    let outcome = train::train(&table, &params, &mut |m| {
-        if on_terminal {
-            spinner.set_message(m.to_string());
-        } else {
-            console.note(&format!("{m} (at {:.1} s)", started.elapsed().as_secs_f64()));
+    let mut spinner: Option<indicatif::ProgressBar> = None;
+    let outcome = api::train::train(&job, &mut |p| match p {
+        TrainProgress::Note(m) => console.note(m),
+        TrainProgress::Stage(m) => {
+            let s = spinner.get_or_insert_with(|| console.spinner());
+            if !s.is_hidden() {
+                s.set_message(m.to_string());
+            } else {
+                console.note(&format!("{m} (at {:.1} s)", started.elapsed().as_secs_f64()));
+            }
         }
     });
-    spinner.finish_and_clear();
-    let mut outcome = outcome?;
-    outcome.model.sample = sample;
+    if let Some(s) = &spinner {
+        s.finish_and_clear();
+    }
+    let outcome = outcome?;
     model_file::save(&outcome.model, &args.model)?;
     if let Some(c) = &args.curves {
         let curve = metrics::curve(&outcome.holdout_probs, &outcome.holdout_labels);

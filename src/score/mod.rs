@@ -306,64 +306,6 @@ pub fn can_stream(model: &LeadModel, input: &std::path::Path, output: &std::path
         && matches!(Format::of(output), Ok(Format::Csv))
 }
 
-/// What [`score_file`] tells its caller as it goes.
-#[derive(Debug, Clone, Copy)]
-pub enum FileProgress {
-    /// A CSV path: the route, the bytes read and the (decoded) file's size.
-    Csv { route: Route, done: u64, total: u64 },
-    /// The leads are being read whole (a Parquet file, a Parquet output, an activity log).
-    Reading,
-}
-
-/// How [`score_file`] scored a file.
-#[derive(Debug, Clone)]
-pub struct FileScored {
-    pub rows: usize,
-    /// Leads at or above the threshold.
-    pub decisions: usize,
-    /// Leads set aside (`params.on_bad_row`).
-    pub rejects: Vec<Reject>,
-    /// The text encoding a CSV was read as (the CSV paths only).
-    pub encoding: Option<crate::encoding::Detected>,
-}
-
-/// What `score` runs: the leads of `input` scored into `output`. A CSV in and out
-/// without an activity log (`with_log`) goes through [`score_csv_file`] (the general
-/// path when asked); anything else is read whole by `load` (the leads, with the model's
-/// event columns), scored, and written in `output`'s format and the resolved dialect.
-#[allow(clippy::too_many_arguments)]
-pub fn score_file(
-    model: &LeadModel,
-    input: &std::path::Path,
-    output: &std::path::Path,
-    params: &ScoreParams,
-    encoding: crate::encoding::EncodingChoice,
-    general_path: bool,
-    with_log: bool,
-    load: &mut dyn FnMut() -> Result<Table>,
-    progress: &mut dyn FnMut(FileProgress),
-) -> Result<FileScored> {
-    if can_stream(model, input, output) && !with_log {
-        let done = score_csv_file(model, input, output, params, encoding, general_path, &mut |route, done, total| {
-            progress(FileProgress::Csv { route, done, total })
-        })?;
-        return Ok(FileScored {
-            rows: done.rows,
-            decisions: done.decisions,
-            rejects: done.rejects,
-            encoding: Some(done.encoding),
-        });
-    }
-    progress(FileProgress::Reading);
-    let table = load()?;
-    let mut params = params.clone();
-    params.dialect =
-        params.dialect.resolve(table.delimiter.unwrap_or(b','), table.encoding, model.reads_decimal_commas());
-    let (mut scored, rejects) = score_table_with_rejects(model, &table, &params)?;
-    crate::data::write_table_as(&mut scored, output, params.out_dialect())?;
-    Ok(FileScored { rows: scored.height(), decisions: count_decisions(&scored), rejects, encoding: None })
-}
-
 /// Which path scored a CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {

@@ -140,3 +140,138 @@ pub fn of_params(p: &TrainParams) -> TrainSettings {
     });
     s
 }
+
+/// The options `set_option` knows, as `train`'s flags name them.
+pub const OPTIONS: [&str; 22] = [
+    "positive",
+    "id",
+    "exclude",
+    "spec",
+    "date-format",
+    "screen",
+    "holdout",
+    "holdout-by",
+    "holdout-last",
+    "seed",
+    "alpha",
+    "max-iter",
+    "strategy",
+    "cv",
+    "calibrate",
+    "resolution",
+    "segment-by",
+    "tiers",
+    "cutoff-col",
+    "event-half-life",
+    "no-refit",
+    "carry",
+];
+
+/// Set one training option from its text, as `train`'s flag `--NAME VALUE` would (a name
+/// with `_` for `-` too, as Python's keyword arguments spell it): the one mapping from a
+/// flag to the settings, for the command line and the Python package. A flag without a
+/// value (`holdout-last`, `no-refit`) takes "true" or "false"; `exclude` (also as
+/// `COL,COL`) and `date-format` take several values, which replace those set before;
+/// `spec` a file's path, whose text the settings keep. The others take one value.
+pub fn set_option(s: &mut TrainSettings, name: &str, values: &[String]) -> Result<()> {
+    let flag = name.trim().replace('_', "-");
+    let shown = format!("--{flag}");
+    let bad = |m: String| Error::usage(&shown, m);
+    let number = |v: &str| v.trim().parse::<f64>().map_err(|_| bad(format!("{v:?} is not a number")));
+    let whole = |v: &str| v.trim().parse::<u64>().map_err(|_| bad(format!("{v:?} is not a whole number")));
+    let switch = |v: &str| match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(bad(format!("{other:?}: expected true or false"))),
+    };
+    match flag.as_str() {
+        "exclude" => {
+            s.exclude = values
+                .iter()
+                .flat_map(|v| v.split(','))
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect();
+            return Ok(());
+        }
+        "date-format" => {
+            s.date_formats = values.to_vec();
+            return Ok(());
+        }
+        _ => {}
+    }
+    let value = match values {
+        [v] => v.as_str(),
+        [] if matches!(flag.as_str(), "holdout-last" | "no-refit") => "true",
+        _ => return Err(bad(format!("takes one value, got {}", values.len()))),
+    };
+    let text = value.trim().to_string();
+    match flag.as_str() {
+        "positive" => s.positive = Some(value.to_string()),
+        "id" => s.id = Some(text),
+        "spec" => {
+            let path = Path::new(&text);
+            let body = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+            FeatureSpec::from_text(&body, path)?;
+            let file = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+            s.spec = Some(crate::model::record::SpecText { file, text: body });
+        }
+        "screen" => {
+            text.parse::<crate::features::screen::Screen>().map_err(bad)?;
+            s.screen = text;
+        }
+        "holdout" => s.holdout = number(&text)?,
+        "holdout-by" => s.split = SplitSetting::ByDate(text),
+        "holdout-last" => {
+            if switch(&text)? {
+                s.split = SplitSetting::Last;
+            }
+        }
+        "seed" => s.seed = whole(&text)?,
+        "alpha" => {
+            parse_alpha(&text).map_err(bad)?;
+            s.alpha = text;
+        }
+        "max-iter" => s.max_iter = whole(&text)?,
+        "strategy" => {
+            text.parse::<crate::threshold::Strategy>().map_err(|e| bad(e.to_string()))?;
+            s.strategy = text;
+        }
+        "cv" => s.cv = Some(whole(&text)? as usize),
+        "calibrate" => {
+            text.parse::<crate::calibrate::Method>().map_err(bad)?;
+            s.calibrate = text;
+        }
+        "resolution" => {
+            text.parse::<ResolutionSetting>().map_err(bad)?;
+            s.resolution = Some(text);
+        }
+        "segment-by" => s.segment_by = Some(text),
+        "tiers" => {
+            crate::model::Tiers::parse(&text).map_err(|e| bad(e.to_string()))?;
+            s.tiers = Some(text);
+        }
+        "cutoff-col" => events_of(s).cutoff_col = Some(text),
+        "event-half-life" => events_of(s).half_life_days = number(&text)?,
+        "no-refit" => s.refit = !switch(&text)?,
+        "carry" => s.carry = text.parse().map_err(bad)?,
+        _ => {
+            return Err(Error::usage(
+                &shown,
+                format!("is not a training option; the options are {}", OPTIONS.join(", ")),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// The activity-log settings, made with their defaults when there are none yet.
+fn events_of(s: &mut TrainSettings) -> &mut EventSettings {
+    s.events.get_or_insert(EventSettings {
+        contact: None,
+        event_type: None,
+        time: None,
+        cutoff_col: None,
+        half_life_days: 30.0,
+    })
+}

@@ -1,0 +1,139 @@
+//! The `score` job: a saved model's scores for new leads, from a file into a file (the
+//! command line) or from a table into a table (the Python package).
+
+use std::path::Path;
+
+use polars::prelude::DataFrame;
+
+use crate::as_of::{self, AsOf};
+use crate::dialect::OutputDialect;
+use crate::error::Result;
+use crate::model::LeadModel;
+use crate::score::{Explained, OnBadRow, Reject, Route, ScoreParams};
+
+use super::Leads;
+
+/// What `score` is given.
+#[derive(Debug, Clone)]
+pub struct ScoreJob<'m> {
+    pub model: &'m LeadModel,
+    /// Their as-of date: as given, else today (UTC), so that no lead's score depends on
+    /// the others in the file.
+    pub leads: Leads,
+    /// Positive reasons per lead (negative: one fewer); 0 leaves them out.
+    pub reasons: usize,
+    /// The id column carried to the output [default: the model's, else row numbers].
+    pub id: Option<String>,
+    pub on_bad_row: OnBadRow,
+    /// How a CSV output is written.
+    pub dialect: OutputDialect,
+}
+
+impl ScoreJob<'_> {
+    /// The date dates count back from ([`as_of::for_scoring`]).
+    pub fn as_of(&self) -> AsOf {
+        as_of::for_scoring(self.leads.as_of)
+    }
+
+    /// A warning when today is far past the model's training data.
+    pub fn gap_warning(&self) -> Option<String> {
+        as_of::scoring_gap_warning(self.model, &self.as_of())
+    }
+
+    fn params(&self) -> ScoreParams {
+        ScoreParams {
+            as_of_day: self.as_of().day(),
+            reasons: self.reasons,
+            id: self.id.clone(),
+            on_bad_row: self.on_bad_row,
+            dialect: self.dialect,
+        }
+    }
+}
+
+/// What [`score_file`] tells its caller as it goes.
+#[derive(Debug, Clone, Copy)]
+pub enum FileProgress {
+    /// A CSV path: the route, the bytes read and the (decoded) file's size.
+    Csv { route: Route, done: u64, total: u64 },
+    /// The leads are being read whole (a Parquet file, a Parquet output, an activity log).
+    Reading,
+}
+
+/// How [`score_file`] scored a file.
+#[derive(Debug, Clone)]
+pub struct FileScored {
+    pub rows: usize,
+    /// Leads at or above the threshold.
+    pub decisions: usize,
+    /// Leads set aside (`on_bad_row`).
+    pub rejects: Vec<Reject>,
+    /// The text encoding a CSV was read as (the CSV paths only).
+    pub encoding: Option<crate::encoding::Detected>,
+}
+
+/// Score the leads' file into `output`. A CSV in and out without an activity log goes
+/// through [`crate::score::score_csv_file`] (the parallel path, else the streaming one;
+/// `streaming_only` for comparing the two); anything else is read whole (with the model's
+/// event columns), scored, and written in `output`'s format and the resolved dialect.
+pub fn score_file(
+    job: &ScoreJob,
+    output: &Path,
+    streaming_only: bool,
+    progress: &mut dyn FnMut(FileProgress),
+) -> Result<FileScored> {
+    let (model, params) = (job.model, job.params());
+    if let super::Source::File(input) = &job.leads.source {
+        if crate::score::can_stream(model, input, output) && job.leads.events.is_none() {
+            let done = crate::score::score_csv_file(
+                model,
+                input,
+                output,
+                &params,
+                job.leads.encoding,
+                streaming_only,
+                &mut |route, done, total| progress(FileProgress::Csv { route, done, total }),
+            )?;
+            return Ok(FileScored {
+                rows: done.rows,
+                decisions: done.decisions,
+                rejects: done.rejects,
+                encoding: Some(done.encoding),
+            });
+        }
+    }
+    progress(FileProgress::Reading);
+    let table = job.leads.scoring(model, &job.as_of())?;
+    let mut params = params;
+    params.dialect =
+        params.dialect.resolve(table.delimiter.unwrap_or(b','), table.encoding, model.reads_decimal_commas());
+    let (mut scored, rejects) = crate::score::score_table_with_rejects(model, &table, &params)?;
+    crate::data::write_table_as(&mut scored, output, params.out_dialect())?;
+    let decisions = crate::score::count_decisions(&scored);
+    Ok(FileScored { rows: scored.height(), decisions, rejects, encoding: None })
+}
+
+/// The scored leads as a table: the columns the scored file has (the id or row number,
+/// probability, score, tier, decision, reasons), one row per lead kept.
+#[derive(Debug, Clone)]
+pub struct TableScored {
+    pub frame: DataFrame,
+    pub rejects: Vec<Reject>,
+    pub as_of: AsOf,
+}
+
+/// Score the leads into a table, as [`score_file`] would write them.
+pub fn score_table(job: &ScoreJob) -> Result<TableScored> {
+    let as_of = job.as_of();
+    let table = job.leads.scoring(job.model, &as_of)?;
+    let (frame, rejects) = crate::score::score_table_with_rejects(job.model, &table, &job.params())?;
+    Ok(TableScored { frame, rejects, as_of })
+}
+
+/// Each lead explained: its log-odds, each column's contribution, and its `reasons`
+/// strongest reasons (value and signed contribution), in the scored file's order.
+pub fn explain(job: &ScoreJob) -> Result<Vec<Explained>> {
+    let as_of = job.as_of();
+    let table = job.leads.scoring(job.model, &as_of)?;
+    crate::score::explain_table(job.model, &table, as_of.day(), job.reasons)
+}

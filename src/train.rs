@@ -147,6 +147,13 @@ pub struct Warning {
     pub message: String,
 }
 
+impl Warning {
+    /// The warning as the summary shows it: `column "x": message`, or the message.
+    pub fn text(&self) -> String {
+        crate::model::record::warning_text(&self.column, &self.message)
+    }
+}
+
 /// What training produced besides the model.
 #[derive(Debug, Clone)]
 pub struct TrainOutcome {

@@ -479,11 +479,7 @@ fn summary_fit(s: &mut String, o: &TrainOutcome) {
         s.push_str(&format!("  {c:+.3}  {name}\n"));
     }
     for w in &o.warnings {
-        if w.column.is_empty() {
-            s.push_str(&format!("warning: {}\n", w.message));
-        } else {
-            s.push_str(&format!("warning: column {:?}: {}\n", w.column, w.message));
-        }
+        s.push_str(&format!("warning: {}\n", w.text()));
     }
 }
 

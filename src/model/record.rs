@@ -279,6 +279,14 @@ pub enum WarningKind {
     Other,
 }
 
+/// A warning as summaries show it: `column "x": message`, or the message alone.
+pub fn warning_text(column: &str, message: &str) -> String {
+    match column.is_empty() {
+        true => message.to_string(),
+        false => format!("column {column:?}: {message}"),
+    }
+}
+
 /// A warning as the model keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedWarning {

@@ -1,0 +1,154 @@
+"""The Python package against the command line: the same scores to the bit, the same
+model files both ways, polars and pandas alike, and bad input raised as ValueError."""
+
+import json
+
+import pandas as pd
+import polars as pl
+import pytest
+
+import leadscore
+from conftest import AS_OF, DATA
+
+NEW = DATA / "new_leads.csv"
+
+
+def cli_scores(cli, model, tmp_path, data=NEW, reasons=3):
+    out = tmp_path / "cli_scored.csv"
+    cli("score", "--model", model, "--data", data, "--output", out, "--as-of", AS_OF, "--reasons", reasons, "-q", "--force")
+    # Every column as text: the CSV's shortest round-trip floats read back exactly.
+    return pl.read_csv(out, infer_schema=False)
+
+
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(pl.all().cast(pl.String))
+
+
+def test_scores_are_bit_equal_to_the_command_line(cli, cli_model, tmp_path):
+    model = leadscore.load(cli_model)
+    expected = cli_scores(cli, cli_model, tmp_path)
+    for data in (NEW, pl.read_csv(NEW)):
+        got = model.score(data, as_of=AS_OF)
+        assert got.columns == expected.columns
+        assert got.height == expected.height == 1000
+        # Bit-equal probabilities: the CLI's text parsed as f64 is the same f64.
+        assert got["probability"].to_list() == expected["probability"].cast(pl.Float64).to_list()
+        assert as_text(got.drop("probability")).equals(expected.drop("probability"))
+
+
+def test_polars_and_pandas_inputs_give_the_same_output(cli_model):
+    model = leadscore.load(cli_model)
+    frame = pl.read_csv(NEW)
+    from_polars = model.score(frame, as_of=AS_OF)
+    from_pandas = model.score(frame.to_pandas(use_pyarrow_extension_array=True), as_of=AS_OF)
+    assert isinstance(from_pandas, pd.DataFrame)
+    assert pl.from_pandas(from_pandas).equals(from_polars)
+    # pandas' own reader (integers with gaps become floats): the same probabilities.
+    plain = model.score(pd.read_csv(NEW), as_of=AS_OF)
+    assert plain["probability"].tolist() == from_polars["probability"].to_list()
+    assert plain["decision"].tolist() == from_polars["decision"].to_list()
+
+
+def test_a_model_saved_from_python_loads_in_the_command_line_and_the_reverse(cli, cli_model, tmp_path):
+    trained = leadscore.train(DATA / "sample_leads.csv", label="outcome", progress=False)
+    saved = trained.save(tmp_path / "py.model")
+    # The same options on the same file: the same model file, byte for byte.
+    assert open(saved, "rb").read() == open(cli_model, "rb").read()
+    expected = cli_scores(cli, saved, tmp_path)
+    again = leadscore.load(cli_model).score(NEW, as_of=AS_OF)
+    assert again["probability"].to_list() == expected["probability"].cast(pl.Float64).to_list()
+    inspected = json.loads(cli("inspect", saved, "--json").stdout)
+    assert inspected["threshold"]["value"] == trained.summary["threshold"]
+
+
+def test_training_from_a_frame_reads_as_the_file_does(cli_model):
+    from_file = leadscore.load(cli_model)
+    from_frame = leadscore.train(pl.read_csv(DATA / "sample_leads.csv", infer_schema=False), label="outcome", progress=False)
+    a = from_file.score(NEW, as_of=AS_OF)
+    b = from_frame.score(NEW, as_of=AS_OF)
+    assert a["probability"].to_list() == b["probability"].to_list()
+    # The same frame twice: the same model (its fingerprint is of the frame's cells).
+    again = leadscore.train(pl.read_csv(DATA / "sample_leads.csv", infer_schema=False), label="outcome", progress=False)
+    assert again.summary == from_frame.summary
+
+
+def test_options_are_the_train_flags(tmp_path, cli):
+    model = leadscore.train(
+        DATA / "sample_leads.csv",
+        label="outcome",
+        holdout=0.3,
+        seed=7,
+        exclude=["lead_source"],
+        alpha=0.5,
+        no_refit=True,
+        strategy="precision:0.5",
+        tiers="c,m:0.2,s:0.5",
+        progress=False,
+    )
+    path = tmp_path / "opts.model"
+    cli(
+        "train", "--data", DATA / "sample_leads.csv", "--label", "outcome", "--model", path, "-q",
+        "--holdout", "0.3", "--seed", "7", "--exclude", "lead_source", "--alpha", "0.5", "--no-refit",
+        "--strategy", "precision:0.5", "--tiers", "c,m:0.2,s:0.5",
+    )
+    assert open(model.save(tmp_path / "opts_py.model"), "rb").read() == open(path, "rb").read()
+
+
+def test_reasons_are_rows_of_feature_value_contribution(cli_model):
+    model = leadscore.load(cli_model)
+    rows = model.reasons(NEW, as_of=AS_OF, reasons=3)
+    scored = model.score(NEW, as_of=AS_OF, reasons=3)
+    assert len(rows) == scored.height
+    for lead, text in zip(rows[:50], scored["reasons"].to_list()[:50]):
+        assert 1 <= len(lead) <= 5
+        feature, value, contribution = lead[0]
+        assert isinstance(contribution, float)
+        assert text.split("; ")[0].startswith(f"{feature} = ")
+
+
+def test_evaluate_compare_and_threshold_match_the_command_line(cli, cli_model, tmp_path):
+    model = leadscore.load(cli_model)
+    holdout = DATA / "holdout_leads.csv"
+    assert model.evaluate(holdout) == json.loads(cli("evaluate", "--model", cli_model, "--data", holdout, "--json", "-q").stdout)
+    rules = DATA / "sample_rules.toml"
+    assert model.compare(rules, holdout) == json.loads(
+        cli("compare", "--model", cli_model, "--rules", rules, "--data", holdout, "--json", "-q").stdout
+    )
+    moved = model.threshold(holdout, "top:100")
+    assert moved.chosen["routed"] == 100
+    out = tmp_path / "t.model"
+    cli("threshold", "--model", cli_model, "--data", holdout, "--strategy", "top:100", "--output", out, "-q")
+    assert open(moved.save(tmp_path / "t_py.model"), "rb").read() == open(out, "rb").read()
+    page = model.report(tmp_path / "r.html", holdout, rules=rules)
+    assert open(page, encoding="utf-8").read().startswith("<!DOCTYPE html>")
+
+
+def test_training_summary_and_warnings(tmp_path):
+    frame = pl.read_csv(DATA / "sample_leads.csv", infer_schema=False)
+    leaky = frame.with_columns(pl.col("outcome").alias("deal_stage"))
+    model = leadscore.train(leaky, label="outcome", progress=False)
+    assert any("deal_stage" in w for w in model.warnings)
+    assert 0.5 < model.summary["holdout"]["roc_auc"] <= 1.0
+
+
+def test_bad_input_raises_a_value_error_naming_the_cell(cli_model, tmp_path):
+    model = leadscore.load(cli_model)
+    with pytest.raises(leadscore.BadInputError, match="job_title"):
+        model.score(pl.DataFrame({"lead_id": ["a"]}), as_of=AS_OF)
+    bad = pl.read_csv(NEW, infer_schema=False).with_columns(
+        pl.when(pl.int_range(pl.len()) == 6).then(pl.lit("lots")).otherwise(pl.col("employees")).alias("employees")
+    )
+    with pytest.raises(ValueError, match=r'employees.*row 7.*"lots"|row 7.*employees.*lots'):
+        model.score(bad, as_of=AS_OF)
+    with pytest.raises(leadscore.BadInputError, match="outcome"):
+        leadscore.train(pl.DataFrame({"x": [1, 2, 3]}), label="outcome", progress=False)
+    with pytest.raises(leadscore.BadInputError, match="holdot"):
+        leadscore.train(DATA / "sample_leads.csv", label="outcome", holdot=0.3, progress=False)
+    with pytest.raises(leadscore.BadInputError, match="YYYY-MM-DD"):
+        model.score(NEW, as_of="01/07/2025")
+    with pytest.raises(leadscore.BadInputError, match="no_such.csv"):
+        model.score(tmp_path / "no_such.csv", as_of=AS_OF)
+    with pytest.raises(leadscore.BadInputError, match="DataFrame"):
+        model.score(42)
+    with pytest.raises(leadscore.BadInputError):
+        leadscore.load(NEW)

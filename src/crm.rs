@@ -28,10 +28,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use polars::prelude::*;
-
 use crate::alerts::changes::State;
-use crate::error::{polars_err, Error, Result};
+use crate::error::{Error, Result};
 use crate::model::LeadModel;
 
 /// Which CRM's importer the file is for.
@@ -173,55 +171,6 @@ pub struct Written {
     pub without_key: usize,
 }
 
-/// One scored lead as read back.
-struct Lead {
-    key: Option<String>,
-    probability: f64,
-    score: i64,
-    tier: String,
-    decision: bool,
-    reasons: Option<String>,
-}
-
-/// The scored leads, and whether the table has reasons (`--reasons 0` leaves them out).
-fn read_leads(scored: &Path) -> Result<(Vec<Lead>, bool)> {
-    let t = crate::data::load(scored)?;
-    let err = |e: PolarsError| polars_err(scored, e);
-    let text = |name: &str| -> Result<Vec<Option<String>>> {
-        let c = t.column(name)?.cast(&DataType::String).map_err(err)?;
-        Ok(c.str().map_err(err)?.iter().map(|v| v.map(str::to_string)).collect())
-    };
-    let key_name = t.column_names().first().cloned().unwrap_or_default();
-    let keys = text(&key_name)?;
-    // Read as text, so that a scored table from either writer (Parquet, or CSV in any
-    // decimal mark) gives the same values.
-    let number = |v: &Option<String>| v.as_deref().and_then(|x| x.trim().replace(',', ".").parse::<f64>().ok());
-    let p: Vec<f64> = text("probability")?.iter().map(|v| number(v).unwrap_or(f64::NAN)).collect();
-    let s: Vec<i64> = text("score")?.iter().map(|v| number(v).unwrap_or(0.0) as i64).collect();
-    let d: Vec<bool> = text("decision")?.iter().map(|v| v.as_deref() == Some("true")).collect();
-    let tiers = text("tier")?;
-    let has_reasons = t.column_names().iter().any(|c| c == "reasons");
-    let reasons = match has_reasons {
-        true => text("reasons")?,
-        false => vec![None; t.height()],
-    };
-    let leads = keys
-        .into_iter()
-        .zip(tiers)
-        .zip(reasons)
-        .enumerate()
-        .map(|(i, ((key, tier), reasons))| Lead {
-            key: key.filter(|k| !k.trim().is_empty()),
-            probability: p[i],
-            score: s[i],
-            tier: tier.unwrap_or_default(),
-            decision: d[i],
-            reasons,
-        })
-        .collect();
-    Ok((leads, has_reasons))
-}
-
 /// [`write`] with the state file `state` (`score --state`), when given, read for the
 /// previous run.
 pub fn export(spec: &CrmSpec, scored: &Path, state: Option<&Path>, model: &LeadModel, out: &Path) -> Result<Written> {
@@ -237,13 +186,13 @@ pub fn export(spec: &CrmSpec, scored: &Path, state: Option<&Path>, model: &LeadM
 /// left, and the model whose verdict gives its leads' scores and decisions), only the
 /// leads whose score, tier or decision changed, and new ones.
 pub fn write(spec: &CrmSpec, scored: &Path, previous: Option<(&State, &LeadModel)>, out: &Path) -> Result<Written> {
-    let (leads, has_reasons) = read_leads(scored)?;
-    let before: Option<HashMap<&str, (i64, &str, bool)>> = previous.map(|(s, model)| {
+    let (leads, has_reasons) = crate::score::read_scored(scored)?;
+    let before: Option<HashMap<&str, (i32, &str, bool)>> = previous.map(|(s, model)| {
         s.leads
             .iter()
             .map(|l| {
                 let v = model.verdict(l.probability);
-                (l.id.as_str(), (v.score as i64, l.tier.as_str(), v.decision))
+                (l.id.as_str(), (v.score, l.tier.as_str(), v.decision))
             })
             .collect()
     });
@@ -258,7 +207,7 @@ pub fn write(spec: &CrmSpec, scored: &Path, previous: Option<(&State, &LeadModel
         csv.write_record(&header).map_err(e)?;
         let mut row: Vec<String> = Vec::with_capacity(header.len());
         for lead in &leads {
-            let Some(key) = &lead.key else {
+            let Some(key) = &lead.id else {
                 written.without_key += 1;
                 continue;
             };
@@ -276,7 +225,7 @@ pub fn write(spec: &CrmSpec, scored: &Path, previous: Option<(&State, &LeadModel
                     Field::Score => lead.score.to_string(),
                     Field::Tier => lead.tier.clone(),
                     Field::Decision => lead.decision.to_string(),
-                    Field::Reasons => lead.reasons.clone().unwrap_or_default(),
+                    Field::Reasons => lead.reasons.clone(),
                 };
                 row.push(match (spec.crm, v.is_empty()) {
                     // Salesforce leaves an empty field as it was: `#N/A` clears it.

@@ -199,7 +199,8 @@ fn train(
     let mut settings = leadscore::model::record::TrainSettings::new(label);
     let mut as_of = None;
     let mut sample = None;
-    for (name, values) in &options {
+    let mut flags = Vec::new();
+    for (name, values) in options {
         match name.as_str() {
             "as_of" => as_of = values.first().cloned(),
             "sample" => {
@@ -207,9 +208,10 @@ fn train(
                     BadInputError::new_err(format!("sample: {values:?} is not a whole number of rows"))
                 })?)
             }
-            _ => leadscore::train::settings::set_option(&mut settings, name, values).map_err(py_err)?,
+            _ => flags.push((name, values)),
         }
     }
+    leadscore::train::settings::apply_options(&mut settings, &flags).map_err(py_err)?;
     settings.sample = sample;
     let leads = leads_of(data, true, as_of.as_deref())?;
     let job = api::train::TrainJob { leads, settings };

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::data::{self, Table};
 use crate::error::{polars_err, Error, Result};
+use crate::score::ScoredLead;
 
 /// One lead as the last run left it (a row of the state file).
 #[derive(Debug, Clone, PartialEq)]
@@ -47,13 +48,9 @@ pub struct State {
     pub leads: Vec<LeadState>,
 }
 
-/// A scored lead, read back from the scored file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScoredLead {
-    pub id: String,
-    pub probability: f64,
-    pub tier: String,
-    pub reasons: String,
+/// The id of a lead read by [`read_scored`] (which refuses a lead without one).
+fn id_of(lead: &ScoredLead) -> &str {
+    lead.id.as_deref().unwrap_or_default()
 }
 
 /// What happened to a lead between two runs.
@@ -136,8 +133,9 @@ pub fn diff(previous: Option<&State>, current: &[ScoredLead], run: &Run) -> (Vec
     };
     let mut seen: HashMap<&str, ()> = HashMap::with_capacity(current.len());
     for lead in current {
-        seen.insert(lead.id.as_str(), ());
-        let old = before.get(lead.id.as_str()).copied();
+        let id = id_of(lead);
+        seen.insert(id, ());
+        let old = before.get(id).copied();
         // Routed from the threshold up; once routed, until below threshold - hysteresis.
         let decision = match old {
             Some(o) if o.decision => lead.probability >= run.threshold - run.hysteresis,
@@ -153,9 +151,9 @@ pub fn diff(previous: Option<&State>, current: &[ScoredLead], run: &Run) -> (Vec
         };
         if let Some(kind) = kind {
             changes.push(Change {
-                event_id: event(&lead.id, kind),
+                event_id: event(id, kind),
                 change: kind,
-                id: lead.id.clone(),
+                id: id.to_string(),
                 previous_probability: old.map(|o| o.probability),
                 probability: Some(lead.probability),
                 previous_tier: old.map(|o| o.tier.clone()),
@@ -169,7 +167,7 @@ pub fn diff(previous: Option<&State>, current: &[ScoredLead], run: &Run) -> (Vec
             });
         }
         leads.push(LeadState {
-            id: lead.id.clone(),
+            id: id.to_string(),
             probability: lead.probability,
             tier,
             decision,
@@ -212,32 +210,15 @@ pub fn diff(previous: Option<&State>, current: &[ScoredLead], run: &Run) -> (Vec
 /// The leads of a scored file (as `score` writes it: the id first, then `probability`,
 /// `score`, `tier`, `decision`, `reasons`), in any dialect it was written in.
 pub fn read_scored(path: &Path) -> Result<Vec<ScoredLead>> {
-    let table = data::load(path)?;
-    let text = |name: &str| -> Result<Vec<Option<String>>> {
-        let col = table.column(name)?.cast(&DataType::String).map_err(|e| polars_err(path, e))?;
-        Ok(col.str().map_err(|e| polars_err(path, e))?.iter().map(|v| v.map(str::to_string)).collect())
-    };
-    let id_name = table.df.get_column_names().first().map(|n| n.to_string()).unwrap_or_default();
-    let ids = text(&id_name)?;
-    let probs = text("probability")?;
-    let tiers = text("tier")?;
-    let reasons =
-        if table.column_names().iter().any(|c| c == "reasons") { text("reasons")? } else { vec![None; table.height()] };
-    let mut out = Vec::with_capacity(table.height());
-    for (i, (((id, p), t), r)) in ids.into_iter().zip(probs).zip(tiers).zip(reasons).enumerate() {
-        let bad = |m: &str| {
-            Error::Internal(format!("{}: row {}: {m} in the scored file just written", path.display(), i + 1))
-        };
-        let p = p.ok_or_else(|| bad("no probability"))?;
-        let probability: f64 = p.replace(',', ".").parse().map_err(|_| bad("a probability that is not a number"))?;
-        out.push(ScoredLead {
-            id: id.ok_or_else(|| bad("no id"))?,
-            probability,
-            tier: t.unwrap_or_default(),
-            reasons: r.unwrap_or_default(),
-        });
+    let (leads, _) = crate::score::read_scored(path)?;
+    if let Some(i) = leads.iter().position(|l| l.id.is_none()) {
+        return Err(Error::Internal(format!(
+            "{}: row {}: no id in the scored file just written",
+            path.display(),
+            i + 1
+        )));
     }
-    Ok(out)
+    Ok(leads)
 }
 
 /// The state left by the last run at `path`; `None` when there is none yet.
@@ -308,7 +289,15 @@ mod tests {
     use super::*;
 
     fn lead(id: &str, p: f64, tier: &str) -> ScoredLead {
-        ScoredLead { id: id.into(), probability: p, tier: tier.into(), reasons: String::new() }
+        ScoredLead {
+            id: Some(id.into()),
+            probability: p,
+            score: (p * 100.0) as i32,
+            tier: tier.into(),
+            decision: false,
+            reasons: String::new(),
+            segment: None,
+        }
     }
 
     #[test]

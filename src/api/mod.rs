@@ -15,11 +15,17 @@
 //! | threshold | [`threshold::threshold`] | [`threshold::ThresholdJob`] | [`threshold::Thresholded`] |
 //! | compare | [`compare::compare`] | [`compare::CompareJob`] | [`compare::Compared`] |
 //! | report | [`report::report`] | [`report::ReportJob`] | [`report::Reported`] |
+//! | monitor | [`monitor::monitor`] | [`monitor::MonitorJob`] | [`monitor::Monitored`] |
+//! | export-sql | [`export_sql::export_sql`] | [`export_sql::ExportSqlJob`] | the query |
+//! | retrain | [`retrain::retrain`] | [`retrain::RetrainJob`] | [`retrain::Retrained`] |
 
 pub mod compare;
 pub mod evaluate;
+pub mod export_sql;
 pub mod leads;
+pub mod monitor;
 pub mod report;
+pub mod retrain;
 pub mod score;
 pub mod threshold;
 pub mod train;

@@ -53,11 +53,33 @@ impl ScoreJob<'_> {
 
 /// What [`score_file`] tells its caller as it goes.
 #[derive(Debug, Clone, Copy)]
-pub enum FileProgress {
+pub enum FileProgress<'a> {
     /// A CSV path: the route, the bytes read and the (decoded) file's size.
     Csv { route: Route, done: u64, total: u64 },
     /// The leads are being read whole (a Parquet file, a Parquet output, an activity log).
     Reading,
+    /// The leads are scored (and the rejects and the CRM file written); what follows
+    /// (the changes, the deliveries) has not started.
+    Scored(&'a FileScored),
+    /// A note on what follows the scored file (the changes, the deliveries).
+    Note(&'a str),
+    /// A warning that must show even when notes are off.
+    Warning(&'a str),
+}
+
+/// Where the scores go, and what follows them.
+pub struct FileOutput<'a> {
+    /// The scored file (CSV or Parquet, by extension), or with `crm` the CRM's import file.
+    pub path: &'a Path,
+    /// Skip the parallel CSV scorer (the same output; for comparing the two).
+    pub streaming_only: bool,
+    /// Write the leads set aside (`on_bad_row`) here, as CSV.
+    pub rejects: Option<&'a Path>,
+    /// Write the scores as this CRM's importer takes them, in place of the scored file.
+    pub crm: Option<&'a crate::crm::CrmSpec>,
+    /// Compare with the last run's state, write the changes and deliver them; with the
+    /// model file's checksum, which the changes carry.
+    pub alerts: Option<(&'a crate::alerts::run::AfterRun<'a>, String)>,
 }
 
 /// How [`score_file`] scored a file.
@@ -70,13 +92,60 @@ pub struct FileScored {
     pub rejects: Vec<Reject>,
     /// The text encoding a CSV was read as (the CSV paths only).
     pub encoding: Option<crate::encoding::Detected>,
+    /// What the CRM file holds (with `crm`).
+    pub crm: Option<crate::crm::Written>,
+}
+
+/// Score the leads' file into `output.path`, then write the CRM file and compare with
+/// the last run, as `output` asks. A dry run's requests are printed to `out`.
+pub fn score_file(
+    job: &ScoreJob,
+    output: &FileOutput,
+    out: &mut dyn std::io::Write,
+    progress: &mut dyn FnMut(FileProgress),
+) -> Result<FileScored> {
+    // With a CRM file, the scores go to a table in a temporary folder first.
+    let scratch = match output.crm {
+        Some(_) => Some(
+            tempfile::tempdir()
+                .map_err(|e| crate::Error::Internal(format!("a temporary folder for the scored leads: {e}")))?,
+        ),
+        None => None,
+    };
+    let scored_path = match &scratch {
+        Some(dir) => dir.path().join("scored.parquet"),
+        None => output.path.to_path_buf(),
+    };
+    let mut done = score_into(job, &scored_path, output.streaming_only, progress)?;
+    if let Some(spec) = output.crm {
+        let state = output.alerts.as_ref().map(|(a, _)| a.state);
+        done.crm = Some(crate::crm::export(spec, &scored_path, state, job.model, output.path)?);
+    }
+    if let Some(path) = output.rejects {
+        crate::score::write_rejects(path, &done.rejects)?;
+    }
+    progress(FileProgress::Scored(&done));
+    if let Some((run, checksum)) = &output.alerts {
+        let progress = std::cell::RefCell::new(progress);
+        crate::alerts::run::after_run(
+            job.model,
+            checksum.clone(),
+            &job.as_of().date.to_string(),
+            &scored_path,
+            run,
+            out,
+            &mut |m| (progress.borrow_mut())(FileProgress::Note(m)),
+            &mut |m| (progress.borrow_mut())(FileProgress::Warning(m)),
+        )?;
+    }
+    Ok(done)
 }
 
 /// Score the leads' file into `output`. A CSV in and out without an activity log goes
 /// through [`crate::score::score_csv_file`] (the parallel path, else the streaming one;
 /// `streaming_only` for comparing the two); anything else is read whole (with the model's
 /// event columns), scored, and written in `output`'s format and the resolved dialect.
-pub fn score_file(
+fn score_into(
     job: &ScoreJob,
     output: &Path,
     streaming_only: bool,
@@ -99,6 +168,7 @@ pub fn score_file(
                 decisions: done.decisions,
                 rejects: done.rejects,
                 encoding: Some(done.encoding),
+                crm: None,
             });
         }
     }
@@ -110,7 +180,7 @@ pub fn score_file(
     let (mut scored, rejects) = crate::score::score_table_with_rejects(model, &table, &params)?;
     crate::data::write_table_as(&mut scored, output, params.out_dialect())?;
     let decisions = crate::score::count_decisions(&scored);
-    Ok(FileScored { rows: scored.height(), decisions, rejects, encoding: None })
+    Ok(FileScored { rows: scored.height(), decisions, rejects, encoding: None, crm: None })
 }
 
 /// The scored leads as a table: the columns the scored file has (the id or row number,

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use leadscore::api::{self, export_sql::ExportSqlJob};
 use leadscore::error::Result;
-use leadscore::sql::{export, AsOfSql, Dialect, SqlParams};
+use leadscore::sql::{AsOfSql, Dialect, SqlParams};
 use leadscore::{data, model_file};
 
 use super::args::{parse_date, Force, ModelIn, Quiet};
@@ -86,9 +87,6 @@ pub fn run(args: Args) -> Result<()> {
         data::check_output(&args.output, &[&args.model.model], args.force.force)?;
     }
     let (model, checksum) = model_file::load_with_checksum(&args.model.model)?;
-    if args.reasons > 20 {
-        return Err(leadscore::Error::usage("--reasons", format!("must be 0 to 20, got {}", args.reasons)));
-    }
     let params = SqlParams {
         dialect: args.dialect,
         table: args.table.clone(),
@@ -103,7 +101,7 @@ pub fn run(args: Args) -> Result<()> {
         reasons: args.reasons,
         reason_columns: args.reason_columns,
     };
-    let sql = export(&model, &params, &checksum)?;
+    let sql = api::export_sql::export_sql(&ExportSqlJob { model: &model, checksum: &checksum, params })?;
     if to_stdout {
         return super::output::out(&sql);
     }

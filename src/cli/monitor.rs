@@ -4,9 +4,13 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use leadscore::api::{
+    self,
+    monitor::{MonitorJob, Monitored},
+};
 use leadscore::error::{Error, Result};
 use leadscore::monitor::{self, Band, Monitor};
-use leadscore::{as_of, data, model_file, report};
+use leadscore::{data, model_file};
 
 use super::args::{Force, Json, Leads, ModelIn, Quiet};
 use super::output::{count, out, out_json, pct, text_table};
@@ -58,27 +62,17 @@ pub fn run(args: Args) -> Result<i32> {
         data::check_output(o, &[data_path, model_path], args.force.force)?;
     }
     let model = model_file::load(model_path)?;
-    let Some(profile) = &model.profile else {
-        return Err(Error::usage(
-            "monitor",
-            format!(
-                "{} was trained before leadscore kept a profile of the training rows; it still scores, but to monitor it, \
-                 retrain it with this version (leadscore train ...) on the same or newer won/lost leads",
-                model_path.display()
-            ),
-        ));
-    };
     console.note(&format!("reading {}", data_path.display()));
-    let (table, as_of) = if args.label.is_some() {
-        args.leads.job().history(&model)?
-    } else {
-        let a = as_of::for_scoring(args.leads.as_of);
-        (args.leads.job().scoring(&model, &a)?, a)
+    let job = MonitorJob {
+        model: &model,
+        model_name: model_path.display().to_string(),
+        leads: args.leads.job(),
+        label: args.label.clone(),
+        page: args.output.is_some(),
     };
+    let Monitored { monitor: m, as_of, page } = api::monitor::monitor(&job)?;
     console.note(&format!("as of {}", as_of.describe()));
-    let m = monitor::run(&model, profile, &table, as_of.day(), args.label.as_deref())?;
-    if let Some(o) = &args.output {
-        let html = report::monitor_page(&model, &m, &super::output::file_name(data_path))?;
+    if let (Some(o), Some(html)) = (&args.output, page) {
         data::atomic_write(o, |w| {
             use std::io::Write;
             w.write_all(html.as_bytes()).map_err(|e| Error::write(o, e))

@@ -5,9 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use leadscore::api::{
+    self,
+    retrain::{RetrainJob, Retrained},
+};
 use leadscore::error::{Error, Result};
 use leadscore::history;
-use leadscore::retrain::{Decision, Graded, RetrainParams, RetrainReport};
+use leadscore::retrain::{Decision, Graded, RetrainReport};
 
 use super::args::{Json, Leads, Quiet};
 use super::output::{count, out, out_json};
@@ -79,69 +83,27 @@ pub const KEPT: i32 = 4;
 
 pub fn run(args: Args) -> Result<i32> {
     let console = args.quiet.console();
-    if !(args.margin.is_finite() && (0.0..0.5).contains(&args.margin)) {
-        return Err(Error::usage("--margin", format!("must be from 0 to 0.5, got {}", args.margin)));
-    }
-    if args.keep == 0 {
-        return Err(Error::usage("--keep", "must be at least 1"));
-    }
-    let lock = history::Lock::acquire(&args.model, Duration::from_secs(args.wait))?;
-    let (champion, info) = leadscore::model_file::load_with_info(&args.model)?;
-    let mut settings = champion.record.as_ref().map(|r| r.settings.clone()).ok_or_else(|| {
-        Error::usage(
-            "retrain",
-            format!(
-                "{} was written before models recorded their settings (format version {}): train it once with `train`, \
-                 and retrain from then on",
-                args.model.display(),
-                info.format_version
-            ),
-        )
-    })?;
-    let mut overrides = args.options.apply(&mut settings)?;
-    if let Some(l) = &args.label {
-        settings.label = l.clone();
-        overrides.push(format!("--label {l}"));
-    }
-    if let Some(d) = args.leads.as_of {
-        settings.as_of = Some(d);
-        overrides.push(format!("--as-of {d}"));
-    }
-    if args.leads.encoding != leadscore::encoding::EncodingChoice::Auto {
-        settings.encoding = args.leads.encoding.to_string();
-    }
-    if let (Some(e), true) = (settings.events.as_mut(), args.leads.events.events.is_some()) {
-        let ev = &args.leads.events;
-        e.contact = ev.event_contact.clone().or(e.contact.take());
-        e.event_type = ev.event_type.clone().or(e.event_type.take());
-        e.time = ev.event_time.clone().or(e.time.take());
-    }
-    let encoding = settings.encoding.parse().map_err(|m| Error::usage("--encoding", m))?;
-    console.note(&format!("reading {}", args.leads.data.display()));
-    let table = leadscore::data::load_with(&args.leads.data, encoding)?;
-    let log = match &settings.events {
-        Some(e) if args.leads.events.events.is_some() => Some(leadscore::events::load(
-            args.leads.events.events.as_deref().unwrap_or(std::path::Path::new("")),
-            e.contact.as_deref(),
-            e.event_type.as_deref(),
-            e.time.as_deref(),
-        )?),
-        _ => None,
-    };
-    let params = RetrainParams {
-        settings,
-        overrides,
+    let job = RetrainJob {
+        model: args.model.clone(),
+        leads: args.leads.job(),
+        options: args.options.given(),
+        label: args.label.clone(),
         margin: args.margin,
         force: args.force,
         dry_run: args.dry_run,
         keep: args.keep,
+        wait: Duration::from_secs(args.wait),
     };
-    let spinner = console.spinner();
-    let (report, challenger) =
-        leadscore::retrain::retrain(&args.model, (&champion, &info.checksum), &table, log, &params, &lock, &mut |m| {
-            spinner.set_message(m.to_string())
-        })?;
-    spinner.finish_and_clear();
+    // The reading note before the spinner; the stages on it.
+    let spinner = std::cell::OnceCell::new();
+    let done = api::retrain::retrain(&job, &mut |m| match m.starts_with("reading ") && spinner.get().is_none() {
+        true => console.note(m),
+        false => spinner.get_or_init(|| console.spinner()).set_message(m.to_string()),
+    });
+    if let Some(s) = spinner.get() {
+        s.finish_and_clear();
+    }
+    let Retrained { report, challenger } = done?;
     if let (Some(path), Some(bytes)) = (&args.challenger, &challenger) {
         leadscore::data::check_output(path, &[&args.leads.data, &args.model], true)?;
         leadscore::data::atomic_write(path, |w| {

@@ -3,13 +3,14 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use leadscore::alerts::run::AfterRun;
 use leadscore::alerts::webhook;
 use leadscore::api::{
     self,
-    score::{FileProgress, ScoreJob},
+    score::{FileOutput, FileProgress, ScoreJob},
 };
 use leadscore::error::{Error, Result};
-use leadscore::score::{write_rejects, OnBadRow, Route, STREAM_BATCH};
+use leadscore::score::{OnBadRow, Route, STREAM_BATCH};
 use leadscore::{data, model_file};
 
 use super::args::{parse_dialect, Force, Leads, ModelIn, Quiet};
@@ -205,7 +206,6 @@ fn score(args: Args) -> Result<()> {
         (Some(c), Some(k)) => Some(leadscore::crm::CrmSpec::new(*c, k, args.crm_fields.as_deref())?),
         _ => None,
     };
-    let (_scratch, scored_path) = scored_target(crm.is_some(), &args.output)?;
     let (model, checksum) = model_file::load_with_checksum(model_path)?;
     let job = ScoreJob {
         model: &model,
@@ -220,10 +220,25 @@ fn score(args: Args) -> Result<()> {
     if let Some(w) = job.gap_warning() {
         console.note(&w);
     }
+    let after = args.state.as_deref().map(|state| AfterRun {
+        state,
+        changes: args.changes.as_deref(),
+        hysteresis: args.hysteresis,
+        dry_run: args.dry_run,
+        sender: sender.as_ref(),
+    });
+    let output = FileOutput {
+        path: &args.output,
+        streaming_only: args.general_path,
+        rejects: args.rejects.as_deref(),
+        crm: crm.as_ref(),
+        alerts: after.as_ref().map(|a| (a, checksum)),
+    };
     // The bar appears with the first bytes scored (a CSV path), sized to the text read.
     let mut bar: Option<indicatif::ProgressBar> = None;
     let mut shown = None;
-    let done = api::score::score_file(&job, &scored_path, args.general_path, &mut |p| match p {
+    let stdout = std::io::stdout();
+    api::score::score_file(&job, &output, &mut stdout.lock(), &mut |p| match p {
         FileProgress::Csv { route, done, total } => {
             if shown != Some(route) {
                 shown = Some(route);
@@ -244,64 +259,53 @@ fn score(args: Args) -> Result<()> {
             }
         }
         FileProgress::Reading => console.note(&format!("reading {}", data_path.display())),
+        FileProgress::Scored(done) => {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+            if let Some(e) = &done.encoding {
+                console.note(&format!("read {} as {}", data_path.display(), e.describe()));
+            }
+            if let (Some(path), Some(first)) = (&args.rejects, done.rejects.first()) {
+                // A warning even with --quiet: leads were left out of the output.
+                eprintln!(
+                    "leadscore: warning: {} leads set aside into {} (the first: row {}, column {:?}, {:?}: {})",
+                    count(done.rejects.len()),
+                    path.display(),
+                    first.row,
+                    first.column,
+                    first.value,
+                    first.reason
+                );
+            }
+            console.note(&scored_note(done, &model, &args, crm.as_ref()));
+        }
+        FileProgress::Note(m) => console.note(m),
+        FileProgress::Warning(m) => eprintln!("leadscore: warning: {m}"),
     })?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    if let Some(e) = &done.encoding {
-        console.note(&format!("read {} as {}", data_path.display(), e.describe()));
-    }
-    let (rows, decisions, rejects) = (done.rows, done.decisions, done.rejects);
-    if let Some(path) = &args.rejects {
-        write_rejects(path, &rejects)?;
-        if !rejects.is_empty() {
-            let first = &rejects[0];
-            // A warning even with --quiet: leads were left out of the output.
-            eprintln!(
-                "leadscore: warning: {} leads set aside into {} (the first: row {}, column {:?}, {:?}: {})",
-                count(rejects.len()),
-                path.display(),
-                first.row,
-                first.column,
-                first.value,
-                first.reason
-            );
-        }
-    }
-    match &crm {
-        None => console.note(&format!(
+    Ok(())
+}
+
+/// The closing note: the leads scored and where they went.
+fn scored_note(
+    done: &leadscore::api::score::FileScored,
+    model: &leadscore::model::LeadModel,
+    args: &Args,
+    crm: Option<&leadscore::crm::CrmSpec>,
+) -> String {
+    match (crm, &done.crm) {
+        (Some(spec), Some(w)) => crm_note(spec, w, done.rows, done.decisions, model.threshold.value, &args.output),
+        _ => format!(
             "scored {} leads: {} at or above the threshold {:.4}; written to {}",
-            count(rows),
-            count(decisions),
+            count(done.rows),
+            count(done.decisions),
             model.threshold.value,
             args.output.display()
-        )),
-        Some(spec) => {
-            let w = leadscore::crm::export(spec, &scored_path, args.state.as_deref(), &model, &args.output)?;
-            console.note(&crm_note(spec, &w, rows, decisions, model.threshold.value, &args.output));
-        }
+        ),
     }
-    if let Some(state) = &args.state {
-        let run = leadscore::alerts::run::AfterRun {
-            state,
-            changes: args.changes.as_deref(),
-            hysteresis: args.hysteresis,
-            dry_run: args.dry_run,
-            sender: sender.as_ref(),
-        };
-        let stdout = std::io::stdout();
-        leadscore::alerts::run::after_run(
-            &model,
-            checksum,
-            &as_of.date.to_string(),
-            &scored_path,
-            &run,
-            &mut stdout.lock(),
-            &mut |m| console.note(m),
-            warn,
-        )?;
-    }
-    Ok(())
 }
 
 /// The closing note of a `--crm` run.
@@ -335,17 +339,4 @@ fn crm_note(
         count(w.rows),
         out.display()
     )
-}
-
-/// Where the leads are scored to: the output, or with --crm a table in a temporary
-/// folder (ids as they are; the folder goes with the returned guard), then written in
-/// the CRM's format.
-fn scored_target(crm: bool, output: &std::path::Path) -> Result<(Option<tempfile::TempDir>, PathBuf)> {
-    if !crm {
-        return Ok((None, output.to_path_buf()));
-    }
-    let dir =
-        tempfile::tempdir().map_err(|e| Error::Internal(format!("a temporary folder for the scored leads: {e}")))?;
-    let path = dir.path().join("scored.parquet");
-    Ok((Some(dir), path))
 }

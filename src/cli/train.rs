@@ -180,9 +180,10 @@ fn text_of<T, E: std::fmt::Display>(
 }
 
 impl Options {
-    /// Write the options given onto `s` ([`train::settings::set_option`], the one
-    /// mapping from a flag to the settings); the overrides, one "--flag value" each.
-    pub fn apply(&self, s: &mut TrainSettings) -> Result<Vec<String>> {
+    /// The options given, as (flag, values), in the order `retrain`'s report names them
+    /// ([`train::settings::apply_options`] sets them: the one mapping from a flag to the
+    /// settings, shared with the Python package).
+    pub fn given(&self) -> Vec<(String, Vec<String>)> {
         fn shown<T: ToString>(v: &Option<T>) -> Vec<String> {
             v.iter().map(|v| v.to_string()).collect()
         }
@@ -212,20 +213,14 @@ impl Options {
             ("cutoff-col", one(&self.cutoff_col)),
             ("event-half-life", shown(&self.event_half_life)),
         ];
-        let mut overrides = Vec::new();
-        for (flag, values) in given.into_iter().filter(|(_, v)| !v.is_empty()) {
-            let values: Vec<String> = match flag {
-                "holdout-last" | "no-refit" => vec![],
-                _ => values,
-            };
-            train::settings::set_option(s, flag, &values)?;
-            let text = match flag {
-                "exclude" => s.exclude.join(","),
-                _ => values.join(" "),
-            };
-            overrides.push(format!("--{flag} {text}").trim_end().to_string());
-        }
-        Ok(overrides)
+        given
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(flag, values)| match flag {
+                "holdout-last" | "no-refit" => (flag.to_string(), vec![]),
+                _ => (flag.to_string(), values),
+            })
+            .collect()
     }
 }
 
@@ -233,7 +228,7 @@ impl Args {
     /// The job this command line gives.
     pub fn job(&self) -> Result<TrainJob> {
         let mut settings = TrainSettings::new(&self.label);
-        self.options.apply(&mut settings)?;
+        train::settings::apply_options(&mut settings, &self.options.given())?;
         settings.sample = self.sample;
         Ok(TrainJob { leads: self.leads.job(), settings })
     }

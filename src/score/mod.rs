@@ -12,6 +12,7 @@
 
 mod blocks;
 pub mod fast;
+mod lead;
 mod params;
 pub mod row;
 
@@ -22,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::features::cell::clean;
 use crate::features::ColumnCells;
 use crate::model::LeadModel;
+pub use lead::{read_scored, ScoredLead};
 pub use params::{OnBadRow, Reject, ScoreParams};
 pub use row::{Reason, RowScorer};
 
@@ -78,9 +80,10 @@ pub fn with_events(
     }
 }
 
-/// The scored leads of a table.
+/// A table's leads predicted, column by column (the batch form; one lead's full answer
+/// is a [`ScoredLead`]).
 #[derive(Debug, Clone)]
-pub struct Scored {
+pub struct Predictions {
     pub probability: Vec<f64>,
     pub log_odds: Vec<f64>,
     /// The reasons' text per lead, when asked for.
@@ -135,7 +138,7 @@ fn each_lead(
 
 /// Probabilities (and log-odds) of every lead of `table`; `reasons` > 0 also gives the
 /// reasons' text. `as_of_day` anchors date columns (see [`crate::as_of`]).
-pub fn predict_table_with(model: &LeadModel, table: &Table, as_of_day: i64, reasons: usize) -> Result<Scored> {
+pub fn predict_table_with(model: &LeadModel, table: &Table, as_of_day: i64, reasons: usize) -> Result<Predictions> {
     Ok(predict_rows(model, table, as_of_day, reasons, '.', None)?.1)
 }
 
@@ -148,10 +151,10 @@ fn predict_rows(
     reasons: usize,
     mark: char,
     on_bad: Option<&mut OnBadCell>,
-) -> Result<(Vec<usize>, Scored)> {
+) -> Result<(Vec<usize>, Predictions)> {
     let n = table.height();
     let mut kept = Vec::with_capacity(n);
-    let mut out = Scored {
+    let mut out = Predictions {
         probability: Vec::with_capacity(n),
         log_odds: Vec::with_capacity(n),
         reasons: (reasons > 0).then(Vec::new),
@@ -178,7 +181,7 @@ pub fn predict_readable(model: &LeadModel, table: &Table, as_of_day: i64) -> Res
 }
 
 /// Probabilities (and log-odds) of every lead of `table`.
-pub fn predict_table(model: &LeadModel, table: &Table, as_of_day: i64) -> Result<Scored> {
+pub fn predict_table(model: &LeadModel, table: &Table, as_of_day: i64) -> Result<Predictions> {
     predict_table_with(model, table, as_of_day, 0)
 }
 

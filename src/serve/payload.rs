@@ -198,22 +198,10 @@ pub struct Request<'a> {
     pub as_of: Option<chrono::NaiveDate>,
 }
 
-/// One lead's answer: flat, so that Marketo's response mappings and HubSpot's workflow
-/// outputs can pick fields by name.
-#[derive(Debug, Serialize)]
-pub struct Scored {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<Value>,
-    pub probability: f64,
-    pub score: i32,
-    pub tier: String,
-    pub decision: bool,
-    /// As the batch scorer writes them: `column = value (+0.84); ...`.
-    pub reasons: String,
-    /// The segment whose own weights scored the lead (segmented models only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub segment: Option<String>,
-}
+/// One lead's answer: the library's scored lead, flat, so that Marketo's response
+/// mappings and HubSpot's workflow outputs can pick fields by name; its id as the request
+/// gave it (a number stays a number).
+pub type Scored = crate::score::ScoredLead<Value>;
 
 /// Read a request body. `model` tells which top-level keys are columns (a model with a
 /// column called `leads`, `properties` or `as_of` keeps it as a column).
@@ -429,7 +417,7 @@ impl<'m> Scoring<'m> {
                 self.scorer.reason_text(&mut st, self.reasons, |k| texts[k].as_deref(), '.', &mut reasons);
             }
             let id = req.ids[i].clone().or_else(|| id.filter(|v| **v != Field::Null).map(Field::to_value));
-            out.push(Scored {
+            out.push(crate::score::ScoredLead {
                 id,
                 probability,
                 score: verdict.score,

@@ -275,3 +275,19 @@ fn events_of(s: &mut TrainSettings) -> &mut EventSettings {
         half_life_days: 30.0,
     })
 }
+
+/// Set the options given, as (flag, values) in the order given ([`set_option`] each);
+/// returns them as overrides, one "--flag value" each, for `retrain`'s report.
+pub fn apply_options(s: &mut TrainSettings, given: &[(String, Vec<String>)]) -> Result<Vec<String>> {
+    let mut overrides = Vec::with_capacity(given.len());
+    for (name, values) in given {
+        set_option(s, name, values)?;
+        let flag = name.trim().replace('_', "-");
+        let text = match flag.as_str() {
+            "exclude" => s.exclude.join(","),
+            _ => values.join(" "),
+        };
+        overrides.push(format!("--{flag} {text}").trim_end().to_string());
+    }
+    Ok(overrides)
+}

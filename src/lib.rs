@@ -15,10 +15,10 @@
 //! | 3. feature parts | features |
 //! | 4. events | events |
 //! | 5. the model as plain data | model, model_file, history |
-//! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, crm, synth, synth_crm, serve, inspect, retrain |
+//! | 6. operations | as_of, resolution, train, segments, score, sql, monitor, rules, compare, evaluate, alerts, crm, synth, synth_crm, inspect, retrain |
 //! | 7. report | report |
 //! | 8. front doors | api |
-//! | 9. command line | cli |
+//! | 9. the front ends | serve, cli |
 //!
 //! 1. The typed errors; text encodings; what one cell means ([`cell`], its local
 //!    [`format`]s, the [`keywords`] tables); how files and SQL engines write things
@@ -38,12 +38,14 @@
 //!    [`score`] (the per-lead arithmetic, [`score::row`], and its drivers), [`sql`],
 //!    [`monitor`], [`rules`] and [`compare`], [`evaluate`], [`alerts`], [`as_of`] (the one
 //!    rule for the date that dates count back from), [`synth`], [`crm`] (scores in a CRM's
-//!    import format), [`serve`] (scoring over HTTP), [`inspect`] (what a saved model is),
-//!    [`retrain`] (a challenger against the champion, the gate, the history).
+//!    import format), [`inspect`] (what a saved model is), [`retrain`] (a challenger
+//!    against the champion, the gate, the history).
 //! 7. [`report`]: the self-contained HTML report; it formats, it computes nothing.
 //! 8. [`api`]: the front doors, one per job (a parameter struct in, a result type out);
 //!    the command line, `serve` and the Python package call these.
-//! 9. `cli` (in the binary): parse, call one front door, print.
+//! 9. The front ends, glue over the front doors: [`serve`] (scoring over HTTP, each lead
+//!    through [`api::score::RecordScorer`]) and `cli` (in the binary: parse, call one
+//!    front door, print). The Python package (`python/`) is the third.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

@@ -176,8 +176,9 @@ class Model:
         """What training warned of (leaks, small samples, ...), in the command line's words."""
         return list(self._inner.warnings)
 
-    def score(self, data: Any, as_of: str | None = None, reasons: int = 3, id: str | None = None) -> Any:
-        """Score leads: id (or row), probability, score (0-100), tier, decision and reasons.
+    def score(self, data: Any, as_of: str | None = None, reasons: int = 5, id: str | None = None) -> Any:
+        """Score leads: id (or row), probability, score (0-100), tier, decision and reasons
+        (``reasons`` up, one fewer down; the command line's ``--reasons`` is 3 by default).
 
         Returns a frame of the kind given (polars, pandas or pyarrow; a path gives polars).
         Dates count back from ``as_of`` ("YYYY-MM-DD"), by default today (UTC), so that no
@@ -191,7 +192,7 @@ class Model:
         self.last_as_of = as_of_text
         return _frame_like(stream, _kind(data))
 
-    def reasons(self, data: Any, as_of: str | None = None, reasons: int = 3) -> list[list[tuple[str, str, float]]]:
+    def reasons(self, data: Any, as_of: str | None = None, reasons: int = 5) -> list[list[tuple[str, str, float]]]:
         """Each lead's reasons as (feature, value, contribution to the log-odds) rows,
         strongest first: ``reasons`` up, one fewer down, as ``score`` writes them."""
         return self._inner.explain(_arrow_input(data), as_of, reasons)

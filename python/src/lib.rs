@@ -238,6 +238,26 @@ fn load(py: Python<'_>, path: PathBuf) -> PyResult<Model> {
     Ok(Model { summary: Some(json(&inspection)?), warnings, model })
 }
 
+impl Model {
+    /// The score job for `data` (stop at the first cell the model cannot read).
+    fn score_job(
+        &self,
+        data: &Bound<'_, PyAny>,
+        as_of: Option<&str>,
+        reasons: usize,
+        id: Option<String>,
+    ) -> PyResult<api::score::ScoreJob<'_>> {
+        Ok(api::score::ScoreJob {
+            model: &self.model,
+            leads: leads_of(data, false, as_of)?,
+            reasons,
+            id,
+            on_bad_row: leadscore::score::OnBadRow::Fail,
+            dialect: leadscore::dialect::OutputDialect::Auto,
+        })
+    }
+}
+
 fn bootstrap(seed: u64) -> leadscore::uncertainty::Bootstrap {
     leadscore::uncertainty::Bootstrap { seed, ..Default::default() }
 }
@@ -268,7 +288,7 @@ impl Model {
 
     /// Score leads: the scored frame as an Arrow stream, the date it counted from, and a
     /// warning when that date is far past the training data.
-    #[pyo3(signature = (data, as_of=None, reasons=3, id=None))]
+    #[pyo3(signature = (data, as_of=None, reasons=5, id=None))]
     fn score(
         &self,
         py: Python<'_>,
@@ -277,21 +297,14 @@ impl Model {
         reasons: usize,
         id: Option<String>,
     ) -> PyResult<(ArrowStream, String, Option<String>)> {
-        let job = api::score::ScoreJob {
-            model: &self.model,
-            leads: leads_of(data, false, as_of)?,
-            reasons,
-            id,
-            on_bad_row: leadscore::score::OnBadRow::Fail,
-            dialect: leadscore::dialect::OutputDialect::Auto,
-        };
+        let job = self.score_job(data, as_of, reasons, id)?;
         let warning = job.gap_warning();
         let done = detached(py, || api::score::score_table(&job))?;
         Ok((stream(done.frame), done.as_of.describe(), warning))
     }
 
     /// Each lead's reasons as (feature, value, contribution) rows, strongest first.
-    #[pyo3(signature = (data, as_of=None, reasons=3))]
+    #[pyo3(signature = (data, as_of=None, reasons=5))]
     fn explain(
         &self,
         py: Python<'_>,
@@ -299,14 +312,7 @@ impl Model {
         as_of: Option<&str>,
         reasons: usize,
     ) -> PyResult<Vec<Vec<(String, String, f64)>>> {
-        let job = api::score::ScoreJob {
-            model: &self.model,
-            leads: leads_of(data, false, as_of)?,
-            reasons,
-            id: None,
-            on_bad_row: leadscore::score::OnBadRow::Fail,
-            dialect: leadscore::dialect::OutputDialect::Auto,
-        };
+        let job = self.score_job(data, as_of, reasons, None)?;
         let leads = detached(py, || api::score::explain(&job))?;
         Ok(leads
             .into_iter()

@@ -28,7 +28,7 @@ def test_scores_are_bit_equal_to_the_command_line(cli, cli_model, tmp_path):
     model = leadscore.load(cli_model)
     expected = cli_scores(cli, cli_model, tmp_path)
     for data in (NEW, pl.read_csv(NEW)):
-        got = model.score(data, as_of=AS_OF)
+        got = model.score(data, as_of=AS_OF, reasons=3)
         assert got.columns == expected.columns
         assert got.height == expected.height == 1000
         # Bit-equal probabilities: the CLI's text parsed as f64 is the same f64.
@@ -54,8 +54,10 @@ def test_a_model_saved_from_python_loads_in_the_command_line_and_the_reverse(cli
     saved = trained.save(tmp_path / "py.model")
     # The same options on the same file: the same model file, byte for byte.
     assert open(saved, "rb").read() == open(cli_model, "rb").read()
-    expected = cli_scores(cli, saved, tmp_path)
+    expected = cli_scores(cli, saved, tmp_path, reasons=5)
     again = leadscore.load(cli_model).score(NEW, as_of=AS_OF)
+    assert again.equals(trained.score(NEW, as_of=AS_OF))
+    assert as_text(again.drop("probability")).equals(expected.drop("probability"))
     assert again["probability"].to_list() == expected["probability"].cast(pl.Float64).to_list()
     inspected = json.loads(cli("inspect", saved, "--json").stdout)
     assert inspected["threshold"]["value"] == trained.summary["threshold"]
@@ -152,3 +154,35 @@ def test_bad_input_raises_a_value_error_naming_the_cell(cli_model, tmp_path):
         model.score(42)
     with pytest.raises(leadscore.BadInputError):
         leadscore.load(NEW)
+
+
+def test_training_releases_the_interpreter():
+    import threading
+    import time
+
+    ticks, stop = 0, threading.Event()
+
+    def tick():
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=tick)
+    thread.start()
+    started = time.perf_counter()
+    leadscore.train(DATA / "sample_leads.csv", label="outcome", progress=False)
+    took = time.perf_counter() - started
+    stop.set()
+    thread.join()
+    # Held, the interpreter would let the ticking thread run only between calls.
+    assert ticks > took * 100, f"{ticks} ticks in {took:.2f} s of training"
+
+
+def test_progress_shows_the_stages_or_is_off(capsys):
+    leadscore.train(DATA / "sample_leads.csv", label="outcome", progress=False)
+    assert "leadscore:" not in capsys.readouterr().out + capsys.readouterr().err
+    leadscore.train(DATA / "sample_leads.csv", label="outcome", progress=True)
+    said = capsys.readouterr()
+    # A tqdm bar (on stderr) when tqdm is installed, else a line per stage.
+    assert "reading" in said.out + said.err and "leadscore" in said.out + said.err

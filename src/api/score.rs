@@ -6,10 +6,12 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 
 use crate::as_of::{self, AsOf};
+use crate::cell::Cell;
 use crate::dialect::OutputDialect;
 use crate::error::Result;
 use crate::model::LeadModel;
-use crate::score::{Explained, OnBadRow, Reject, Route, ScoreParams};
+use crate::score::row::{CellError, RowState};
+use crate::score::{Explained, OnBadRow, Reject, Route, RowScorer, ScoreParams, ScoredLead};
 
 use super::Leads;
 
@@ -206,4 +208,57 @@ pub fn explain(job: &ScoreJob) -> Result<Vec<Explained>> {
     let as_of = job.as_of();
     let table = job.leads.scoring(job.model, &as_of)?;
     crate::score::explain_table(job.model, &table, as_of.day(), job.reasons)
+}
+
+/// Leads given one at a time as cells (`serve`'s JSON fields), the model compiled once:
+/// each lead through the one per-lead arithmetic into a [`ScoredLead`].
+pub struct RecordScorer<'m> {
+    scorer: RowScorer<'m>,
+    reasons: usize,
+}
+
+impl<'m> RecordScorer<'m> {
+    /// Compile `model`; `reasons` positive reasons per lead (negative: one fewer).
+    pub fn new(model: &'m LeadModel, reasons: usize) -> Result<RecordScorer<'m>> {
+        Ok(RecordScorer { scorer: RowScorer::new(model)?, reasons })
+    }
+
+    pub fn model(&self) -> &'m LeadModel {
+        self.scorer.model
+    }
+
+    /// A scratch state for [`Self::score`], reused from lead to lead.
+    pub fn state(&self) -> RowState {
+        self.scorer.state()
+    }
+
+    /// One lead: `cell(k)` its cell in the model's k-th input column, `text(k)` that
+    /// cell as the reasons show it; as of `as_of_day`. A cell the model cannot read is
+    /// the error, naming the column's index.
+    pub fn score<'c, Id>(
+        &self,
+        st: &mut RowState,
+        cell: impl Fn(usize) -> Cell<'c>,
+        text: impl Fn(usize) -> Option<&'c str>,
+        as_of_day: i64,
+        id: Option<Id>,
+    ) -> std::result::Result<ScoredLead<Id>, CellError> {
+        let m = self.scorer.model;
+        let z = self.scorer.log_odds(cell, as_of_day, st)?;
+        let probability = self.scorer.probability(z, st);
+        let verdict = m.verdict(probability);
+        let mut reasons = String::new();
+        if self.reasons > 0 {
+            self.scorer.reason_text(st, self.reasons, text, '.', &mut reasons);
+        }
+        Ok(ScoredLead {
+            id,
+            probability,
+            score: verdict.score,
+            tier: m.tiers.names.get(verdict.tier).cloned().unwrap_or_default(),
+            decision: verdict.decision,
+            reasons,
+            segment: self.scorer.segment(st).map(str::to_string),
+        })
+    }
 }

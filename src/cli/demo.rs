@@ -3,9 +3,16 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use leadscore::api::compare::CompareJob;
+use leadscore::api::evaluate::EvaluateJob;
+use leadscore::api::monitor::{MonitorJob, Monitored};
+use leadscore::api::report::ReportJob;
+use leadscore::api::score::ScoreJob;
+use leadscore::api::train::{TrainJob, TrainProgress};
+use leadscore::api::{self, Leads};
 use leadscore::error::{Error, Result};
-use leadscore::score::{score_table, ScoreParams};
-use leadscore::train::{self, TrainParams};
+use leadscore::model::record::TrainSettings;
+use leadscore::train;
 use leadscore::{data, model_file};
 
 use super::output::{count, out};
@@ -69,13 +76,13 @@ pub fn run(args: Args) -> Result<()> {
 
     let mut s = String::new();
     s.push_str(&format!("== 1. train on {} ==\n", train_file.display()));
-    console.note(&format!("reading {}", train_file.display()));
-    let table = data::load(&train_file)?;
-    let mut params = TrainParams::new("outcome");
-    params.id = Some("lead_id".into());
-    params.holdout = 0.25;
-    params.seed = args.seed;
-    let outcome = train::train(&table, &params, &mut |m| console.note(m))?;
+    let options = [("id", "lead_id".to_string()), ("holdout", "0.25".into()), ("seed", args.seed.to_string())];
+    let mut settings = TrainSettings::new("outcome");
+    train::settings::apply_options(&mut settings, &options.map(|(f, v)| (f.to_string(), vec![v])))?;
+    let job = TrainJob { leads: Leads::file(&train_file), settings };
+    let outcome = api::train::train(&job, &mut |p| match p {
+        TrainProgress::Note(m) | TrainProgress::Stage(m) => console.note(m),
+    })?;
     model_file::save(&outcome.model, &model_path)?;
     s.push_str(&super::train::summary(&outcome));
 
@@ -92,19 +99,26 @@ pub fn run(args: Args) -> Result<()> {
     s.push_str(&super::evaluate::gains(&ev.bands));
 
     s.push_str(&format!("\n== 3. score {} ==\n", new_file.display()));
-    let new_leads = data::load(&new_file)?;
     // The sample leads are synthetic history: scored as of the training data's date,
     // given explicitly, as `score --as-of` would be.
-    let as_of = outcome.model.features.as_of_day.and_then(leadscore::features::cell::from_day_number);
-    let as_of = leadscore::as_of::for_scoring(as_of);
+    let mut new_leads = Leads::file(&new_file);
+    new_leads.as_of = outcome.model.features.as_of_day.and_then(leadscore::features::cell::from_day_number);
+    let job = ScoreJob {
+        model: &outcome.model,
+        leads: new_leads.clone(),
+        reasons: 3,
+        id: None,
+        on_bad_row: Default::default(),
+        dialect: Default::default(),
+    };
+    let as_of = job.as_of();
     s.push_str(&format!("as of {} (the sample data's own date)\n", as_of.date));
-    let params = ScoreParams { as_of_day: as_of.day(), reasons: 3, ..Default::default() };
-    let mut scored = score_table(&outcome.model, &new_leads, &params)?;
-    data::write_table(&mut scored, &scored_path)?;
+    let scored = api::score::score_table(&job)?.frame;
+    data::write_table(&mut scored.clone(), &scored_path)?;
     let hot = leadscore::score::count_decisions(&scored);
     s.push_str(&format!(
         "{} new leads scored, {} at or above the threshold {:.4}\n",
-        count(new_leads.height()),
+        count(scored.height()),
         count(hot),
         outcome.model.threshold.value
     ));
@@ -113,17 +127,23 @@ pub fn run(args: Args) -> Result<()> {
         s.push_str(&format!("  {}  score {:>3}  {:<5} {}\n", lead[0], lead[1], lead[2], lead[3]));
     }
     // Monitoring: the new leads against the profile of the training rows.
-    if let Some(profile) = &outcome.model.profile {
+    if outcome.model.profile.is_some() {
         s.push_str(&format!("\n== 4. monitor {} against the training rows ==\n", new_file.display()));
-        let m = leadscore::monitor::run(&outcome.model, profile, &new_leads, as_of.day(), None)?;
+        let job = MonitorJob {
+            model: &outcome.model,
+            model_name: model_path.display().to_string(),
+            leads: new_leads,
+            label: None,
+            page: true,
+        };
+        let Monitored { monitor: m, page, .. } = api::monitor::monitor(&job)?;
         let worst: Vec<String> = {
             let mut c: Vec<&leadscore::monitor::ColumnDrift> = m.columns.iter().collect();
             c.sort_by(|a, b| b.drift.psi.total_cmp(&a.drift.psi));
             c.iter().take(3).map(|c| format!("{} {:.4}", c.part, c.drift.psi)).collect()
         };
         s.push_str(&format!("{}: largest PSI {}; score PSI {:.4}\n", m.worst.name(), worst.join(", "), m.score.psi));
-        let html = leadscore::report::monitor_page(&outcome.model, &m, &super::output::file_name(&new_file))?;
-        data::write_text(&monitor_path, &html)?;
+        data::write_text(&monitor_path, &page.unwrap_or_default())?;
         s.push_str(&format!("monitoring page: {}\n", monitor_path.display()));
     }
     // The threshold was chosen on the training run's holdout, so its precision there is
@@ -131,15 +151,10 @@ pub fn run(args: Args) -> Result<()> {
     let eval_file = dir.join("evaluation_leads.csv");
     if eval_file.is_file() {
         s.push_str(&format!("\n== 5. the threshold on {}, leads it was not chosen on ==\n", eval_file.display()));
-        let table = data::load(&eval_file)?;
-        let ev = leadscore::evaluate::evaluate_table(
-            &outcome.model,
-            &table,
-            as_of,
-            &eval_file.display().to_string(),
-            None,
-            leadscore::uncertainty::Bootstrap::default(),
-        )?;
+        let mut leads = Leads::file(&eval_file);
+        leads.as_of = Some(as_of.date);
+        let job = EvaluateJob { model: &outcome.model, leads, by: None, bootstrap: Default::default() };
+        let ev = api::evaluate::evaluate(&job)?.evaluation;
         s.push_str(&format!(
             "{} labelled leads, {} won; ROC AUC {:.4} ({})\n",
             count(ev.rows),
@@ -154,25 +169,22 @@ pub fn run(args: Args) -> Result<()> {
     if rules_file.is_file() && holdout_file.is_file() {
         s.push_str(&format!("\n== 6. predictive versus the manual points in {} ==\n", rules_file.display()));
         let rules = leadscore::rules::RulesFile::load(&rules_file)?;
-        let hold = data::load(&holdout_file)?;
-        let (c, _) = leadscore::compare::compare_on(
-            &outcome.model,
-            &rules,
-            &hold,
-            None,
-            Some("lead_id"),
-            leadscore::uncertainty::Bootstrap::default(),
-        )?;
+        let job = CompareJob {
+            model: &outcome.model,
+            rules: &rules,
+            leads: Leads::file(&holdout_file),
+            id: Some("lead_id".into()),
+            bootstrap: Default::default(),
+        };
+        let c = api::compare::compare(&job)?.comparison;
         s.push_str(&super::compare::headline(&c, &holdout_file.display().to_string()));
-        let (html, _) = leadscore::report::build(
-            &outcome.model,
-            &hold,
-            Some((&rules, &super::output::file_name(&rules_file))),
-            &super::output::file_name(&holdout_file),
-            None,
-            leadscore::uncertainty::Bootstrap::default(),
-        )?;
-        data::write_text(&report_path, &html)?;
+        let job = ReportJob {
+            model: &outcome.model,
+            leads: Leads::file(&holdout_file),
+            rules: Some((&rules, super::output::file_name(&rules_file))),
+            bootstrap: Default::default(),
+        };
+        data::write_text(&report_path, &api::report::report(&job)?.html)?;
         s.push_str(&format!("report: {}\n", report_path.display()));
     }
     s.push_str(&format!(

@@ -20,9 +20,9 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::api::score::RecordScorer;
 use crate::cell::Cell;
 use crate::model::LeadModel;
-use crate::score::RowScorer;
 
 /// A request the server refuses, with the HTTP status and the message.
 #[derive(Debug, Clone, PartialEq)]
@@ -319,35 +319,32 @@ fn number_text(n: &serde_json::Number) -> String {
 
 /// The model's columns read from the leads of one request.
 pub struct Scoring<'m> {
-    scorer: RowScorer<'m>,
+    scorer: RecordScorer<'m>,
     columns: Vec<&'m str>,
     /// Each input column's index by name.
     index: foldhash::HashMap<&'m str, usize>,
     /// The model's activity-log columns (empty for other models).
     event_columns: Vec<String>,
     id_column: Option<&'m str>,
-    reasons: usize,
 }
 
 impl<'m> Scoring<'m> {
     pub fn new(model: &'m LeadModel, reasons: usize) -> crate::Result<Scoring<'m>> {
-        let scorer = RowScorer::new(model)?;
+        let scorer = RecordScorer::new(model, reasons)?;
         let columns = model.features.input_columns();
         let index = columns.iter().enumerate().map(|(k, &c)| (c, k)).collect();
         let event_columns = model.events.as_ref().map(|e| e.column_names()).unwrap_or_default();
-        Ok(Scoring { scorer, columns, index, event_columns, id_column: model.meta.id_column.as_deref(), reasons })
+        Ok(Scoring { scorer, columns, index, event_columns, id_column: model.meta.id_column.as_deref() })
     }
 
     /// Score every lead of `req` as of `as_of_day`; the answers and the fields no lead's
     /// score used (sorted).
     pub fn score(&self, req: &Request, as_of_day: i64) -> Result<(Vec<Scored>, Vec<String>), Refusal> {
-        let m = self.scorer.model;
         let mut st = self.scorer.state();
         let mut out = Vec::with_capacity(req.leads.len());
         let mut ignored: BTreeSet<&str> = BTreeSet::new();
         let mut values: Vec<Option<&Field>> = Vec::with_capacity(self.columns.len());
         let mut texts: Vec<Option<Cow<str>>> = Vec::with_capacity(self.columns.len());
-        let mut reasons = String::new();
         let many = req.leads.len() > 1 || req.shape == Shape::Leads;
         for (i, lead) in req.leads.iter().enumerate() {
             let at = |field: &str| match many {
@@ -407,25 +404,12 @@ impl<'m> Scoring<'m> {
                 Some(Field::Number(n)) => Cell::Number(n.as_f64().unwrap_or(f64::NAN)),
                 Some(Field::Bool(b)) => Cell::Bool(*b),
             };
-            let z = self.scorer.log_odds(cell, as_of_day, &mut st).map_err(|e| {
+            let id = req.ids[i].clone().or_else(|| id.filter(|v| **v != Field::Null).map(Field::to_value));
+            let scored = self.scorer.score(&mut st, cell, |k| texts[k].as_deref(), as_of_day, id).map_err(|e| {
                 let shown = texts[e.column].as_deref().unwrap_or("");
                 Refusal::bad(format!("{}: {:?} is {}", at(self.columns[e.column]), shown, e.problem.describe()))
             })?;
-            let probability = self.scorer.probability(z, &st);
-            let verdict = m.verdict(probability);
-            if self.reasons > 0 {
-                self.scorer.reason_text(&mut st, self.reasons, |k| texts[k].as_deref(), '.', &mut reasons);
-            }
-            let id = req.ids[i].clone().or_else(|| id.filter(|v| **v != Field::Null).map(Field::to_value));
-            out.push(crate::score::ScoredLead {
-                id,
-                probability,
-                score: verdict.score,
-                tier: m.tiers.names.get(verdict.tier).cloned().unwrap_or_default(),
-                decision: verdict.decision,
-                reasons: reasons.clone(),
-                segment: self.scorer.segment(&st).map(str::to_string),
-            });
+            out.push(scored);
         }
         Ok((out, ignored.into_iter().map(str::to_string).collect()))
     }

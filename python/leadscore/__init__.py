@@ -49,7 +49,15 @@ def _arrow_input(data: Any) -> Any:
         cats = [c for c, t in data.schema.items() if t in (pl.Categorical, pl.Enum) or isinstance(t, (pl.Categorical, pl.Enum))]
         if cats:
             data = data.with_columns(pl.col(cats).cast(pl.String))
-        return data
+        if hasattr(data, "__arrow_c_stream__"):
+            return data
+        # polars before the PyCapsule interface (1.0 to 1.x): through pyarrow.
+        try:
+            return data.to_arrow()
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise BadInputError(
+                f"polars {pl.__version__} cannot hand a frame over by itself: pip install pyarrow, or a newer polars"
+            ) from e
     if kind == "pandas":
         try:
             import pyarrow as pa
@@ -82,7 +90,13 @@ def _frame_like(stream: Any, like: str) -> Any:
         import pyarrow as pa
 
         return pa.table(stream).to_pandas()
-    return pl.DataFrame(stream)
+    try:
+        return pl.DataFrame(stream)
+    except TypeError:
+        # polars before the PyCapsule interface: through pyarrow.
+        import pyarrow as pa
+
+        return pl.from_arrow(pa.table(stream))
 
 
 def _option_values(value: Any) -> list[str]:

@@ -17,7 +17,7 @@ def cli_scores(cli, model, tmp_path, data=NEW, reasons=3):
     out = tmp_path / "cli_scored.csv"
     cli("score", "--model", model, "--data", data, "--output", out, "--as-of", AS_OF, "--reasons", reasons, "-q", "--force")
     # Every column as text: the CSV's shortest round-trip floats read back exactly.
-    return pl.read_csv(out, infer_schema=False)
+    return pl.read_csv(out, infer_schema_length=0)
 
 
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -65,12 +65,12 @@ def test_a_model_saved_from_python_loads_in_the_command_line_and_the_reverse(cli
 
 def test_training_from_a_frame_reads_as_the_file_does(cli_model):
     from_file = leadscore.load(cli_model)
-    from_frame = leadscore.train(pl.read_csv(DATA / "sample_leads.csv", infer_schema=False), label="outcome", progress=False)
+    from_frame = leadscore.train(pl.read_csv(DATA / "sample_leads.csv", infer_schema_length=0), label="outcome", progress=False)
     a = from_file.score(NEW, as_of=AS_OF)
     b = from_frame.score(NEW, as_of=AS_OF)
     assert a["probability"].to_list() == b["probability"].to_list()
     # The same frame twice: the same model (its fingerprint is of the frame's cells).
-    again = leadscore.train(pl.read_csv(DATA / "sample_leads.csv", infer_schema=False), label="outcome", progress=False)
+    again = leadscore.train(pl.read_csv(DATA / "sample_leads.csv", infer_schema_length=0), label="outcome", progress=False)
     assert again.summary == from_frame.summary
 
 
@@ -126,7 +126,7 @@ def test_evaluate_compare_and_threshold_match_the_command_line(cli, cli_model, t
 
 
 def test_training_summary_and_warnings(tmp_path):
-    frame = pl.read_csv(DATA / "sample_leads.csv", infer_schema=False)
+    frame = pl.read_csv(DATA / "sample_leads.csv", infer_schema_length=0)
     leaky = frame.with_columns(pl.col("outcome").alias("deal_stage"))
     model = leadscore.train(leaky, label="outcome", progress=False)
     assert any("deal_stage" in w for w in model.warnings)
@@ -137,7 +137,7 @@ def test_bad_input_raises_a_value_error_naming_the_cell(cli_model, tmp_path):
     model = leadscore.load(cli_model)
     with pytest.raises(leadscore.BadInputError, match="job_title"):
         model.score(pl.DataFrame({"lead_id": ["a"]}), as_of=AS_OF)
-    bad = pl.read_csv(NEW, infer_schema=False).with_columns(
+    bad = pl.read_csv(NEW, infer_schema_length=0).with_columns(
         pl.when(pl.int_range(pl.len()) == 6).then(pl.lit("lots")).otherwise(pl.col("employees")).alias("employees")
     )
     with pytest.raises(ValueError, match=r'employees.*row 7.*"lots"|row 7.*employees.*lots'):

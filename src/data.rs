@@ -182,6 +182,7 @@ pub fn from_frame(df: DataFrame, name: &str, fingerprint: bool) -> Result<Table>
     if df.height() == 0 {
         return Err(Error::HeaderOnly { path });
     }
+    let df = utc_times(df, &path)?;
     let sha256 = if fingerprint { frame_sha256(&df, &path)? } else { String::new() };
     Ok(Table { path, df, sha256, encoding: None, delimiter: None })
 }
@@ -495,6 +496,27 @@ fn load_parquet(path: &Path) -> Result<DataFrame> {
     let df = ParquetReader::new(file).finish().map_err(|e| file_err(path, e))?;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     check_duplicate_names(path, &names)?;
+    utc_times(df, path)
+}
+
+/// Timestamps with a time zone as their UTC times without one: the days a date column
+/// counts are UTC days (this build reads no time zones; polars could not even write such
+/// a cell as text).
+fn utc_times(mut df: DataFrame, path: &Path) -> Result<DataFrame> {
+    let zoned: Vec<(String, TimeUnit)> = df
+        .columns()
+        .iter()
+        .filter_map(|c| match c.dtype() {
+            DataType::Datetime(unit, Some(_)) => Some((c.name().to_string(), *unit)),
+            _ => None,
+        })
+        .collect();
+    for (name, unit) in zoned {
+        let c = df.column(&name).map_err(|e| polars_err(path, e))?;
+        let physical = c.cast(&DataType::Int64).map_err(|e| polars_err(path, e))?;
+        let naive = physical.cast(&DataType::Datetime(unit, None)).map_err(|e| polars_err(path, e))?;
+        df.with_column(naive).map_err(|e| polars_err(path, e))?;
+    }
     Ok(df)
 }
 

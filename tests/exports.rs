@@ -504,3 +504,23 @@ fn rules_read_local_numbers_and_dates_as_the_clean_file() {
     // The id column was found in both, as train finds it.
     assert_eq!(csv_column(&s.path("da_points.csv"), "lead_id"), csv_column(&s.path("clean_points.csv"), "lead_id"));
 }
+
+/// A Parquet export whose date columns are timestamps with a time zone (as pandas and
+/// warehouses write them) scores as the same leads with plain dates do; it used to stop
+/// with an internal error. Time zones count as UTC days (issue 35 found it through
+/// Python frames, which take the same path).
+#[test]
+fn timestamps_with_a_time_zone_score_as_their_utc_days() {
+    let s = Scratch::new();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample_leads.csv");
+    s.run(&["train", "--data", sample, "--label", "outcome", "--id", "lead_id", "--model", "m.bin", "-q"]).assert_ok();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    for (input, out) in [("utc_timestamps.csv", "dates.csv"), ("utc_timestamps.parquet", "zoned.csv")] {
+        let data = format!("{fixtures}/{input}");
+        s.run(&["score", "--model", "m.bin", "--data", &data, "--output", out, "--as-of", "2025-07-01", "-q"])
+            .assert_ok();
+    }
+    let (dates, zoned) = (csv_f64(&s.path("dates.csv"), "probability"), csv_f64(&s.path("zoned.csv"), "probability"));
+    assert_eq!(dates.len(), 60);
+    assert_eq!(dates, zoned);
+}

@@ -87,24 +87,51 @@ fn frame_of(data: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
             chunks[k].push(a.clone());
         }
     }
+    if let Some(f) = fields.iter().find(|f| !readable(&f.dtype)) {
+        return Err(BadInputError::new_err(format!(
+            "{FRAME}: column {:?} is of type {:?}, which leadscore does not read; cast it to text, a number, a \
+             boolean or a date first",
+            f.name.as_str(),
+            f.dtype
+        )));
+    }
     let mut columns = Vec::with_capacity(fields.len());
     let mut height = 0;
     for (f, arrays) in fields.iter().zip(chunks) {
         let s = if arrays.is_empty() {
             Series::new_empty(f.name.clone(), &DataType::from_arrow_field(f))
         } else {
-            Series::from_arrow_chunks(f.name.clone(), arrays).map_err(|e| {
-                BadInputError::new_err(format!(
-                    "{FRAME}: column {:?} of type {:?} cannot be read: {e} (cast it to text or a number first)",
-                    f.name.as_str(),
-                    f.dtype
-                ))
-            })?
+            // A backstop: a type polars reads only with a feature this build leaves out
+            // panics in polars; it becomes the same error.
+            catch_unwind(AssertUnwindSafe(|| Series::from_arrow_chunks(f.name.clone(), arrays)))
+                .unwrap_or_else(|_| Err(PolarsError::ComputeError("this type is not read".into())))
+                .map_err(|e| {
+                    BadInputError::new_err(format!(
+                        "{FRAME}: column {:?} of type {:?} cannot be read: {e} (cast it to text or a number first)",
+                        f.name.as_str(),
+                        f.dtype
+                    ))
+                })?
         };
         height = s.len();
         columns.push(s.into_column());
     }
     DataFrame::new(height, columns).map_err(|e| BadInputError::new_err(format!("{FRAME}: {e}")))
+}
+
+/// Arrow types read as a Parquet file's columns are: text, numbers, booleans, dates and
+/// times, nulls, and dictionaries of text.
+fn readable(dtype: &ArrowDataType) -> bool {
+    use ArrowDataType as T;
+    match dtype {
+        T::Null | T::Boolean | T::Utf8 | T::LargeUtf8 | T::Utf8View => true,
+        T::Int8 | T::Int16 | T::Int32 | T::Int64 | T::UInt8 | T::UInt16 | T::UInt32 | T::UInt64 => true,
+        T::Float32 | T::Float64 => true,
+        T::Date32 | T::Date64 | T::Timestamp(_, _) => true,
+        T::Dictionary(_, values, _) => matches!(**values, T::Utf8 | T::LargeUtf8 | T::Utf8View),
+        T::Extension(e) => readable(&e.inner),
+        _ => false,
+    }
 }
 
 /// The leads a call is given: a path (str or os.PathLike, read as the command line reads

@@ -186,3 +186,26 @@ def test_progress_shows_the_stages_or_is_off(capsys):
     said = capsys.readouterr()
     # A tqdm bar (on stderr) when tqdm is installed, else a line per stage.
     assert "reading" in said.out + said.err and "leadscore" in said.out + said.err
+
+
+def test_arrow_types_it_does_not_read_raise_and_zoned_times_read_as_utc(cli_model):
+    import datetime
+    import decimal
+
+    import pyarrow as pa
+
+    model = leadscore.load(cli_model)
+    table = pl.read_csv(NEW, try_parse_dates=True).to_arrow()
+    plain = model.score(table, as_of=AS_OF)
+    i = table.schema.get_field_index("created_date")
+    zoned = table.set_column(i, "created_date", table.column("created_date").cast(pa.timestamp("ms", tz="UTC")))
+    assert model.score(zoned, as_of=AS_OF)["probability"].to_pylist() == plain["probability"].to_pylist()
+    j = table.schema.get_field_index("employees")
+    amounts = pa.array([None if v is None else decimal.Decimal(v) for v in table.column("employees").to_pylist()],
+                       pa.decimal128(12, 2))
+    with pytest.raises(leadscore.BadInputError, match=r'"employees" is of type Decimal'):
+        model.score(table.set_column(j, "employees", amounts), as_of=AS_OF)
+    with pytest.raises(leadscore.BadInputError, match='"tags"'):
+        model.score(table.append_column("tags", pa.array([[1, 2]] * table.num_rows)), as_of=AS_OF)
+    with pytest.raises(leadscore.BadInputError, match='"at"'):
+        model.score(table.append_column("at", pa.array([datetime.time(9, 30)] * table.num_rows)), as_of=AS_OF)

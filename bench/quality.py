@@ -9,6 +9,9 @@ Sets (the real ones from ../shared/data, skipped where it is absent):
   on the last 20% (a later period).
 - synthetic: `leadscore synth --rows 20000 --seed 5` to train, `--rows 10000 --seed 6`
   to measure.
+- synthetic with an activity log: `leadscore synth --events` (20,000 contacts, seed 7, to
+  train; 10,000, seed 8, to measure), each aggregated by `leadscore events` before the
+  contact's closed_date (the same table for every model; closed_date then left out).
 
 leadscore: `train` with its defaults (its own holdout and final fit) on the training
 rows, then `evaluate` on the test rows. References, as their documentation suggests:
@@ -190,6 +193,21 @@ def sets(work):
     subprocess.run([binary, "synth", "--rows", "10000", "--seed", "6", "--output", b, "-q"], check=True)
     out.append(("synthetic CRM", "synth 20,000 rows seed 5, then 10,000 rows seed 6", a, b, "outcome", "won",
                 ["--id", "lead_id"]))
+    # The events set: contacts and their activity log, aggregated point in time by
+    # `leadscore events` (each contact's events before its closed_date), the same table
+    # for every model; closed_date itself left out (it is the cut-off, not a feature).
+    tables = []
+    for rows, seed, name in ((20000, 7, "events_train"), (10000, 8, "events_test")):
+        contacts, log, joined = (os.path.join(work, f"{name}{x}") for x in ("_contacts.csv", "_log.csv", ".csv"))
+        subprocess.run([binary, "synth", "--rows", str(rows), "--seed", str(seed), "--events", log, "--output",
+                        contacts, "-q"], check=True)
+        subprocess.run([binary, "events", "--data", contacts, "--id", "lead_id", "--events", log, "--cutoff-col",
+                        "closed_date", "--output", joined, "-q"], check=True)
+        pd.read_csv(joined, dtype=str, keep_default_na=False).drop(columns=["closed_date"]).to_csv(joined, index=False)
+        tables.append(joined)
+    out.append(("synthetic CRM with an activity log",
+                "synth --events 20,000 contacts seed 7, then 10,000 seed 8; `leadscore events` before closed_date",
+                tables[0], tables[1], "outcome", "won", ["--id", "lead_id"]))
     return out
 
 

@@ -99,6 +99,17 @@ def _frame_like(stream: Any, like: str) -> Any:
         return pl.from_arrow(pa.table(stream))
 
 
+def _date_text(value: Any) -> str | None:
+    """A date given as text ("YYYY-MM-DD"), a ``datetime.date`` or a ``datetime`` (its day)."""
+    if value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "date") and callable(value.date):
+        value = value.date()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
 def _option_values(value: Any) -> list[str]:
     if isinstance(value, bool):
         return ["true" if value else "false"]
@@ -156,6 +167,8 @@ def train(
     what training warned of.
     """
     given = dict(options)
+    if "as_of" in given:
+        given["as_of"] = _date_text(given["as_of"])
     if positive is not None:
         given["positive"] = positive
     if id is not None:
@@ -195,10 +208,11 @@ class Model:
         (``reasons`` up, one fewer down; the command line's ``--reasons`` is 3 by default).
 
         Returns a frame of the kind given (polars, pandas or pyarrow; a path gives polars).
-        Dates count back from ``as_of`` ("YYYY-MM-DD"), by default today (UTC), so that no
-        lead's score depends on the others; pass it to score history as of its time.
+        Dates count back from ``as_of`` ("YYYY-MM-DD" or a ``datetime.date``), by default
+        today (UTC), so that no lead's score depends on the others; pass it to score
+        history as of its time. ``last_as_of`` then says which date was used, and why.
         """
-        stream, as_of_text, warning = self._inner.score(_arrow_input(data), as_of, reasons, id)
+        stream, as_of_text, warning = self._inner.score(_arrow_input(data), _date_text(as_of), reasons, id)
         if warning:
             import warnings
 
@@ -209,16 +223,16 @@ class Model:
     def reasons(self, data: Any, as_of: str | None = None, reasons: int = 5) -> list[list[tuple[str, str, float]]]:
         """Each lead's reasons as (feature, value, contribution to the log-odds) rows,
         strongest first: ``reasons`` up, one fewer down, as ``score`` writes them."""
-        return self._inner.explain(_arrow_input(data), as_of, reasons)
+        return self._inner.explain(_arrow_input(data), _date_text(as_of), reasons)
 
     def evaluate(self, data: Any, as_of: str | None = None, by: str | None = None, seed: int = 42) -> dict:
         """``leadscore evaluate --json`` on labelled leads the model did not train on."""
-        return json.loads(self._inner.evaluate(_arrow_input(data), as_of, by, seed))
+        return json.loads(self._inner.evaluate(_arrow_input(data), _date_text(as_of), by, seed))
 
     def threshold(self, data: Any, strategy: str, as_of: str | None = None) -> "Model":
         """A copy of the model with its threshold chosen on labelled leads (``f1``,
         ``precision:0.6``, ``top:500``, ``value:GAIN,COST`` ...); ``.chosen`` says what."""
-        inner, chosen = self._inner.threshold(_arrow_input(data), strategy, as_of)
+        inner, chosen = self._inner.threshold(_arrow_input(data), strategy, _date_text(as_of))
         model = Model(inner)
         model.chosen = json.loads(chosen)
         return model
@@ -226,7 +240,7 @@ class Model:
     def compare(self, rules: str | os.PathLike, data: Any, as_of: str | None = None, seed: int = 42) -> dict:
         """``leadscore compare --json``: the manual points model (a rules file) against
         this model on the same labelled leads."""
-        return json.loads(self._inner.compare(os.fspath(rules), _arrow_input(data), as_of, None, seed))
+        return json.loads(self._inner.compare(os.fspath(rules), _arrow_input(data), _date_text(as_of), None, seed))
 
     def report(
         self,
@@ -238,7 +252,7 @@ class Model:
     ) -> str:
         """Write the HTML report of the model on labelled leads; returns the path."""
         rules_path = os.fspath(rules) if rules is not None else None
-        self._inner.report(os.fspath(path), _arrow_input(data), rules_path, as_of, seed)
+        self._inner.report(os.fspath(path), _arrow_input(data), rules_path, _date_text(as_of), seed)
         return os.fspath(path)
 
     def save(self, path: str | os.PathLike) -> str:

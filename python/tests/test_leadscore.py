@@ -209,3 +209,14 @@ def test_arrow_types_it_does_not_read_raise_and_zoned_times_read_as_utc(cli_mode
         model.score(table.append_column("tags", pa.array([[1, 2]] * table.num_rows)), as_of=AS_OF)
     with pytest.raises(leadscore.BadInputError, match='"at"'):
         model.score(table.append_column("at", pa.array([datetime.time(9, 30)] * table.num_rows)), as_of=AS_OF)
+
+
+def test_as_of_takes_a_date_or_its_text(cli_model):
+    import datetime
+
+    model = leadscore.load(cli_model)
+    as_text = model.score(NEW, as_of=AS_OF)
+    assert "given" in model.last_as_of
+    as_date = model.score(NEW, as_of=datetime.date.fromisoformat(AS_OF))
+    as_datetime = model.score(NEW, as_of=datetime.datetime.fromisoformat(AS_OF + "T15:30:00"))
+    assert as_text.equals(as_date) and as_text.equals(as_datetime)

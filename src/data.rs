@@ -225,6 +225,12 @@ fn file_sha256(path: &Path) -> Result<String> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// A file's name without its folder, as summaries show it (the whole path when it has no
+/// name, as `.` or `/`).
+pub fn file_name(p: &Path) -> String {
+    p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| p.display().to_string())
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -76,6 +76,15 @@ fn frame_of(data: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
         ArrowDataType::Struct(fields) => fields.clone(),
         other => return Err(BadInputError::new_err(format!("{FRAME}: expected a table's stream, got {other:?}"))),
     };
+    // Refused from the schema, before any batch is read.
+    if let Some(f) = fields.iter().find(|f| !readable(&f.dtype)) {
+        return Err(BadInputError::new_err(format!(
+            "{FRAME}: column {:?} is of type {:?}, which leadscore does not read; cast it to text, a number, a \
+             boolean or a date first",
+            f.name.as_str(),
+            f.dtype
+        )));
+    }
     let mut chunks: Vec<Vec<Box<dyn Array>>> = vec![Vec::new(); fields.len()];
     while let Some(batch) = unsafe { reader.next() } {
         let batch = batch.map_err(arrow)?;
@@ -86,14 +95,6 @@ fn frame_of(data: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
         for (k, a) in batch.values().iter().enumerate() {
             chunks[k].push(a.clone());
         }
-    }
-    if let Some(f) = fields.iter().find(|f| !readable(&f.dtype)) {
-        return Err(BadInputError::new_err(format!(
-            "{FRAME}: column {:?} is of type {:?}, which leadscore does not read; cast it to text, a number, a \
-             boolean or a date first",
-            f.name.as_str(),
-            f.dtype
-        )));
     }
     let mut columns = Vec::with_capacity(fields.len());
     let mut height = 0;
@@ -198,8 +199,9 @@ fn stream(frame: DataFrame) -> ArrowStream {
 #[pyclass(module = "leadscore._leadscore")]
 struct Model {
     model: LeadModel,
-    /// `train --json`'s summary, for a model trained in this session.
-    summary: Option<String>,
+    /// `train --json`'s summary as JSON text (`inspect --json`'s for a model read from a
+    /// file: the file does not keep every training figure).
+    summary: String,
     warnings: Vec<String>,
 }
 
@@ -249,7 +251,7 @@ fn train(
     })?;
     let summary = leadscore::train::summary::TrainSummary::of(&outcome).to_value().map_err(py_err)?;
     Ok(Model {
-        summary: Some(summary.to_string()),
+        summary: summary.to_string(),
         warnings: outcome.warnings.iter().map(|w| w.text()).collect(),
         model: outcome.model,
     })
@@ -262,7 +264,7 @@ fn load(py: Python<'_>, path: PathBuf) -> PyResult<Model> {
     let inspection = leadscore::inspect::describe(&model, &path, file);
     let warnings =
         inspection.warnings.iter().map(|w| leadscore::model::record::warning_text(&w.column, &w.message)).collect();
-    Ok(Model { summary: Some(json(&inspection)?), warnings, model })
+    Ok(Model { summary: json(&inspection)?, warnings, model })
 }
 
 impl Model {
@@ -275,12 +277,9 @@ impl Model {
         id: Option<String>,
     ) -> PyResult<api::score::ScoreJob<'_>> {
         Ok(api::score::ScoreJob {
-            model: &self.model,
-            leads: leads_of(data, false, as_of)?,
             reasons,
             id,
-            on_bad_row: leadscore::score::OnBadRow::Fail,
-            dialect: leadscore::dialect::OutputDialect::Auto,
+            ..api::score::ScoreJob::new(&self.model, leads_of(data, false, as_of)?)
         })
     }
 }
@@ -298,7 +297,7 @@ impl Model {
     /// `train --json`'s summary as JSON text (`inspect --json`'s for a model read from a
     /// file).
     #[getter]
-    fn summary_json(&self) -> Option<String> {
+    fn summary_json(&self) -> String {
         self.summary.clone()
     }
 
@@ -438,7 +437,7 @@ impl Model {
         let leads = leads_of(data, false, as_of)?;
         detached(py, || {
             let rules_file = rules.as_deref().map(leadscore::rules::RulesFile::load).transpose()?;
-            let name = rules.as_deref().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().to_string());
+            let name = rules.as_deref().map(leadscore::data::file_name);
             let job = api::report::ReportJob {
                 model: &self.model,
                 leads,

@@ -66,8 +66,7 @@ impl Leads {
 
     /// The file's name without its folder (the table's name), as summaries show it.
     pub fn name(&self) -> String {
-        let p = self.path();
-        p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| p.display().to_string())
+        crate::data::file_name(self.path())
     }
 
     /// The leads alone (no activity log).

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::retrain::{RetrainParams, RetrainReport};
 
-use super::{Leads, Source};
+use super::Leads;
 
 /// What `retrain` is given.
 #[derive(Debug, Clone)]
@@ -80,10 +80,8 @@ pub fn retrain(job: &RetrainJob, progress: &mut dyn FnMut(&str)) -> Result<Retra
     }
     let encoding = settings.encoding.parse().map_err(|m| Error::usage("--encoding", m))?;
     progress(&format!("reading {}", job.leads.path().display()));
-    let table = match &job.leads.source {
-        Source::File(p) => crate::data::load_with(p, encoding)?,
-        Source::Table(t) => t.clone(),
-    };
+    // Read in the settings' encoding (the champion's, unless given).
+    let table = Leads { encoding, ..job.leads.clone() }.load()?;
     let log = match (&settings.events, &job.leads.events) {
         (Some(e), Some(file)) => {
             Some(crate::events::load(&file.path, e.contact.as_deref(), e.event_type.as_deref(), e.time.as_deref())?)

@@ -15,13 +15,15 @@ use crate::score::{Explained, OnBadRow, Reject, Route, RowScorer, ScoreParams, S
 
 use super::Leads;
 
-/// What `score` is given.
+/// What `score` is given ([`ScoreJob::new`], then the fields to change).
 #[derive(Debug, Clone)]
 pub struct ScoreJob<'m> {
     pub model: &'m LeadModel,
-    /// Their as-of date: as given, else today (UTC), so that no lead's score depends on
-    /// the others in the file.
     pub leads: Leads,
+    /// The date dates count back from, resolved once from `leads.as_of`: as given, else
+    /// today (UTC), so that no lead's score depends on the others in the file, and every
+    /// step of one run (the note, the scores, the changes) uses the same day.
+    pub as_of: AsOf,
     /// Positive reasons per lead (negative: one fewer); 0 leaves them out.
     pub reasons: usize,
     /// The id column carried to the output [default: the model's, else row numbers].
@@ -31,20 +33,22 @@ pub struct ScoreJob<'m> {
     pub dialect: OutputDialect,
 }
 
-impl ScoreJob<'_> {
-    /// The date dates count back from ([`as_of::for_scoring`]).
-    pub fn as_of(&self) -> AsOf {
-        as_of::for_scoring(self.leads.as_of)
+impl<'m> ScoreJob<'m> {
+    /// The leads scored with the command line's defaults: 3 reasons, the model's id
+    /// column, stop at the first cell the model cannot read, CSV written as the input.
+    pub fn new(model: &'m LeadModel, leads: Leads) -> ScoreJob<'m> {
+        let as_of = as_of::for_scoring(leads.as_of);
+        ScoreJob { model, leads, as_of, reasons: 3, id: None, on_bad_row: OnBadRow::Fail, dialect: OutputDialect::Auto }
     }
 
     /// A warning when today is far past the model's training data.
     pub fn gap_warning(&self) -> Option<String> {
-        as_of::scoring_gap_warning(self.model, &self.as_of())
+        as_of::scoring_gap_warning(self.model, &self.as_of)
     }
 
     fn params(&self) -> ScoreParams {
         ScoreParams {
-            as_of_day: self.as_of().day(),
+            as_of_day: self.as_of.day(),
             reasons: self.reasons,
             id: self.id.clone(),
             on_bad_row: self.on_bad_row,
@@ -132,7 +136,7 @@ pub fn score_file(
         crate::alerts::run::after_run(
             job.model,
             checksum.clone(),
-            &job.as_of().date.to_string(),
+            &job.as_of.date.to_string(),
             &scored_path,
             run,
             out,
@@ -175,7 +179,7 @@ fn score_into(
         }
     }
     progress(FileProgress::Reading);
-    let table = job.leads.scoring(model, &job.as_of())?;
+    let table = job.leads.scoring(model, &job.as_of)?;
     let mut params = params;
     params.dialect =
         params.dialect.resolve(table.delimiter.unwrap_or(b','), table.encoding, model.reads_decimal_commas());
@@ -196,18 +200,16 @@ pub struct TableScored {
 
 /// Score the leads into a table, as [`score_file`] would write them.
 pub fn score_table(job: &ScoreJob) -> Result<TableScored> {
-    let as_of = job.as_of();
-    let table = job.leads.scoring(job.model, &as_of)?;
+    let table = job.leads.scoring(job.model, &job.as_of)?;
     let (frame, rejects) = crate::score::score_table_with_rejects(job.model, &table, &job.params())?;
-    Ok(TableScored { frame, rejects, as_of })
+    Ok(TableScored { frame, rejects, as_of: job.as_of })
 }
 
 /// Each lead explained: its log-odds, each column's contribution, and its `reasons`
 /// strongest reasons (value and signed contribution), in the scored file's order.
 pub fn explain(job: &ScoreJob) -> Result<Vec<Explained>> {
-    let as_of = job.as_of();
-    let table = job.leads.scoring(job.model, &as_of)?;
-    crate::score::explain_table(job.model, &table, as_of.day(), job.reasons)
+    let table = job.leads.scoring(job.model, &job.as_of)?;
+    crate::score::explain_table(job.model, &table, job.as_of.day(), job.reasons)
 }
 
 /// Leads given one at a time as cells (`serve`'s JSON fields), the model compiled once:

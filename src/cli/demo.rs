@@ -103,15 +103,8 @@ pub fn run(args: Args) -> Result<()> {
     // given explicitly, as `score --as-of` would be.
     let mut new_leads = Leads::file(&new_file);
     new_leads.as_of = outcome.model.features.as_of_day.and_then(leadscore::features::cell::from_day_number);
-    let job = ScoreJob {
-        model: &outcome.model,
-        leads: new_leads.clone(),
-        reasons: 3,
-        id: None,
-        on_bad_row: Default::default(),
-        dialect: Default::default(),
-    };
-    let as_of = job.as_of();
+    let job = ScoreJob::new(&outcome.model, new_leads.clone());
+    let as_of = job.as_of;
     s.push_str(&format!("as of {} (the sample data's own date)\n", as_of.date));
     let scored = api::score::score_table(&job)?.frame;
     data::write_table(&mut scored.clone(), &scored_path)?;

@@ -82,11 +82,8 @@ pub fn out_json<T: serde::Serialize>(value: &T) -> Result<()> {
     out(&(text + "\n"))
 }
 
+pub use leadscore::data::file_name;
 pub use leadscore::format::count;
-
-pub fn file_name(p: &Path) -> String {
-    p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| p.display().to_string())
-}
 
 /// Align rows of cells into a plain-text table (first column left, others right).
 pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {

@@ -208,15 +208,13 @@ fn score(args: Args) -> Result<()> {
     };
     let (model, checksum) = model_file::load_with_checksum(model_path)?;
     let job = ScoreJob {
-        model: &model,
-        leads: args.leads.job(),
         reasons: args.reasons,
         id: crm.as_ref().map(|c| c.key_column.clone()).or_else(|| args.id.clone()),
         on_bad_row,
         dialect: args.output_dialect,
+        ..ScoreJob::new(&model, args.leads.job())
     };
-    let as_of = job.as_of();
-    console.note(&format!("as of {}", as_of.describe()));
+    console.note(&format!("as of {}", job.as_of.describe()));
     if let Some(w) = job.gap_warning() {
         console.note(&w);
     }
@@ -281,7 +279,7 @@ fn score(args: Args) -> Result<()> {
             console.note(&scored_note(done, &model, &args, crm.as_ref()));
         }
         FileProgress::Note(m) => console.note(m),
-        FileProgress::Warning(m) => eprintln!("leadscore: warning: {m}"),
+        FileProgress::Warning(m) => warn(m),
     })?;
     if let Some(b) = &bar {
         b.finish_and_clear();

@@ -184,43 +184,37 @@ impl Options {
     /// ([`train::settings::apply_options`] sets them: the one mapping from a flag to the
     /// settings, shared with the Python package).
     pub fn given(&self) -> Vec<(String, Vec<String>)> {
-        fn shown<T: ToString>(v: &Option<T>) -> Vec<String> {
-            v.iter().map(|v| v.to_string()).collect()
+        // `None`: not given; a switch given has no values.
+        fn shown<T: ToString>(v: &Option<T>) -> Option<Vec<String>> {
+            v.as_ref().map(|v| vec![v.to_string()])
         }
-        let one = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
-        let switch = |on: bool| if on { vec![String::new()] } else { vec![] };
-        let given: [(&str, Vec<String>); 22] = [
-            ("positive", one(&self.positive)),
-            ("id", one(&self.id)),
-            ("screen", one(&self.screen)),
+        let many = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
+        let switch = |on: bool| on.then(Vec::new);
+        let given: [(&str, Option<Vec<String>>); 22] = [
+            ("positive", shown(&self.positive)),
+            ("id", shown(&self.id)),
+            ("screen", shown(&self.screen)),
             ("holdout", shown(&self.holdout)),
             ("seed", shown(&self.seed)),
-            ("alpha", one(&self.alpha)),
+            ("alpha", shown(&self.alpha)),
             ("max-iter", shown(&self.max_iter)),
-            ("strategy", one(&self.strategy)),
+            ("strategy", shown(&self.strategy)),
             ("cv", shown(&self.cv)),
-            ("calibrate", one(&self.calibrate)),
-            ("resolution", one(&self.resolution)),
-            ("segment-by", one(&self.segment_by)),
-            ("tiers", one(&self.tiers)),
-            ("exclude", if self.exclude.is_empty() { vec![] } else { vec![self.exclude.join(",")] }),
-            ("spec", self.spec.iter().map(|p| p.display().to_string()).collect()),
-            ("date-format", self.date_format.clone()),
-            ("holdout-by", one(&self.holdout_by)),
+            ("calibrate", shown(&self.calibrate)),
+            ("resolution", shown(&self.resolution)),
+            ("segment-by", shown(&self.segment_by)),
+            ("tiers", shown(&self.tiers)),
+            ("exclude", many(&self.exclude).map(|v| vec![v.join(",")])),
+            ("spec", shown(&self.spec.as_ref().map(|p| p.display()))),
+            ("date-format", many(&self.date_format)),
+            ("holdout-by", shown(&self.holdout_by)),
             ("holdout-last", switch(self.holdout_last && self.holdout_by.is_none())),
             ("no-refit", switch(self.no_refit)),
-            ("carry", one(&self.carry)),
-            ("cutoff-col", one(&self.cutoff_col)),
+            ("carry", shown(&self.carry)),
+            ("cutoff-col", shown(&self.cutoff_col)),
             ("event-half-life", shown(&self.event_half_life)),
         ];
-        given
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(flag, values)| match flag {
-                "holdout-last" | "no-refit" => (flag.to_string(), vec![]),
-                _ => (flag.to_string(), values),
-            })
-            .collect()
+        given.into_iter().filter_map(|(flag, values)| Some((flag.to_string(), values?))).collect()
     }
 }
 

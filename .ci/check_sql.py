@@ -29,6 +29,7 @@
       back as an identifier.
 """
 import csv
+import os
 import random
 import sys
 
@@ -266,6 +267,23 @@ def load_events(engine, con, events):
         pg_load(con, "events", events)
 
 
+def beyond(src, dst):
+    """Every 7th lead with numbers and dates far beyond what training saw (issue 36: they
+    score as the training range's edge, and the reason says so): a headcount of 1e9, a
+    negative one, a visit count of 100,000, a date in 1990 and one in 2031."""
+    with open(src, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    ix = {c: i for i, c in enumerate(rows[0])}
+    changes = [("employees", "1000000000"), ("employees", "-3"), ("website_visits", "100000"),
+               ("created_date", "1990-01-01"), ("last_activity_date", "2031-01-01"), ("pricing_page_views", "1e6")]
+    for k, row in enumerate(rows[1:]):
+        if k % 7 == 0:
+            col, value = changes[(k // 7) % len(changes)]
+            row[ix[col]] = value
+    with open(dst, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
 def compare(engine, data, query, scored, events=None, as_of_param=None):
     params = {"as_of": as_of_param} if as_of_param else None
     names, got, count = run(engine, data, query, events or None, params)
@@ -274,7 +292,7 @@ def compare(engine, data, query, scored, events=None, as_of_param=None):
         head = next(rd)
         want = {r[0]: r for r in rd}
     reasons_at = head.index("reasons") if "reasons" in head else None
-    worst, mismatched, problems, reasons_differ = 0.0, 0, 0, 0
+    worst, mismatched, problems, reasons_differ, notes = 0.0, 0, 0, 0, 0
     for row in got:
         lead = dict(zip(names, row))
         key = row[0]
@@ -293,10 +311,13 @@ def compare(engine, data, query, scored, events=None, as_of_param=None):
             reasons_differ += 1
             if reasons_differ <= 5:
                 print(f"reasons differ for {key}:\n  leadscore: {w[reasons_at]}\n  SQL:       {lead.get('reasons')}")
+        notes += "seen in training" in (lead.get("reasons") or "")
     assert not want, f"{len(want)} leads scored by leadscore are missing from the SQL output"
     print(f"{engine}: {len(got)} leads, {problems} with a problem; largest |probability difference| {worst:.3e}; "
           f"score, tier or decision different: {mismatched}; reasons compared: {reasons_at is not None}, "
-          f"different: {reasons_differ}")
+          f"different: {reasons_differ}; reasons on a value beyond training: {notes}")
+    if os.path.basename(data).startswith("beyond"):
+        assert notes > 0, "no reason says a value lay beyond training"
     assert worst <= 1e-9 and mismatched == 0 and reasons_differ == 0
     # The query only selects: the table is still there, whole.
     assert count == len(got), f"the leads table has {count} rows after the query, not {len(got)}"
@@ -365,6 +386,8 @@ if __name__ == "__main__":
         typed(*sys.argv[2:4])
     elif cmd == "local":
         local(*sys.argv[2:6])
+    elif cmd == "beyond":
+        beyond(*sys.argv[2:4])
     elif cmd == "bad":
         bad(*sys.argv[2:4])
     elif cmd == "hostile":

@@ -53,6 +53,19 @@ pub struct SegmentLine {
     pub train_rows: usize,
 }
 
+/// The settings as JSON: their fields, and the two the model file keeps beside them
+/// (format version 6; `extend` and `standardise` for older files).
+fn settings_json<S: serde::Serializer>(settings: &Option<TrainSettings>, ser: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error as _;
+    let Some(set) = settings else { return ser.serialize_none() };
+    let mut v = serde_json::to_value(set).map_err(S::Error::custom)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("beyond_range".into(), set.beyond_range.to_string().into());
+        o.insert("rare_levels".into(), set.rare_levels.to_string().into());
+    }
+    v.serialize(ser)
+}
+
 /// Everything `inspect` shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Inspection {
@@ -61,6 +74,7 @@ pub struct Inspection {
     pub crate_version: String,
     pub data: DataPrint,
     /// `None` for models written before the settings were kept (format version 4 and older).
+    #[serde(serialize_with = "settings_json")]
     pub settings: Option<TrainSettings>,
     pub saved_fit: Option<SavedFit>,
     pub saved_fit_note: String,
@@ -232,7 +246,8 @@ impl Inspection {
         for c in &self.input_columns {
             s.push_str(&format!("  {:<10} {}\n", c.role, c.column));
         }
-        s.push_str("largest effects (per standard deviation):\n");
+        let unit = self.settings.as_ref().map_or("per standard deviation", |r| r.coefficient_unit());
+        s.push_str(&format!("largest effects ({unit}):\n"));
         for e in &self.largest_effects {
             s.push_str(&format!("  {:+.3}  {}\n", e.coefficient, e.feature));
         }

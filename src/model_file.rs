@@ -19,7 +19,10 @@
 //! without segments are still written as version 3. Version 5 (issue 33) appends, after
 //! version 3's extras, the segments as an option and then the model's record
 //! ([`crate::model::record::Record`]: the training settings, the saved fit, the figures,
-//! the warnings, the ids seen); every model `train` writes from then on has one.
+//! the warnings, the ids seen); every model `train` writes from then on has one. Version
+//! 6 (issue 36) appends, after version 5's layout, whether numbers and dates beyond the
+//! training range read as the edge ([`ExtrasV6`]); a model that reads them on its fitted
+//! line, as every model before it, is still written as version 5 with the same bytes.
 //!
 //! Reading checks, in order and before allocating anything large: the file size against
 //! [`MAX_MODEL_BYTES`], the magic, the version, the payload length against the file
@@ -36,7 +39,17 @@ use crate::error::{Error, Result};
 use crate::model::LeadModel;
 
 pub const MAGIC: &[u8; 8] = b"LEADSCOR";
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
+
+/// What version 6 adds after version 5's record: how the model reads a number or date
+/// beyond its training range (issue 36).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ExtrasV6 {
+    /// Read as the edge of the range (else on the fitted line, as every older file).
+    clamp: bool,
+    /// The settings' `--rare-levels` was `shrink` (it shaped the fit, not the scoring).
+    shrink_rare: bool,
+}
 
 /// What version 2 adds after the model.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -85,11 +98,24 @@ pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
             )
             .map_err(enc)?,
         );
+        let clamp = model.features.clamps().unwrap_or(false)
+            || model.record.as_ref().is_some_and(|r| r.settings.beyond_range == crate::features::BeyondRange::Edge);
+        let shrink_rare =
+            model.record.as_ref().is_some_and(|r| r.settings.rare_levels == crate::features::RareLevels::Shrink);
         match (&model.segments, &model.record) {
             (segments, Some(record)) => {
                 payload.extend(bincode::serde::encode_to_vec(segments, config()).map_err(enc)?);
                 payload.extend(bincode::serde::encode_to_vec(record, config()).map_err(enc)?);
-                5
+                if clamp || shrink_rare {
+                    payload
+                        .extend(bincode::serde::encode_to_vec(ExtrasV6 { clamp, shrink_rare }, config()).map_err(enc)?);
+                    6
+                } else {
+                    5
+                }
+            }
+            (_, None) if clamp || shrink_rare => {
+                return Err(Error::Internal("a model that reads beyond its range as the edge has no record".into()))
             }
             (Some(segments), None) => {
                 payload.extend(bincode::serde::encode_to_vec(segments, config()).map_err(enc)?);
@@ -173,6 +199,20 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
                 bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
             model.record = Some(record);
             used += more;
+            let v6 = if version >= 6 {
+                let (v6, more): (ExtrasV6, usize) =
+                    bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
+                used += more;
+                v6
+            } else {
+                ExtrasV6 { clamp: false, shrink_rare: false }
+            };
+            model.features.set_clamp(v6.clamp);
+            if let Some(r) = model.record.as_mut() {
+                use crate::features::{BeyondRange, RareLevels};
+                r.settings.beyond_range = if v6.clamp { BeyondRange::Edge } else { BeyondRange::Extend };
+                r.settings.rare_levels = if v6.shrink_rare { RareLevels::Shrink } else { RareLevels::Standardise };
+            }
         } else if version >= 4 {
             let (segments, more): (crate::model::segments::Segments, usize) =
                 bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;

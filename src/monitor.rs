@@ -32,7 +32,7 @@ use serde::Serialize;
 use crate::data::Table;
 use crate::error::{Error, Result};
 use crate::features::cell::Cell;
-use crate::features::part::{Observed, Part};
+use crate::features::part::{Beyond, Observed, Part};
 use crate::features::ColumnCells;
 use crate::metrics::CalibrationBin;
 use crate::model::LeadModel;
@@ -49,8 +49,17 @@ pub const OLD_DAYS: i64 = 183;
 
 /// A part's observations over a set of rows.
 enum Obs {
-    Numbers { values: Vec<f64>, unreadable: u64 },
-    Levels { counts: HashMap<String, u64>, missing: u64, unreadable: u64 },
+    /// `outside`: values below and above the training range.
+    Numbers {
+        values: Vec<f64>,
+        unreadable: u64,
+        outside: [u64; 2],
+    },
+    Levels {
+        counts: HashMap<String, u64>,
+        missing: u64,
+        unreadable: u64,
+    },
 }
 
 /// Every part's observations over `rows` of `table` (all rows when `None`).
@@ -82,7 +91,7 @@ fn observe_column(
         .iter()
         .map(|p| match p {
             Part::Numeric(_) | Part::Spline(_) => {
-                Obs::Numbers { values: Vec::with_capacity(rows.len()), unreadable: 0 }
+                Obs::Numbers { values: Vec::with_capacity(rows.len()), unreadable: 0, outside: [0; 2] }
             }
             Part::Levels(_) => Obs::Levels { counts: HashMap::new(), missing: 0, unreadable: 0 },
         })
@@ -91,7 +100,14 @@ fn observe_column(
         let cell: Cell = cells.cell(&texts, i);
         for (part, obs) in fc.parts.iter().zip(per_part.iter_mut()) {
             match (part.observe(cell, as_of_day), obs) {
-                (Observed::Value(v), Obs::Numbers { values, .. }) => values.push(v),
+                (Observed::Value(v), Obs::Numbers { values, outside, .. }) => {
+                    match part.numeric().and_then(|p| p.outside(v)) {
+                        Some(Beyond::Below) => outside[0] += 1,
+                        Some(Beyond::Above) => outside[1] += 1,
+                        None => {}
+                    }
+                    values.push(v)
+                }
                 (Observed::Level(Some(l)), Obs::Levels { counts, .. }) => match counts.get_mut(l.as_ref()) {
                     Some(n) => *n += 1,
                     None => {
@@ -210,6 +226,10 @@ pub struct ColumnDrift {
     /// Leads with a value never seen in training, and the most frequent such values.
     pub new_value_leads: u64,
     pub new_values: Vec<(String, u64)>,
+    /// A number's or date's leads below and above the range training saw (a unit
+    /// changed from thousands to ones shows here first); 0 for levels.
+    pub below_range_leads: u64,
+    pub above_range_leads: u64,
 }
 
 /// A figure with its 95% interval.
@@ -404,8 +424,10 @@ pub fn check(model: &LeadModel, profile: &Profile, leads: &Leads) -> Result<Moni
     for (fc, per_part) in model.features.columns.iter().zip(obs) {
         for o in per_part {
             let pp = refs.next().ok_or_else(|| Error::Internal("the profile has fewer parts than the model".into()))?;
+            let mut outside_range = [0u64; 2];
             let (current, unreadable, new_value_leads, new_values) = match (&pp.reference, o) {
-                (Reference::Numbers { edges, .. }, Obs::Numbers { values, unreadable }) => {
+                (Reference::Numbers { edges, .. }, Obs::Numbers { values, unreadable, outside }) => {
+                    outside_range = outside;
                     (count_numbers(edges, &values), unreadable, 0, Vec::new())
                 }
                 (Reference::Levels { levels, seen, seen_all, .. }, Obs::Levels { counts, missing, unreadable }) => {
@@ -433,6 +455,8 @@ pub fn check(model: &LeadModel, profile: &Profile, leads: &Leads) -> Result<Moni
                 unreadable,
                 new_value_leads,
                 new_values,
+                below_range_leads: outside_range[0],
+                above_range_leads: outside_range[1],
             });
         }
     }

@@ -15,12 +15,22 @@
 use crate::dialect::sql::{cte, Dialect};
 
 /// One reason as the output shows it: `column = value (+0.84)`, the value cut to 37
-/// characters and "..." when longer than 40.
-pub fn write_reason(buf: &mut String, column: &str, value: &str, contribution: f64, mark: char) {
+/// characters and "..." when longer than 40; a value beyond the training range with its
+/// `note` first: `headcount = 1000000000 (above the 50892 seen in training; -0.90)`.
+pub fn write_reason(buf: &mut String, column: &str, value: &str, contribution: f64, mark: char, note: Option<&str>) {
     buf.push_str(column);
     buf.push_str(" = ");
     push_clipped(buf, value);
     buf.push_str(" (");
+    if let Some(n) = note {
+        // The note's numbers with the output's decimal mark too.
+        if mark == '.' {
+            buf.push_str(n);
+        } else {
+            buf.extend(n.chars().map(|c| if c == '.' { mark } else { c }));
+        }
+        buf.push_str("; ");
+    }
     let at = buf.len();
     push_signed_2dp(buf, contribution);
     if mark != '.' {
@@ -186,9 +196,11 @@ pub fn sql_clipped(cell: &str, shown: &str) -> String {
 }
 
 /// One reason's text in SQL, as [`write_reason`] writes it: column `rc`, value `rv`,
-/// contribution `m`; NULL when the step found no column (`rc` NULL).
-pub fn sql_reason_text(rc: &str, rv: &str, m: &str, d: Dialect) -> String {
-    format!("CASE WHEN {rc} IS NOT NULL THEN {rc} || ' = ' || {rv} || ' (' || {} || ')' END", signed_2dp(m, d))
+/// the note `rn` on a value beyond the training range (NULL: none), contribution `m`;
+/// NULL when the step found no column (`rc` NULL).
+pub fn sql_reason_text(rc: &str, rv: &str, rn: Option<&str>, m: &str, d: Dialect) -> String {
+    let note = rn.map(|rn| format!("COALESCE({rn} || '; ', '') || ")).unwrap_or_default();
+    format!("CASE WHEN {rc} IS NOT NULL THEN {rc} || ' = ' || {rv} || ' (' || {note}{} || ')' END", signed_2dp(m, d))
 }
 
 /// A contribution `m` (not zero) as the reasons show it: `format!("{:+.2}")`, the

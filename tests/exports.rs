@@ -348,10 +348,12 @@ fn read_text(path: &std::path::Path, column: &str) -> Vec<String> {
 /// `col = value (+0.84); ...` as (column, value, contribution), the contribution's
 /// decimal mark `mark`.
 fn parse_reasons(text: &str, mark: char) -> Vec<(String, String, f64)> {
-    text.split("; ")
-        .filter(|r| !r.is_empty())
+    crate::common::split_reasons(text)
+        .iter()
         .map(|r| {
+            // A note on a value beyond the training range comes before the contribution.
             let (head, contrib) = r.rsplit_once(" (").unwrap();
+            let contrib = contrib.rsplit_once("; ").map_or(contrib, |(_, c)| c);
             let (col, value) = head.split_once(" = ").unwrap();
             let x: f64 = contrib.trim_end_matches(')').replace(mark, ".").parse().unwrap();
             (col.to_string(), value.to_string(), x)

@@ -53,12 +53,15 @@ fn reasons_name_input_columns_with_values_and_signed_sizes() {
     s.run(&["score", "--model", "m.bin", "--data", "leads.csv", "--output", "s.csv", "--reasons", "2", "-q"])
         .assert_ok();
     let texts = csv_column(&s.path("s.csv"), "reasons");
-    let re = regex::Regex::new(r"^[a-z_]+ = [^;]+ \([+-]\d+\.\d\d\)$").unwrap();
+    let re = regex::Regex::new(
+        r"^[a-z_]+ = [^;]+ \((((above|below) the [0-9.-]+|(older|newer) than the \d+ days before the as-of date) seen in training; )?[+-]\d+\.\d\d\)$",
+    )
+    .unwrap();
     for t in &texts {
-        let parts: Vec<&str> = t.split("; ").collect();
+        let parts = crate::common::split_reasons(t);
         assert!(parts.len() <= 3, "{t}");
         for p in parts {
-            assert!(re.is_match(p), "{p:?}");
+            assert!(re.is_match(&p), "{p:?}");
             assert!(!p.contains('@'), "{p:?}");
         }
     }

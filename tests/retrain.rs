@@ -141,7 +141,7 @@ fn the_final_fit_learns_from_every_labelled_lead_and_the_figures_stay_the_holdou
     let r = s.run(&["inspect", "refit.model"]);
     r.assert_ok();
     for want in [
-        "format version 5",
+        "format version 6",
         "split        last rows in file order (--holdout-last)",
         "refit        yes (the final fit on every labelled lead)",
         "fit: measured on a model fitted without the holdout (3,200 rows)",
@@ -190,15 +190,23 @@ fn inspect_reads_every_model_version_and_shows_the_settings_retrain_reuses() {
         "top:10%",
         "--model",
         "v5.model",
+        "--beyond-range",
+        "extend",
+        "--rare-levels",
+        "standardise",
         "-q",
     ])
     .assert_ok();
+    // Version 6 (issue 36): the defaults read values beyond the training range as the edge.
+    s.run(&["train", "--data", "old.csv", "--label", "outcome", "--id", "lead_id", "--model", "v6.model", "-q"])
+        .assert_ok();
     let files: Vec<(PathBuf, u32)> = vec![
         (s.path("v1.model"), 1),
         (s.path("v2.model"), 2),
         (v3, 3),
         (fixtures.join("v4_segments.model"), 4),
         (s.path("v5.model"), 5),
+        (s.path("v6.model"), 6),
     ];
     for (f, version) in &files {
         let r = s.run(&["inspect", f.to_str().unwrap()]);
@@ -222,6 +230,10 @@ fn inspect_reads_every_model_version_and_shows_the_settings_retrain_reuses() {
     assert_eq!(settings["calibrate"], "platt");
     assert_eq!(settings["strategy"], "top:10%");
     assert_eq!(settings["spec"]["text"], "max_levels = 12\n");
+    assert_eq!(settings["beyond_range"], "extend");
+    assert_eq!(settings["rare_levels"], "standardise");
+    let v6 = s.run(&["inspect", "v6.model", "--json"]).json()["settings"].clone();
+    assert_eq!((v6["beyond_range"].as_str(), v6["rare_levels"].as_str()), (Some("edge"), Some("shrink")));
     // retrain trains the challenger with exactly these settings (the spec file is gone:
     // its text is in the model).
     std::fs::remove_file(s.path("spec.toml")).unwrap();

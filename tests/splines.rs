@@ -51,6 +51,7 @@ fn the_spline_basis_is_natural_linear_beyond_the_outer_knots_and_smooth_at_each_
             cuts: Vec::new(),
             lo: 0.0,
             hi: 10.0,
+            clamp: false,
         },
         knots: vec![1.0, 3.0, 5.0, 8.0, 9.5],
     };

@@ -6,6 +6,7 @@ mod common;
 
 mod alerts;
 mod bad_input;
+mod beyond_range;
 mod corpus;
 mod crm;
 mod crm_export;

@@ -222,7 +222,9 @@ class Model:
 
     def reasons(self, data: Any, as_of: str | None = None, reasons: int = 5) -> list[list[tuple[str, str, float]]]:
         """Each lead's reasons as (feature, value, contribution to the log-odds) rows,
-        strongest first: ``reasons`` up, one fewer down, as ``score`` writes them."""
+        strongest first: ``reasons`` up, one fewer down, as ``score`` writes them. A value
+        beyond what training saw, which scores as the training range's edge, says so after
+        it: ``("headcount", "1000000000 (above the 50892 seen in training)", -0.9)``."""
         return self._inner.explain(_arrow_input(data), _date_text(as_of), reasons)
 
     def evaluate(self, data: Any, as_of: str | None = None, by: str | None = None, seed: int = 42) -> dict:

@@ -342,7 +342,19 @@ impl Model {
         let leads = detached(py, || api::score::explain(&job))?;
         Ok(leads
             .into_iter()
-            .map(|e| e.reasons.into_iter().map(|r| (r.column, r.value, r.contribution)).collect())
+            .map(|e| {
+                e.reasons
+                    .into_iter()
+                    .map(|r| {
+                        // A value beyond the training range says so, as in `score`'s text.
+                        let value = match r.note {
+                            Some(n) => format!("{} ({n})", r.value),
+                            None => r.value,
+                        };
+                        (r.column, value, r.contribution)
+                    })
+                    .collect()
+            })
             .collect())
     }
 

@@ -135,6 +135,11 @@ pub fn render(m: &Monitor) -> String {
                 shown.join(", ")
             ));
         }
+        for (n, side) in [(c.below_range_leads, "below"), (c.above_range_leads, "above")] {
+            if n > 0 {
+                note.push(format!("{} leads {side} the range seen in training", count(n as usize)));
+            }
+        }
         if c.unreadable > 0 {
             note.push(format!("{} cells unreadable", count(c.unreadable as usize)));
         }

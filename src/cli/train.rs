@@ -170,6 +170,20 @@ pub struct Options {
     /// (bench/RESULTS.md, docs/guide.md) [default: share].
     #[arg(long, value_name = "RULE", value_parser = text_of(|s: &str| s.parse::<CarryRule>()))]
     pub carry: Option<String>,
+    /// How a number or date beyond what training saw is scored: edge (as the nearest
+    /// edge of the training range: one mistyped headcount of 1,000,000,000 counts as the
+    /// largest headcount trained on, and its reason says so) or extend (on the line the
+    /// fit ends on, as models trained before this option; bank marketing's next period
+    /// scored better so: bench/RESULTS.md) [default: edge].
+    #[arg(long, value_name = "HOW", value_parser = text_of(|s: &str| s.parse::<leadscore::features::BeyondRange>()))]
+    pub beyond_range: Option<String>,
+    /// How the ridge treats a category's rare levels: shrink (no level's indicator is
+    /// scaled up more than a level held by half the rows, so the rarer a level, the more
+    /// its effect is shrunk towards none) or standardise (each indicator divided by its
+    /// own standard deviation, as models trained before this option: a level seen on 67
+    /// rows could then move a lead's log-odds by +3.3) [default: shrink].
+    #[arg(long, value_name = "HOW", value_parser = text_of(|s: &str| s.parse::<leadscore::features::RareLevels>()))]
+    pub rare_levels: Option<String>,
 }
 
 /// A value parser that checks a value with `parse` and keeps its text.
@@ -190,7 +204,7 @@ impl Options {
         }
         let many = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
         let switch = |on: bool| on.then(Vec::new);
-        let given: [(&str, Option<Vec<String>>); 22] = [
+        let given: [(&str, Option<Vec<String>>); 24] = [
             ("positive", shown(&self.positive)),
             ("id", shown(&self.id)),
             ("screen", shown(&self.screen)),
@@ -213,6 +227,8 @@ impl Options {
             ("carry", shown(&self.carry)),
             ("cutoff-col", shown(&self.cutoff_col)),
             ("event-half-life", shown(&self.event_half_life)),
+            ("beyond-range", shown(&self.beyond_range)),
+            ("rare-levels", shown(&self.rare_levels)),
         ];
         given.into_iter().filter_map(|(flag, values)| Some((flag.to_string(), values?))).collect()
     }
@@ -463,7 +479,8 @@ fn summary_fit(s: &mut String, o: &TrainOutcome) {
             ));
         }
     }
-    s.push_str("largest coefficients (per standard deviation):\n");
+    let unit = m.record.as_ref().map_or("per standard deviation", |r| r.settings.coefficient_unit());
+    s.push_str(&format!("largest coefficients ({unit}):\n"));
     for (name, c) in m.top_coefficients(10) {
         s.push_str(&format!("  {c:+.3}  {name}\n"));
     }

@@ -54,7 +54,9 @@ pub use column::{FilledSplit, FittedColumn};
 pub use format::{ColumnFormat, DateOrder, NumberFormat};
 use infer::{infer_role, Inferred};
 pub use kind::{CatKind, Kind, NumKind, PartSpec, Role};
-pub use params::{FeatureParams, FeatureSpec, Resolution, ResolutionSetting, RoleChoice, MAX_BINS, MIN_KNOTS};
+pub use params::{
+    BeyondRange, FeatureParams, FeatureSpec, RareLevels, Resolution, ResolutionSetting, RoleChoice, MAX_BINS, MIN_KNOTS,
+};
 pub use part::{fmt_num, LevelPart, NumericPart, Part, PureLevels, SplinePart, PURE_RATE, PURE_SHARE_OF_WON};
 use part::{LevelLimits, Values, MISSING};
 pub use read::{numeric_cells, read_dates_as, text_cells};
@@ -374,7 +376,8 @@ impl FeatureParams {
             cells.extend(fc.cells);
             columns.push(fc.column);
         }
-        Ok(Prepared { columns, cells, as_of_day, report })
+        let level_floor = if self.shrink_rare { RARE_LEVEL_FLOOR } else { 0.0 };
+        Ok(Prepared { columns, cells, as_of_day, report, clamp: self.clamp, level_floor })
     }
 
     /// [`Self::fit_transform`] with `spare` zero columns after the design columns, in the
@@ -471,7 +474,17 @@ impl FeatureParams {
     ) -> Result<Array2<f64>> {
         let mut columns = prepared.columns.clone();
         refit_numbers(&mut columns, &prepared.cells, r, train_rows, train_labels)?;
-        Ok(assemble(columns, prepared.cells.as_slice().into(), prepared.as_of_day, train_rows, out_rows, 0, None)?.1)
+        set_clamp(&mut columns, prepared.clamp);
+        Ok(assemble(
+            columns,
+            prepared.cells.as_slice().into(),
+            (prepared.as_of_day, prepared.level_floor),
+            train_rows,
+            out_rows,
+            0,
+            None,
+        )?
+        .1)
     }
 }
 
@@ -483,7 +496,19 @@ pub struct Prepared {
     cells: Vec<Cells>,
     as_of_day: Option<i64>,
     report: FitReport,
+    /// Whether the number parts read values beyond their training range as the edge.
+    clamp: bool,
+    /// The least standard deviation a level's indicator is divided by.
+    level_floor: f64,
 }
+
+/// The least standard deviation a level's indicator is divided by when rare levels are
+/// shrunk (the default): 0.5, a balanced 0/1 column's. Every indicator is then scaled by
+/// 2, as if unstandardised beside numbers at two standard deviations (Gelman, "Scaling
+/// regression inputs by dividing by two standard deviations", Statistics in Medicine,
+/// 2008), so that the ridge's penalty on a level's log-odds grows as the level gets
+/// rarer, where standardising scaled a rare level up and shrank it less.
+pub const RARE_LEVEL_FLOOR: f64 = 0.5;
 
 impl Prepared {
     /// The features of `columns` (this prepare's, their parts fitted on `train_rows`) and
@@ -497,16 +522,29 @@ impl Prepared {
         profile: bool,
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
         let mut report = self.report.clone();
+        let mut columns = columns;
+        set_clamp(&mut columns, self.clamp);
         let (fitted, x) = assemble(
             columns,
             self.cells.as_slice().into(),
-            self.as_of_day,
+            (self.as_of_day, self.level_floor),
             train_rows,
             out_rows,
             spare,
             profile.then_some(&mut report),
         )?;
         Ok((fitted, report, x))
+    }
+}
+
+/// Whether the number parts of `columns` read values beyond their training range as the
+/// edge (flags never: their 0 and 1 are the only values).
+fn set_clamp(columns: &mut [FittedColumn], clamp: bool) {
+    for part in columns.iter_mut().flat_map(|c| c.parts.iter_mut()) {
+        match part {
+            Part::Numeric(p) | Part::Spline(SplinePart { base: p, .. }) => p.clamp = clamp && p.kind != NumKind::Flag,
+            Part::Levels(_) => {}
+        }
     }
 }
 
@@ -547,7 +585,7 @@ fn fit_number(kind: NumKind, label: String, v: &[f64], rows: &[usize], labels: &
 fn assemble(
     columns: Vec<FittedColumn>,
     cells: std::borrow::Cow<'_, [Cells]>,
-    as_of_day: Option<i64>,
+    (as_of_day, level_floor): (Option<i64>, f64),
     train_rows: &[usize],
     out_rows: &[usize],
     spare: usize,
@@ -634,12 +672,23 @@ fn assemble(
     // 6. Scaling, from the training rows (the first rows), applied to every row; the
     // columns in parallel.
     let m = train_rows.len();
+    // A level's indicator is divided by its standard deviation, but by no less than
+    // `level_floor`: a rare level is scaled up no more than a level of that standard
+    // deviation, so the ridge shrinks it more (see [`FeatureParams::shrink_rare_levels`]).
+    let is_level: Vec<bool> = fitted
+        .columns
+        .iter()
+        .flat_map(|c| &c.parts)
+        .flat_map(|p| std::iter::repeat_n(matches!(p, Part::Levels(_)), p.width()))
+        .collect();
     let scaling: Vec<(f64, f64)> = raw[..width * nout]
         .par_chunks_mut(nout.max(1))
-        .map(|col| {
+        .zip(is_level.par_iter())
+        .map(|(col, &lvl)| {
             let mean = col[..m].iter().sum::<f64>() / m as f64;
             let var = col[..m].iter().map(|&x| (x - mean).powi(2)).sum::<f64>() / m as f64;
-            let scale = if var > 1e-18 { 1.0 / var.sqrt() } else { 0.0 };
+            let sd = if lvl { var.sqrt().max(level_floor) } else { var.sqrt() };
+            let scale = if var > 1e-18 { 1.0 / sd } else { 0.0 };
             for x in col.iter_mut() {
                 *x = (*x - mean) * scale;
             }
@@ -656,6 +705,20 @@ fn assemble(
 }
 
 impl FittedFeatures {
+    /// Whether the model reads numbers and dates beyond the training range as the edge:
+    /// any number part that does (a model without such parts: `None`).
+    pub fn clamps(&self) -> Option<bool> {
+        let mut numbers = self.columns.iter().flat_map(|c| &c.parts).filter_map(Part::numeric).peekable();
+        numbers.peek()?;
+        Some(numbers.any(|p| p.clamp))
+    }
+
+    /// Set whether the number parts read values beyond the training range as the edge
+    /// (the model file keeps this beside the parts).
+    pub fn set_clamp(&mut self, clamp: bool) {
+        set_clamp(&mut self.columns, clamp);
+    }
+
     /// The input columns the model reads.
     pub fn input_columns(&self) -> Vec<&str> {
         self.columns.iter().map(|c| c.name.as_str()).collect()

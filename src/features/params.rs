@@ -114,6 +114,68 @@ impl std::str::FromStr for ResolutionSetting {
     }
 }
 
+/// `train --beyond-range`: how a number or date beyond what training saw is read.
+/// `Edge` (the default since issue 36) reads it as the nearest edge of the training
+/// range, as binned and tree models do; `Extend` scores it on the line the fit ends on
+/// (every model trained before issue 36, whose files do not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BeyondRange {
+    Edge,
+    #[default]
+    Extend,
+}
+
+impl std::str::FromStr for BeyondRange {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "edge" => Ok(BeyondRange::Edge),
+            "extend" => Ok(BeyondRange::Extend),
+            other => Err(format!("{other:?}: use edge or extend")),
+        }
+    }
+}
+
+impl std::fmt::Display for BeyondRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BeyondRange::Edge => "edge",
+            BeyondRange::Extend => "extend",
+        })
+    }
+}
+
+/// `train --rare-levels`: how the ridge treats a rare level's indicator. `Shrink` (the
+/// default since issue 36) divides no indicator by less than a balanced 0/1 column's
+/// standard deviation, so rarer levels are shrunk more; `Standardise` divides each by its
+/// own (every model trained before issue 36, whose files do not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RareLevels {
+    Shrink,
+    #[default]
+    Standardise,
+}
+
+impl std::str::FromStr for RareLevels {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "shrink" => Ok(RareLevels::Shrink),
+            "standardise" | "standardize" => Ok(RareLevels::Standardise),
+            other => Err(format!("{other:?}: use shrink or standardise")),
+        }
+    }
+}
+
+impl std::fmt::Display for RareLevels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RareLevels::Shrink => "shrink",
+            RareLevels::Standardise => "standardise",
+        })
+    }
+}
+
 /// The optional feature spec file (TOML):
 ///
 /// ```toml
@@ -180,6 +242,12 @@ pub struct FeatureParams {
     pub(crate) knots: usize,
     /// The spec fixed `bins` or `knots`: training does not choose the resolution.
     pub(crate) resolution_given: bool,
+    /// Numbers and dates beyond the training range read as the edge (`--beyond-range
+    /// edge`, the default), else on the line the fit ends on (`extend`, as before issue 36).
+    pub(crate) clamp: bool,
+    /// Rare levels shrunk more (`--rare-levels shrink`, the default): see
+    /// [`super::RARE_LEVEL_FLOOR`].
+    pub(crate) shrink_rare: bool,
 }
 
 impl FeatureParams {
@@ -201,6 +269,8 @@ impl FeatureParams {
             bins: 5,
             knots: 0,
             resolution_given: false,
+            clamp: true,
+            shrink_rare: true,
         }
     }
 
@@ -369,6 +439,20 @@ impl FeatureParams {
         let mut s = self.with_resolution(r);
         s.resolution_given = true;
         s
+    }
+
+    /// Whether a number or date beyond the training range reads as the range's edge
+    /// (default: yes) or extends the fitted line (`train --beyond-range extend`).
+    pub fn clamp_beyond_range(mut self, clamp: bool) -> Self {
+        self.clamp = clamp;
+        self
+    }
+
+    /// Whether a rare level's indicator is shrunk more than a common one's (default: yes;
+    /// `train --rare-levels standardise`: every indicator standardised, as before issue 36).
+    pub fn shrink_rare_levels(mut self, shrink: bool) -> Self {
+        self.shrink_rare = shrink;
+        self
     }
 
     /// Let training choose the resolution after all (`train --resolution auto`).

@@ -294,6 +294,19 @@ pub struct NumericPart {
     /// Smallest and largest training value, in the transformed scale.
     pub lo: f64,
     pub hi: f64,
+    /// A value beyond `lo..=hi` is read as the edge (issue 36: shapes stay flat beyond
+    /// what training saw). Not in the part's bytes: the model file keeps it beside the
+    /// model (format version 6), so that models written before it decode and score as
+    /// they did, extending their lines.
+    #[serde(skip)]
+    pub clamp: bool,
+}
+
+/// Which side of the training range a value lies beyond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beyond {
+    Below,
+    Above,
 }
 
 /// Levels, one-hot: the kept levels, then "(other)" and "(missing)" when present.
@@ -429,7 +442,53 @@ impl NumericPart {
     /// for each step.
     pub fn values(&self, cell: f64, out: &mut [f64]) {
         let missing = cell.is_nan();
-        self.values_at(self.transformed(cell), missing, out);
+        let t = self.transformed(cell);
+        // Beyond the training range, the edge's value (a present value only: a missing
+        // one is the median, inside the range).
+        let t = if self.clamp { t.max(self.lo).min(self.hi) } else { t };
+        self.values_at(t, missing, out);
+    }
+
+    /// Which side of the training range a present value (`cell`, before any transform)
+    /// lies beyond, when the part reads such values as the edge; `None` inside it, for a
+    /// missing value, and for a part that extends its line.
+    pub fn beyond(&self, cell: f64) -> Option<Beyond> {
+        if !self.clamp {
+            return None;
+        }
+        self.outside(cell)
+    }
+
+    /// Which side of the training range a present value lies beyond, whether or not the
+    /// part reads it as the edge (`monitor` counts these); `None` for a flag.
+    pub fn outside(&self, cell: f64) -> Option<Beyond> {
+        if cell.is_nan() || self.kind == NumKind::Flag {
+            return None;
+        }
+        let t = self.transformed(cell);
+        if t > self.hi {
+            Some(Beyond::Above)
+        } else if t < self.lo {
+            Some(Beyond::Below)
+        } else {
+            None
+        }
+    }
+
+    /// What a reason says of a value beyond the training range: "above the 50892 seen in
+    /// training", or, for a date, "older than the 400 days before the as-of date seen in
+    /// training".
+    pub fn beyond_note(&self, side: Beyond) -> String {
+        let edge = fmt_num(self.untransformed(match side {
+            Beyond::Above => self.hi,
+            Beyond::Below => self.lo,
+        }));
+        match (self.kind.date_order().is_some(), side) {
+            (false, Beyond::Above) => format!("above the {edge} seen in training"),
+            (false, Beyond::Below) => format!("below the {edge} seen in training"),
+            (true, Beyond::Above) => format!("older than the {edge} days before the as-of date seen in training"),
+            (true, Beyond::Below) => format!("newer than the {edge} days before the as-of date seen in training"),
+        }
     }
 
     /// A value in the scale the model reads it (log1p'd when skewed; the median when
@@ -513,7 +572,7 @@ impl NumericPart {
             (Some(&a), Some(&b)) => (a, b),
             _ => (median, median),
         };
-        let part = NumericPart { kind, label, median, missing_flag, log1p, cuts, lo, hi };
+        let part = NumericPart { kind, label, median, missing_flag, log1p, cuts, lo, hi, clamp: false };
         let scores: Vec<f64> = rows.iter().map(|&i| if v[i].is_nan() { median } else { v[i] }).collect();
         let auc = crate::metrics::roc_auc(&scores, labels).unwrap_or(0.5);
         (part, auc.max(1.0 - auc))
@@ -553,7 +612,47 @@ impl NumericPart {
     pub fn sql_transformed(&self, value: &str, d: crate::dialect::sql::Dialect) -> String {
         let t_median = if self.log1p { ln_1p_nonneg(self.median) } else { self.median };
         let present = if self.log1p { format!("LN(1 + GREATEST({value}, 0))") } else { value.to_string() };
-        format!("(CASE WHEN {value} IS NULL THEN {} ELSE {present} END)", d.float(t_median))
+        // Beyond the training range, the edge (compared on the raw value, so that an
+        // engine's LN cannot move a value across an edge).
+        let edges = match self.sql_beyond_tests(value, d) {
+            Some((below, above)) => {
+                let below = below.map(|b| format!(" WHEN {b} THEN {}", d.float(self.lo))).unwrap_or_default();
+                format!(" WHEN {above} THEN {}{below}", d.float(self.hi))
+            }
+            None => String::new(),
+        };
+        format!("(CASE WHEN {value} IS NULL THEN {}{edges} ELSE {present} END)", d.float(t_median))
+    }
+
+    /// SQL tests of a present raw `value` lying below and above the training range, as
+    /// [`Self::beyond`] decides, when the part reads such values as the edge: (below, or
+    /// `None` when no value can lie below; above).
+    fn sql_beyond_tests(&self, value: &str, d: crate::dialect::sql::Dialect) -> Option<(Option<String>, String)> {
+        if !self.clamp {
+            return None;
+        }
+        if self.log1p {
+            // t > hi exactly when x > ln_1p_boundary(hi); t < lo exactly when t <= the
+            // float below lo, i.e. x <= its boundary (nothing is below 0).
+            let above = format!("{value} > {}", d.float(ln_1p_boundary(self.hi)));
+            let below = (self.lo > 0.0)
+                .then(|| format!("{value} <= {}", d.float(ln_1p_boundary(f64::from_bits(self.lo.to_bits() - 1)))));
+            Some((below, above))
+        } else {
+            Some((Some(format!("{value} < {}", d.float(self.lo))), format!("{value} > {}", d.float(self.hi))))
+        }
+    }
+
+    /// The note a reason carries in SQL for a value beyond the training range (NULL
+    /// inside it or missing), as [`Self::beyond_note`] writes it; `None` for a part that
+    /// extends its line.
+    pub fn sql_beyond_note(&self, value: &str, d: crate::dialect::sql::Dialect) -> Option<String> {
+        let (below, above) = self.sql_beyond_tests(value, d)?;
+        let mut e = format!("CASE WHEN {above} THEN {}", d.string(&self.beyond_note(Beyond::Above)));
+        if let Some(b) = below {
+            e.push_str(&format!(" WHEN {b} THEN {}", d.string(&self.beyond_note(Beyond::Below))));
+        }
+        Some(e + " END")
     }
 
     pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::dialect::sql::Dialect) -> String {

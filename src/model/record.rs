@@ -121,6 +121,14 @@ pub struct TrainSettings {
     /// The final fit on every labelled lead (`--no-refit` turns it off).
     pub refit: bool,
     pub carry: CarryRule,
+    /// `--beyond-range`. Not in the record's bytes: the model file keeps it after the
+    /// record (format version 6); a record read from an older file says `extend`, as
+    /// its model was trained.
+    #[serde(skip)]
+    pub beyond_range: crate::features::BeyondRange,
+    /// `--rare-levels`, kept as `beyond_range` is (an older file: `standardise`).
+    #[serde(skip)]
+    pub rare_levels: crate::features::RareLevels,
 }
 
 impl TrainSettings {
@@ -151,6 +159,18 @@ impl TrainSettings {
             encoding: "auto".into(),
             refit: true,
             carry: CarryRule::Share,
+            beyond_range: crate::features::BeyondRange::Edge,
+            rare_levels: crate::features::RareLevels::Shrink,
+        }
+    }
+
+    /// What a coefficient is per, as the summaries say it: numbers per standard deviation;
+    /// a level per standard deviation, or, when rare levels are shrunk, per half its 0/1
+    /// indicator (every indicator scaled by 2).
+    pub fn coefficient_unit(&self) -> &'static str {
+        match self.rare_levels {
+            crate::features::RareLevels::Shrink => "numbers per standard deviation; a level's is half its effect",
+            crate::features::RareLevels::Standardise => "per standard deviation",
         }
     }
 
@@ -194,6 +214,8 @@ impl TrainSettings {
                 if self.refit { "yes (the final fit on every labelled lead)".into() } else { "no (--no-refit)".into() },
             ),
             ("carry", self.carry.name().to_string()),
+            ("beyond-range", self.beyond_range.to_string()),
+            ("rare-levels", self.rare_levels.to_string()),
         ];
         if let Some(e) = &self.events {
             rows.push((

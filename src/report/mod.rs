@@ -239,11 +239,15 @@ fn calibration(h: &mut String, input: &ReportInput) -> Result<()> {
 /// The largest coefficients.
 fn drivers(h: &mut String, input: &ReportInput) -> Result<()> {
     let m = input.model;
-    h.push_str("<h2>What drives the score</h2><p class=\"note\">Coefficients per standard deviation of each feature: bars to the right raise the odds of winning, to the left lower them.</p>");
+    let unit = m.record.as_ref().map_or("per standard deviation", |r| r.settings.coefficient_unit());
+    h.push_str(&format!(
+        "<h2>What drives the score</h2><p class=\"note\">Coefficients ({unit}): bars to the right raise the odds \
+         of winning, to the left lower them.</p>"
+    ));
     h.push_str(&figure(charts::bars(
         "Largest coefficients",
         &m.top_coefficients(15),
-        "change in log-odds per standard deviation",
+        &format!("change in log-odds ({unit})"),
     )?));
     Ok(())
 }

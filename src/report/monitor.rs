@@ -88,12 +88,25 @@ fn stability(h: &mut String, m: &Monitor) -> Result<()> {
                 c.drift.leads.to_string(),
                 c.new_value_leads.to_string(),
                 c.new_values.iter().take(5).map(|(v, n)| format!("{v} ({n})")).collect::<Vec<_>>().join(", "),
+                c.below_range_leads.to_string(),
+                c.above_range_leads.to_string(),
                 c.unreadable.to_string(),
             ]
         })
         .collect();
     h.push_str(&table(
-        &["column", "PSI", "band", "p", "leads", "new values", "most frequent new", "unreadable"],
+        &[
+            "column",
+            "PSI",
+            "band",
+            "p",
+            "leads",
+            "new values",
+            "most frequent new",
+            "below training's range",
+            "above training's range",
+            "unreadable",
+        ],
         &rows,
     ));
 

@@ -12,7 +12,8 @@
 //! `tests/`). A lead's score depends on its own cells, the model and the as-of date only.
 
 use crate::features::cell::{Cell, Problem};
-use crate::features::{kind_of, Kind, Part};
+use crate::features::part::Beyond;
+use crate::features::{kind_of, Kind, Part, SplinePart};
 use crate::model::LeadModel;
 use crate::reasons::{select_reasons, write_reason};
 
@@ -32,6 +33,9 @@ struct ColPlan<'m> {
     /// Design columns `first..end` are built from this column.
     first: usize,
     end: usize,
+    /// What a reason says when the lead's value lies below or above the training range
+    /// (a number part that reads such values as the edge).
+    notes: Option<[String; 2]>,
 }
 
 /// The model compiled for scoring one lead at a time.
@@ -53,6 +57,8 @@ pub struct RowState {
     chosen: Vec<usize>,
     /// The last lead's segment with weights of its own (`None`: the global model's).
     segment: Option<usize>,
+    /// Per input column, where the last lead's value lay beyond the training range.
+    beyond: Vec<Option<Beyond>>,
 }
 
 impl RowState {
@@ -63,12 +69,15 @@ impl RowState {
     }
 }
 
-/// One reason: an input column, the lead's value in it, and its signed contribution.
+/// One reason: an input column, the lead's value in it, and its signed contribution;
+/// with a note when the value lay beyond what training saw ("above the 50892 seen in
+/// training"), which the contribution is then the edge's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reason {
     pub column: String,
     pub value: String,
     pub contribution: f64,
+    pub note: Option<String>,
 }
 
 impl<'m> RowScorer<'m> {
@@ -87,7 +96,13 @@ impl<'m> RowScorer<'m> {
             if model.features.features.get(first..j).is_none_or(|f| f.iter().any(|f| f.column != ci)) {
                 return Err(crate::Error::Internal("the model's features are not grouped by input column".into()));
             }
-            cols.push(ColPlan { name: &c.name, kind: kind_of(c.role), parts, first, end: j });
+            let notes = c
+                .parts
+                .iter()
+                .filter_map(Part::numeric)
+                .find(|p| p.clamp)
+                .map(|p| [p.beyond_note(Beyond::Below), p.beyond_note(Beyond::Above)]);
+            cols.push(ColPlan { name: &c.name, kind: kind_of(c.role), parts, first, end: j, notes });
         }
         if j != model.coef.len() {
             return Err(crate::Error::Internal("the model's parts and coefficients differ in number".into()));
@@ -148,6 +163,7 @@ impl<'m> RowScorer<'m> {
             bottom: Vec::new(),
             chosen: Vec::new(),
             segment: None,
+            beyond: vec![None; self.cols.len()],
         }
     }
 
@@ -170,6 +186,7 @@ impl<'m> RowScorer<'m> {
         };
         for (ci, col) in self.cols.iter().enumerate() {
             let c = cell(ci);
+            st.beyond[ci] = None;
             for (pi, &(part, j0)) in col.parts.iter().enumerate() {
                 let out = &mut st.x[j0..j0 + part.width()];
                 match (part, c) {
@@ -185,6 +202,13 @@ impl<'m> RowScorer<'m> {
                             }
                         };
                         p.one_hot(slot, out);
+                    }
+                    // A number read as the edge beyond the training range: noted for
+                    // its reason.
+                    (Part::Numeric(p) | Part::Spline(SplinePart { base: p, .. }), c) if p.clamp => {
+                        let v = p.kind.value(c, as_of_day).map_err(|problem| CellError { column: ci, problem })?;
+                        st.beyond[ci] = p.beyond(v);
+                        part.number_values(v, out);
                     }
                     _ => part.encode(c, as_of_day, out).map_err(|problem| CellError { column: ci, problem })?,
                 }
@@ -217,16 +241,17 @@ impl<'m> RowScorer<'m> {
 
     /// The last lead's strongest `positive` raising and `positive - 1` lowering reasons
     /// (`text(k)`: its raw cell in input column k, for the value shown), calling `each`
-    /// with (column, value shown, contribution) in order.
+    /// with (column, value shown, contribution, the note on a value beyond the training
+    /// range) in order.
     pub fn each_reason<'c>(
         &self,
         st: &mut RowState,
         positive: usize,
         text: impl Fn(usize) -> Option<&'c str>,
-        mut each: impl FnMut(&str, &str, f64),
+        mut each: impl FnMut(&str, &str, f64, Option<&str>),
     ) {
         self.contributions(st);
-        let RowState { contrib, bottom, chosen, .. } = st;
+        let RowState { contrib, bottom, chosen, beyond, .. } = st;
         select_reasons(contrib, positive, bottom, chosen);
         for &ci in chosen.iter() {
             let col = &self.cols[ci];
@@ -234,7 +259,12 @@ impl<'m> RowScorer<'m> {
                 Some(s) if !s.is_empty() => col.kind.reason_value(s),
                 _ => "(missing)",
             };
-            each(col.name, value, contrib[ci]);
+            let note = match (beyond[ci], &col.notes) {
+                (Some(Beyond::Below), Some([below, _])) => Some(below.as_str()),
+                (Some(Beyond::Above), Some([_, above])) => Some(above.as_str()),
+                _ => None,
+            };
+            each(col.name, value, contrib[ci], note);
         }
     }
 
@@ -250,12 +280,12 @@ impl<'m> RowScorer<'m> {
     ) {
         buf.clear();
         let mut first = true;
-        self.each_reason(st, positive, text, |column, value, c| {
+        self.each_reason(st, positive, text, |column, value, c, note| {
             if !first {
                 buf.push_str("; ");
             }
             first = false;
-            write_reason(buf, column, value, c, mark);
+            write_reason(buf, column, value, c, mark, note);
         });
     }
 
@@ -267,8 +297,13 @@ impl<'m> RowScorer<'m> {
         text: impl Fn(usize) -> Option<&'c str>,
     ) -> Vec<Reason> {
         let mut out = Vec::new();
-        self.each_reason(st, positive, text, |column, value, contribution| {
-            out.push(Reason { column: column.to_string(), value: value.to_string(), contribution })
+        self.each_reason(st, positive, text, |column, value, contribution, note| {
+            out.push(Reason {
+                column: column.to_string(),
+                value: value.to_string(),
+                contribution,
+                note: note.map(str::to_string),
+            })
         });
         out
     }

@@ -114,7 +114,7 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     ctes.push(format!("{} (\n  SELECT {as_of} AS as_of\n)", d.cte("params")));
     ctes.extend(events.iter().flat_map(|e| e.ctes.iter().cloned()));
     ctes.extend(cell_ctes(model, params, &id, events.as_ref()));
-    let (sets, seg) = weighted_ctes(model, d, &mut ctes)?;
+    let (sets, seg, noted) = weighted_ctes(model, d, &mut ctes)?;
     // The reasons (see `reasons`): `positive` raising, then `positive - 1` lowering,
     // each step choosing the largest (smallest) remaining contribution and its column.
     let positive = params.reasons;
@@ -128,10 +128,11 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     carried.push("z".into());
     carried.extend((0..cols.len()).map(t));
     carried.extend(ks.iter().cloned());
+    carried.extend(noted.iter().map(|i| format!("b{i}")));
     let (pick_ctes, last) = picks.ctes(d, cols.len(), &k, carried, "scored");
     ctes.extend(pick_ctes);
 
-    let (select, last_cte) = output(model, params, &id, &picks, sets, &last);
+    let (select, last_cte) = output(model, params, &id, &picks, (sets, &noted), &last);
     ctes.push(last_cte);
     sql.push_str(&format!("WITH {}\nSELECT {}\nFROM probabilities\n", ctes.join(",\n"), select.join(",\n  ")));
     if params.view.is_some() {
@@ -264,12 +265,13 @@ type WeightSets<'m> = Vec<(&'m [f64], f64)>;
 
 /// `prep`, `vals`, `contribs` and `scored` into `ctes`: each part's value or level and its
 /// problem, each input column's contribution under each weight set, and the log-odds.
-/// Returns the weight sets and the segment route's column (none without segments).
+/// Returns the weight sets, the segment route's column (none without segments) and the
+/// columns whose reasons may carry a note on a value beyond the training range (`b{i}`).
 fn weighted_ctes<'m>(
     model: &'m LeadModel,
     d: Dialect,
     ctes: &mut Vec<String>,
-) -> Result<(WeightSets<'m>, Vec<String>)> {
+) -> Result<(WeightSets<'m>, Vec<String>, Vec<usize>)> {
     let cols = &model.features.columns;
     let event_cols: Vec<String> = model.events.as_ref().map(|e| e.column_names()).unwrap_or_default();
     let text_col = |i: usize| !event_cols.iter().any(|e| *e == cols[i].name);
@@ -293,6 +295,9 @@ fn weighted_ctes<'m>(
         .chain(routed.iter().map(|g| (g.coef.as_slice(), g.intercept)))
         .collect();
     let mut col_terms: Vec<Vec<Vec<String>>> = vec![vec![Vec::new(); cols.len()]; sets.len()];
+    // Each column whose number part reads values beyond the training range as the edge:
+    // the note its reason then carries (`b{i}`, computed from `vals`).
+    let mut notes: Vec<(usize, String)> = Vec::new();
     let mut j = 0usize;
     let f = &model.features;
     for (i, fc) in cols.iter().enumerate() {
@@ -320,6 +325,9 @@ fn weighted_ctes<'m>(
                     Part::Levels(_) => "0.0".into(),
                 }
             };
+            if let Some(note) = part.numeric().and_then(|p| p.sql_beyond_note(&name, d)) {
+                notes.push((i, note));
+            }
             match part {
                 Part::Numeric(_) | Part::Spline(_) if !text_col(i) => {
                     vals.push(format!("{} AS {name}", c(i)));
@@ -374,8 +382,8 @@ fn weighted_ctes<'m>(
     ctes.push(cte(d, "prep", &prep, "cells"));
     ctes.push(cte(d, "vals", &vals, "prep"));
 
-    ctes.extend(sum_ctes(model, d, &sets, &seg, &col_terms));
-    Ok((sets, seg))
+    ctes.extend(sum_ctes(model, d, &sets, &seg, &col_terms, &notes));
+    Ok((sets, seg, notes.into_iter().map(|(i, _)| i).collect()))
 }
 
 /// `contribs` and `scored`: each input column's contribution, summed over its parts in
@@ -386,6 +394,7 @@ fn sum_ctes(
     sets: &WeightSets,
     seg: &[String],
     col_terms: &[Vec<Vec<String>>],
+    notes: &[(usize, String)],
 ) -> Vec<String> {
     let cols = &model.features.columns;
     let t = |i: usize| format!("t{i}");
@@ -416,12 +425,14 @@ fn sum_ctes(
         });
         contribs.push(format!("{sum} AS {}", k(i)));
     }
+    contribs.extend(notes.iter().map(|(i, note)| format!("{note} AS b{i}")));
     ctes.push(cte(d, "contribs", &contribs, "vals"));
     let ks: Vec<String> = (0..cols.len()).map(k).collect();
     let mut scored = vec!["id".to_string(), "problem".to_string()];
     scored.extend(seg.iter().cloned());
     scored.extend((0..cols.len()).map(t));
     scored.extend(ks.iter().cloned());
+    scored.extend(notes.iter().map(|(i, _)| format!("b{i}")));
     let intercept = by_set(&|set| d.float(sets[set].1));
     scored.push(format!("{intercept} + {} AS z", balanced_sum(&ks)));
     ctes.push(cte(d, "scored", &scored, "contribs"));
@@ -436,7 +447,7 @@ fn output(
     params: &SqlParams,
     id: &str,
     picks: &SqlPicks,
-    sets: WeightSets,
+    (sets, noted): (WeightSets, &[usize]),
     last: &str,
 ) -> (Vec<String>, String) {
     let d = params.dialect;
@@ -487,6 +498,15 @@ fn output(
             let s = format!("s{r}");
             prob.push(format!("{} AS rc{r}", column(&s)));
             prob.push(format!("{} AS rv{r}", value(&s)));
+            // The note on a value beyond the training range (NULL when none), for a model
+            // that reads such values as the edge.
+            if !noted.is_empty() {
+                let mut e = format!("CASE {s}");
+                for i in noted {
+                    e.push_str(&format!(" WHEN {i} THEN b{i}"));
+                }
+                prob.push(format!("{e} END AS rn{r}"));
+            }
         }
     }
     let probabilities = cte(d, "probabilities", &prob, last);
@@ -502,7 +522,8 @@ fn output(
         for r in 1..=steps.len() {
             let m = format!("m{r}");
             // rc is NULL exactly when the step found no column.
-            texts.push(sql_reason_text(&format!("rc{r}"), &format!("rv{r}"), &m, d));
+            let rn = (!noted.is_empty()).then(|| format!("rn{r}"));
+            texts.push(sql_reason_text(&format!("rc{r}"), &format!("rv{r}"), rn.as_deref(), &m, d));
             if params.reason_columns {
                 out.push(format!("CASE WHEN problem IS NULL THEN rc{r} END AS reason{r}_column"));
                 out.push(format!("CASE WHEN problem IS NULL THEN rv{r} END AS reason{r}_value"));

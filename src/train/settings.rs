@@ -21,7 +21,9 @@ pub fn params(s: &TrainSettings, events: Option<EventLog>) -> Result<TrainParams
     let mut features = FeatureParams::new(&s.label)
         .exclude(s.exclude.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
         .as_of(s.as_of)
-        .screen(s.screen.parse().map_err(|m| usage("--screen", m))?);
+        .screen(s.screen.parse().map_err(|m| usage("--screen", m))?)
+        .clamp_beyond_range(s.beyond_range == crate::features::BeyondRange::Edge)
+        .shrink_rare_levels(s.rare_levels == crate::features::RareLevels::Shrink);
     if let Some(spec) = &s.spec {
         features = features.spec(&FeatureSpec::from_text(&spec.text, Path::new(&spec.file))?)?;
     }
@@ -131,6 +133,13 @@ pub fn of_params(p: &TrainParams) -> TrainSettings {
     s.segment_by = p.segment_by.clone();
     s.refit = p.refit;
     s.carry = p.carry;
+    s.beyond_range =
+        if p.features.clamp { crate::features::BeyondRange::Edge } else { crate::features::BeyondRange::Extend };
+    s.rare_levels = if p.features.shrink_rare {
+        crate::features::RareLevels::Shrink
+    } else {
+        crate::features::RareLevels::Standardise
+    };
     s.events = p.events.as_ref().map(|e| EventSettings {
         contact: None,
         event_type: None,
@@ -142,7 +151,7 @@ pub fn of_params(p: &TrainParams) -> TrainSettings {
 }
 
 /// The options `set_option` knows, as `train`'s flags name them.
-pub const OPTIONS: [&str; 22] = [
+pub const OPTIONS: [&str; 24] = [
     "positive",
     "id",
     "exclude",
@@ -165,6 +174,8 @@ pub const OPTIONS: [&str; 22] = [
     "event-half-life",
     "no-refit",
     "carry",
+    "beyond-range",
+    "rare-levels",
 ];
 
 /// Set one training option from its text, as `train`'s flag `--NAME VALUE` would (a name
@@ -255,6 +266,8 @@ pub fn set_option(s: &mut TrainSettings, name: &str, values: &[String]) -> Resul
         "event-half-life" => events_of(s).half_life_days = number(&text)?,
         "no-refit" => s.refit = !switch(&text)?,
         "carry" => s.carry = text.parse().map_err(bad)?,
+        "beyond-range" => s.beyond_range = text.parse().map_err(bad)?,
+        "rare-levels" => s.rare_levels = text.parse().map_err(bad)?,
         _ => {
             return Err(Error::usage(
                 &shown,

@@ -146,3 +146,15 @@ pub fn csv_column(path: &Path, name: &str) -> Vec<String> {
 pub fn csv_f64(path: &Path, name: &str) -> Vec<f64> {
     csv_column(path, name).iter().map(|v| v.parse().expect("number")).collect()
 }
+
+/// A scored file's reasons text as its reasons, each whole: split after each reason's
+/// closing `)` (a reason on a value beyond the training range holds "; " inside its
+/// brackets: `employees = 1e9 (above the 51071 seen in training; -0.90)`).
+pub fn split_reasons(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text.split("); ").map(|r| format!("{r})")).collect();
+    if let Some(last) = out.last_mut() {
+        last.pop();
+    }
+    out.retain(|r| !r.is_empty());
+    out
+}

@@ -162,7 +162,8 @@ def train(
     ``options`` are the ``train`` flags in snake_case: ``holdout``, ``holdout_by``,
     ``holdout_last``, ``seed``, ``alpha``, ``strategy``, ``exclude``, ``spec``,
     ``date_format``, ``screen``, ``cv``, ``calibrate``, ``resolution``, ``segment_by``,
-    ``tiers``, ``no_refit``, ``carry``, ``as_of`` ("YYYY-MM-DD") and ``sample`` (a CSV
+    ``tiers``, ``no_refit``, ``carry``, ``beyond_range`` ("edge" or "extend"),
+    ``rare_levels`` ("shrink" or "standardise"), ``as_of`` ("YYYY-MM-DD") and ``sample`` (a CSV
     path only). The result's ``summary`` is ``train --json``'s and ``warnings`` lists
     what training warned of.
     """

@@ -85,15 +85,31 @@ def test_options_are_the_train_flags(tmp_path, cli):
         no_refit=True,
         strategy="precision:0.5",
         tiers="c,m:0.2,s:0.5",
+        beyond_range="extend",
+        rare_levels="standardise",
         progress=False,
     )
     path = tmp_path / "opts.model"
     cli(
         "train", "--data", DATA / "sample_leads.csv", "--label", "outcome", "--model", path, "-q",
         "--holdout", "0.3", "--seed", "7", "--exclude", "lead_source", "--alpha", "0.5", "--no-refit",
-        "--strategy", "precision:0.5", "--tiers", "c,m:0.2,s:0.5",
+        "--strategy", "precision:0.5", "--tiers", "c,m:0.2,s:0.5", "--beyond-range", "extend",
+        "--rare-levels", "standardise",
     )
     assert open(model.save(tmp_path / "opts_py.model"), "rb").read() == open(path, "rb").read()
+
+
+def test_a_value_beyond_training_scores_as_the_edge_and_says_so(cli_model):
+    model = leadscore.load(cli_model)
+    largest = pl.read_csv(DATA / "sample_leads.csv", infer_schema_length=0)["employees"].cast(pl.Float64).max()
+    lead = pl.read_csv(NEW, infer_schema_length=0).head(1)
+    edge = lead.with_columns(pl.lit(str(int(largest))).alias("employees"))
+    beyond = lead.with_columns(pl.lit("1000000000").alias("employees"))
+    a, b = model.score(edge, as_of=AS_OF, reasons=20), model.score(beyond, as_of=AS_OF, reasons=20)
+    assert a["probability"].to_list() == b["probability"].to_list()
+    assert f"employees = 1000000000 (above the {int(largest)} seen in training; " in b["reasons"][0]
+    values = [v for (feature, v, _) in model.reasons(beyond, as_of=AS_OF, reasons=20)[0] if feature == "employees"]
+    assert values == [f"1000000000 (above the {int(largest)} seen in training)"]
 
 
 def test_reasons_are_rows_of_feature_value_contribution(cli_model):

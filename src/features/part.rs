@@ -173,10 +173,17 @@ impl SplinePart {
     /// The raw design values: the base part's, then the spline terms of the transformed
     /// value (the median's when missing).
     pub fn values(&self, cell: f64, out: &mut [f64]) {
+        self.values_noting(cell, out);
+    }
+
+    /// [`Self::values`], saying where the value lay beyond the training range (see
+    /// [`NumericPart::values_noting`]).
+    pub fn values_noting(&self, cell: f64, out: &mut [f64]) -> Option<Beyond> {
         let bw = self.base.width();
-        self.base.values(cell, &mut out[..bw]);
+        let side = self.base.values_noting(cell, &mut out[..bw]);
         let t = out[0];
         self.terms(t, &mut out[bw..]);
+        side
     }
 
     /// [`NumericPart::values_at`] for the spline: the base part's values of `t`, then
@@ -332,10 +339,16 @@ impl Part {
     /// A number part's raw design values for one value (NaN: missing): steps or spline
     /// terms after the value and its missing flag. A level part writes nothing.
     pub fn number_values(&self, value: f64, out: &mut [f64]) {
+        self.number_values_noting(value, out);
+    }
+
+    /// [`Self::number_values`], saying which side of the training range the value lay
+    /// beyond when the part reads it as the edge.
+    pub fn number_values_noting(&self, value: f64, out: &mut [f64]) -> Option<Beyond> {
         match self {
-            Part::Numeric(p) => p.values(value, out),
-            Part::Spline(p) => p.values(value, out),
-            Part::Levels(_) => {}
+            Part::Numeric(p) => p.values_noting(value, out),
+            Part::Spline(p) => p.values_noting(value, out),
+            Part::Levels(_) => None,
         }
     }
 
@@ -441,12 +454,27 @@ impl NumericPart {
     /// median when missing; log1p'd when skewed), the missing flag when kept, then 0/1
     /// for each step.
     pub fn values(&self, cell: f64, out: &mut [f64]) {
+        self.values_noting(cell, out);
+    }
+
+    /// [`Self::values`], also saying which side of the training range the value lay
+    /// beyond when the part reads it as the edge (the value transformed once for both).
+    pub fn values_noting(&self, cell: f64, out: &mut [f64]) -> Option<Beyond> {
         let missing = cell.is_nan();
         let t = self.transformed(cell);
         // Beyond the training range, the edge's value (a present value only: a missing
         // one is the median, inside the range).
-        let t = if self.clamp { t.max(self.lo).min(self.hi) } else { t };
+        let (t, side) = if !self.clamp || missing {
+            (t, None)
+        } else if t > self.hi {
+            (self.hi, Some(Beyond::Above))
+        } else if t < self.lo {
+            (self.lo, Some(Beyond::Below))
+        } else {
+            (t, None)
+        };
         self.values_at(t, missing, out);
+        side
     }
 
     /// Which side of the training range a present value (`cell`, before any transform)

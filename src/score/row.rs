@@ -207,8 +207,7 @@ impl<'m> RowScorer<'m> {
                     // its reason.
                     (Part::Numeric(p) | Part::Spline(SplinePart { base: p, .. }), c) if p.clamp => {
                         let v = p.kind.value(c, as_of_day).map_err(|problem| CellError { column: ci, problem })?;
-                        st.beyond[ci] = p.beyond(v);
-                        part.number_values(v, out);
+                        st.beyond[ci] = part.number_values_noting(v, out);
                     }
                     _ => part.encode(c, as_of_day, out).map_err(|problem| CellError { column: ci, problem })?,
                 }

@@ -51,6 +51,9 @@ pub struct LogisticParams {
     precondition_min_rows: usize,
     subsample_rows: usize,
     block: u64,
+    /// Design columns whose coefficient must keep a sign (+1: not below 0; -1: not above
+    /// 0): a monotone column's value and steps (issue 36).
+    signs: Vec<(usize, f64)>,
 }
 
 impl Default for LogisticParams {
@@ -62,6 +65,7 @@ impl Default for LogisticParams {
             precondition_min_rows: PRECONDITION_MIN_ROWS,
             subsample_rows: SUBSAMPLE_ROWS,
             block: BLOCK,
+            signs: Vec::new(),
         }
     }
 }
@@ -142,11 +146,73 @@ impl LogisticParams {
         self.fit_in_place_from(a, y, None)
     }
 
+    /// Coefficients that must keep a sign: (design column, +1 or -1). The fit is then an
+    /// active-set one: fitted freely, then every coefficient on the wrong side is held at
+    /// 0 (its column set to 0 on the rows fitted, so no data pulls it) and the rest fitted
+    /// again from there, until none is on the wrong side. The refits start from a copy of
+    /// the design, which the constrained fit keeps (one more design's memory).
+    /// A coefficient at 0 merges two steps of a shape into one, so a monotone shape stays
+    /// monotone and the others adapt to it, in linfa's own fit.
+    pub fn signs(mut self, signs: Vec<(usize, f64)>) -> Self {
+        self.signs = signs;
+        self
+    }
+
     /// [`Self::fit_in_place`] from a starting point (`coef`, `intercept`, oriented towards
     /// "won"), as the final fit on every labelled row starts from the fit the holdout
     /// measured: the preconditioned solve skips its subsample's first solve and starts
-    /// the solve on every row there; the plain solve starts there.
+    /// the solve on every row there; the plain solve starts there. With [`Self::signs`],
+    /// the constrained fit.
     pub fn fit_in_place_from(
+        &self,
+        mut a: ndarray::ArrayViewMut2<f64>,
+        y: &[bool],
+        start: Option<(&[f64], f64)>,
+    ) -> Result<FittedLogistic> {
+        if self.signs.is_empty() {
+            return self.fit_free(a.view_mut(), y, start);
+        }
+        let width = a.ncols().saturating_sub(1);
+        if self.signs.iter().any(|&(j, _)| j >= width) {
+            return Err(Error::Internal("a sign constraint names a column the design does not have".into()));
+        }
+        // The solve may leave `a` whitened: each refit starts from a copy of the design.
+        let design = a.to_owned();
+        let mut fitted = self.fit_free(a.view_mut(), y, start)?;
+        // The columns held at 0.
+        let mut held: Vec<usize> = Vec::new();
+        let mut iterations = fitted.iterations;
+        for _ in 0..self.signs.len() {
+            let wrong: Vec<usize> = self
+                .signs
+                .iter()
+                .filter(|&&(j, sign)| fitted.coef[j] * sign < 0.0 && !held.contains(&j))
+                .map(|&(j, _)| j)
+                .collect();
+            if wrong.is_empty() {
+                break;
+            }
+            held.extend(wrong);
+            a.assign(&design);
+            for &j in &held {
+                a.column_mut(j).fill(0.0);
+            }
+            let mut from = fitted.coef.clone();
+            for &j in &held {
+                from[j] = 0.0;
+            }
+            fitted = self.fit_free(a.view_mut(), y, Some((&from, fitted.intercept)))?;
+            iterations += fitted.iterations;
+        }
+        for &j in &held {
+            fitted.coef[j] = 0.0;
+        }
+        fitted.iterations = iterations;
+        Ok(fitted)
+    }
+
+    /// The fit without sign constraints.
+    fn fit_free(
         &self,
         mut a: ndarray::ArrayViewMut2<f64>,
         y: &[bool],

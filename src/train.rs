@@ -257,6 +257,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         progress(&format!("fitting logistic regression: {} rows x {} features", n_train, width));
         // The training rows of `x` are the solver's from here on; the holdout rows are kept.
         let fitted = solver(alpha, params.max_iterations, &fparams)
+            .signs(features.sign_constraints(&fparams.monotone)?)
             .fit_in_place(x.slice_mut(ndarray::s![..n_train, ..]), &train_y)?;
         // With the final fit, the held-out rows are kept and the rest of the measured
         // design dropped before the final design is built.
@@ -412,7 +413,11 @@ fn measure_and_finish(
     if let (Some(col), Some(x_train), Some(keys)) = (&params.segment_by, &x_train_design, &seg_keys) {
         progress(&format!("segments by {col}"));
         let holdout = Held { x: x_hold.view(), y: &holdout_labels, z: &holdout_z, p: &holdout_probs };
-        let solver = LogisticParams::default().alpha(alpha).max_iterations(params.max_iterations);
+        // A segment's own model keeps the monotone columns' signs too.
+        let solver = LogisticParams::default()
+            .alpha(alpha)
+            .max_iterations(params.max_iterations)
+            .signs(model.features.sign_constraints(&params.features.monotone)?);
         let (segments, probs, checks) =
             fit_segments(&model, col, keys, (x_train.view(), &train_y), &holdout, solver, progress)?;
         segment_checks = checks;

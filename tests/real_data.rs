@@ -68,7 +68,10 @@ fn bank_marketing_final_fit_scores_the_next_period_at_auc_0_74() {
     let measured = next(&["--no-refit"], "measured.bin");
     eprintln!("bank next period: final fit {final_fit:.4}, measured fit (--no-refit) {measured:.4}");
     assert!(final_fit >= 0.74, "the final fit scores the next period at ROC AUC {final_fit}");
-    assert!(final_fit > measured + 0.1, "{final_fit} against {measured}");
+    // The measured fit, trained before the newest 20%, extended its lines into the next
+    // period's economy until issue 36 (0.486); read at the training range's edge it
+    // scores 0.678, and the final fit still gains 0.078 on it.
+    assert!(final_fit > measured + 0.05, "{final_fit} against {measured}");
 }
 
 #[test]

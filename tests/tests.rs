@@ -18,6 +18,7 @@ mod intervals;
 mod metrics_pinned;
 mod model_file;
 mod monitor;
+mod monotone;
 mod real_data;
 mod reasons;
 mod retrain;

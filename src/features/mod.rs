@@ -55,7 +55,8 @@ pub use format::{ColumnFormat, DateOrder, NumberFormat};
 use infer::{infer_role, Inferred};
 pub use kind::{CatKind, Kind, NumKind, PartSpec, Role};
 pub use params::{
-    BeyondRange, FeatureParams, FeatureSpec, RareLevels, Resolution, ResolutionSetting, RoleChoice, MAX_BINS, MIN_KNOTS,
+    BeyondRange, FeatureParams, FeatureSpec, Monotone, RareLevels, Resolution, ResolutionSetting, RoleChoice, MAX_BINS,
+    MIN_KNOTS,
 };
 pub use part::{fmt_num, LevelPart, NumericPart, Part, PureLevels, SplinePart, PURE_RATE, PURE_SHARE_OF_WON};
 use part::{LevelLimits, Values, MISSING};
@@ -259,7 +260,8 @@ impl FeatureParams {
             let (part, auc) = match spec {
                 PartSpec::Numeric(kind, label) => {
                     let v = read_numbers(table, col, kind, as_of_day)?;
-                    let (part, auc) = fit_number(kind, label, &v, rows, labels, self.resolution());
+                    let r = monotone_resolution(self.resolution(), self.monotone.contains_key(name));
+                    let (part, auc) = fit_number(kind, label, &v, rows, labels, r);
                     fc.cells.push(Cells::Numbers(v));
                     (part, auc)
                 }
@@ -310,6 +312,25 @@ impl FeatureParams {
         }
         // 1. Roles.
         let roles = self.roles(table, &mut report)?;
+        // A monotone column must be a number or a date the model reads.
+        for col in self.monotone.keys() {
+            let bad = |m: String| Err(Error::usage("feature spec, [monotone]", m));
+            match roles.iter().find(|(n, _, _)| n == col) {
+                Some((_, Role::Number | Role::Date, _)) => {}
+                Some((_, r, _)) => {
+                    return bad(format!(
+                        "column {col:?} is read as a {}: only numbers and dates can be monotone",
+                        r.name()
+                    ))
+                }
+                None => {
+                    return bad(format!(
+                        "column {col:?} is not among the columns trained on (check its name, --exclude and the \
+                         spec's roles)"
+                    ))
+                }
+            }
+        }
         // 2. The as-of date.
         let as_of_day = match self.as_of {
             Some(d) => Some(cell::day_number(d)),
@@ -413,7 +434,7 @@ impl FeatureParams {
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
         let mut columns = prepared.columns.clone();
         if let Some(r) = resolution {
-            refit_numbers(&mut columns, &prepared.cells, r, train_rows, train_labels)?;
+            refit_numbers(&mut columns, &prepared.cells, r, (train_rows, train_labels), &self.monotone)?;
         }
         prepared.design(columns, (train_rows, out_rows), spare, profile)
     }
@@ -431,14 +452,22 @@ impl FeatureParams {
     ) -> Result<(FittedFeatures, FitReport, Array2<f64>)> {
         let limits = self.level_limits();
         let resolution = self.resolution();
-        let parts: Vec<&Part> = prepared.columns.iter().flat_map(|c| c.parts.iter()).collect();
+        // Each part, with the resolution of its column (steps for a monotone one).
+        let parts: Vec<(&Part, Resolution)> = prepared
+            .columns
+            .iter()
+            .flat_map(|c| {
+                let r = monotone_resolution(resolution, self.monotone.contains_key(&c.name));
+                c.parts.iter().map(move |p| (p, r))
+            })
+            .collect();
         if parts.len() != prepared.cells.len() {
             return Err(Error::Internal("refit_all: cells and parts differ in number".into()));
         }
         let refitted: Vec<Part> = parts
             .par_iter()
             .zip(prepared.cells.par_iter())
-            .map(|(part, cell)| match (part, cell) {
+            .map(|(&(part, resolution), cell)| match (part, cell) {
                 (Part::Levels(lp), Cells::Levels(vals)) => {
                     Part::Levels(LevelPart::fit(lp.kind, lp.label.clone(), vals, rows, labels, limits).part)
                 }
@@ -446,7 +475,7 @@ impl FeatureParams {
                     Some(n) => fit_number(n.kind, n.label.clone(), v, rows, labels, resolution).0,
                     None => (*p).clone(),
                 },
-                (p, _) => (*p).clone(),
+                (p, _) => p.clone(),
             })
             .collect();
         let mut columns = prepared.columns.clone();
@@ -473,7 +502,7 @@ impl FeatureParams {
         out_rows: &[usize],
     ) -> Result<Array2<f64>> {
         let mut columns = prepared.columns.clone();
-        refit_numbers(&mut columns, &prepared.cells, r, train_rows, train_labels)?;
+        refit_numbers(&mut columns, &prepared.cells, r, (train_rows, train_labels), &self.monotone)?;
         set_clamp(&mut columns, prepared.clamp);
         Ok(assemble(
             columns,
@@ -554,17 +583,30 @@ fn refit_numbers(
     columns: &mut [FittedColumn],
     cells: &[Cells],
     r: Resolution,
-    train_rows: &[usize],
-    train_labels: &[bool],
+    (train_rows, train_labels): (&[usize], &[bool]),
+    monotone: &std::collections::BTreeMap<String, Monotone>,
 ) -> Result<()> {
     let mut cells = cells.iter();
-    for part in columns.iter_mut().flat_map(|c| c.parts.iter_mut()) {
-        let cell = cells.next().ok_or_else(|| Error::Internal("the cells and the parts differ".into()))?;
-        if let (Some(n), Cells::Numbers(v)) = (part.numeric(), cell) {
-            *part = fit_number(n.kind, n.label.clone(), v, train_rows, train_labels, r).0;
+    for c in columns.iter_mut() {
+        let r = monotone_resolution(r, monotone.contains_key(&c.name));
+        for part in c.parts.iter_mut() {
+            let cell = cells.next().ok_or_else(|| Error::Internal("the cells and the parts differ".into()))?;
+            if let (Some(n), Cells::Numbers(v)) = (part.numeric(), cell) {
+                *part = fit_number(n.kind, n.label.clone(), v, train_rows, train_labels, r).0;
+            }
         }
     }
     Ok(())
+}
+
+/// The resolution of a column: `r`, except that a monotone column bends by steps (a
+/// spline's terms cannot be kept monotone by their signs): `r`'s steps, or 5 where `r`
+/// is a spline.
+fn monotone_resolution(r: Resolution, monotone: bool) -> Resolution {
+    match (r, monotone) {
+        (Resolution::Spline(_), true) => Resolution::Steps(5),
+        _ => r,
+    }
 }
 
 /// A number part at resolution `r`, fitted on the training rows, and its single-column
@@ -705,6 +747,42 @@ fn assemble(
 }
 
 impl FittedFeatures {
+    /// The sign constraints of the monotone columns (see [`Monotone`]): each one's value
+    /// and step columns, by design column, with the sign their coefficients keep. A
+    /// monotone column that did not become a number part with steps is an error.
+    pub fn sign_constraints(
+        &self,
+        monotone: &std::collections::BTreeMap<String, Monotone>,
+    ) -> Result<Vec<(usize, f64)>> {
+        let mut out = Vec::new();
+        let mut j = 0usize;
+        for c in &self.columns {
+            for part in &c.parts {
+                if let Some(way) = monotone.get(&c.name) {
+                    match part {
+                        Part::Numeric(p) if p.kind != NumKind::Flag => {
+                            out.push((j, way.sign()));
+                            let steps = j + 1 + p.missing_flag as usize;
+                            out.extend((steps..steps + p.cuts.len()).map(|k| (k, way.sign())));
+                        }
+                        _ => {
+                            return Err(Error::usage(
+                                "feature spec, [monotone]",
+                                format!(
+                                    "column {:?} is read as a {}: only numbers and dates can be monotone",
+                                    c.name,
+                                    c.role.name()
+                                ),
+                            ))
+                        }
+                    }
+                }
+                j += part.width();
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether the model reads numbers and dates beyond the training range as the edge:
     /// any number part that does (a model without such parts: `None`).
     pub fn clamps(&self) -> Option<bool> {

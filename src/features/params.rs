@@ -190,6 +190,9 @@ impl std::fmt::Display for RareLevels {
 /// [formats]
 /// created = "dd-mm-yyyy"   # or mm/dd/yyyy, yyyy-mm-dd, excel (serial day numbers)
 /// revenue = "1.234,5"      # or 1,234.5, 1234.5
+/// [monotone]               # a number's or date's effect never bends the other way
+/// pricing_page_views = "up"
+/// last_activity_date = "down"  # a date: in its days before the as-of date
 /// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,6 +207,40 @@ pub struct FeatureSpec {
     /// `created = "dd-mm-yyyy"`, `revenue = "1.234,5"` ([`ColumnFormat`]).
     #[serde(default)]
     pub formats: BTreeMap<String, String>,
+    /// Columns whose effect may only rise (`"up"`) or only fall (`"down"`) with their value
+    /// (a date's value: its days before the as-of date): see [`Monotone`].
+    #[serde(default)]
+    pub monotone: BTreeMap<String, String>,
+}
+
+/// Which way a monotone column's effect goes as its value grows (issue 36): its shape is
+/// the value and steps at quantiles (never a spline), fitted with every one of their
+/// coefficients on this side of 0, so one more pricing-page visit never lowers a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Monotone {
+    Up,
+    Down,
+}
+
+impl Monotone {
+    /// The sign its coefficients keep.
+    pub fn sign(self) -> f64 {
+        match self {
+            Monotone::Up => 1.0,
+            Monotone::Down => -1.0,
+        }
+    }
+}
+
+impl std::str::FromStr for Monotone {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "up" | "increasing" => Ok(Monotone::Up),
+            "down" | "decreasing" => Ok(Monotone::Down),
+            other => Err(format!("{other:?}: use up or down")),
+        }
+    }
 }
 
 impl FeatureSpec {
@@ -248,6 +285,8 @@ pub struct FeatureParams {
     /// Rare levels shrunk more (`--rare-levels shrink`, the default): see
     /// [`super::RARE_LEVEL_FLOOR`].
     pub(crate) shrink_rare: bool,
+    /// Monotone columns (the spec's `[monotone]`).
+    pub(crate) monotone: BTreeMap<String, Monotone>,
 }
 
 impl FeatureParams {
@@ -271,6 +310,7 @@ impl FeatureParams {
             resolution_given: false,
             clamp: true,
             shrink_rare: true,
+            monotone: BTreeMap::new(),
         }
     }
 
@@ -327,6 +367,11 @@ impl FeatureParams {
             let format: ColumnFormat =
                 f.parse().map_err(|m: String| Error::usage(format!("feature spec, [formats] {col:?}"), m))?;
             self = self.format(col, format)?;
+        }
+        for (col, way) in &spec.monotone {
+            let way: Monotone =
+                way.parse().map_err(|m: String| Error::usage(format!("feature spec, [monotone] {col:?}"), m))?;
+            self.monotone.insert(col.clone(), way);
         }
         if let Some(m) = spec.max_levels {
             self.max_levels = m;

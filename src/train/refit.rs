@@ -67,8 +67,11 @@ pub(super) fn design_and_fit(
     let by_name: std::collections::HashMap<&str, f64> = start.coef.iter().map(|(n, c)| (n.as_str(), *c)).collect();
     let coef: Vec<f64> =
         features.features.iter().map(|f| by_name.get(f.name.as_str()).copied().unwrap_or(0.0)).collect();
-    let fitted =
-        solver(alpha, max_iterations, fp).fit_in_place_from(x.view_mut(), y, Some((&coef, start.intercept)))?;
+    let fitted = solver(alpha, max_iterations, fp).signs(features.sign_constraints(&fp.monotone)?).fit_in_place_from(
+        x.view_mut(),
+        y,
+        Some((&coef, start.intercept)),
+    )?;
     Ok(FinalWork { features, report, fitted, x_hold, x_design, y: y.to_vec() })
 }
 
@@ -104,7 +107,8 @@ pub(super) fn final_model(
         let seg_solver = LogisticParams::default()
             .alpha(measured.alpha)
             .max_iterations(params.max_iterations)
-            .precondition_min_rows(1);
+            .precondition_min_rows(1)
+            .signs(model.features.sign_constraints(&params.features.monotone)?);
         let global = model.clone();
         model.segments = Some(crate::segments::refit(chosen, &global, keys, (xd.view(), &y), &seg_solver, progress)?);
     }

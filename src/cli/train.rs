@@ -76,8 +76,9 @@ pub struct Options {
     /// Columns to leave out, comma-separated (e.g. leaky status or note columns).
     #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
     pub exclude: Vec<String>,
-    /// Feature spec (TOML): column roles, formats and limits. See docs/guide.md. The
-    /// model keeps its text.
+    /// Feature spec (TOML): column roles, formats and limits, and [monotone] columns whose
+    /// effect only rises ("up") or only falls ("down") with their value. See
+    /// docs/guide.md. The model keeps its text.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
     /// How dates are written where the values cannot tell: COL=FORMAT for one column,

@@ -22,10 +22,13 @@ assert len(want) == len(got) > 0, (len(want), len(got))
 
 
 def reasons(text, mark):
+    """(column = value, note, contribution) per reason; a reason on a value beyond the
+    training range holds its note and "; " inside its brackets, so reasons end at ")"."""
     out = []
-    for r in filter(None, text.split("; ")):
-        head, contrib = r.rsplit(" (", 1)
-        out.append((head, float(contrib.rstrip(")").replace(mark, "."))))
+    for r in filter(None, text.split("); ")):
+        head, inside = r.rstrip(")").rsplit(" (", 1)
+        note, _, contrib = inside.rpartition("; ")
+        out.append((head, note.replace(mark, "."), float(contrib.replace(mark, "."))))
     return out
 
 

@@ -267,12 +267,15 @@ def load_events(engine, con, events):
         pg_load(con, "events", events)
 
 
-def beyond(src, dst):
+def beyond(src, dst, limit=None):
     """Every 7th lead with numbers and dates far beyond what training saw (issue 36: they
     score as the training range's edge, and the reason says so): a headcount of 1e9, a
-    negative one, a visit count of 100,000, a date in 1990 and one in 2031."""
+    negative one, a visit count of 100,000, a date in 1990 and one in 2031. With `limit`,
+    the first that many leads only."""
     with open(src, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
+    if limit is not None:
+        rows = rows[: int(limit) + 1]
     ix = {c: i for i, c in enumerate(rows[0])}
     changes = [("employees", "1000000000"), ("employees", "-3"), ("website_visits", "100000"),
                ("created_date", "1990-01-01"), ("last_activity_date", "2031-01-01"), ("pricing_page_views", "1e6")]
@@ -387,7 +390,7 @@ if __name__ == "__main__":
     elif cmd == "local":
         local(*sys.argv[2:6])
     elif cmd == "beyond":
-        beyond(*sys.argv[2:4])
+        beyond(*sys.argv[2:5])
     elif cmd == "bad":
         bad(*sys.argv[2:4])
     elif cmd == "hostile":

@@ -43,7 +43,7 @@ pub const FORMAT_VERSION: u32 = 6;
 
 /// What version 6 adds after version 5's record: how the model reads a number or date
 /// beyond its training range (issue 36).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct ExtrasV6 {
     /// Read as the edge of the range (else on the fitted line, as every older file).
     clamp: bool,
@@ -98,7 +98,7 @@ pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
             )
             .map_err(enc)?,
         );
-        let clamp = model.features.clamps().unwrap_or(false)
+        let clamp = model.features.clamps()
             || model.record.as_ref().is_some_and(|r| r.settings.beyond_range == crate::features::BeyondRange::Edge);
         let shrink_rare =
             model.record.as_ref().is_some_and(|r| r.settings.rare_levels == crate::features::RareLevels::Shrink);
@@ -205,7 +205,7 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
                 used += more;
                 v6
             } else {
-                ExtrasV6 { clamp: false, shrink_rare: false }
+                ExtrasV6::default()
             };
             model.features.set_clamp(v6.clamp);
             if let Some(r) = model.record.as_mut() {

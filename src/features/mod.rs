@@ -748,8 +748,9 @@ fn assemble(
 
 impl FittedFeatures {
     /// The sign constraints of the monotone columns (see [`Monotone`]): each one's value
-    /// and step columns, by design column, with the sign their coefficients keep. A
-    /// monotone column that did not become a number part with steps is an error.
+    /// and step columns, by design column, with the sign their coefficients keep.
+    /// [`FeatureParams::prepare`] refuses a monotone column that is not a number or a
+    /// date, and such a column bends by steps: any other part here is an internal error.
     pub fn sign_constraints(
         &self,
         monotone: &std::collections::BTreeMap<String, Monotone>,
@@ -766,14 +767,10 @@ impl FittedFeatures {
                             out.extend((steps..steps + p.cuts.len()).map(|k| (k, way.sign())));
                         }
                         _ => {
-                            return Err(Error::usage(
-                                "feature spec, [monotone]",
-                                format!(
-                                    "column {:?} is read as a {}: only numbers and dates can be monotone",
-                                    c.name,
-                                    c.role.name()
-                                ),
-                            ))
+                            return Err(Error::Internal(format!(
+                                "the monotone column {:?} has a part other than a number with steps",
+                                c.name
+                            )))
                         }
                     }
                 }
@@ -784,11 +781,9 @@ impl FittedFeatures {
     }
 
     /// Whether the model reads numbers and dates beyond the training range as the edge:
-    /// any number part that does (a model without such parts: `None`).
-    pub fn clamps(&self) -> Option<bool> {
-        let mut numbers = self.columns.iter().flat_map(|c| &c.parts).filter_map(Part::numeric).peekable();
-        numbers.peek()?;
-        Some(numbers.any(|p| p.clamp))
+    /// any number part that does.
+    pub fn clamps(&self) -> bool {
+        self.columns.iter().flat_map(|c| &c.parts).filter_map(Part::numeric).any(|p| p.clamp)
     }
 
     /// Set whether the number parts read values beyond the training range as the edge

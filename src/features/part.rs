@@ -385,12 +385,13 @@ impl Part {
     }
 
     /// The per-cell arithmetic: one cell to this part's raw (unscaled) design values in
-    /// `out` (its [`Self::width`] values). `as_of_day` anchors date parts.
-    pub fn encode(&self, cell: Cell, as_of_day: i64, out: &mut [f64]) -> Result<(), Problem> {
+    /// `out` (its [`Self::width`] values). `as_of_day` anchors date parts. Returns which
+    /// side of the training range a number lay beyond when the part read it as the edge
+    /// (for its reason; `None` otherwise).
+    pub fn encode(&self, cell: Cell, as_of_day: i64, out: &mut [f64]) -> Result<Option<Beyond>, Problem> {
         match self {
             Part::Numeric(p) | Part::Spline(SplinePart { base: p, .. }) => {
-                self.number_values(p.kind.value(cell, as_of_day)?, out);
-                Ok(())
+                Ok(self.number_values_noting(p.kind.value(cell, as_of_day)?, out))
             }
             Part::Levels(p) => {
                 let slot = match cell {
@@ -400,7 +401,7 @@ impl Part {
                     other => p.slot(Some(&p.kind.level(&typed_text(other)))),
                 };
                 p.one_hot(slot, out);
-                Ok(())
+                Ok(None)
             }
         }
     }
@@ -464,27 +465,14 @@ impl NumericPart {
         let t = self.transformed(cell);
         // Beyond the training range, the edge's value (a present value only: a missing
         // one is the median, inside the range).
-        let (t, side) = if !self.clamp || missing {
-            (t, None)
-        } else if t > self.hi {
-            (self.hi, Some(Beyond::Above))
-        } else if t < self.lo {
-            (self.lo, Some(Beyond::Below))
-        } else {
-            (t, None)
+        let side = if self.clamp && !missing { self.side(t) } else { None };
+        let t = match side {
+            Some(Beyond::Above) => self.hi,
+            Some(Beyond::Below) => self.lo,
+            None => t,
         };
         self.values_at(t, missing, out);
         side
-    }
-
-    /// Which side of the training range a present value (`cell`, before any transform)
-    /// lies beyond, when the part reads such values as the edge; `None` inside it, for a
-    /// missing value, and for a part that extends its line.
-    pub fn beyond(&self, cell: f64) -> Option<Beyond> {
-        if !self.clamp {
-            return None;
-        }
-        self.outside(cell)
     }
 
     /// Which side of the training range a present value lies beyond, whether or not the
@@ -493,7 +481,11 @@ impl NumericPart {
         if cell.is_nan() || self.kind == NumKind::Flag {
             return None;
         }
-        let t = self.transformed(cell);
+        self.side(self.transformed(cell))
+    }
+
+    /// Which side of `lo..=hi` a value in the part's scale lies beyond.
+    fn side(&self, t: f64) -> Option<Beyond> {
         if t > self.hi {
             Some(Beyond::Above)
         } else if t < self.lo {
@@ -653,7 +645,7 @@ impl NumericPart {
     }
 
     /// SQL tests of a present raw `value` lying below and above the training range, as
-    /// [`Self::beyond`] decides, when the part reads such values as the edge: (below, or
+    /// [`Self::values_noting`] decides, when the part reads such values as the edge: (below, or
     /// `None` when no value can lie below; above).
     fn sql_beyond_tests(&self, value: &str, d: crate::dialect::sql::Dialect) -> Option<(Option<String>, String)> {
         if !self.clamp {

@@ -13,7 +13,7 @@
 
 use crate::features::cell::{Cell, Problem};
 use crate::features::part::Beyond;
-use crate::features::{kind_of, Kind, Part, SplinePart};
+use crate::features::{kind_of, Kind, Part};
 use crate::model::LeadModel;
 use crate::reasons::{select_reasons, write_reason};
 
@@ -203,13 +203,15 @@ impl<'m> RowScorer<'m> {
                         };
                         p.one_hot(slot, out);
                     }
-                    // A number read as the edge beyond the training range: noted for
-                    // its reason.
-                    (Part::Numeric(p) | Part::Spline(SplinePart { base: p, .. }), c) if p.clamp => {
-                        let v = p.kind.value(c, as_of_day).map_err(|problem| CellError { column: ci, problem })?;
-                        st.beyond[ci] = part.number_values_noting(v, out);
+                    // A number read as the edge beyond the training range is noted for
+                    // its reason (a column has at most one number part).
+                    _ => {
+                        let side =
+                            part.encode(c, as_of_day, out).map_err(|problem| CellError { column: ci, problem })?;
+                        if side.is_some() {
+                            st.beyond[ci] = side;
+                        }
                     }
-                    _ => part.encode(c, as_of_day, out).map_err(|problem| CellError { column: ci, problem })?,
                 }
             }
         }

@@ -62,6 +62,7 @@ fn settings_json<S: serde::Serializer>(settings: &Option<TrainSettings>, ser: S)
     if let Some(o) = v.as_object_mut() {
         o.insert("beyond_range".into(), set.beyond_range.to_string().into());
         o.insert("rare_levels".into(), set.rare_levels.to_string().into());
+        o.insert("interactions".into(), set.interactions.clone().into());
     }
     v.serialize(ser)
 }
@@ -88,10 +89,22 @@ pub struct Inspection {
     pub tiers: Tiers,
     pub calibration: String,
     pub segments: Option<(String, Vec<SegmentLine>)>,
+    /// The pairwise interactions: each pair's columns, its cells and its largest
+    /// contribution either way.
+    pub pairs: Vec<PairLine>,
     pub events: bool,
     pub warnings: Vec<RecordedWarning>,
     /// How many labelled leads the saved fit saw, by id (for `retrain`'s window).
     pub ids_seen: Option<usize>,
+}
+
+/// One pairwise interaction, as `inspect` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairLine {
+    pub columns: String,
+    pub cells: usize,
+    pub lowest: f64,
+    pub highest: f64,
 }
 
 /// Read and describe the model file at `path`.
@@ -160,6 +173,16 @@ pub fn describe(m: &LeadModel, path: &Path, file: FileInfo) -> Inspection {
                     .collect(),
             )
         }),
+        pairs: m
+            .pairs
+            .iter()
+            .map(|p| PairLine {
+                columns: p.name(&m.features.columns),
+                cells: p.table.len(),
+                lowest: p.table.iter().copied().fold(f64::INFINITY, f64::min),
+                highest: p.table.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            })
+            .collect(),
         events: m.events.is_some(),
         warnings: r.map(|r| r.warnings.clone()).unwrap_or_default(),
         ids_seen: r.and_then(|r| r.seen.as_ref()).map(|s| s.len()),
@@ -266,6 +289,15 @@ impl Inspection {
             let parts: Vec<String> =
                 segs.iter().map(|g| format!("{} {} ({} rows)", g.value, g.update, count(g.train_rows))).collect();
             s.push_str(&format!("segments by {col}: {}\n", parts.join(", ")));
+        }
+        if !self.pairs.is_empty() {
+            s.push_str(&format!("pairwise interactions: {}\n", self.pairs.len()));
+            for p in &self.pairs {
+                s.push_str(&format!(
+                    "  {} ({} cells, contributions {:+.2} to {:+.2})\n",
+                    p.columns, p.cells, p.lowest, p.highest
+                ));
+            }
         }
         if let Some(n) = self.ids_seen {
             s.push_str(&format!("ids: {} labelled leads seen by the saved fit are recorded (for retrain)\n", count(n)));

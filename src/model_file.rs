@@ -23,6 +23,9 @@
 //! 6 (issue 36) appends, after version 5's layout, whether numbers and dates beyond the
 //! training range read as the edge ([`ExtrasV6`]); a model that reads them on its fitted
 //! line, as every model before it, is still written as version 5 with the same bytes.
+//! Version 7 (issue 36, part 3) appends, after version 6's, the `--interactions` setting
+//! and the model's pairwise interactions ([`ExtrasV7`]); a model trained with
+//! `--interactions off` is still written as version 6 or 5.
 //!
 //! Reading checks, in order and before allocating anything large: the file size against
 //! [`MAX_MODEL_BYTES`], the magic, the version, the payload length against the file
@@ -39,7 +42,15 @@ use crate::error::{Error, Result};
 use crate::model::LeadModel;
 
 pub const MAGIC: &[u8; 8] = b"LEADSCOR";
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
+
+/// What version 7 adds after version 6's extras: the `--interactions` setting and the
+/// model's pairs (issue 36).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct ExtrasV7 {
+    interactions: String,
+    pairs: Vec<crate::features::pair::PairTerm>,
+}
 
 /// What version 6 adds after version 5's record: how the model reads a number or date
 /// beyond its training range (issue 36).
@@ -106,13 +117,24 @@ pub fn to_bytes(model: &LeadModel) -> Result<Vec<u8>> {
             (segments, Some(record)) => {
                 payload.extend(bincode::serde::encode_to_vec(segments, config()).map_err(enc)?);
                 payload.extend(bincode::serde::encode_to_vec(record, config()).map_err(enc)?);
-                if clamp || shrink_rare {
+                let interactions = record.settings.interactions.clone();
+                let v7 = !model.pairs.is_empty() || (!interactions.is_empty() && interactions != "off");
+                if clamp || shrink_rare || v7 {
                     payload
                         .extend(bincode::serde::encode_to_vec(ExtrasV6 { clamp, shrink_rare }, config()).map_err(enc)?);
-                    6
+                    if v7 {
+                        let extras = ExtrasV7 { interactions, pairs: model.pairs.clone() };
+                        payload.extend(bincode::serde::encode_to_vec(extras, config()).map_err(enc)?);
+                        7
+                    } else {
+                        6
+                    }
                 } else {
                     5
                 }
+            }
+            (_, None) if !model.pairs.is_empty() => {
+                return Err(Error::Internal("a model with pairs has no record".into()))
             }
             (_, None) if clamp || shrink_rare => {
                 return Err(Error::Internal("a model that reads beyond its range as the edge has no record".into()))
@@ -207,8 +229,18 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<LeadModel> {
             } else {
                 ExtrasV6::default()
             };
+            let v7 = if version >= 7 {
+                let (v7, more): (ExtrasV7, usize) =
+                    bincode::serde::decode_from_slice(&payload[used..], config()).map_err(extras_err)?;
+                used += more;
+                v7
+            } else {
+                ExtrasV7 { interactions: "off".into(), pairs: Vec::new() }
+            };
+            model.pairs = v7.pairs;
             model.features.set_clamp(v6.clamp);
             if let Some(r) = model.record.as_mut() {
+                r.settings.interactions = v7.interactions;
                 use crate::features::{BeyondRange, RareLevels};
                 r.settings.beyond_range = if v6.clamp { BeyondRange::Edge } else { BeyondRange::Extend };
                 r.settings.rare_levels = if v6.shrink_rare { RareLevels::Shrink } else { RareLevels::Standardise };

@@ -158,24 +158,7 @@ pub fn choose(
 ) -> Result<ResolutionChoice> {
     let k = RESOLUTION_FOLDS;
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(3));
-    let mut rows = train_rows.to_vec();
-    if rows.len() > RESOLUTION_ROWS {
-        rows.shuffle(&mut rng);
-        rows.truncate(RESOLUTION_ROWS);
-        rows.sort_unstable();
-    }
-    // With a time-ordered holdout the choice is made forward in time too: the rows in
-    // the split's order, each fold validated on the block after the rows it was fitted
-    // on (a resolution that bends to fit the past but extrapolates badly loses there).
-    let ordered = match split {
-        Split::Stratified => false,
-        Split::Last => true,
-        Split::ByDate(col) => {
-            let days = crate::features::read_dates(table, table.column(col)?)?;
-            rows.sort_by_key(|&i| (days[i].unwrap_or(i64::MIN), i));
-            true
-        }
-    };
+    let (rows, ordered) = sample_rows(table, train_rows, split, &mut rng)?;
     let m = rows.len();
     // Folds: forward chaining has one order; stratified folds are repeated.
     let nf = if ordered { k } else { k * RESOLUTION_REPEATS };
@@ -255,11 +238,40 @@ pub fn choose(
     })
 }
 
+/// At most [`RESOLUTION_ROWS`] of the training rows (a sample drawn with `rng`), and
+/// whether they are in time order. With a time-ordered holdout a choice is made forward
+/// in time too: the rows in the split's order, each fold validated on the block after
+/// the rows it was fitted on (a setting that bends to fit the past but extrapolates badly
+/// loses there).
+pub(crate) fn sample_rows(
+    table: &Table,
+    train_rows: &[usize],
+    split: &Split,
+    rng: &mut ChaCha8Rng,
+) -> Result<(Vec<usize>, bool)> {
+    let mut rows = train_rows.to_vec();
+    if rows.len() > RESOLUTION_ROWS {
+        rows.shuffle(rng);
+        rows.truncate(RESOLUTION_ROWS);
+        rows.sort_unstable();
+    }
+    let ordered = match split {
+        Split::Stratified => false,
+        Split::Last => true,
+        Split::ByDate(col) => {
+            let days = crate::features::read_dates(table, table.column(col)?)?;
+            rows.sort_by_key(|&i| (days[i].unwrap_or(i64::MIN), i));
+            true
+        }
+    };
+    Ok((rows, ordered))
+}
+
 /// (fitting positions, validation positions) per fold over `ys`'s positions: forward
 /// chaining over `k + 1` time-ordered blocks, or stratified `k`-fold repeated
 /// [`RESOLUTION_REPEATS`] times with fresh shuffles from `rng`.
 #[allow(clippy::type_complexity)]
-fn folds(ordered: bool, ys: &[bool], k: usize, rng: &mut ChaCha8Rng) -> Vec<(Vec<usize>, Vec<usize>)> {
+pub(crate) fn folds(ordered: bool, ys: &[bool], k: usize, rng: &mut ChaCha8Rng) -> Vec<(Vec<usize>, Vec<usize>)> {
     let m = ys.len();
     if ordered {
         let block = |b: usize| b * m / (k + 1);

@@ -299,7 +299,10 @@ fn every_damaged_model_file_is_a_clear_error() {
         &s,
         "newer version",
         &["score", "--model", "bad.model", "--data", "good.csv", "--output", "out.csv"],
-        &["bad.model: model file format version 9 is newer than this leadscore understands (up to 6)"],
+        &[&format!(
+            "bad.model: model file format version 9 is newer than this leadscore understands (up to {})",
+            leadscore::model_file::FORMAT_VERSION
+        )],
     );
     // Not a model at all; a folder; a missing file.
     check(

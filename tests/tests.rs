@@ -19,6 +19,7 @@ mod metrics_pinned;
 mod model_file;
 mod monitor;
 mod monotone;
+mod pairs;
 mod real_data;
 mod reasons;
 mod retrain;

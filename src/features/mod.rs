@@ -33,6 +33,7 @@ pub(crate) mod infer;
 pub mod kind;
 pub mod number;
 mod numeric;
+pub mod pair;
 pub mod params;
 pub mod part;
 pub mod profile;
@@ -563,6 +564,49 @@ impl Prepared {
             profile.then_some(&mut report),
         )?;
         Ok((fitted, report, x))
+    }
+}
+
+impl Prepared {
+    /// The columns read, in the order of the model's input columns.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// Each column's single-column ROC AUC on the training rows, in column order.
+    pub fn single_column_auc(&self) -> Vec<f64> {
+        self.columns
+            .iter()
+            .map(|c| self.report.single_column_auc.iter().find(|(n, _)| *n == c.name).map_or(0.5, |(_, a)| *a))
+            .collect()
+    }
+
+    /// The first part's cells of each column.
+    fn first_cells(&self) -> Vec<&Cells> {
+        let mut k = 0usize;
+        self.columns
+            .iter()
+            .map(|c| {
+                let cells = &self.cells[k];
+                k += c.parts.len();
+                cells
+            })
+            .collect()
+    }
+
+    /// Each column's axis in a pair ([`pair::Axis`]), fitted on the training rows; `None`
+    /// for a column that cannot pair.
+    pub fn pair_axes(&self, train_rows: &[usize]) -> Vec<Option<pair::Axis>> {
+        self.columns
+            .iter()
+            .zip(self.first_cells())
+            .map(|(c, cells)| c.parts.first().and_then(|p| pair::Axis::fit(p, cells, train_rows)))
+            .collect()
+    }
+
+    /// Each of `rows`' bins on column `column`'s axis.
+    pub fn pair_bins(&self, column: usize, axis: &pair::Axis, rows: &[usize]) -> Vec<u16> {
+        axis.bins_of(self.first_cells()[column], rows)
     }
 }
 

@@ -436,7 +436,7 @@ impl Part {
 }
 
 /// A typed cell as text, for the parts that read text.
-fn typed_text(cell: Cell) -> String {
+pub(super) fn typed_text(cell: Cell) -> String {
     match cell {
         Cell::Missing => String::new(),
         Cell::Text(s) => s.to_string(),

@@ -190,6 +190,10 @@ pub struct LeadModel {
     /// the ids it saw (format version 5; `None` for models written before it was kept).
     #[serde(skip)]
     pub record: Option<record::Record>,
+    /// Pairwise interactions (issue 36; format version 7), each cell's contribution added
+    /// to the log-odds after the columns' own and the intercept.
+    #[serde(skip)]
+    pub pairs: Vec<crate::features::pair::PairTerm>,
 }
 
 /// What a lead's probability means for sales: the 0-100 score, the tier (an index into
@@ -384,6 +388,12 @@ impl LeadModel {
             && self.threshold.value.is_finite();
         if !finite {
             return Err("non-finite numbers in the coefficients or scaling".into());
+        }
+        for pair in &self.pairs {
+            pair.check(self.features.columns.len())?;
+        }
+        if !self.pairs.is_empty() && self.segments.is_some() {
+            return Err("a model with segments has no pairs".into());
         }
         if self.tiers.names.len() != self.tiers.cuts.len() + 1 {
             return Err("tier names and cut points do not match".into());

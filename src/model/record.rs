@@ -129,6 +129,10 @@ pub struct TrainSettings {
     /// `--rare-levels`, kept as `beyond_range` is (an older file: `standardise`).
     #[serde(skip)]
     pub rare_levels: crate::features::RareLevels,
+    /// `--interactions` (`off`, `auto` or a count), kept as `beyond_range` is (format
+    /// version 7; an older file: `off`).
+    #[serde(skip)]
+    pub interactions: String,
 }
 
 impl TrainSettings {
@@ -161,6 +165,7 @@ impl TrainSettings {
             carry: CarryRule::Share,
             beyond_range: crate::features::BeyondRange::Edge,
             rare_levels: crate::features::RareLevels::Shrink,
+            interactions: "off".into(),
         }
     }
 
@@ -216,6 +221,7 @@ impl TrainSettings {
             ("carry", self.carry.name().to_string()),
             ("beyond-range", self.beyond_range.to_string()),
             ("rare-levels", self.rare_levels.to_string()),
+            ("interactions", self.interactions.clone()),
         ];
         if let Some(e) = &self.events {
             rows.push((

@@ -65,6 +65,13 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
     }
     let base_points = factor * base;
     let mut s = String::new();
+    if !model.pairs.is_empty() {
+        s.push_str(&format!(
+            "# The model's {} pairwise interactions (train --interactions) are not in these points: a rules file \
+             has no combined conditions yet.\n",
+            model.pairs.len()
+        ));
+    }
     s.push_str(&format!(
         "# Points suggested by leadscore {} from a model trained on {} ({} rows, label {:?}).\n",
         env!("CARGO_PKG_VERSION"),

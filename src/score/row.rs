@@ -12,6 +12,7 @@
 //! `tests/`). A lead's score depends on its own cells, the model and the as-of date only.
 
 use crate::features::cell::{Cell, Problem};
+use crate::features::pair::PairTerm;
 use crate::features::part::Beyond;
 use crate::features::{kind_of, Kind, Part};
 use crate::model::LeadModel;
@@ -42,6 +43,8 @@ struct ColPlan<'m> {
 pub struct RowScorer<'m> {
     pub model: &'m LeadModel,
     cols: Vec<ColPlan<'m>>,
+    /// The model's pairwise interactions and their names (`employees x title`).
+    pairs: Vec<(&'m PairTerm, String)>,
     /// A segmented model's routing: the segment column's index among the input columns,
     /// and each segment key with weights of its own to its index in the model's segments.
     route: Option<(usize, foldhash::HashMap<&'m str, usize>)>,
@@ -59,11 +62,13 @@ pub struct RowState {
     segment: Option<usize>,
     /// Per input column, where the last lead's value lay beyond the training range.
     beyond: Vec<Option<Beyond>>,
+    /// Per pair, the last lead's cell.
+    pair_cell: Vec<usize>,
 }
 
 impl RowState {
-    /// Each input column's contribution to the last lead's log-odds, as computed for its
-    /// reasons (call after [`RowScorer::each_reason`] or its wrappers).
+    /// Each input column's contribution to the last lead's log-odds, then each pair's, as
+    /// computed for its reasons (call after [`RowScorer::each_reason`] or its wrappers).
     pub fn contributions(&self) -> &[f64] {
         &self.contrib
     }
@@ -123,7 +128,8 @@ impl<'m> RowScorer<'m> {
                 Some((col, to))
             }
         };
-        Ok(RowScorer { model, cols, route })
+        let pairs = model.pairs.iter().map(|p| (p, p.name(&model.features.columns))).collect();
+        Ok(RowScorer { model, cols, pairs, route })
     }
 
     /// The last lead's weights: its segment's, or the global model's.
@@ -158,12 +164,13 @@ impl<'m> RowScorer<'m> {
     pub fn state(&self) -> RowState {
         RowState {
             x: vec![0.0; self.model.coef.len()],
-            contrib: vec![0.0; self.cols.len()],
+            contrib: vec![0.0; self.cols.len() + self.pairs.len()],
             caches: self.cols.iter().map(|c| c.parts.iter().map(|_| Default::default()).collect()).collect(),
             bottom: Vec::new(),
             chosen: Vec::new(),
             segment: None,
             beyond: vec![None; self.cols.len()],
+            pair_cell: vec![0; self.pairs.len()],
         }
     }
 
@@ -222,7 +229,13 @@ impl<'m> RowScorer<'m> {
             *v = (*v - c) * sc;
             z += *v * w;
         }
-        Ok(z + intercept)
+        let mut z = z + intercept;
+        // The pairs after the columns and the intercept, in order (training's order too).
+        for ((p, _), slot) in self.pairs.iter().zip(st.pair_cell.iter_mut()) {
+            *slot = p.cell(p.axis_a.bin(cell(p.a), as_of_day), p.axis_b.bin(cell(p.b), as_of_day));
+            z += p.table[*slot];
+        }
+        Ok(z)
     }
 
     /// Each input column's contribution to the last lead's log-odds (coefficient times
@@ -238,6 +251,10 @@ impl<'m> RowScorer<'m> {
             }
             st.contrib[ci] = c;
         }
+        let n = self.cols.len();
+        for (k, (p, _)) in self.pairs.iter().enumerate() {
+            st.contrib[n + k] = p.table[st.pair_cell[k]];
+        }
     }
 
     /// The last lead's strongest `positive` raising and `positive - 1` lowering reasons
@@ -252,10 +269,16 @@ impl<'m> RowScorer<'m> {
         mut each: impl FnMut(&str, &str, f64, Option<&str>),
     ) {
         self.contributions(st);
-        let RowState { contrib, bottom, chosen, beyond, .. } = st;
+        let RowState { contrib, bottom, chosen, beyond, pair_cell, .. } = st;
         select_reasons(contrib, positive, bottom, chosen);
         for &ci in chosen.iter() {
-            let col = &self.cols[ci];
+            let Some(col) = self.cols.get(ci) else {
+                // A pair: its cell, `50-200 x vp`.
+                let k = ci - self.cols.len();
+                let (p, name) = &self.pairs[k];
+                each(name, &p.cell_label(pair_cell[k]), contrib[ci], None);
+                continue;
+            };
             let value = match text(ci).map(str::trim) {
                 Some(s) if !s.is_empty() => col.kind.reason_value(s),
                 _ => "(missing)",

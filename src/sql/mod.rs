@@ -95,6 +95,16 @@ fn balanced_sum(terms: &[String]) -> String {
 
 /// The query for `model`. `checksum` is the model file's SHA-256, for the header.
 pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<String> {
+    if !model.pairs.is_empty() {
+        return Err(Error::usage(
+            "--model",
+            format!(
+                "the model has {} pairwise interactions (train --interactions), which export-sql does not write yet; \
+                 train it with --interactions off to score it in SQL",
+                model.pairs.len()
+            ),
+        ));
+    }
     let d = params.dialect;
     let id = params.id.clone().or(model.meta.id_column.clone()).ok_or_else(|| {
         Error::usage("--id", "the model has no id column; say which column identifies a lead with --id")

@@ -19,6 +19,7 @@
 
 use ndarray::{s, Array2, ArrayView2};
 
+use super::interactions;
 use super::{solver, TrainParams};
 use crate::error::Result;
 use crate::features::{FeatureParams, FitReport, FittedFeatures, Prepared};
@@ -44,6 +45,9 @@ pub(super) struct FinalWork {
     x_design: Option<Array2<f64>>,
     /// Every row's labels, training rows first.
     y: Vec<bool>,
+    /// The pairs fitted again, and their cells on the held-out rows.
+    pairs: Vec<crate::features::pair::PairTerm>,
+    hold_cells: Vec<Vec<u32>>,
 }
 
 /// The final fit's features and coefficients on `rows` (the `n_train` training rows,
@@ -55,24 +59,33 @@ pub(super) fn design_and_fit(
     start: std::sync::mpsc::Receiver<Start>,
     (alpha, max_iterations): (f64, u64),
     keep_design: bool,
+    (pairs, pair_scale): (&[interactions::Pair], f64),
 ) -> Result<FinalWork> {
     // The measured fit's answer first: its design is dropped before this one is built.
     let start = start.recv().map_err(|_| crate::Error::Internal("the measured fit ended without an answer".into()))?;
-    let (features, report, mut x) = fp.refit_all(prepared, rows, y, 1)?;
+    let (features, report, x) = fp.refit_all(prepared, rows, y, 1)?;
     let width = features.n_features();
     let x_hold = x.slice(s![n_train.min(rows.len()).., ..width]).to_owned();
     let x_design = keep_design.then(|| x.slice(s![.., ..width]).to_owned());
+    // The pairs keep the axes the training rows gave them; their cells are centred on
+    // every labelled row.
+    let cells = interactions::cells_of(prepared, pairs, rows);
+    let (mut x, centres) = match pairs.is_empty() {
+        true => (x, Default::default()),
+        false => interactions::widen(x, width, 1, pairs, &cells, rows.len(), pair_scale)?,
+    };
     // The measured fit's answer, matched by feature name (a level or a step the final
     // fit has and the measured one had not starts at 0).
     let by_name: std::collections::HashMap<&str, f64> = start.coef.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    let coef: Vec<f64> =
-        features.features.iter().map(|f| by_name.get(f.name.as_str()).copied().unwrap_or(0.0)).collect();
-    let fitted = solver(alpha, max_iterations, fp).signs(features.sign_constraints(&fp.monotone)?).fit_in_place_from(
-        x.view_mut(),
-        y,
-        Some((&coef, start.intercept)),
-    )?;
-    Ok(FinalWork { features, report, fitted, x_hold, x_design, y: y.to_vec() })
+    let names = features.features.iter().map(|f| f.name.clone()).chain(centres.names(pairs));
+    let coef: Vec<f64> = names.map(|n| by_name.get(n.as_str()).copied().unwrap_or(0.0)).collect();
+    let mut fitted = solver(alpha, max_iterations, fp, !pairs.is_empty())
+        .signs(features.sign_constraints(&fp.monotone)?)
+        .fit_in_place_from(x.view_mut(), y, Some((&coef, start.intercept)))?;
+    let terms = interactions::terms(pairs, &centres, &fitted.coef[width..], pair_scale);
+    fitted.coef.truncate(width);
+    let hold_cells = cells.iter().map(|c| c[n_train.min(rows.len())..].to_vec()).collect();
+    Ok(FinalWork { features, report, fitted, x_hold, x_design, y: y.to_vec(), pairs: terms, hold_cells })
 }
 
 /// What the final model needs from the measured one.
@@ -93,9 +106,10 @@ pub(super) fn final_model(
     measured: &Measured,
     progress: &mut dyn FnMut(&str),
 ) -> Result<LeadModel> {
-    let FinalWork { features, report, fitted, x_hold, x_design, y } = work;
+    let FinalWork { features, report, fitted, x_hold, x_design, y, pairs, hold_cells } = work;
     let mut model = measured.model.clone();
     model.features = features;
+    model.pairs = pairs;
     model.intercept = fitted.intercept;
     model.coef = fitted.coef;
     model.meta.train_rows = y.len();
@@ -114,15 +128,21 @@ pub(super) fn final_model(
     }
     let train = y.len() - x_hold.nrows();
     let hold_keys = keys.as_ref().map(|k| &k[train..]);
-    let final_probs = holdout_probabilities(&model, hold_keys, x_hold.view());
+    let final_probs = holdout_probabilities(&model, hold_keys, x_hold.view(), &hold_cells);
     carry(&mut model, params.carry, measured, &final_probs);
     model.profile = Some(crate::monitor::profile(report.profile, y.len(), &final_probs));
     Ok(model)
 }
 
 /// The final model's (calibrated, segment-routed) probabilities on the held-out rows.
-fn holdout_probabilities(model: &LeadModel, keys: Option<&[Option<String>]>, x: ArrayView2<f64>) -> Vec<f64> {
-    let z = model.log_odds(x).to_vec();
+fn holdout_probabilities(
+    model: &LeadModel,
+    keys: Option<&[Option<String>]>,
+    x: ArrayView2<f64>,
+    pair_cells: &[Vec<u32>],
+) -> Vec<f64> {
+    let mut z = model.log_odds(x).to_vec();
+    interactions::add_pairs(&mut z, &model.pairs, pair_cells);
     let (Some(segs), Some(keys)) = (&model.segments, keys) else {
         return z.iter().map(|&v| model.probability(v)).collect();
     };

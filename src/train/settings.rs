@@ -76,6 +76,10 @@ pub fn params(s: &TrainSettings, events: Option<EventLog>) -> Result<TrainParams
     p.segment_by = s.segment_by.clone();
     p.refit = s.refit;
     p.carry = s.carry;
+    p.interactions = match s.interactions.as_str() {
+        "" => super::interactions::Interactions::Off,
+        i => i.parse().map_err(|m| usage("--interactions", m))?,
+    };
     match (events, &s.events) {
         (Some(log), Some(e)) => {
             p.events = Some(EventsInput {
@@ -133,6 +137,7 @@ pub fn of_params(p: &TrainParams) -> TrainSettings {
     s.segment_by = p.segment_by.clone();
     s.refit = p.refit;
     s.carry = p.carry;
+    s.interactions = p.interactions.to_string();
     s.beyond_range =
         if p.features.clamp { crate::features::BeyondRange::Edge } else { crate::features::BeyondRange::Extend };
     s.rare_levels = if p.features.shrink_rare {
@@ -151,7 +156,7 @@ pub fn of_params(p: &TrainParams) -> TrainSettings {
 }
 
 /// The options `set_option` knows, as `train`'s flags name them.
-pub const OPTIONS: [&str; 24] = [
+pub const OPTIONS: [&str; 25] = [
     "positive",
     "id",
     "exclude",
@@ -176,6 +181,7 @@ pub const OPTIONS: [&str; 24] = [
     "carry",
     "beyond-range",
     "rare-levels",
+    "interactions",
 ];
 
 /// Set one training option from its text, as `train`'s flag `--NAME VALUE` would (a name
@@ -268,6 +274,7 @@ pub fn set_option(s: &mut TrainSettings, name: &str, values: &[String]) -> Resul
         "carry" => s.carry = text.parse().map_err(bad)?,
         "beyond-range" => s.beyond_range = text.parse().map_err(bad)?,
         "rare-levels" => s.rare_levels = text.parse().map_err(bad)?,
+        "interactions" => s.interactions = text.parse::<super::interactions::Interactions>().map_err(bad)?.to_string(),
         _ => {
             return Err(Error::usage(
                 &shown,

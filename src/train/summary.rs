@@ -35,6 +35,8 @@ pub struct TrainSummary<'a> {
     pub positives: usize,
     pub preconditioned: bool,
     pub resolution: Option<ResolutionSummary>,
+    /// How the pairwise interactions were chosen (`--interactions`; absent when off).
+    pub interactions: Option<&'a super::interactions::InteractionChoice>,
     pub rows: usize,
     pub rows_missing_label: usize,
     pub sample: Option<Sample>,
@@ -255,6 +257,7 @@ impl<'a> TrainSummary<'a> {
                 scheme: r.scheme.clone(),
                 text: r.chosen.to_string(),
             }),
+            interactions: o.interactions.as_ref(),
             rows: m.meta.rows,
             rows_missing_label: m.meta.rows_missing_label,
             sample: m.sample.as_ref().map(|sm| Sample {

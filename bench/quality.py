@@ -219,7 +219,8 @@ def main():
             tr, te = pd.read_csv(a, dtype=str, keep_default_na=False), pd.read_csv(b, dtype=str, keep_default_na=False)
             drop = [c for c in ("lead_id",) if c in tr.columns]
             tr, te = tr.drop(columns=drop).replace("", np.nan), te.drop(columns=drop).replace("", np.nan)
-            res = {"leadscore (defaults)": leadscore(work, a, b, label, extra)}
+            res = {"leadscore (defaults)": leadscore(work, a, b, label, extra),
+                   "leadscore --interactions auto": leadscore(work, a, b, label, extra + ["--interactions", "auto"])}
             xtr, xte, ytr, yte, kinds = prepare(tr, te, label, won)
             res.update(references(xtr, xte, ytr, yte, kinds))
             rows.append((name, split, len(tr), len(te), int(yte.sum()), res))

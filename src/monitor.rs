@@ -460,6 +460,33 @@ pub fn check(model: &LeadModel, profile: &Profile, leads: &Leads) -> Result<Moni
             });
         }
     }
+    // Each pair's cells against those it was fitted on.
+    for pair in &model.pairs {
+        let name = pair.name(&model.features.columns);
+        let read = |k: usize| -> Result<ColumnCells> {
+            let fc = model.features.columns.get(k).ok_or_else(|| Error::Internal("a pair's column".into()))?;
+            ColumnCells::read_values(leads.table, fc)
+        };
+        let (ca, cb) = (read(pair.a)?, read(pair.b)?);
+        let (ta, tb) = (ca.texts(), cb.texts());
+        let mut current = vec![0u64; pair.table.len()];
+        for i in 0..leads.table.height() {
+            let a = pair.axis_a.bin(ca.cell(&ta, i), leads.as_of_day);
+            let b = pair.axis_b.bin(cb.cell(&tb, i), leads.as_of_day);
+            current[pair.cell(a, b)] += 1;
+        }
+        let names = (0..pair.table.len()).map(|c| pair.cell_label(c)).collect();
+        columns.push(ColumnDrift {
+            column: name.clone(),
+            part: format!("{name} (pair)"),
+            drift: drift(&pair.reference, &current, names),
+            unreadable: 0,
+            new_value_leads: 0,
+            new_values: Vec::new(),
+            below_range_leads: 0,
+            above_range_leads: 0,
+        });
+    }
     let mut score = match &profile.score {
         Reference::Numbers { edges, counts } => {
             drift(counts, &count_numbers(edges, leads.probabilities), profile.score.bin_names())

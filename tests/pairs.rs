@@ -1,7 +1,8 @@
 //! Pairwise interactions (issue 36, part 3): a model trained with `--interactions` keeps
 //! its pairs in the model file, every scoring path adds them the same way, each lead's
 //! reasons still add up to its log-odds with the pairs among them, a pair averages 0
-//! over the rows it was centred on, and what does not read pairs yet says so.
+//! over the rows it was centred on, the query names them, and what does not read pairs
+//! yet says so.
 
 use crate::common::{csv_column, csv_f64, split_reasons, Scratch};
 use leadscore::{data, model_file, score};
@@ -90,6 +91,23 @@ fn pairs_are_kept_scored_alike_on_every_path_and_their_reasons_add_up() {
     for r in &pair_reasons {
         assert!(re.is_match(r), "{r}");
     }
+    // `monitor` compares each pair's cells with those it was fitted on; the report draws
+    // each pair as a heat map.
+    let mon = s.run(&["monitor", "--model", "m.bin", "--data", "leads.csv", "--as-of", &as_of, "--json", "-q"]);
+    let json: serde_json::Value = serde_json::from_str(&mon.stdout).unwrap();
+    let parts: Vec<&str> = json["columns"].as_array().unwrap().iter().filter_map(|c| c["part"].as_str()).collect();
+    for p in &model.pairs {
+        let name = format!("{} (pair)", p.name(&model.features.columns));
+        assert!(parts.contains(&name.as_str()), "{name} in {parts:?}");
+    }
+    let on_training =
+        json["columns"].as_array().unwrap().iter().filter(|c| c["part"].as_str().unwrap().ends_with("(pair)"));
+    for c in on_training {
+        assert!(c["psi"].as_f64().unwrap() < 1e-6, "the training rows themselves do not drift: {c}");
+    }
+    s.run(&["report", "--model", "m.bin", "--data", "leads.csv", "--output", "r.html", "-q"]).assert_ok();
+    let html = std::fs::read_to_string(s.path("r.html")).unwrap();
+    assert_eq!(html.matches("<table class=\"heat\">").count(), 3, "one heat map per pair");
     // `inspect` lists the pairs; the setting is kept for `retrain`.
     let text = s.run(&["inspect", "m.bin"]);
     text.assert_ok();
@@ -101,10 +119,14 @@ fn pairs_are_kept_scored_alike_on_every_path_and_their_reasons_add_up() {
 fn what_does_not_read_pairs_yet_says_so_and_off_changes_nothing() {
     let s = Scratch::new();
     paired(&s);
-    // export-sql: a usage error that says why and what to do.
-    let r = s.run(&["export-sql", "--model", "m.bin", "--dialect", "duckdb", "--output", "q.sql"]);
-    r.assert_bad_input(&["pairwise interactions", "--interactions off"]);
-    assert!(!s.path("q.sql").exists());
+    // export-sql writes each pair's cells (their parity on DuckDB, PostgreSQL and Spark is
+    // CI's SQL step: .ci/run, the cases `pairs` and `pairs_hostile`).
+    s.run(&["export-sql", "--model", "m.bin", "--dialect", "duckdb", "--output", "q.sql", "-q"]).assert_ok();
+    let query = std::fs::read_to_string(s.path("q.sql")).unwrap();
+    let model = model_file::load(&s.path("m.bin")).unwrap();
+    for p in &model.pairs {
+        assert!(query.contains(&format!("'{}'", p.name(&model.features.columns))), "the query names each pair");
+    }
     // rules suggest: the points file says the pairs are not in it.
     s.run(&["rules", "suggest", "--model", "m.bin", "--output", "rules.toml", "-q"]).assert_ok();
     let rules = std::fs::read_to_string(s.path("rules.toml")).unwrap();

@@ -112,6 +112,20 @@ def test_a_value_beyond_training_scores_as_the_edge_and_says_so(cli_model):
     assert values == [f"1000000000 (above the {int(largest)} seen in training)"]
 
 
+def test_pairs_train_and_score_as_the_command_line_does(tmp_path, cli):
+    model = leadscore.train(DATA / "sample_leads.csv", label="outcome", interactions=3, progress=False)
+    path = tmp_path / "pairs.model"
+    cli("train", "--data", DATA / "sample_leads.csv", "--label", "outcome", "--model", path, "-q", "--interactions", "3")
+    assert open(model.save(tmp_path / "pairs_py.model"), "rb").read() == open(path, "rb").read()
+    expected = cli_scores(cli, path, tmp_path, reasons=20)
+    got = model.score(NEW, as_of=AS_OF, reasons=20)
+    assert got["probability"].to_list() == expected["probability"].cast(pl.Float64).to_list()
+    assert as_text(got.drop("probability")).equals(expected.drop("probability"))
+    # A pair's reason: its columns, and the lead's cell.
+    pairs = [r for lead in model.reasons(NEW, as_of=AS_OF, reasons=20) for r in lead if " x " in r[0]]
+    assert pairs and all(" x " in value for (_, value, _) in pairs)
+
+
 def test_reasons_are_rows_of_feature_value_contribution(cli_model):
     model = leadscore.load(cli_model)
     rows = model.reasons(NEW, as_of=AS_OF, reasons=3)

@@ -21,7 +21,7 @@ use crate::cell::Cell;
 /// Bins of a number on a pair's axis: its training quartiles.
 pub const PAIR_BINS: usize = 4;
 /// Most levels of a category kept on a pair's axis (the rest are "(other)").
-pub const PAIR_LEVELS: usize = 8;
+pub const PAIR_LEVELS: usize = 5;
 /// Least training rows of a level kept on a pair's axis.
 pub const PAIR_MIN_ROWS: usize = 20;
 
@@ -173,6 +173,8 @@ pub struct PairTerm {
     pub axis_a: Axis,
     pub axis_b: Axis,
     pub table: Vec<f64>,
+    /// Each cell's rows among those the pair was fitted on: `monitor`'s reference bins.
+    pub reference: Vec<u64>,
 }
 
 impl PairTerm {
@@ -198,9 +200,61 @@ impl PairTerm {
         if self.a >= columns || self.b >= columns || self.a == self.b {
             return Err("a pair refers to columns the model does not have".into());
         }
-        if self.table.len() != self.axis_a.len() * self.axis_b.len() || self.table.iter().any(|x| !x.is_finite()) {
+        if self.table.len() != self.axis_a.len() * self.axis_b.len()
+            || self.reference.len() != self.table.len()
+            || self.table.iter().any(|x| !x.is_finite())
+        {
             return Err("a pair's table does not match its axes".into());
         }
         Ok(())
+    }
+}
+
+impl Axis {
+    /// The bin of a value as SQL: `value` is the column's value (a number part's, NULL
+    /// when missing) or level (a level part's, NULL when missing), as the query's `vals`
+    /// computes it for the column's own part.
+    pub fn sql_bin(&self, value: &str, d: crate::dialect::sql::Dialect) -> String {
+        let mut e = format!("CASE WHEN {value} IS NULL THEN {}", self.len() - 1);
+        match self {
+            Axis::Cuts { cuts, .. } => {
+                for (k, c) in cuts.iter().enumerate() {
+                    e.push_str(&format!(" WHEN {value} <= {} THEN {k}", d.float(*c)));
+                }
+                e.push_str(&format!(" ELSE {} END", cuts.len()));
+            }
+            Axis::Levels { levels, .. } => {
+                for (k, l) in levels.iter().enumerate() {
+                    e.push_str(&format!(" WHEN {value} = {} THEN {k}", d.string(l)));
+                }
+                e.push_str(&format!(" ELSE {} END", levels.len()));
+            }
+        }
+        e
+    }
+}
+
+impl PairTerm {
+    /// The lead's cell as SQL from its two columns' values (see [`Axis::sql_bin`]).
+    pub fn sql_cell(&self, va: &str, vb: &str, d: crate::dialect::sql::Dialect) -> String {
+        format!("(({}) * {} + ({}))", self.axis_a.sql_bin(va, d), self.axis_b.len(), self.axis_b.sql_bin(vb, d))
+    }
+
+    /// The cell's contribution as SQL (`cell`: [`Self::sql_cell`]).
+    pub fn sql_contribution(&self, cell: &str, d: crate::dialect::sql::Dialect) -> String {
+        let mut e = format!("CASE {cell}");
+        for (c, v) in self.table.iter().enumerate() {
+            e.push_str(&format!(" WHEN {c} THEN {}", d.float(*v)));
+        }
+        e + " ELSE 0.0 END"
+    }
+
+    /// The cell as the reason shows it, as SQL (`cell`: [`Self::sql_cell`]).
+    pub fn sql_label(&self, cell: &str, d: crate::dialect::sql::Dialect) -> String {
+        let mut e = format!("CASE {cell}");
+        for c in 0..self.table.len() {
+            e.push_str(&format!(" WHEN {c} THEN {}", d.string(&self.cell_label(c))));
+        }
+        e + " END"
     }
 }

@@ -41,4 +41,5 @@ main{max-width:1120px;margin:0 auto;padding:24px}h1{margin:0 0 4px}h2{margin-top
 .tile .v{font-size:24px;font-weight:600}.tile .l{color:#5b6670;font-size:13px}.grid{display:flex;flex-wrap:wrap;gap:16px}\
 figure{margin:0;background:#fff;border:1px solid #dde2e7;border-radius:8px;padding:8px}table{border-collapse:collapse;background:#fff;margin:8px 0;font-size:14px}\
 th,td{border:1px solid #dde2e7;padding:4px 10px;text-align:right}th{background:#eef1f4}td:first-child,th:first-child{text-align:left}\
-.note{color:#5b6670;font-size:14px;max-width:900px}";
+.note{color:#5b6670;font-size:14px;max-width:900px}\
+table.heat td small{display:block;color:#5b6670;font-size:10px}table.heat caption{font-weight:600;padding:4px}";

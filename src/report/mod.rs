@@ -406,13 +406,65 @@ fn effects(h: &mut String, input: &ReportInput) -> Result<()> {
     let m = input.model;
     let effects = m.effects();
     if !effects.is_empty() {
-        h.push_str("<h2 id=\"effects\">Effects of numbers and dates</h2><p class=\"note\">Each number's and date's contribution to the log-odds across its training range, relative to a lead at the training median (0); grey bars show where the training rows lie. A curve is the model's own: steps where the model uses steps, a smooth spline where it uses splines. Beyond the range the model continues the line it ends on.</p><div class=\"grid\">");
+        let beyond = if m.features.clamps() {
+            "Beyond the range the model scores a value as the range's edge, and the lead's reason says so."
+        } else {
+            "Beyond the range the model continues the line it ends on."
+        };
+        h.push_str(&format!("<h2 id=\"effects\">Effects of numbers and dates</h2><p class=\"note\">Each number's and date's contribution to the log-odds across its training range, relative to a lead at the training median (0); grey bars show where the training rows lie. A curve is the model's own: steps where the model uses steps, a smooth spline where it uses splines. {beyond}</p><div class=\"grid\">"));
         for e in &effects {
             h.push_str(&figure(charts::effect(e)?));
         }
         h.push_str("</div>");
     }
+    pairs(h, input);
     Ok(())
+}
+
+/// Each pairwise interaction as a small heat map: its cells' contributions to the
+/// log-odds (blue raises, red lowers) and their training rows.
+fn pairs(h: &mut String, input: &ReportInput) {
+    let m = input.model;
+    if m.pairs.is_empty() {
+        return;
+    }
+    h.push_str(&format!(
+        "<h2 id=\"pairs\">Pairwise interactions</h2><p class=\"note\">{} pairs (train --interactions). Each cell is a lead's contribution from the pair on top of its columns' own effects, in log-odds (blue raises, red lowers; the pair averages 0 over the rows it was fitted on); the small figure is the cell's training rows.</p><div class=\"grid\">",
+        m.pairs.len()
+    ));
+    let top = m.pairs.iter().flat_map(|p| &p.table).fold(0.0f64, |a, &v| a.max(v.abs())).max(1e-9);
+    for p in &m.pairs {
+        let (na, nb) = (p.axis_a.len(), p.axis_b.len());
+        let cols = &m.features.columns;
+        let name = |k: usize| cols.get(k).map_or("?", |c| c.name.as_str());
+        let mut t = format!(
+            "<figure><table class=\"heat\"><caption>{}</caption><tr><th>{} \\ {}</th>",
+            esc(&p.name(cols)),
+            esc(name(p.a)),
+            esc(name(p.b))
+        );
+        for b in 0..nb {
+            t.push_str(&format!("<th>{}</th>", esc(&p.axis_b.bin_label(b))));
+        }
+        t.push_str("</tr>");
+        for a in 0..na {
+            t.push_str(&format!("<tr><th>{}</th>", esc(&p.axis_a.bin_label(a))));
+            for b in 0..nb {
+                let c = p.cell(a, b);
+                let v = p.table[c];
+                let alpha = (v.abs() / top).min(1.0) * 0.8;
+                let rgb = if v >= 0.0 { "33,102,172" } else { "178,24,43" };
+                t.push_str(&format!(
+                    "<td style=\"background: rgba({rgb},{alpha:.2})\">{v:+.2}<small>{}</small></td>",
+                    p.reference.get(c).copied().unwrap_or(0)
+                ));
+            }
+            t.push_str("</tr>");
+        }
+        t.push_str("</table></figure>");
+        h.push_str(&t);
+    }
+    h.push_str("</div>");
 }
 
 /// The training metadata and the input columns.

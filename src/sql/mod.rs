@@ -95,16 +95,6 @@ fn balanced_sum(terms: &[String]) -> String {
 
 /// The query for `model`. `checksum` is the model file's SHA-256, for the header.
 pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<String> {
-    if !model.pairs.is_empty() {
-        return Err(Error::usage(
-            "--model",
-            format!(
-                "the model has {} pairwise interactions (train --interactions), which export-sql does not write yet; \
-                 train it with --interactions off to score it in SQL",
-                model.pairs.len()
-            ),
-        ));
-    }
     let d = params.dialect;
     let id = params.id.clone().or(model.meta.id_column.clone()).ok_or_else(|| {
         Error::usage("--id", "the model has no id column; say which column identifies a lead with --id")
@@ -129,17 +119,18 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     // each step choosing the largest (smallest) remaining contribution and its column.
     let positive = params.reasons;
     let picks = SqlPicks::new(positive);
-    let cols = &model.features.columns;
+    // The input columns, then the pairs: each has a contribution (`k`) and a shown value (`t`).
+    let width = model.features.columns.len() + model.pairs.len();
     let t = |i: usize| format!("t{i}");
     let k = |i: usize| format!("k{i}");
-    let ks: Vec<String> = (0..cols.len()).map(k).collect();
+    let ks: Vec<String> = (0..width).map(k).collect();
     let mut carried: Vec<String> = vec!["id".into(), "problem".into()];
     carried.extend(seg.iter().cloned());
     carried.push("z".into());
-    carried.extend((0..cols.len()).map(t));
+    carried.extend((0..width).map(t));
     carried.extend(ks.iter().cloned());
     carried.extend(noted.iter().map(|i| format!("b{i}")));
-    let (pick_ctes, last) = picks.ctes(d, cols.len(), &k, carried, "scored");
+    let (pick_ctes, last) = picks.ctes(d, width, &k, carried, "scored");
     ctes.extend(pick_ctes);
 
     let (select, last_cte) = output(model, params, &id, &picks, (sets, &noted), &last);
@@ -392,7 +383,17 @@ fn weighted_ctes<'m>(
     ctes.push(cte(d, "prep", &prep, "cells"));
     ctes.push(cte(d, "vals", &vals, "prep"));
 
-    ctes.extend(sum_ctes(model, d, &sets, &seg, &col_terms, &notes));
+    // Each pair's cell from its columns' first parts' values (`v{i}_0`): its contribution
+    // and the cell as the reason shows it.
+    let pairs: Vec<(String, String)> = model
+        .pairs
+        .iter()
+        .map(|p| {
+            let cell = p.sql_cell(&format!("v{}_0", p.a), &format!("v{}_0", p.b), d);
+            (p.sql_contribution(&cell, d), p.sql_label(&cell, d))
+        })
+        .collect();
+    ctes.extend(sum_ctes(model, d, &sets, &seg, &col_terms, &notes, &pairs));
     Ok((sets, seg, notes.into_iter().map(|(i, _)| i).collect()))
 }
 
@@ -405,6 +406,7 @@ fn sum_ctes(
     seg: &[String],
     col_terms: &[Vec<Vec<String>>],
     notes: &[(usize, String)],
+    pairs: &[(String, String)],
 ) -> Vec<String> {
     let cols = &model.features.columns;
     let t = |i: usize| format!("t{i}");
@@ -436,15 +438,23 @@ fn sum_ctes(
         contribs.push(format!("{sum} AS {}", k(i)));
     }
     contribs.extend(notes.iter().map(|(i, note)| format!("{note} AS b{i}")));
+    // The pairs after the columns: contribution `k` and shown cell `t`.
+    let n = cols.len();
+    for (p, (contribution, label)) in pairs.iter().enumerate() {
+        contribs.push(format!("{contribution} AS {}", k(n + p)));
+        contribs.push(format!("{label} AS {}", t(n + p)));
+    }
     ctes.push(cte(d, "contribs", &contribs, "vals"));
-    let ks: Vec<String> = (0..cols.len()).map(k).collect();
+    let ks: Vec<String> = (0..n).map(k).collect();
     let mut scored = vec!["id".to_string(), "problem".to_string()];
     scored.extend(seg.iter().cloned());
-    scored.extend((0..cols.len()).map(t));
-    scored.extend(ks.iter().cloned());
+    scored.extend((0..n + pairs.len()).map(t));
+    scored.extend((0..n + pairs.len()).map(k));
     scored.extend(notes.iter().map(|(i, _)| format!("b{i}")));
     let intercept = by_set(&|set| d.float(sets[set].1));
-    scored.push(format!("{intercept} + {} AS z", balanced_sum(&ks)));
+    // The pairs are added after the columns and the intercept, as the row scorer adds them.
+    let pair_sum: String = (n..n + pairs.len()).map(|p| format!(" + {}", k(p))).collect();
+    scored.push(format!("({intercept} + {}){pair_sum} AS z", balanced_sum(&ks)));
     ctes.push(cte(d, "scored", &scored, "contribs"));
 
     ctes
@@ -489,10 +499,14 @@ fn output(
     // Each reason's column name and the value it shows, once (the text and the reason
     // columns both read them).
     if positive > 0 {
+        let n = cols.len();
         let column = |s: &str| -> String {
             let mut e = format!("CASE {s}");
             for (i, fc) in cols.iter().enumerate() {
                 e.push_str(&format!(" WHEN {i} THEN {}", d.string(&fc.name)));
+            }
+            for (p, pair) in model.pairs.iter().enumerate() {
+                e.push_str(&format!(" WHEN {} THEN {}", n + p, d.string(&pair.name(cols))));
             }
             e + " END"
         };
@@ -501,6 +515,9 @@ fn output(
             for (i, fc) in cols.iter().enumerate() {
                 let shown = crate::features::kind_of(fc.role).sql_reason_value(&t(i), d);
                 e.push_str(&format!(" WHEN {i} THEN {}", sql_clipped(&t(i), &shown)));
+            }
+            for p in 0..model.pairs.len() {
+                e.push_str(&format!(" WHEN {} THEN {}", n + p, t(n + p)));
             }
             e + " END"
         };

@@ -88,7 +88,7 @@ pub const PAIR_VALUES: usize = 100_000_000;
 /// Least rows (of those a fit learns from) for a pair's cell to get a design column of its
 /// own; a cell with fewer keeps the contribution 0 before centring, as a ridge would
 /// shrink it nearly to.
-pub const MIN_CELL_ROWS: usize = 10;
+pub const MIN_CELL_ROWS: usize = 20;
 /// Rounds of cyclic Newton steps over the pairs after each count's pairs join.
 const ROUNDS: usize = 4;
 
@@ -579,6 +579,8 @@ pub fn cells_of(prepared: &Prepared, pairs: &[Pair], rows: &[usize]) -> Vec<Vec<
 pub struct PairColumns {
     pub share: Vec<Vec<f64>>,
     pub live: Vec<Vec<usize>>,
+    /// Each cell's rows.
+    pub counts: Vec<Vec<u64>>,
 }
 
 impl PairColumns {
@@ -618,6 +620,7 @@ pub fn widen(
             share[c as usize] += 1.0;
         }
         cols.live.push((0..share.len()).filter(|&c| share[c] >= MIN_CELL_ROWS as f64).collect());
+        cols.counts.push(share.iter().map(|&s| s as u64).collect());
         share.iter_mut().for_each(|s| *s /= m.max(1) as f64);
         cols.share.push(share);
     }
@@ -646,8 +649,8 @@ pub fn terms(pairs: &[Pair], cols: &PairColumns, coef: &[f64], scale: f64) -> Ve
     let mut j = 0usize;
     pairs
         .iter()
-        .zip(cols.share.iter().zip(&cols.live))
-        .map(|((a, b, xa, xb), (share, live))| {
+        .zip(cols.share.iter().zip(&cols.live).zip(&cols.counts))
+        .map(|((a, b, xa, xb), ((share, live), counts))| {
             let mut c = vec![0.0f64; share.len()];
             for &k in live {
                 c[k] = coef.get(j).copied().unwrap_or(0.0);
@@ -660,6 +663,7 @@ pub fn terms(pairs: &[Pair], cols: &PairColumns, coef: &[f64], scale: f64) -> Ve
                 axis_a: xa.clone(),
                 axis_b: xb.clone(),
                 table: c.iter().map(|g| scale * (g - mean)).collect(),
+                reference: counts.clone(),
             }
         })
         .collect()

@@ -160,13 +160,7 @@ pub fn choose(
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(3));
     let (rows, ordered) = sample_rows(table, train_rows, split, &mut rng)?;
     let m = rows.len();
-    // Folds: forward chaining has one order; stratified folds are repeated.
-    let nf = if ordered { k } else { k * RESOLUTION_REPEATS };
-    let scheme = if ordered {
-        format!("forward-chaining cross-validated log loss over {} time-ordered blocks", k + 1)
-    } else {
-        format!("{k}-fold cross-validated log loss, repeated {RESOLUTION_REPEATS} times")
-    };
+    let (nf, scheme) = scheme(ordered);
     let fallback = ResolutionChoice {
         chosen: RESOLUTION_GRID[0],
         cv_log_loss: Vec::new(),
@@ -236,6 +230,17 @@ pub fn choose(
         folds: nf,
         scheme,
     })
+}
+
+/// The folds of a choice and how it is described: forward chaining over time-ordered
+/// rows has one order; stratified folds are repeated.
+pub(crate) fn scheme(ordered: bool) -> (usize, String) {
+    let k = RESOLUTION_FOLDS;
+    if ordered {
+        (k, format!("forward-chaining cross-validated log loss over {} time-ordered blocks", k + 1))
+    } else {
+        (k * RESOLUTION_REPEATS, format!("{k}-fold cross-validated log loss, repeated {RESOLUTION_REPEATS} times"))
+    }
 }
 
 /// At most [`RESOLUTION_ROWS`] of the training rows (a sample drawn with `rng`), and

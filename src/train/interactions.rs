@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::features::pair::{Axis, PairTerm};
 use crate::features::{FeatureParams, Prepared};
 use crate::metrics::{log_likelihood, sigmoid};
-use crate::resolution::{folds, sample_rows, PairedGain, RESOLUTION_FOLDS, RESOLUTION_LEVEL, RESOLUTION_REPEATS};
+use crate::resolution::{folds, sample_rows, PairedGain, RESOLUTION_FOLDS, RESOLUTION_LEVEL};
 use crate::split::Split;
 
 /// `--interactions`: how many pairs the model gets.
@@ -200,12 +200,7 @@ pub fn choose(
     let (rows, ordered) = sample_rows(table, train_rows, split, &mut rng)?;
     let ys: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
     let m = rows.len();
-    let nf = if ordered { k } else { k * RESOLUTION_REPEATS };
-    let scheme = if ordered {
-        format!("forward-chaining cross-validated log loss over {} time-ordered blocks", k + 1)
-    } else {
-        format!("{k}-fold cross-validated log loss, repeated {RESOLUTION_REPEATS} times")
-    };
+    let (nf, scheme) = crate::resolution::scheme(ordered);
     let none = |largest: usize| InteractionChoice {
         setting: setting.to_string(),
         chosen: Vec::new(),

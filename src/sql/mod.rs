@@ -453,8 +453,14 @@ fn sum_ctes(
     scored.extend(notes.iter().map(|(i, _)| format!("b{i}")));
     let intercept = by_set(&|set| d.float(sets[set].1));
     // The pairs are added after the columns and the intercept, as the row scorer adds them.
-    let pair_sum: String = (n..n + pairs.len()).map(|p| format!(" + {}", k(p))).collect();
-    scored.push(format!("({intercept} + {}){pair_sum} AS z", balanced_sum(&ks)));
+    let columns_sum = format!("{intercept} + {}", balanced_sum(&ks));
+    scored.push(match pairs.is_empty() {
+        true => format!("{columns_sum} AS z"),
+        false => {
+            let pair_sum: String = (n..n + pairs.len()).map(|p| format!(" + {}", k(p))).collect();
+            format!("({columns_sum}){pair_sum} AS z")
+        }
+    });
     ctes.push(cte(d, "scored", &scored, "contribs"));
 
     ctes

@@ -460,19 +460,29 @@ pub fn check(model: &LeadModel, profile: &Profile, leads: &Leads) -> Result<Moni
             });
         }
     }
-    // Each pair's cells against those it was fitted on.
+    // Each pair's cells against those it was fitted on: each paired column's bins read
+    // once, however many pairs it is in (a column is often in several).
+    let mut bins: Vec<(usize, &crate::features::pair::Axis, Vec<usize>)> = Vec::new();
+    for pair in &model.pairs {
+        for (k, axis) in [(pair.a, &pair.axis_a), (pair.b, &pair.axis_b)] {
+            if bins.iter().any(|(c, x, _)| *c == k && *x == axis) {
+                continue;
+            }
+            let fc = model.features.columns.get(k).ok_or_else(|| Error::Internal("a pair's column".into()))?;
+            let cells = ColumnCells::read_values(leads.table, fc)?;
+            let texts = cells.texts();
+            let b = (0..leads.table.height()).map(|i| axis.bin(cells.cell(&texts, i), leads.as_of_day)).collect();
+            bins.push((k, axis, b));
+        }
+    }
+    let bins_of = |k: usize, axis: &crate::features::pair::Axis| {
+        bins.iter().find(|(c, x, _)| *c == k && *x == axis).map(|(_, _, b)| b.as_slice()).unwrap_or(&[])
+    };
     for pair in &model.pairs {
         let name = pair.name(&model.features.columns);
-        let read = |k: usize| -> Result<ColumnCells> {
-            let fc = model.features.columns.get(k).ok_or_else(|| Error::Internal("a pair's column".into()))?;
-            ColumnCells::read_values(leads.table, fc)
-        };
-        let (ca, cb) = (read(pair.a)?, read(pair.b)?);
-        let (ta, tb) = (ca.texts(), cb.texts());
+        let (ba, bb) = (bins_of(pair.a, &pair.axis_a), bins_of(pair.b, &pair.axis_b));
         let mut current = vec![0u64; pair.table.len()];
-        for i in 0..leads.table.height() {
-            let a = pair.axis_a.bin(ca.cell(&ta, i), leads.as_of_day);
-            let b = pair.axis_b.bin(cb.cell(&tb, i), leads.as_of_day);
+        for (&a, &b) in ba.iter().zip(bb) {
             current[pair.cell(a, b)] += 1;
         }
         let names = (0..pair.table.len()).map(|c| pair.cell_label(c)).collect();

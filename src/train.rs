@@ -285,11 +285,8 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
             fparams.finish(&prepared, chosen, (&train_rows, &train_y), &out_rows, 1, true)?;
         let width = features.n_features();
         // The pairs' cells beside the columns' own design columns.
-        let pair_cells = interactions::cells_of(&prepared, pairs, &out_rows);
-        let (mut x, centres) = match pairs.is_empty() {
-            true => (x, Default::default()),
-            false => interactions::widen(x, width, 1, pairs, &pair_cells, n_train, pair_scale)?,
-        };
+        let (mut x, pair_design) =
+            interactions::PairDesign::build(&prepared, pairs, &out_rows, (x, width, n_train), pair_scale)?;
         if let Some(col) = &params.segment_by {
             check_segment_column(&features, &fit_report, col)?;
         }
@@ -303,8 +300,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
                 (n_train, width),
                 &train_y,
                 pairs,
-                &pair_cells,
-                &centres,
+                &pair_design,
                 (alpha, c.lambda, pair_scale),
             ),
             _ => None,
@@ -316,13 +312,11 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
                 &train_y,
                 start.as_ref().map(|(c, b)| (c.as_slice(), *b)),
             )?;
-        let pair_terms = interactions::terms(pairs, &centres, &fitted.coef[width..], pair_scale);
         // The start of the final fit: every coefficient by name, the pairs' cells too.
         let start_names: Vec<String> =
-            features.features.iter().map(|f| f.name.clone()).chain(centres.names(pairs)).collect();
+            features.features.iter().map(|f| f.name.clone()).chain(pair_design.cols.names(pairs)).collect();
         let start_coef = fitted.coef.clone();
-        fitted.coef.truncate(width);
-        let hold_cells: Vec<Vec<u32>> = pair_cells.iter().map(|c| c[n_train..].to_vec()).collect();
+        let (pair_terms, hold_cells) = pair_design.split(pairs, &mut fitted.coef, (width, pair_scale), n_train);
         // With the final fit, the held-out rows are kept and the rest of the measured
         // design dropped before the final design is built.
         let x_hold: ndarray::CowArray<f64, ndarray::Ix2> = match final_job {

@@ -581,17 +581,10 @@ impl Prepared {
             .collect()
     }
 
-    /// The first part's cells of each column.
-    fn first_cells(&self) -> Vec<&Cells> {
-        let mut k = 0usize;
-        self.columns
-            .iter()
-            .map(|c| {
-                let cells = &self.cells[k];
-                k += c.parts.len();
-                cells
-            })
-            .collect()
+    /// Column `column`'s first part's cells (the cells are in the order of the columns'
+    /// parts).
+    fn first_cells(&self, column: usize) -> &Cells {
+        &self.cells[self.columns[..column].iter().map(|c| c.parts.len()).sum::<usize>()]
     }
 
     /// Each column's axis in a pair ([`pair::Axis`]), fitted on the training rows; `None`
@@ -599,14 +592,14 @@ impl Prepared {
     pub fn pair_axes(&self, train_rows: &[usize]) -> Vec<Option<pair::Axis>> {
         self.columns
             .iter()
-            .zip(self.first_cells())
-            .map(|(c, cells)| c.parts.first().and_then(|p| pair::Axis::fit(p, cells, train_rows)))
+            .enumerate()
+            .map(|(k, c)| c.parts.first().and_then(|p| pair::Axis::fit(p, self.first_cells(k), train_rows)))
             .collect()
     }
 
     /// Each of `rows`' bins on column `column`'s axis.
     pub fn pair_bins(&self, column: usize, axis: &pair::Axis, rows: &[usize]) -> Vec<u16> {
-        axis.bins_of(self.first_cells()[column], rows)
+        axis.bins_of(self.first_cells(column), rows)
     }
 }
 

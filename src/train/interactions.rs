@@ -517,16 +517,15 @@ fn newton_round<'a>(
 /// them), in the design's scaling. linfa-logistic's L-BFGS from zero needed 210
 /// iterations and 16 times the shapes' time for 16 pairs on X Education; the model is
 /// still linfa's answer. `None` when Newton's method fails (linfa then starts from zero).
-#[allow(clippy::too_many_arguments)]
 pub fn warm_start(
     x: ndarray::ArrayView2<f64>,
     (m, width): (usize, usize),
     y: &[bool],
     pairs: &[Pair],
-    cells: &[Vec<u32>],
-    cols: &PairColumns,
+    design: &PairDesign,
     (alpha, lambda, scale): (f64, f64, f64),
 ) -> Option<(Vec<f64>, f64)> {
+    let (cells, cols) = (&design.cells, &design.cols);
     let xm = x.slice(ndarray::s![..m, ..width]).as_standard_layout().into_owned();
     let weight = vec![1.0; m];
     let problem = crate::newton::Problem { x: xm.view(), y, weight: &weight, alpha };
@@ -556,7 +555,7 @@ pub fn warm_start(
 }
 
 /// The chosen pairs' cells on `rows` (per pair, each row's cell) from the columns read.
-pub fn cells_of(prepared: &Prepared, pairs: &[Pair], rows: &[usize]) -> Vec<Vec<u32>> {
+fn cells_of(prepared: &Prepared, pairs: &[Pair], rows: &[usize]) -> Vec<Vec<u32>> {
     pairs
         .iter()
         .map(|(a, b, xa, xb)| {
@@ -566,6 +565,49 @@ pub fn cells_of(prepared: &Prepared, pairs: &[Pair], rows: &[usize]) -> Vec<Vec<
             ba.iter().zip(&bb).map(|(&i, &j)| i as u32 * nb + j as u32).collect()
         })
         .collect()
+}
+
+/// The pairs in one fit's design: each pair's cell on every row of the fit, and their
+/// design columns. The measured fit and the final fit build and split theirs the same way.
+#[derive(Debug, Clone, Default)]
+pub struct PairDesign {
+    pub cells: Vec<Vec<u32>>,
+    pub cols: PairColumns,
+}
+
+impl PairDesign {
+    /// `x` (the columns' own `width` design columns of `rows`, then one spare column)
+    /// with the pairs' design columns beside them ([`widen`]), centred on the first `m`
+    /// rows; `x` as it is without pairs.
+    pub fn build(
+        prepared: &Prepared,
+        pairs: &[Pair],
+        rows: &[usize],
+        (x, width, m): (ndarray::Array2<f64>, usize, usize),
+        scale: f64,
+    ) -> Result<(ndarray::Array2<f64>, PairDesign)> {
+        let cells = cells_of(prepared, pairs, rows);
+        if pairs.is_empty() {
+            return Ok((x, PairDesign { cells, cols: PairColumns::default() }));
+        }
+        let (x, cols) = widen(x, width, 1, pairs, &cells, m, scale)?;
+        Ok((x, PairDesign { cells, cols }))
+    }
+
+    /// The fit's coefficients split at `width`: the columns' own stay in `coef`, the
+    /// pairs' become their terms ([`terms`]); with each pair's cells on the rows from
+    /// `from` on (the held-out rows).
+    pub fn split(
+        &self,
+        pairs: &[Pair],
+        coef: &mut Vec<f64>,
+        (width, scale): (usize, f64),
+        from: usize,
+    ) -> (Vec<PairTerm>, Vec<Vec<u32>>) {
+        let terms = terms(pairs, &self.cols, coef.get(width..).unwrap_or(&[]), scale);
+        coef.truncate(width);
+        (terms, self.cells.iter().map(|c| c[from.min(c.len())..].to_vec()).collect())
+    }
 }
 
 /// The pairs' cells as design columns: each pair's cells' shares of the rows they were
@@ -594,7 +636,7 @@ impl PairColumns {
 /// them all): each cell with [`MIN_CELL_ROWS`] among the first `m` of `cells`' rows (the
 /// rows the fit learns from) gets its indicator, centred on its share of those rows and multiplied by
 /// `scale`. A cell without such rows has no column (its coefficient would be 0).
-pub fn widen(
+fn widen(
     x: ndarray::Array2<f64>,
     width: usize,
     spare: usize,
@@ -640,7 +682,7 @@ pub fn widen(
 /// (`coef`, in [`widen`]'s order; 0 for a cell without a column):
 /// `scale * (coef[c] - sum_k coef[k] * share[k])`, which averages 0 over the rows the
 /// cells were centred on.
-pub fn terms(pairs: &[Pair], cols: &PairColumns, coef: &[f64], scale: f64) -> Vec<PairTerm> {
+fn terms(pairs: &[Pair], cols: &PairColumns, coef: &[f64], scale: f64) -> Vec<PairTerm> {
     let mut j = 0usize;
     pairs
         .iter()

@@ -69,22 +69,17 @@ pub(super) fn design_and_fit(
     let x_design = keep_design.then(|| x.slice(s![.., ..width]).to_owned());
     // The pairs keep the axes the training rows gave them; their cells are centred on
     // every labelled row.
-    let cells = interactions::cells_of(prepared, pairs, rows);
-    let (mut x, centres) = match pairs.is_empty() {
-        true => (x, Default::default()),
-        false => interactions::widen(x, width, 1, pairs, &cells, rows.len(), pair_scale)?,
-    };
+    let (mut x, pair_design) =
+        interactions::PairDesign::build(prepared, pairs, rows, (x, width, rows.len()), pair_scale)?;
     // The measured fit's answer, matched by feature name (a level or a step the final
     // fit has and the measured one had not starts at 0).
     let by_name: std::collections::HashMap<&str, f64> = start.coef.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    let names = features.features.iter().map(|f| f.name.clone()).chain(centres.names(pairs));
+    let names = features.features.iter().map(|f| f.name.clone()).chain(pair_design.cols.names(pairs));
     let coef: Vec<f64> = names.map(|n| by_name.get(n.as_str()).copied().unwrap_or(0.0)).collect();
     let mut fitted = solver(alpha, max_iterations, fp, !pairs.is_empty())
         .signs(features.sign_constraints(&fp.monotone)?)
         .fit_in_place_from(x.view_mut(), y, Some((&coef, start.intercept)))?;
-    let terms = interactions::terms(pairs, &centres, &fitted.coef[width..], pair_scale);
-    fitted.coef.truncate(width);
-    let hold_cells = cells.iter().map(|c| c[n_train.min(rows.len())..].to_vec()).collect();
+    let (terms, hold_cells) = pair_design.split(pairs, &mut fitted.coef, (width, pair_scale), n_train);
     Ok(FinalWork { features, report, fitted, x_hold, x_design, y: y.to_vec(), pairs: terms, hold_cells })
 }
 

@@ -72,6 +72,8 @@ pub struct Problem<'a> {
     pub y: &'a [bool],
     pub weight: &'a [f64],
     pub alpha: f64,
+    /// A fixed part of each row's log-odds (terms fitted elsewhere), or none.
+    pub offset: Option<&'a [f64]>,
 }
 
 /// The linear predictor of one row.
@@ -80,6 +82,11 @@ fn predictor(row: &[f64], w: &[f64], b: f64) -> f64 {
 }
 
 impl Problem<'_> {
+    /// Row `i`'s fixed part of the log-odds.
+    fn offset(&self, i: usize) -> f64 {
+        self.offset.map_or(0.0, |o| o[i])
+    }
+
     /// Penalised summed log loss at (w, b) over the weighted rows and its gradient
     /// (coefficients, then the intercept), in one pass over the rows.
     fn eval(&self, w: &Array1<f64>, b: f64) -> Option<(f64, Array1<f64>)> {
@@ -87,12 +94,12 @@ impl Problem<'_> {
         let ws = w.as_slice()?;
         let mut g = vec![0.0; p + 1];
         let mut loss = 0.0;
-        for ((row, &y), &wt) in self.x.rows().into_iter().zip(self.y).zip(self.weight) {
+        for (i, ((row, &y), &wt)) in self.x.rows().into_iter().zip(self.y).zip(self.weight).enumerate() {
             if wt == 0.0 {
                 continue;
             }
             let row = row.to_slice()?;
-            let z = predictor(row, ws, b);
+            let z = predictor(row, ws, b) + self.offset(i);
             loss -= wt * log_likelihood(z, y);
             let r = wt * (sigmoid(z) - y as u8 as f64);
             for (gj, &x) in g.iter_mut().zip(row) {
@@ -119,7 +126,7 @@ impl Problem<'_> {
         for (r, &i) in rows.iter().enumerate() {
             let row = self.x.row(i);
             let row = row.to_slice()?;
-            let mu = sigmoid(predictor(row, ws, b));
+            let mu = sigmoid(predictor(row, ws, b) + self.offset(i));
             let sw = (scale * self.weight[i] * (mu * (1.0 - mu)).max(1e-12)).sqrt();
             let mut out = xs.row_mut(r);
             for (o, &v) in out.iter_mut().zip(row) {
@@ -152,7 +159,7 @@ fn prior_log_odds(problem: &Problem, total: f64) -> f64 {
 /// factored or the loss is not finite (the caller counts the candidate out).
 pub fn fit(problem: &Problem, start: Option<&NewtonFit>, frozen: Option<&Curvature>) -> Option<(NewtonFit, Curvature)> {
     let (n, p) = problem.x.dim();
-    if n == 0 || problem.y.len() != n || problem.weight.len() != n {
+    if n == 0 || problem.y.len() != n || problem.weight.len() != n || problem.offset.is_some_and(|o| o.len() != n) {
         return None;
     }
     let total: f64 = problem.weight.iter().sum();
@@ -250,7 +257,7 @@ mod tests {
 
     fn all(x: &Array2<f64>, y: &[bool]) -> NewtonFit {
         let weight = vec![1.0; y.len()];
-        fit(&Problem { x: x.view(), y, weight: &weight, alpha: 1.0 }, None, None).unwrap().0
+        fit(&Problem { x: x.view(), y, weight: &weight, alpha: 1.0, offset: None }, None, None).unwrap().0
     }
 
     #[test]
@@ -261,7 +268,7 @@ mod tests {
         let linfa = LogisticParams::default().alpha(1.0).tolerance_per_row(1e-8).fit(x.view(), &y).unwrap();
         // The same penalised loss, to the tolerance the comparison of candidates needs.
         let weight = vec![1.0; y.len()];
-        let problem = Problem { x: x.view(), y: &y, weight: &weight, alpha: 1.0 };
+        let problem = Problem { x: x.view(), y: &y, weight: &weight, alpha: 1.0, offset: None };
         let (ours, _) = problem.eval(&newton.coef, newton.intercept).unwrap();
         let (theirs, _) = problem.eval(&Array1::from(linfa.coef.clone()), linfa.intercept).unwrap();
         assert!(ours >= theirs - 1e-9 && ours - theirs < 2.0 * DECREMENT, "newton {ours} linfa {theirs}");
@@ -276,7 +283,7 @@ mod tests {
         // Two folds sharing half their rows, as weights on one matrix.
         let first: Vec<f64> = (0..4_000).map(|i| (i < 3_000) as u8 as f64).collect();
         let second: Vec<f64> = (0..4_000).map(|i| (i >= 1_000) as u8 as f64).collect();
-        let problem = |weight| Problem { x: x.view(), y: &y, weight, alpha: 1.0 };
+        let problem = |weight| Problem { x: x.view(), y: &y, weight, alpha: 1.0, offset: None };
         let (cold, curvature) = fit(&problem(&first), None, None).unwrap();
         let (warm, _) = fit(&problem(&second), Some(&cold), Some(&curvature)).unwrap();
         let (again, _) = fit(&problem(&second), None, None).unwrap();

@@ -57,6 +57,25 @@ pub struct ResolutionChoice {
     pub folds: usize,
     /// "5-fold cross-validated log loss", or forward chaining for a time-ordered holdout.
     pub scheme: String,
+    /// The chosen candidate's fits on the folds, which the search for pairs starts from.
+    #[serde(skip)]
+    pub shapes: Option<FoldShapes>,
+}
+
+/// A choice's sampled rows and folds, and the chosen resolution's shapes fitted on each
+/// fold: the log-odds of every sampled row ([`crate::train::interactions`] measures the
+/// pairs on these rather than fitting the same shapes on the same folds again).
+#[derive(Debug, Clone)]
+pub struct FoldShapes {
+    /// The sampled training rows, in the folds' order.
+    pub rows: Vec<usize>,
+    pub ordered: bool,
+    #[allow(clippy::type_complexity)]
+    pub folds: Vec<(Vec<usize>, Vec<usize>)>,
+    /// The L2 strength the shapes were fitted with.
+    pub alpha: f64,
+    /// Per fold, each sampled row's log-odds.
+    pub z: Vec<Vec<f64>>,
 }
 
 /// A candidate resolution against today's steps, fold by fold: the corrected resampled
@@ -154,6 +173,7 @@ pub fn choose(
     y: &[bool],
     alpha: f64,
     (seed, split): (u64, &Split),
+    keep_shapes: bool,
     progress: &mut dyn FnMut(&str),
 ) -> Result<ResolutionChoice> {
     let k = RESOLUTION_FOLDS;
@@ -169,6 +189,7 @@ pub fn choose(
         rows: m,
         folds: nf,
         scheme: scheme.clone(),
+        shapes: None,
     };
     // Positions in `rows` from here on: the sample's design matrices have one row each.
     let ys: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
@@ -193,14 +214,16 @@ pub fn choose(
     // Each candidate independently (in parallel, collected in grid order, so the result
     // does not depend on the threads): its design on the sample, then its folds in
     // order, each warm-started from the previous fold's fit.
-    let per_candidate: Vec<Result<Vec<f64>>> = RESOLUTION_GRID
+    let per_candidate: Vec<Result<CandidateFolds>> = RESOLUTION_GRID
         .par_iter()
-        .map(|&r| candidate_losses(fparams, prepared, r, (&rows, &ys), &folds, alpha))
+        .map(|&r| candidate_losses(fparams, prepared, r, (&rows, &ys), &folds, alpha, keep_shapes))
         .collect();
     let mut tried = Vec::new();
     let mut fold_losses = Vec::new();
+    let mut fold_z = Vec::new();
     for (r, losses) in RESOLUTION_GRID.iter().zip(per_candidate) {
-        let losses = losses?;
+        let (losses, z) = losses?;
+        fold_z.push(z);
         let total: f64 = losses.iter().sum();
         fold_losses.push(losses.iter().zip(&folds).map(|(l, (_, va))| l / va.len() as f64).collect::<Vec<f64>>());
         tried.push((*r, total / validated as f64));
@@ -221,6 +244,9 @@ pub fn choose(
             best
         }
     });
+    let z = fold_z.swap_remove(chosen);
+    let shapes =
+        (keep_shapes && z.iter().all(|z| z.len() == m)).then_some(FoldShapes { rows, ordered, folds, alpha, z });
     Ok(ResolutionChoice {
         chosen: tried[chosen].0,
         cv_log_loss: tried,
@@ -229,6 +255,7 @@ pub fn choose(
         rows: m,
         folds: nf,
         scheme,
+        shapes,
     })
 }
 
@@ -301,9 +328,14 @@ pub(crate) fn folds(ordered: bool, ys: &[bool], k: usize, rng: &mut ChaCha8Rng) 
     }
 }
 
+/// A candidate's validation log loss on each fold, and each fold's log-odds.
+type CandidateFolds = (Vec<f64>, Vec<Vec<f64>>);
+
 /// One candidate resolution's validation log loss on each fold (infinite where the
-/// solver fails): its design on the sample, then its folds in order, each warm-started
-/// from the previous fold's fit.
+/// solver fails), and with `keep_z` each fold's log-odds on every sampled row (empty
+/// where it fails):
+/// its design on the sample, then its folds in order, each warm-started from the
+/// previous fold's fit.
 #[allow(clippy::type_complexity)]
 fn candidate_losses(
     fparams: &FeatureParams,
@@ -312,34 +344,35 @@ fn candidate_losses(
     (sample, ys): (&[usize], &[bool]),
     folds: &[(Vec<usize>, Vec<usize>)],
     alpha: f64,
-) -> Result<Vec<f64>> {
+    keep_z: bool,
+) -> Result<CandidateFolds> {
     // Row-major, so that each Newton iteration is one pass over the rows.
     let x = fparams.design_at(prepared, r, sample, ys, sample)?.as_standard_layout().into_owned();
     let mut start: Option<crate::newton::NewtonFit> = None;
     let mut curvature: Option<crate::newton::Curvature> = None;
     let mut losses = Vec::with_capacity(folds.len());
+    let mut zs = Vec::with_capacity(folds.len());
     let mut weight = vec![0.0; ys.len()];
     for (tr, va) in folds {
         weight.iter_mut().for_each(|w| *w = 0.0);
         tr.iter().for_each(|&j| weight[j] = 1.0);
-        let problem = crate::newton::Problem { x: x.view(), y: ys, weight: &weight, alpha };
+        let problem = crate::newton::Problem { x: x.view(), y: ys, weight: &weight, alpha, offset: None };
         // The first fold by Newton's method; the others step with its last
         // Hessian (most of their rows are shared), from the previous answer. A
         // candidate the solver fails on (on a fold's rows) is out of the running:
         // an infinite loss is never a significant gain.
         let Some((fit, c)) = crate::newton::fit(&problem, start.as_ref(), curvature.as_ref()) else {
             losses.push(f64::INFINITY);
+            zs.push(Vec::new());
             continue;
         };
         curvature.get_or_insert(c);
-        let loss = -va
-            .iter()
-            .map(|&j| crate::metrics::log_likelihood(x.row(j).dot(&fit.coef) + fit.intercept, ys[j]))
-            .sum::<f64>();
-        losses.push(loss);
+        let z = |j: usize| x.row(j).dot(&fit.coef) + fit.intercept;
+        losses.push(-va.iter().map(|&j| crate::metrics::log_likelihood(z(j), ys[j])).sum::<f64>());
+        zs.push(if keep_z { (0..ys.len()).map(z).collect() } else { Vec::new() });
         start = Some(fit);
     }
-    Ok(losses)
+    Ok((losses, zs))
 }
 
 /// Mean and sample standard deviation.

@@ -61,8 +61,16 @@ pub(super) fn design_and_fit(
     keep_design: bool,
     (pairs, pair_scale): (&[interactions::Pair], f64),
 ) -> Result<FinalWork> {
-    // The measured fit's answer first: its design is dropped before this one is built.
-    let start = start.recv().map_err(|_| crate::Error::Internal("the measured fit ended without an answer".into()))?;
+    // Without pairs, the measured fit's answer first: its design is dropped before this
+    // one is built, and the final fit starts from it. With pairs (whose designs are
+    // capped at PAIR_VALUES), the final fit starts from its own blocks' optimum
+    // ([`interactions::warm_start`]), beside the measured fit: from the measured
+    // answer, restandardised on every row, linfa's L-BFGS needed twice the iterations.
+    let measured = if pairs.is_empty() {
+        Some(start.recv().map_err(|_| crate::Error::Internal("the measured fit ended without an answer".into()))?)
+    } else {
+        None
+    };
     let (features, report, x) = fp.refit_all(prepared, rows, y, 1)?;
     let width = features.n_features();
     let x_hold = x.slice(s![n_train.min(rows.len()).., ..width]).to_owned();
@@ -71,14 +79,27 @@ pub(super) fn design_and_fit(
     // every labelled row.
     let (mut x, pair_design) =
         interactions::PairDesign::build(prepared, pairs, rows, (x, width, rows.len()), pair_scale)?;
-    // The measured fit's answer, matched by feature name (a level or a step the final
-    // fit has and the measured one had not starts at 0).
-    let by_name: std::collections::HashMap<&str, f64> = start.coef.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    let names = features.features.iter().map(|f| f.name.clone()).chain(pair_design.cols.names(pairs));
-    let coef: Vec<f64> = names.map(|n| by_name.get(n.as_str()).copied().unwrap_or(0.0)).collect();
+    let from: Option<(Vec<f64>, f64)> = match measured {
+        // The measured fit's answer, matched by feature name (a level or a step the final
+        // fit has and the measured one had not starts at 0).
+        Some(start) => {
+            let by_name: std::collections::HashMap<&str, f64> =
+                start.coef.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+            let coef = features.features.iter().map(|f| by_name.get(f.name.as_str()).copied().unwrap_or(0.0)).collect();
+            Some((coef, start.intercept))
+        }
+        None => interactions::warm_start(
+            x.view(),
+            (rows.len(), width),
+            y,
+            pairs,
+            &pair_design,
+            (alpha, alpha / (pair_scale * pair_scale), pair_scale),
+        ),
+    };
     let mut fitted = solver(alpha, max_iterations, fp, !pairs.is_empty())
         .signs(features.sign_constraints(&fp.monotone)?)
-        .fit_in_place_from(x.view_mut(), y, Some((&coef, start.intercept)))?;
+        .fit_in_place_from(x.view_mut(), y, from.as_ref().map(|(c, b)| (c.as_slice(), *b)))?;
     let (terms, hold_cells) = pair_design.split(pairs, &mut fitted.coef, (width, pair_scale), n_train);
     Ok(FinalWork { features, report, fitted, x_hold, x_design, y: y.to_vec(), pairs: terms, hold_cells })
 }

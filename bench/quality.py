@@ -220,7 +220,7 @@ def main():
             drop = [c for c in ("lead_id",) if c in tr.columns]
             tr, te = tr.drop(columns=drop).replace("", np.nan), te.drop(columns=drop).replace("", np.nan)
             res = {"leadscore (defaults)": leadscore(work, a, b, label, extra),
-                   "leadscore --interactions auto": leadscore(work, a, b, label, extra + ["--interactions", "auto"])}
+                   "leadscore --interactions off": leadscore(work, a, b, label, extra + ["--interactions", "off"])}
             xtr, xte, ytr, yte, kinds = prepare(tr, te, label, won)
             res.update(references(xtr, xte, ytr, yte, kinds))
             rows.append((name, split, len(tr), len(te), int(yte.sum()), res))

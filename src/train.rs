@@ -124,7 +124,16 @@ impl TrainParams {
             carry: CarryRule::Share,
             holdout_rows: None,
             settings: None,
-            interactions: interactions::Interactions::Off,
+            interactions: interactions::Interactions::Auto,
+        }
+    }
+
+    /// The pairs looked for: none for a segmented model (each segment's own model has
+    /// no pairs), else as set.
+    fn pairs_sought(&self) -> interactions::Interactions {
+        match self.segment_by {
+            Some(_) => interactions::Interactions::Off,
+            None => self.interactions,
         }
     }
 
@@ -135,10 +144,10 @@ impl TrainParams {
                 format!("must be above 0 and below 1 (the threshold is chosen on held-out rows), got {}", self.holdout),
             ));
         }
-        if self.segment_by.is_some() && self.interactions != interactions::Interactions::Off {
+        if self.segment_by.is_some() && matches!(self.interactions, interactions::Interactions::Count(_)) {
             return Err(Error::usage(
                 "--interactions",
-                "a model with --segment-by has no pairwise interactions: give --interactions off",
+                "a model with --segment-by has no pairwise interactions: give --interactions off or auto",
             ));
         }
         if let Some(k) = self.cv {
@@ -245,7 +254,7 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         (&train_rows, &y_all),
         alpha,
         (params.seed, &params.split),
-        params.interactions,
+        params.pairs_sought(),
         out_rows.len(),
         resolution.as_ref().and_then(|r| r.shapes.as_ref()),
         progress,
@@ -645,7 +654,7 @@ fn choose_resolution(
             };
             let split = (params.seed, &params.split);
             // The search for pairs starts from the chosen resolution's fits on the folds.
-            let keep = params.interactions != interactions::Interactions::Off;
+            let keep = params.pairs_sought() != interactions::Interactions::Off;
             let choice =
                 crate::resolution::choose(table, fparams, prepared, train_rows, y_all, alpha, split, keep, progress)?;
             *fparams = fparams.clone().with_resolution(choice.chosen);

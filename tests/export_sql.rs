@@ -143,12 +143,12 @@ fn train_on_a_stratified_sample_records_it_and_repeats_exactly() {
     assert_eq!(a, b);
     assert_ne!(a, c);
     // The sample is recorded after the model, with the monitoring profile and (issue 33)
-    // the training record, then (issue 36) how it reads values beyond its range: format
-    // version 6, as every model trained now with the defaults. Both score.
-    assert_eq!(u32::from_le_bytes(a[8..12].try_into().unwrap()), 6);
+    // the training record, then (issue 36) how it reads values beyond its range and seeks
+    // pairs: format version 7, as every model trained now with the defaults. Both score.
+    assert_eq!(u32::from_le_bytes(a[8..12].try_into().unwrap()), 7);
     s.run(&["train", "--data", "big.csv", "--label", "outcome", "--id", "lead_id", "--model", "whole.model", "-q"])
         .assert_ok();
-    assert_eq!(u32::from_le_bytes(bytes("whole.model")[8..12].try_into().unwrap()), 6);
+    assert_eq!(u32::from_le_bytes(bytes("whole.model")[8..12].try_into().unwrap()), 7);
     s.run(&["score", "--model", "a.model", "--data", "big.csv", "--output", "scored.csv", "-q"]).assert_ok();
     // More rows asked for than the file has: every row.
     let r = s.run(&[

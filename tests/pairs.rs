@@ -116,7 +116,7 @@ fn pairs_are_kept_scored_alike_on_every_path_and_their_reasons_add_up() {
 }
 
 #[test]
-fn what_does_not_read_pairs_yet_says_so_and_off_changes_nothing() {
+fn what_does_not_read_pairs_yet_says_so_and_auto_is_the_default() {
     let s = Scratch::new();
     paired(&s);
     // export-sql writes each pair's cells (their parity on DuckDB, PostgreSQL and Spark is
@@ -131,7 +131,7 @@ fn what_does_not_read_pairs_yet_says_so_and_off_changes_nothing() {
     s.run(&["rules", "suggest", "--model", "m.bin", "--output", "rules.toml", "-q"]).assert_ok();
     let rules = std::fs::read_to_string(s.path("rules.toml")).unwrap();
     assert!(rules.contains("pairwise interactions") && rules.contains("not in these points"), "{rules}");
-    // With --segment-by: refused.
+    // With --segment-by: a number of pairs is refused; auto (the default) seeks none.
     let seg = s.run(&[
         "train",
         "--data",
@@ -143,12 +143,26 @@ fn what_does_not_read_pairs_yet_says_so_and_off_changes_nothing() {
         "--segment-by",
         "industry",
         "--interactions",
-        "auto",
+        "4",
         "-q",
     ]);
     seg.assert_bad_input(&["--interactions", "--segment-by"]);
-    // --interactions off is the model without the flag, byte for byte (format version 6).
-    for (name, extra) in [("plain.bin", None), ("off.bin", Some("off"))] {
+    s.run(&[
+        "train",
+        "--data",
+        "leads.csv",
+        "--label",
+        "outcome",
+        "--model",
+        "seg.bin",
+        "--segment-by",
+        "industry",
+        "-q",
+    ])
+    .assert_ok();
+    assert!(model_file::load(&s.path("seg.bin")).unwrap().pairs.is_empty());
+    // auto is the model without the flag, byte for byte; off writes format version 6.
+    for (name, extra) in [("plain.bin", None), ("auto.bin", Some("auto")), ("off.bin", Some("off"))] {
         let mut args =
             vec!["train", "--data", "leads.csv", "--label", "outcome", "--id", "lead_id", "--model", name, "-q"];
         if let Some(v) = extra {
@@ -156,7 +170,7 @@ fn what_does_not_read_pairs_yet_says_so_and_off_changes_nothing() {
         }
         s.run(&args).assert_ok();
     }
-    assert_eq!(std::fs::read(s.path("plain.bin")).unwrap(), std::fs::read(s.path("off.bin")).unwrap());
+    assert_eq!(std::fs::read(s.path("plain.bin")).unwrap(), std::fs::read(s.path("auto.bin")).unwrap());
     assert_eq!(model_file::load_with_info(&s.path("off.bin")).unwrap().1.format_version, 6);
     // A bad value: the flag, the value and what it takes.
     let bad =

@@ -141,7 +141,7 @@ fn the_final_fit_learns_from_every_labelled_lead_and_the_figures_stay_the_holdou
     let r = s.run(&["inspect", "refit.model"]);
     r.assert_ok();
     for want in [
-        "format version 6",
+        "format version 7",
         "split        last rows in file order (--holdout-last)",
         "refit        yes (the final fit on every labelled lead)",
         "fit: measured on a model fitted without the holdout (3,200 rows)",
@@ -194,11 +194,29 @@ fn inspect_reads_every_model_version_and_shows_the_settings_retrain_reuses() {
         "extend",
         "--rare-levels",
         "standardise",
+        "--interactions",
+        "off",
         "-q",
     ])
     .assert_ok();
-    // Version 6 (issue 36): the defaults read values beyond the training range as the edge.
-    s.run(&["train", "--data", "old.csv", "--label", "outcome", "--id", "lead_id", "--model", "v6.model", "-q"])
+    // Version 6 (issue 36): values beyond the training range read as the edge; version 7,
+    // the defaults, also records how pairwise interactions were sought.
+    s.run(&[
+        "train",
+        "--data",
+        "old.csv",
+        "--label",
+        "outcome",
+        "--id",
+        "lead_id",
+        "--model",
+        "v6.model",
+        "--interactions",
+        "off",
+        "-q",
+    ])
+    .assert_ok();
+    s.run(&["train", "--data", "old.csv", "--label", "outcome", "--id", "lead_id", "--model", "v7.model", "-q"])
         .assert_ok();
     let files: Vec<(PathBuf, u32)> = vec![
         (s.path("v1.model"), 1),
@@ -207,6 +225,7 @@ fn inspect_reads_every_model_version_and_shows_the_settings_retrain_reuses() {
         (fixtures.join("v4_segments.model"), 4),
         (s.path("v5.model"), 5),
         (s.path("v6.model"), 6),
+        (s.path("v7.model"), 7),
     ];
     for (f, version) in &files {
         let r = s.run(&["inspect", f.to_str().unwrap()]);
@@ -234,6 +253,8 @@ fn inspect_reads_every_model_version_and_shows_the_settings_retrain_reuses() {
     assert_eq!(settings["rare_levels"], "standardise");
     let v6 = s.run(&["inspect", "v6.model", "--json"]).json()["settings"].clone();
     assert_eq!((v6["beyond_range"].as_str(), v6["rare_levels"].as_str()), (Some("edge"), Some("shrink")));
+    assert_eq!(v6["interactions"], "off");
+    assert_eq!(s.run(&["inspect", "v7.model", "--json"]).json()["settings"]["interactions"], "auto");
     // retrain trains the challenger with exactly these settings (the spec file is gone:
     // its text is in the model).
     std::fs::remove_file(s.path("spec.toml")).unwrap();

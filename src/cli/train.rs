@@ -192,8 +192,9 @@ pub struct Options {
     /// pair a coarse grid of cells with a ridge of its own; as many pairs, up to 64, as
     /// the folds' log loss supports, and none unless they beat none significantly), off,
     /// or a number of pairs. A pair's reason reads `employees x title = 50-200 x vp
-    /// (+0.30)`; export-sql writes the pairs too. Not with --segment-by; monitor and rules
-    /// suggest do not yet read pairs [default: off].
+    /// (+0.30)`; score, export-sql, monitor, report and inspect read the pairs, rules
+    /// suggest leaves them out. With --segment-by, auto seeks none and a number is
+    /// refused [default: auto].
     #[arg(long, value_name = "HOW", value_parser = text_of(|s: &str| s.parse::<leadscore::train::interactions::Interactions>()))]
     pub interactions: Option<String>,
 }

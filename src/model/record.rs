@@ -165,7 +165,7 @@ impl TrainSettings {
             carry: CarryRule::Share,
             beyond_range: crate::features::BeyondRange::Edge,
             rare_levels: crate::features::RareLevels::Shrink,
-            interactions: "off".into(),
+            interactions: "auto".into(),
         }
     }
 

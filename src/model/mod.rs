@@ -220,7 +220,10 @@ impl LeadModel {
         })
     }
 
-    /// Log-odds of "won" for each row of a design matrix.
+    /// Log-odds of "won" for each row of a design matrix: the columns' part only. A
+    /// design matrix holds no pairwise interactions; a model with [`Self::pairs`] adds
+    /// them from each row's cells (`train::interactions::add_pairs`, as training's
+    /// holdout does), or scores leads with the row scorer, which adds them itself.
     ///
     /// Each row's sum runs over the design columns in order from zero, then adds the
     /// intercept: the fast scorer (`score::fast`) sums a lead the same way, so both give
@@ -229,7 +232,8 @@ impl LeadModel {
         linear_predictor(x, &self.coef, self.intercept)
     }
 
-    /// Probability of "won" for each row of a design matrix.
+    /// Probability of "won" for each row of a design matrix (the columns' part only: see
+    /// [`Self::log_odds`]).
     pub fn predict(&self, x: ArrayView2<f64>) -> Vec<f64> {
         self.log_odds(x).iter().map(|&z| self.probability(z)).collect()
     }

@@ -7,6 +7,11 @@
   check_sql.py hostile IN.csv OUT.csv
       IN with a column renamed `x"); DROP TABLE leads; --` and levels holding quotes, a
       backslash, `$$` and a newline: names and values the SQL must quote, not run.
+  check_sql.py whitespace IN.csv OUT.csv SEED
+      IN with every cell but the id padded at both ends with 0 to 3 characters drawn from
+      every kind of white space Rust's `str::trim` removes (Unicode White_Space: tab,
+      line breaks, no-break and ideographic spaces, U+2000..U+200A, ...), so that the
+      query's trimming is checked against leadscore's on each of them (issue 37).
   check_sql.py typed IN.csv OUT.parquet
       IN with its columns typed as DuckDB infers them, as Parquet.
   check_sql.py local IN.csv OUT.csv danish|us SEED
@@ -145,6 +150,20 @@ def hostile(src, dst):
     body = [[HOSTILE_LEVELS.get(v, v) for v in r] for r in rows[1:]]
     with open(dst, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows([header] + body)
+
+
+WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + \
+    "\u2028\u2029\u202f\u205f\u3000"
+
+
+def whitespace(src, dst, seed):
+    rng = random.Random(int(seed))
+    pad = lambda: "".join(rng.choice(WHITESPACE) for _ in range(rng.randint(0, 3)))
+    with open(src, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    body = [[r[0]] + [pad() + v + pad() if v else v for v in r[1:]] for r in rows[1:]]
+    with open(dst, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([rows[0]] + body)
 
 
 def bad(src, dst):
@@ -393,6 +412,8 @@ if __name__ == "__main__":
         beyond(*sys.argv[2:5])
     elif cmd == "bad":
         bad(*sys.argv[2:4])
+    elif cmd == "whitespace":
+        whitespace(*sys.argv[2:5])
     elif cmd == "hostile":
         hostile(*sys.argv[2:4])
     elif cmd == "parse":

@@ -480,7 +480,7 @@ impl EventSpec {
     pub fn sql(&self, d: crate::dialect::sql::Dialect, table: &str, lead_id: &str) -> EventSql {
         let ws = d.whitespace_class();
         let text = |c: &str| d.as_text(&format!("e.{}", d.ident(c)));
-        let trimmed = |c: &str| d.strip(&text(c), &format!("^{ws}+|{ws}+$"));
+        let trimmed = |c: &str| d.trim_whitespace(&text(c));
         let kind = d.replace_all(&format!("LOWER({})", trimmed(&self.type_col)), &format!("{ws}+"), "_");
         let mut slot = format!("CASE {kind}");
         for (s, k) in self.types.iter().enumerate() {

@@ -233,12 +233,10 @@ fn cell_ctes(model: &LeadModel, params: &SqlParams, id: &str, events: Option<&cr
 
     // trimmed and cells: text columns trimmed, then placeholders as NULL (the trimmed
     // text is kept for the reasons' values).
-    let ws = d.whitespace_class();
-    let trim_re = format!("^{ws}+|{ws}+$");
     let text_col = |i: usize| !is_event(&cols[i].name);
     let mut trimmed = vec!["id".to_string(), "as_of".to_string()];
     for i in 0..cols.len() {
-        trimmed.push(if text_col(i) { format!("{} AS {}", d.strip(&c(i), &trim_re), c(i)) } else { c(i) });
+        trimmed.push(if text_col(i) { format!("{} AS {}", d.trim_whitespace(&c(i)), c(i)) } else { c(i) });
     }
     ctes.push(cte(d, "trimmed", &trimmed, "src"));
     let placeholders: Vec<String> = PLACEHOLDERS.iter().map(|p| d.string(&p.to_lowercase())).collect();

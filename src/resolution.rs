@@ -329,7 +329,7 @@ pub(crate) fn folds(ordered: bool, ys: &[bool], k: usize, rng: &mut ChaCha8Rng) 
 }
 
 /// A candidate's validation log loss on each fold, and each fold's log-odds.
-type CandidateFolds = (Vec<f64>, Vec<Vec<f64>>);
+pub(crate) type CandidateFolds = (Vec<f64>, Vec<Vec<f64>>);
 
 /// One candidate resolution's validation log loss on each fold (infinite where the
 /// solver fails), and with `keep_z` each fold's log-odds on every sampled row (empty
@@ -337,7 +337,7 @@ type CandidateFolds = (Vec<f64>, Vec<Vec<f64>>);
 /// its design on the sample, then its folds in order, each warm-started from the
 /// previous fold's fit.
 #[allow(clippy::type_complexity)]
-fn candidate_losses(
+pub(crate) fn candidate_losses(
     fparams: &FeatureParams,
     prepared: &crate::features::Prepared,
     r: Resolution,

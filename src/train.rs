@@ -322,10 +322,6 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
                 &train_y,
                 start.as_ref().map(|(c, b)| (c.as_slice(), *b)),
             )?;
-        // The start of the final fit: every coefficient by name, the pairs' cells too.
-        let start_names: Vec<String> =
-            features.features.iter().map(|f| f.name.clone()).chain(pair_design.cols.names(pairs)).collect();
-        let start_coef = fitted.coef.clone();
         let (pair_terms, hold_cells) = pair_design.split(pairs, &mut fitted.coef, (width, pair_scale), n_train);
         // With the final fit, the held-out rows are kept and the rest of the measured
         // design dropped before the final design is built.
@@ -339,8 +335,10 @@ pub fn train(table: &Table, params: &TrainParams, progress: &mut dyn FnMut(&str)
         };
         // The final fit starts from the measured fit's coefficients, by feature name.
         let final_job = final_job.map(|(handle, tx)| {
+            // The start of the final fit without pairs (one with pairs starts from its own):
+            // every coefficient by name.
             let start = refit::Start {
-                coef: start_names.into_iter().zip(start_coef.iter().copied()).collect(),
+                coef: features.features.iter().map(|f| f.name.clone()).zip(fitted.coef.iter().copied()).collect(),
                 intercept: fitted.intercept,
             };
             // A thread that already failed has hung up; its error comes with the join.

@@ -265,22 +265,11 @@ pub fn choose(
     let zs = match given {
         Some(g) => g.z.clone(),
         None => {
-            let x =
-                fparams.design_at(prepared, fparams.resolution(), &rows, &ys, &rows)?.as_standard_layout().into_owned();
-            let mut start: Option<crate::newton::NewtonFit> = None;
-            let mut curvature: Option<crate::newton::Curvature> = None;
-            let mut zs: Vec<Vec<f64>> = Vec::with_capacity(folds.len());
-            let mut weight = vec![0.0; m];
-            for (tr, _) in &folds {
-                weight.iter_mut().for_each(|w| *w = 0.0);
-                tr.iter().for_each(|&j| weight[j] = 1.0);
-                let problem = crate::newton::Problem { x: x.view(), y: &ys, weight: &weight, alpha, offset: None };
-                let Some((fit, c)) = crate::newton::fit(&problem, start.as_ref(), curvature.as_ref()) else {
-                    return Ok(Some(none(0)));
-                };
-                curvature.get_or_insert(c);
-                zs.push(x.rows().into_iter().map(|r| r.dot(&fit.coef) + fit.intercept).collect());
-                start = Some(fit);
+            let r = fparams.resolution();
+            let (_, zs) = crate::resolution::candidate_losses(fparams, prepared, r, (&rows, &ys), &folds, alpha, true)?;
+            // A fold the solver failed on has no log-odds: no pairs.
+            if zs.iter().any(|z| z.len() != m) {
+                return Ok(Some(none(0)));
             }
             zs
         }
@@ -717,18 +706,6 @@ pub struct PairColumns {
     pub live: Vec<Vec<usize>>,
     /// Each cell's rows.
     pub counts: Vec<Vec<u64>>,
-}
-
-impl PairColumns {
-    /// The columns' names, for starting a fit from another's answer: the pair's columns
-    /// and the cell.
-    pub fn names(&self, pairs: &[Pair]) -> Vec<String> {
-        pairs
-            .iter()
-            .zip(&self.live)
-            .flat_map(|((a, b, _, _), live)| live.iter().map(move |c| format!("pair {a} x {b}, cell {c}")))
-            .collect()
-    }
 }
 
 /// The pairs' design columns beside `x`'s first `width` (with `spare` zero columns after

@@ -172,7 +172,7 @@ pub struct Json {
 }
 
 /// Parse `YYYY-MM-DD`.
-pub fn parse_screen(s: &str) -> std::result::Result<leadscore::features::screen::Screen, String> {
+pub fn parse_screen(s: &str) -> std::result::Result<leadscore::features::screen::ScreenSetting, String> {
     s.parse()
 }
 

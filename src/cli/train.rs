@@ -90,7 +90,10 @@ pub struct Options {
     /// Leave out columns that carry no signal before the fit (cross-validated on the
     /// training rows; sparse, pure-noise and near-duplicate columns; each decision is
     /// listed): auto (when the file has more than 40 candidate columns, as CRM
-    /// all-property exports do), on, off [default: auto].
+    /// all-property exports do), on, off [default: auto]. A column is kept when its
+    /// cross-validated ROC AUC clears a bar set from the number of columns, so that half
+    /// a noise column gets through on average; MODE:Z fixes the bar at Z standard errors
+    /// (auto:3 is the bar every width had before 2026-12-07).
     #[arg(long, value_name = "MODE", value_parser = text_of(parse_screen))]
     pub screen: Option<String>,
     /// Share of labelled rows held out for measuring and for the threshold [default: 0.2].

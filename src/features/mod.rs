@@ -364,7 +364,7 @@ impl FeatureParams {
         };
         if screening {
             report.screening = true;
-            let mut verdicts = screen::screen(&fitted_cols, train_rows, train_labels);
+            let mut verdicts = screen::screen(&fitted_cols, train_rows, train_labels, self.screen_z);
             for (fc, v) in fitted_cols.iter().zip(verdicts.iter_mut()) {
                 if self.not_screened.contains(&fc.column.name) {
                     *v = None;

@@ -267,6 +267,8 @@ pub struct FeatureParams {
     pub(crate) formats: BTreeMap<String, ColumnFormat>,
     pub(crate) date_order: Option<DateOrder>,
     pub(crate) screen: Screen,
+    /// A fixed screening bar in standard errors (`None`: from the width, [`super::screen::bar`]).
+    pub(crate) screen_z: Option<f64>,
     /// Columns screening leaves alone (the activity log's aggregates: engineered here,
     /// not an export's properties).
     pub(crate) not_screened: Vec<String>,
@@ -300,6 +302,7 @@ impl FeatureParams {
             formats: BTreeMap::new(),
             date_order: None,
             screen: Screen::Auto,
+            screen_z: None,
             not_screened: Vec::new(),
             as_of: None,
             max_levels: 30,
@@ -429,6 +432,14 @@ impl FeatureParams {
     /// candidate columns.
     pub fn screen(mut self, screen: Screen) -> Self {
         self.screen = screen;
+        self
+    }
+
+    /// A fixed screening bar, in standard errors of an AUC without signal. Default: set
+    /// from the number of columns measured, so that half a noise column gets through on
+    /// average ([`super::screen::bar`]).
+    pub fn screen_bar(mut self, z: Option<f64>) -> Self {
+        self.screen_z = z;
         self
     }
 

@@ -18,10 +18,12 @@ use crate::split::Split;
 pub fn params(s: &TrainSettings, events: Option<EventLog>) -> Result<TrainParams> {
     let usage = |flag: &str, m: String| Error::usage(flag, m);
     let mut p = TrainParams::new(&s.label);
+    let screen: crate::features::screen::ScreenSetting = s.screen.parse().map_err(|m| usage("--screen", m))?;
     let mut features = FeatureParams::new(&s.label)
         .exclude(s.exclude.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
         .as_of(s.as_of)
-        .screen(s.screen.parse().map_err(|m| usage("--screen", m))?)
+        .screen(screen.mode)
+        .screen_bar(screen.z)
         .clamp_beyond_range(s.beyond_range == crate::features::BeyondRange::Edge)
         .shrink_rare_levels(s.rare_levels == crate::features::RareLevels::Shrink);
     if let Some(spec) = &s.spec {
@@ -234,7 +236,7 @@ pub fn set_option(s: &mut TrainSettings, name: &str, values: &[String]) -> Resul
             s.spec = Some(crate::model::record::SpecText { file, text: body });
         }
         "screen" => {
-            text.parse::<crate::features::screen::Screen>().map_err(bad)?;
+            text.parse::<crate::features::screen::ScreenSetting>().map_err(bad)?;
             s.screen = text;
         }
         "holdout" => s.holdout = number(&text)?,

@@ -140,7 +140,9 @@ def local(src, dst, style, seed):
 
 
 HOSTILE_COLUMN = 'x"); DROP TABLE leads; --'
-HOSTILE_LEVELS = {"Germany": "O'Brien \"quoted\" \\ back $$dollar$$", "India": "new\nline; DROP TABLE leads"}
+# France: what Jinja would read in a dbt model ({{ }}, {% %}, {# #}), which --dbt must keep literal.
+HOSTILE_LEVELS = {"Germany": "O'Brien \"quoted\" \\ back $$dollar$$", "India": "new\nline; DROP TABLE leads",
+                  "France": "{{ 7 * 7 }} {% if true %}x{% endif %} {# note #}"}
 
 
 def hostile(src, dst):

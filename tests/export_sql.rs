@@ -171,3 +171,99 @@ fn train_on_a_stratified_sample_records_it_and_repeats_exactly() {
     let r = s.run(&["train", "--data", "p.parquet", "--label", "outcome", "--sample", "100", "--model", "p.model"]);
     r.assert_bad_input(&["--sample", "not a CSV file"]);
 }
+
+/// `export-sql --dbt` (issue 37): the model, its data tests and a unit test whose expected
+/// rows are `score`'s; levels Jinja would read stay literal; nothing is overwritten
+/// without --force. `dbt build` itself runs in `.ci/run` (`.ci/check_dbt.py`, dbt-duckdb).
+#[test]
+fn export_sql_writes_a_dbt_model_whose_unit_test_expects_what_score_writes() {
+    let s = Scratch::new();
+    s.run(&["synth", "--rows", "1500", "--seed", "53", "--output", "src.csv", "-q"]).assert_ok();
+    let text = std::fs::read_to_string(s.path("src.csv")).unwrap();
+    // Every Germany lead's country is what Jinja would run.
+    s.write("j.csv", text.replace("Germany", "{{ 7 * 7 }} {% if true %}x{% endif %} {# c #}"));
+    s.run(&["train", "--data", "j.csv", "--label", "outcome", "--model", "m", "-q"]).assert_ok();
+    std::fs::create_dir_all(s.path("proj")).unwrap();
+    let run = s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--dbt", "proj", "--dbt-leads", "j.csv"]);
+    run.assert_ok();
+    assert!(run.stderr.contains("the unit test holds 5 leads"), "{}", run.stderr);
+    let sql = std::fs::read_to_string(s.path("proj/models/lead_scores.sql")).unwrap();
+    let yml = std::fs::read_to_string(s.path("proj/models/lead_scores.yml")).unwrap();
+    assert!(std::fs::read_to_string(s.path("proj/macros/leadscore_between.sql")).unwrap().contains("{% test "));
+    // The leads come from the var's model, the as-of date from the var, else today.
+    assert_eq!(sql.matches("FROM {{ ref(var('leadscore_input', 'stg_leads')) }} l").count(), 1);
+    assert!(sql.contains("{% if var('leadscore_as_of', none) %}CAST('{{ var('leadscore_as_of') }}' AS DATE){% else %}CURRENT_DATE{% endif %} AS as_of"));
+    assert!(!sql.contains("leadscore_dbt_"), "a placeholder left in the model");
+    // The level is printed back by Jinja, never run: no `{{`, `{%` or `{#` of it is left.
+    assert!(sql.contains("'{{ '{' }}{ 7 * 7 }} {{ '{' }}% if true %}x{{ '{' }}% endif %} {{ '{' }}# c #}'"), "{sql}");
+    assert!(!sql.contains("{{ 7") && !sql.contains("{% if true") && !sql.contains("{# c"));
+    // Without --dbt, the same query but for the table and the as-of date.
+    s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--table", "stg_leads", "--output", "q.sql", "-q"])
+        .assert_ok();
+    let plain = std::fs::read_to_string(s.path("q.sql")).unwrap();
+    let body = |q: &str| q[q.find("\nsrc AS (").unwrap()..].to_string();
+    let escaped = body(&plain).replace("{{", "{{ '{' }}{").replace("{%", "{{ '{' }}%").replace("{#", "{{ '{' }}#");
+    assert_eq!(body(&sql).replace("{{ ref(var('leadscore_input', 'stg_leads')) }}", "\"stg_leads\""), escaped);
+    // The data tests, and the unit test's expected rows: score's, for the first 5 leads
+    // without Jinja in their cells, as of the model's data date.
+    for needle in [
+        "- not_null",
+        "- unique",
+        "where: \"problem is null\"",
+        "min_value: 0",
+        "max_value: 100",
+        "values: [\"cold\", \"warm\", \"hot\"]",
+        "unit_tests:",
+        "input: ref('stg_leads')",
+        "leadscore_as_of: \"",
+    ] {
+        assert!(yml.contains(needle), "{needle}: {yml}");
+    }
+    let as_of = yml.split("leadscore_as_of: \"").nth(1).unwrap()[..10].to_string();
+    let clean: Vec<&str> =
+        text.lines().take(1).chain(text.lines().skip(1).filter(|l| !l.contains("Germany")).take(5)).collect();
+    s.write("five.csv", clean.join("\n") + "\n");
+    s.run(&["score", "--model", "m", "--data", "five.csv", "--as-of", &as_of, "--output", "five_scored.csv", "-q"])
+        .assert_ok();
+    let expect: Vec<serde_json::Value> = yml
+        .split("    expect:\n      rows:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l.trim_start().trim_start_matches("- ")).unwrap())
+        .collect();
+    let scored = std::fs::read_to_string(s.path("five_scored.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(scored.as_bytes());
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert_eq!(expect.len(), 5);
+    for (e, r) in expect.iter().zip(&rows) {
+        assert_eq!(e["lead_id"], r[0]);
+        assert_eq!(e["score"].as_i64().unwrap().to_string(), &r[2]);
+        assert_eq!(e["tier"], r[3]);
+        assert_eq!(e["decision"].as_bool().unwrap().to_string(), &r[4]);
+        assert_eq!(e["reasons"], r[5]);
+    }
+    // Nothing is overwritten without --force; with it, the same bytes.
+    let again = s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--dbt", "proj", "--dbt-leads", "j.csv"]);
+    again.assert_bad_input(&["lead_scores.sql", "--force"]);
+    s.run(&[
+        "export-sql",
+        "--model",
+        "m",
+        "--dialect",
+        "duckdb",
+        "--dbt",
+        "proj",
+        "--dbt-leads",
+        "j.csv",
+        "--force",
+        "-q",
+    ])
+    .assert_ok();
+    assert_eq!(std::fs::read_to_string(s.path("proj/models/lead_scores.sql")).unwrap(), sql);
+    // No leads: no unit test, and it says how to add one; no folder: a clear refusal.
+    s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--dbt", "proj", "--force"]).assert_ok();
+    assert!(!std::fs::read_to_string(s.path("proj/models/lead_scores.yml")).unwrap().contains("unit_tests:"));
+    s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--dbt", "nowhere"])
+        .assert_bad_input(&["nowhere", "dbt_project.yml"]);
+}

@@ -33,6 +33,8 @@
 //! ([`Dialect::ident`], [`Dialect::string`]). Numbers are written with 17 significant
 //! digits.
 
+pub mod dbt;
+
 pub(crate) use crate::dialect::sql::cte;
 pub use crate::dialect::sql::Dialect;
 
@@ -53,6 +55,9 @@ pub enum AsOfSql {
     Today,
     /// A parameter bound when the query runs ([`Dialect::as_of_param`]).
     Param,
+    /// A placeholder that [`dbt`] replaces with its Jinja (the dbt var `leadscore_as_of`,
+    /// else the engine's current date): `leadscore_dbt_{n}_as_of`.
+    Placeholder(u32),
 }
 
 /// What the query is asked to do.
@@ -77,6 +82,11 @@ pub struct SqlParams {
     /// Also return each reason as three columns (`reason1_column`, `reason1_value`,
     /// `reason1_contribution`, ...).
     pub reason_columns: bool,
+}
+
+/// The as-of placeholder [`AsOfSql::Placeholder`] writes ([`dbt`] replaces it).
+pub fn as_of_placeholder(n: u32) -> String {
+    format!("leadscore_dbt_{n}_as_of")
 }
 
 /// A dotted name, each part quoted.
@@ -109,6 +119,7 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
         AsOfSql::Date(date) => format!("DATE {}", d.string(&date.to_string())),
         AsOfSql::Today => "CURRENT_DATE".to_string(),
         AsOfSql::Param => d.as_of_param().to_string(),
+        AsOfSql::Placeholder(n) => as_of_placeholder(n),
     };
     let mut ctes: Vec<String> = Vec::new();
     ctes.push(format!("{} (\n  SELECT {as_of} AS as_of\n)", d.cte("params")));
@@ -199,6 +210,7 @@ fn header(model: &LeadModel, params: &SqlParams, checksum: &str, events: Option<
             AsOfSql::Date(a) => a.to_string(),
             AsOfSql::Today => "the engine's current date".into(),
             AsOfSql::Param => format!("a parameter: {}", d.as_of_param_note()),
+            AsOfSql::Placeholder(_) => "the dbt var leadscore_as_of, else the engine's current date".into(),
         },
     ));
     if let Some(e) = events {

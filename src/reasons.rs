@@ -140,17 +140,11 @@ impl SqlPicks {
     }
 
     /// The CTEs `pick{r}a` (the step's extreme `m{r}`) and `pick{r}b` (its column
-    /// `s{r}`, NULL when none) for each step, from `from`, carrying `carried` and each
-    /// step's `m`, `s`; `k(i)` names column `i`'s contribution. Returns the CTEs and
-    /// the last one's name.
-    pub fn ctes(
-        &self,
-        d: Dialect,
-        columns: usize,
-        k: &dyn Fn(usize) -> String,
-        mut carried: Vec<String>,
-        from: &str,
-    ) -> (Vec<String>, String) {
+    /// `s{r}`, NULL when none) for each step, from `from`, each carrying every column of
+    /// the one before (`SELECT *`: issue 37, the list of carried columns was written
+    /// twice per step); `k(i)` names column `i`'s contribution. Returns the CTEs and the
+    /// last one's name.
+    pub fn ctes(&self, d: Dialect, columns: usize, k: &dyn Fn(usize) -> String, from: &str) -> (Vec<String>, String) {
         let mut ctes = Vec::new();
         let mut last = from.to_string();
         for (r, &up) in self.steps.iter().enumerate() {
@@ -163,23 +157,21 @@ impl SqlPicks {
             };
             let adj: Vec<String> =
                 (0..columns).map(|i| format!("CASE WHEN {} THEN {} ELSE 0.0 END", free(i), k(i))).collect();
-            let mut a = carried.clone();
-            a.push(format!(
-                "{} AS m{r}",
-                if adj.is_empty() { "0.0".into() } else { greatest(&adj, if up { "GREATEST" } else { "LEAST" }) }
-            ));
+            let a = vec![
+                "*".to_string(),
+                format!(
+                    "{} AS m{r}",
+                    if adj.is_empty() { "0.0".into() } else { greatest(&adj, if up { "GREATEST" } else { "LEAST" }) }
+                ),
+            ];
             ctes.push(cte(d, &format!("pick{r}a"), &a, &last));
             let mut which = format!("CASE WHEN m{r} <> 0 THEN CASE");
             for i in Self::scan_order(up, columns) {
                 which.push_str(&format!(" WHEN {} AND {} = m{r} THEN {i}", free(i), k(i)));
             }
             which.push_str(" END END");
-            let mut b = carried.clone();
-            b.push(format!("m{r}"));
-            b.push(format!("{which} AS s{r}"));
+            let b = vec!["*".to_string(), format!("{which} AS s{r}")];
             ctes.push(cte(d, &format!("pick{r}b"), &b, &format!("pick{r}a")));
-            carried.push(format!("m{r}"));
-            carried.push(format!("s{r}"));
             last = format!("pick{r}b");
         }
         (ctes, last)

@@ -55,6 +55,12 @@ pub(crate) fn sql_value(cell: &str, d: crate::dialect::sql::Dialect) -> (String,
     (value, problem)
 }
 
+/// The problem of a present cell that is not a number ([`sql_value`]'s), as SQL text.
+pub(crate) fn sql_problem_message(cell: &str, d: crate::dialect::sql::Dialect) -> String {
+    let nonfinite = d.matches(&format!("LOWER({cell})"), SQL_NONFINITE);
+    format!("CASE WHEN {nonfinite} THEN 'not a finite number' ELSE 'not a number' END")
+}
+
 /// Rust's float syntax (`f64::from_str`) for finite numbers.
 pub(crate) const SQL_NUMBER: &str = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$";
 /// The non-finite spellings Rust reads (after lower-casing).

@@ -79,6 +79,21 @@ impl NumKind {
     }
 }
 
+impl NumKind {
+    /// The problem [`Self::sql_value`] gives `cell`, from the column `value` holding its
+    /// value: the value is NULL exactly when a present cell has a problem, so only the
+    /// message needs the cell again (a number's "not a finite number"). Issue 37: the
+    /// problem wrote the value's parsing again (a date's 2.5 KB in the sample query).
+    pub fn sql_problem(self, cell: &str, value: &str, d: crate::dialect::sql::Dialect) -> String {
+        let message = match self {
+            NumKind::Number | NumKind::LocalNumber(_) => super::number::sql_problem_message(cell, d),
+            NumKind::Flag => "'not a yes/no value'".to_string(),
+            NumKind::DaysBefore | NumKind::LocalDaysBefore(_) => "'not a date'".to_string(),
+        };
+        format!("CASE WHEN {cell} IS NOT NULL AND {value} IS NULL THEN {message} END")
+    }
+}
+
 impl CatKind {
     /// The SQL level of a cleaned text cell (NULL when missing stays NULL).
     pub fn sql_level(self, cell: &str, d: crate::dialect::sql::Dialect) -> String {
@@ -253,11 +268,11 @@ impl SplinePart {
     }
 
     /// The part's contribution to the log-odds in SQL (see
-    /// [`NumericPart::sql_contribution`]): the base part's, then each spline term.
-    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::dialect::sql::Dialect) -> String {
+    /// [`NumericPart::sql_contribution`]): the base part's, then each spline term, from
+    /// the column `t` holding the base part's transformed value.
+    pub fn sql_contribution(&self, value: &str, t: &str, w: &[SqlWeight], d: crate::dialect::sql::Dialect) -> String {
         let bw = self.base.width();
-        let mut terms = vec![self.base.sql_contribution(value, &w[..bw], d)];
-        let t = self.base.sql_transformed(value, d);
+        let mut terms = vec![self.base.sql_contribution(value, t, &w[..bw], d)];
         let k = &self.knots;
         let n = k.len();
         let (a, b) = (k[n - 2], k[n - 1]);
@@ -675,8 +690,9 @@ impl NumericPart {
         Some(e + " END")
     }
 
-    pub fn sql_contribution(&self, value: &str, w: &[SqlWeight], d: crate::dialect::sql::Dialect) -> String {
-        let t = self.sql_transformed(value, d);
+    /// `t` names the column holding [`Self::sql_transformed`]'s value (computed once, in its
+    /// own step: issue 37).
+    pub fn sql_contribution(&self, value: &str, t: &str, w: &[SqlWeight], d: crate::dialect::sql::Dialect) -> String {
         // A step compares the value with its cut. On the log1p scale an engine's LN(1 + x)
         // can land an ulp off Rust's ln_1p exactly at a cut (cuts are transformed
         // training values), so the step compares the raw value with the largest raw value
@@ -691,7 +707,7 @@ impl NumericPart {
             }
         };
         let mut terms: Vec<String> = Vec::new();
-        terms.extend(w[0].term(&t, d));
+        terms.extend(w[0].term(t, d));
         let mut j = 1;
         if self.missing_flag {
             terms.extend(w[j].term(&format!("(CASE WHEN {value} IS NULL THEN 1.0 ELSE 0.0 END)"), d));

@@ -18,16 +18,24 @@
 //! 4. `cells`: placeholders (`Select`, `N/A`, `Vælg`, ...) and empty cells as NULL;
 //! 5. `prep`, `vals`: local formats rewritten as plain (`1.234,5` as `1234.5`,
 //!    `24-04-2026` as `2026-04-24`), then each part's value or level, and its problem;
-//! 6. `contribs`: each input column's contribution to the log-odds, and the first
+//! 6. `xs`: each number part's transformed value (imputed, clamped, log1p'd), once;
+//! 7. `contribs`: each input column's contribution to the log-odds, and the first
 //!    problem in column order;
-//! 7. `scored`: the log-odds, summed as a balanced tree (expression depth grows with
+//! 8. `scored`: the log-odds, summed as a balanced tree (expression depth grows with
 //!    the logarithm of the number of columns, far under DuckDB's limit of 1,000);
-//! 8. `pick1a`, `pick1b`, ...: the reasons, chosen as the row scorer chooses them (the
+//! 9. `pick1a`, `pick1b`, ...: the reasons, chosen as the row scorer chooses them (the
 //!    strongest raising contributions, ties by column order; then the strongest
 //!    lowering, ties by reverse column order), one largest value and its column per
-//!    step: O(columns x reasons), not a sort;
-//! 9. the probability (the row scorer's two-branch logistic function), score, tier,
-//!    decision and the reasons' text.
+//!    step: O(columns x reasons), not a sort; each step adds its two columns to the
+//!    step before's (`SELECT *`);
+//! 10. `shown`: each reason's cell, and an e-mail's kind once when a reason shows it;
+//! 11. the probability (the row scorer's two-branch logistic function), score, tier,
+//!     decision and the reasons' text.
+//!
+//! Issue 37 (the query's size, which Spark's code generation pays for): each value is
+//! written once and read by name (the transformed numbers in `xs`, the shown cells in
+//! `shown`), the steps carry columns with `*`, and doubles are the engine's own
+//! literals ([`Dialect::float`]): the sample model's query went from 105 KB to 65 KB.
 //!
 //! Nothing from the data is trusted: names and levels pass through the dialect's quoting
 //! ([`Dialect::ident`], [`Dialect::string`]). Numbers are written with 17 significant
@@ -125,27 +133,19 @@ pub fn export(model: &LeadModel, params: &SqlParams, checksum: &str) -> Result<S
     ctes.push(format!("{} (\n  SELECT {as_of} AS as_of\n)", d.cte("params")));
     ctes.extend(events.iter().flat_map(|e| e.ctes.iter().cloned()));
     ctes.extend(cell_ctes(model, params, &id, events.as_ref()));
-    let (sets, seg, noted) = weighted_ctes(model, d, &mut ctes)?;
+    let (sets, noted) = weighted_ctes(model, d, &mut ctes)?;
     // The reasons (see `reasons`): `positive` raising, then `positive - 1` lowering,
     // each step choosing the largest (smallest) remaining contribution and its column.
     let positive = params.reasons;
     let picks = SqlPicks::new(positive);
     // The input columns, then the pairs: each has a contribution (`k`) and a shown value (`t`).
     let width = model.features.columns.len() + model.pairs.len();
-    let t = |i: usize| format!("t{i}");
     let k = |i: usize| format!("k{i}");
-    let ks: Vec<String> = (0..width).map(k).collect();
-    let mut carried: Vec<String> = vec!["id".into(), "problem".into()];
-    carried.extend(seg.iter().cloned());
-    carried.push("z".into());
-    carried.extend((0..width).map(t));
-    carried.extend(ks.iter().cloned());
-    carried.extend(noted.iter().map(|i| format!("b{i}")));
-    let (pick_ctes, last) = picks.ctes(d, width, &k, carried, "scored");
+    let (pick_ctes, last) = picks.ctes(d, width, &k, "scored");
     ctes.extend(pick_ctes);
 
-    let (select, last_cte) = output(model, params, &id, &picks, (sets, &noted), &last);
-    ctes.push(last_cte);
+    let (select, last_ctes) = output(model, params, &id, &picks, (sets, &noted), &last);
+    ctes.extend(last_ctes);
     sql.push_str(&format!("WITH {}\nSELECT {}\nFROM probabilities\n", ctes.join(",\n"), select.join(",\n  ")));
     if params.view.is_some() {
         sql.push_str(";\n");
@@ -276,24 +276,22 @@ type WeightSets<'m> = Vec<(&'m [f64], f64)>;
 
 /// `prep`, `vals`, `contribs` and `scored` into `ctes`: each part's value or level and its
 /// problem, each input column's contribution under each weight set, and the log-odds.
-/// Returns the weight sets, the segment route's column (none without segments) and the
+/// Returns the weight sets and the
 /// columns whose reasons may carry a note on a value beyond the training range (`b{i}`).
-fn weighted_ctes<'m>(
-    model: &'m LeadModel,
-    d: Dialect,
-    ctes: &mut Vec<String>,
-) -> Result<(WeightSets<'m>, Vec<String>, Vec<usize>)> {
+fn weighted_ctes<'m>(model: &'m LeadModel, d: Dialect, ctes: &mut Vec<String>) -> Result<(WeightSets<'m>, Vec<usize>)> {
     let cols = &model.features.columns;
     let event_cols: Vec<String> = model.events.as_ref().map(|e| e.column_names()).unwrap_or_default();
     let text_col = |i: usize| !event_cols.iter().any(|e| *e == cols[i].name);
     let c = |i: usize| format!("c{i}");
-    let t = |i: usize| format!("t{i}");
     // vals: each part's value or level, and its problem; local formats rewritten first
     // (prep), once per cell.
     let mut prep: Vec<String> = vec!["*".to_string()];
-    let mut vals = vec!["id".to_string()];
-    vals.extend((0..cols.len()).map(t));
+    // (Every column of `prep` is carried: `xs` reads each cell again for its problem.)
+    let mut vals = vec!["*".to_string()];
     let mut problems = Vec::new();
+    // xs: each number part's transformed value (imputed, clamped to the training range,
+    // log1p'd), once: its weight, steps and spline terms all read it.
+    let mut xs: Vec<String> = vec!["*".to_string()];
     // The weight sets: the global model's, then each segment's with weights of its own
     // (`train --segment-by`), chosen per lead by `seg` (0: the global model's).
     let routed: Vec<&crate::segments::Segment> = model
@@ -328,11 +326,16 @@ fn weighted_ctes<'m>(
                     col_terms[set][i].push(format!("({})", contribution(w)));
                 }
             };
-            // A number part's contribution: its steps, or its spline terms.
+            // A number part's contribution: its steps, or its spline terms, from its value
+            // and its transformed value (`x{i}_{q}`, in `xs`).
+            let x = format!("x{i}_{q}");
+            if let Some(p) = part.numeric() {
+                xs.push(format!("{} AS {x}", p.sql_transformed(&name, d)));
+            }
             let contribution = |name: &str, w: &[SqlWeight]| -> String {
                 match part {
-                    Part::Spline(sp) => sp.sql_contribution(name, w, d),
-                    Part::Numeric(p) => p.sql_contribution(name, w, d),
+                    Part::Spline(sp) => sp.sql_contribution(name, &x, w, d),
+                    Part::Numeric(p) => p.sql_contribution(name, &x, w, d),
                     Part::Levels(_) => "0.0".into(),
                 }
             };
@@ -353,8 +356,9 @@ fn weighted_ctes<'m>(
                         }
                         None => c(i),
                     };
-                    let (value, problem) = p.kind.sql_value(&read, "as_of", d);
+                    let (value, _) = p.kind.sql_value(&read, "as_of", d);
                     vals.push(format!("{value} AS {name}"));
+                    let problem = p.kind.sql_problem(&read, &name, d);
                     problems.push(format!(
                         "CASE WHEN ({problem}) IS NOT NULL THEN {} || ': ' || ({problem}) END",
                         d.string(&format!("column {}", fc.name))
@@ -387,11 +391,12 @@ fn weighted_ctes<'m>(
     }
     let problem =
         if problems.is_empty() { "NULL".to_string() } else { format!("COALESCE({})", problems.join(",\n      ")) };
-    vals.push(format!("{problem} AS problem"));
+    xs.push(format!("{problem} AS problem"));
     // The segment route travels with the lead only for a segmented model.
     let seg: Vec<String> = if sets.len() > 1 { vec!["seg".into()] } else { Vec::new() };
     ctes.push(cte(d, "prep", &prep, "cells"));
     ctes.push(cte(d, "vals", &vals, "prep"));
+    ctes.push(cte(d, "xs", &xs, "vals"));
 
     // Each pair's cell from its columns' first parts' values (`v{i}_0`): its contribution
     // and the cell as the reason shows it.
@@ -404,7 +409,7 @@ fn weighted_ctes<'m>(
         })
         .collect();
     ctes.extend(sum_ctes(model, d, &sets, &seg, &col_terms, &notes, &pairs));
-    Ok((sets, seg, notes.into_iter().map(|(i, _)| i).collect()))
+    Ok((sets, notes.into_iter().map(|(i, _)| i).collect()))
 }
 
 /// `contribs` and `scored`: each input column's contribution, summed over its parts in
@@ -454,7 +459,7 @@ fn sum_ctes(
         contribs.push(format!("{contribution} AS {}", k(n + p)));
         contribs.push(format!("{label} AS {}", t(n + p)));
     }
-    ctes.push(cte(d, "contribs", &contribs, "vals"));
+    ctes.push(cte(d, "contribs", &contribs, "xs"));
     let ks: Vec<String> = (0..n).map(k).collect();
     let mut scored = vec!["id".to_string(), "problem".to_string()];
     scored.extend(seg.iter().cloned());
@@ -476,8 +481,9 @@ fn sum_ctes(
     ctes
 }
 
-/// The `probabilities` CTE (the calibrated probability, each reason's column and shown
-/// value) and the final select list: id, probability, score, tier, decision, reasons.
+/// The `shown` CTE (each reason's cell), the `probabilities` CTE (the calibrated
+/// probability, each reason's column and shown value) and the final select list: id,
+/// probability, score, tier, decision, reasons.
 fn output(
     model: &LeadModel,
     params: &SqlParams,
@@ -485,7 +491,7 @@ fn output(
     picks: &SqlPicks,
     (sets, noted): (WeightSets, &[usize]),
     last: &str,
-) -> (Vec<String>, String) {
+) -> (Vec<String>, Vec<String>) {
     let d = params.dialect;
     let cols = &model.features.columns;
     let t = |i: usize| format!("t{i}");
@@ -513,9 +519,35 @@ fn output(
     };
     prob.push(format!("CASE WHEN problem IS NOT NULL THEN NULL ELSE {probability} END AS probability"));
     // Each reason's column name and the value it shows, once (the text and the reason
-    // columns both read them).
+    // columns both read them). The shown cells first (`shown`): each reason's cell
+    // (`rt{r}`), and each column whose reason shows something other than its cell (an
+    // e-mail's kind) computed once (`e{i}`), for the leads whose reasons show it. Issue
+    // 37: each reason wrote every column's shown value again (27 KB of the sample
+    // model's 105 KB query).
+    let mut from = last.to_string();
+    let mut ctes = Vec::new();
     if positive > 0 {
         let n = cols.len();
+        let width = n + model.pairs.len();
+        let mut shown = vec!["*".to_string()];
+        for r in 1..=steps.len() {
+            let mut e = format!("CASE s{r}");
+            for i in 0..width {
+                e.push_str(&format!(" WHEN {i} THEN {}", t(i)));
+            }
+            shown.push(format!("{e} END AS rt{r}"));
+        }
+        let mut special = Vec::new();
+        for (i, fc) in cols.iter().enumerate() {
+            let value = crate::features::kind_of(fc.role).sql_reason_value(&t(i), d);
+            if value != t(i) {
+                let chosen: Vec<String> = (1..=steps.len()).map(|r| format!("s{r} = {i}")).collect();
+                shown.push(format!("CASE WHEN {} THEN {value} END AS e{i}", chosen.join(" OR ")));
+                special.push(i);
+            }
+        }
+        ctes.push(cte(d, "shown", &shown, last));
+        from = "shown".into();
         let column = |s: &str| -> String {
             let mut e = format!("CASE {s}");
             for (i, fc) in cols.iter().enumerate() {
@@ -526,21 +558,28 @@ fn output(
             }
             e + " END"
         };
-        let value = |s: &str| -> String {
-            let mut e = format!("CASE {s}");
-            for (i, fc) in cols.iter().enumerate() {
-                let shown = crate::features::kind_of(fc.role).sql_reason_value(&t(i), d);
-                e.push_str(&format!(" WHEN {i} THEN {}", sql_clipped(&t(i), &shown)));
+        // The shown value: the cell clipped as the row scorer clips it (a pair's cell as
+        // it is), NULL when the step found no column.
+        let value = |r: usize| -> String {
+            let rt = format!("rt{r}");
+            let mut shown = rt.clone();
+            if !special.is_empty() {
+                shown = format!("CASE s{r}");
+                for i in &special {
+                    shown.push_str(&format!(" WHEN {i} THEN e{i}"));
+                }
+                shown.push_str(&format!(" ELSE {rt} END"));
             }
-            for p in 0..model.pairs.len() {
-                e.push_str(&format!(" WHEN {} THEN {}", n + p, t(n + p)));
+            let clipped = sql_clipped(&rt, &shown);
+            match model.pairs.is_empty() {
+                true => format!("CASE WHEN s{r} IS NULL THEN NULL ELSE {clipped} END"),
+                false => format!("CASE WHEN s{r} IS NULL THEN NULL WHEN s{r} >= {n} THEN {rt} ELSE {clipped} END"),
             }
-            e + " END"
         };
         for r in 1..=steps.len() {
             let s = format!("s{r}");
             prob.push(format!("{} AS rc{r}", column(&s)));
-            prob.push(format!("{} AS rv{r}", value(&s)));
+            prob.push(format!("{} AS rv{r}", value(r)));
             // The note on a value beyond the training range (NULL when none), for a model
             // that reads such values as the edge.
             if !noted.is_empty() {
@@ -552,7 +591,7 @@ fn output(
             }
         }
     }
-    let probabilities = cte(d, "probabilities", &prob, last);
+    ctes.push(cte(d, "probabilities", &prob, &from));
     let mut out = vec![
         format!("id AS {}", d.ident(id)),
         "probability".into(),
@@ -578,5 +617,5 @@ fn output(
         out.push(format!("CASE WHEN problem IS NULL THEN {} END AS reasons", d.join_present(&texts, "; ")));
     }
     out.push("problem".into());
-    (out, probabilities)
+    (out, ctes)
 }

@@ -15,13 +15,15 @@ Usage: check_dbt.py BIN DBT MODEL LEADS SCORED AS_OF WORK [UNIT]
           columns are named so that dbt's unit tests cannot quote them (a name holding a
           double quote), and export-sql must say so and write the rest
 """
-import csv
 import json
 import os
 import subprocess
 import sys
 
 import duckdb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_sql import check_rows  # noqa: E402  (the same comparison as the SQL step's)
 
 
 def sql_string(s):
@@ -65,32 +67,7 @@ def main(binary, dbt, model, leads, scored, as_of, work, unit="unit"):
     names = [d[0] for d in cur.description]
     got = cur.fetchall()
     con.close()
-    with open(scored, newline="", encoding="utf-8-sig") as f:
-        rd = csv.reader(f)
-        head = next(rd)
-        want = {r[0]: r for r in rd}
-    at = {c: head.index(c) for c in ("probability", "score", "tier", "decision", "reasons")}
-    worst, differ, problems = 0.0, 0, 0
-    for row in got:
-        lead = dict(zip(names, row))
-        key = row[0]
-        if lead["problem"] is not None:
-            problems += 1
-            assert key not in want, f"{key}: the dbt model says {lead['problem']!r} but leadscore scored it"
-            continue
-        w = want.pop(key, None)
-        assert w is not None, f"{key}: the dbt model scored a lead leadscore set aside or never saw"
-        worst = max(worst, abs(float(w[at["probability"]]) - lead["probability"]))
-        same = (int(w[at["score"]]) == lead["score"] and w[at["tier"]] == lead["tier"]
-                and (w[at["decision"]] == "true") == lead["decision"] and w[at["reasons"]] == (lead["reasons"] or ""))
-        if not same:
-            differ += 1
-            if differ <= 5:
-                print("differs:", w, row)
-    assert not want, f"{len(want)} leads scored by leadscore are missing from the dbt model's table"
-    print(f"dbt-duckdb: lead_scores holds {len(got)} leads, {problems} with a problem; largest |probability "
-          f"difference| from leadscore score {worst:.3e}; score, tier, decision or reasons different: {differ}")
-    assert worst <= 1e-9 and differ == 0
+    check_rows("dbt-duckdb (the table lead_scores)", names, got, scored)
 
 
 if __name__ == "__main__":

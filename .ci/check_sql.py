@@ -311,6 +311,16 @@ def beyond(src, dst, limit=None):
 def compare(engine, data, query, scored, events=None, as_of_param=None):
     params = {"as_of": as_of_param} if as_of_param else None
     names, got, count = run(engine, data, query, events or None, params)
+    check_rows(engine, names, got, scored, beyond=os.path.basename(data).startswith("beyond"))
+    # The query only selects: the table is still there, whole.
+    assert count == len(got), f"the leads table has {count} rows after the query, not {len(got)}"
+
+
+def check_rows(engine, names, got, scored, beyond=False):
+    """The rows an engine returned (`names`, `got`: the id first) against `leadscore
+    score`'s file SCORED: every lead leadscore scored is there, within 1e-9, with the same
+    score, tier, decision and reasons; every lead it set aside has a problem. Also used by
+    check_dbt.py on the table `dbt build` wrote."""
     with open(scored, newline="", encoding="utf-8-sig") as f:
         rd = csv.reader(f)
         head = next(rd)
@@ -340,11 +350,9 @@ def compare(engine, data, query, scored, events=None, as_of_param=None):
     print(f"{engine}: {len(got)} leads, {problems} with a problem; largest |probability difference| {worst:.3e}; "
           f"score, tier or decision different: {mismatched}; reasons compared: {reasons_at is not None}, "
           f"different: {reasons_differ}; reasons on a value beyond training: {notes}")
-    if os.path.basename(data).startswith("beyond"):
+    if beyond:
         assert notes > 0, "no reason says a value lay beyond training"
     assert worst <= 1e-9 and mismatched == 0 and reasons_differ == 0
-    # The query only selects: the table is still there, whole.
-    assert count == len(got), f"the leads table has {count} rows after the query, not {len(got)}"
 
 
 def batch(jobs_file):

@@ -16,7 +16,7 @@
 //! | compare | [`compare::compare`] | [`compare::CompareJob`] | [`compare::Compared`] |
 //! | report | [`report::report`] | [`report::ReportJob`] | [`report::Reported`] |
 //! | monitor | [`monitor::monitor`] | [`monitor::MonitorJob`] | [`monitor::Monitored`] |
-//! | export-sql | [`export_sql::export_sql`] | [`export_sql::ExportSqlJob`] | the query |
+//! | export-sql | [`export_sql::export_sql`]; `--dbt`: [`export_sql::export_dbt`] | [`export_sql::ExportSqlJob`]; [`export_sql::DbtJob`] | the query; [`export_sql::DbtProject`] |
 //! | retrain | [`retrain::retrain`] | [`retrain::RetrainJob`] | [`retrain::Retrained`] |
 
 pub mod compare;

@@ -1,8 +1,8 @@
 //! Pairwise interactions (issue 36, part 3): a model trained with `--interactions` keeps
 //! its pairs in the model file, every scoring path adds them the same way, each lead's
 //! reasons still add up to its log-odds with the pairs among them, a pair averages 0
-//! over the rows it was centred on, the query names them, and what does not read pairs
-//! yet says so.
+//! over the rows it was centred on, the query names them, `rules suggest` writes them as
+//! combined rules worth what the model adds, and what does not read pairs yet says so.
 
 use crate::common::{csv_column, csv_f64, split_reasons, Scratch};
 use leadscore::{data, model_file, score};
@@ -127,10 +127,10 @@ fn what_does_not_read_pairs_yet_says_so_and_auto_is_the_default() {
     for p in &model.pairs {
         assert!(query.contains(&format!("'{}'", p.name(&model.features.columns))), "the query names each pair");
     }
-    // rules suggest: the points file says the pairs are not in it.
+    // rules suggest writes the pairs as combined rules (`and`): see the test below.
     s.run(&["rules", "suggest", "--model", "m.bin", "--output", "rules.toml", "-q"]).assert_ok();
     let rules = std::fs::read_to_string(s.path("rules.toml")).unwrap();
-    assert!(rules.contains("pairwise interactions") && rules.contains("not in these points"), "{rules}");
+    assert!(rules.contains("pairwise interactions") && rules.contains("\nand = [{ field = "), "{rules}");
     // With --segment-by: a number of pairs is refused; auto (the default) seeks none.
     let seg = s.run(&[
         "train",
@@ -176,4 +176,55 @@ fn what_does_not_read_pairs_yet_says_so_and_auto_is_the_default() {
     let bad =
         s.run(&["train", "--data", "leads.csv", "--label", "outcome", "--model", "x.bin", "--interactions", "many"]);
     bad.assert_bad_input(&["--interactions", "auto, off or a number"]);
+}
+
+/// `rules suggest` turns each pair into combined rules (`and`): on every lead, the points
+/// of a pair's rules are the pair's contribution to the log-odds times the points per
+/// unit of log-odds (with a --pdo so large that rounding to whole points is ~1e-7).
+#[test]
+fn rules_suggest_writes_each_pair_as_combined_rules_worth_its_contribution() {
+    let s = Scratch::new();
+    paired(&s);
+    let model = model_file::load(&s.path("m.bin")).unwrap();
+    let pdo = 2_000_000.0;
+    s.run(&["rules", "suggest", "--model", "m.bin", "--pdo", "2000000", "--output", "r.toml", "-q"]).assert_ok();
+    let text = std::fs::read_to_string(s.path("r.toml")).unwrap();
+    let table = data::load(&s.path("leads.csv")).unwrap();
+    let day = model.features.as_of_day.unwrap();
+    let as_of = leadscore::cell::from_day_number(day).unwrap().to_string();
+    s.run(&["rules", "--rules", "r.toml", "--data", "leads.csv", "--as-of", &as_of, "--output", "pts.csv", "-q"])
+        .assert_ok();
+    let explained = score::explain_table(&model, &table, day, 3).unwrap();
+    let n_cols = model.features.columns.len();
+    let factor = pdo / std::f64::consts::LN_2;
+    let header: Vec<String> = {
+        let t = std::fs::read_to_string(s.path("pts.csv")).unwrap();
+        t.lines().next().unwrap().split(',').map(str::to_string).collect()
+    };
+    let mut checked = 0;
+    for (k, pair) in model.pairs.iter().enumerate() {
+        let name = pair.name(&model.features.columns);
+        let (a, b) = name.split_once(" x ").unwrap();
+        let rules: Vec<&String> = header
+            .iter()
+            .filter(|h| h.starts_with(&format!("rule: {a} ")) && h.contains(&format!(" x {b} ")))
+            .collect();
+        if text.contains(&format!("{name}.")) || text.contains(&format!("{name},")) {
+            assert!(rules.is_empty(), "{name} is listed as left out but has rules");
+            continue;
+        }
+        assert!(!rules.is_empty(), "no rules for {name}:\n{text}");
+        let columns: Vec<Vec<f64>> = rules.iter().map(|r| csv_f64(&s.path("pts.csv"), r.as_str())).collect();
+        for (i, e) in explained.iter().enumerate() {
+            let points: f64 = columns.iter().map(|c| c[i]).sum();
+            let want = e.contributions[n_cols + k];
+            assert!(
+                (points / factor - want).abs() < 1e-5,
+                "lead {i}, {name}: the rules give {} log-odds, the model {want}",
+                points / factor
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "no pair became rules:\n{text}");
 }

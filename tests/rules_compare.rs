@@ -222,7 +222,23 @@ fn malformed_rules_are_clear_errors_naming_the_rule() {
         (format!("priority = 1\n{RULES}"), "unknown top-level key \"priority\""),
         (RULES.replace("[stages]", "[stages"), "not valid TOML"),
         (RULES.replace("contact = 0\nmql = 16\nsql = 86", "contact = 0"), "[stages] needs at least two stages"),
-        (RULES.replace("[[rule]]\nname = \"Decision maker\"\n", "[[rule]]\n"), "rule 1: missing field `name`"),
+        (RULES.replace("[[rule]]\nname = \"Decision maker\"\n", "[[rule]]\n"), "rule 1: needs a name"),
+        // `and`: a field and one condition each, on a field the data has.
+        (
+            RULES.replace(
+                "between = [50, 500]",
+                "between = [50, 500]\nand = [{ field = \"visits\", gt = 1, points = 2 }]",
+            ),
+            "rule 3 (\"Size fits\"), and[1]: takes a field and one condition only",
+        ),
+        (
+            RULES.replace("between = [50, 500]", "between = [50, 500]\nand = [{ field = \"visits\", gt = 1, lt = 9 }]"),
+            "rule 3 (\"Size fits\"), and[1]: has 2 conditions",
+        ),
+        (
+            RULES.replace("between = [50, 500]", "between = [50, 500]\nand = [{ field = \"visitz\", gt = 1 }]"),
+            "rule \"Size fits\" reads field \"visitz\"",
+        ),
     ];
     for (rules, needle) in cases {
         let s = Scratch::new();
@@ -303,4 +319,21 @@ fn suggested_points_rank_leads_almost_as_well_as_the_model() {
     let j = r.json();
     let (manual, predictive) = (j["manual"]["roc_auc"].as_f64().unwrap(), j["predictive"]["roc_auc"].as_f64().unwrap());
     assert!((manual - predictive).abs() < 0.03, "suggested points AUC {manual} vs model {predictive}");
+}
+
+/// `and` (issue 36: `rules suggest` writes a model's pairs so): a rule fires only when
+/// each of its conditions holds, each on its own field.
+#[test]
+fn a_rule_with_and_fires_only_when_every_condition_holds() {
+    let s = Scratch::new();
+    let rules = RULES.replace(
+        "between = [50, 500]",
+        "between = [50, 500]\nand = [{ field = \"visits\", gte = 3 }, { field = \"source\", equals = \"web\" }]",
+    );
+    run_rules(&s, &rules).assert_ok();
+    // a: 100 employees, 3 visits, Web; c: 5000 employees.
+    assert_eq!(csv_f64(&s.path("out.csv"), "rule: Size fits"), vec![10.0, 0.0, 0.0]);
+    let rules = RULES.replace("between = [50, 500]", "between = [50, 500]\nand = [{ field = \"visits\", gte = 4 }]");
+    run_rules(&s, &rules).assert_ok();
+    assert_eq!(csv_f64(&s.path("out.csv"), "rule: Size fits"), vec![0.0, 0.0, 0.0], "a's 3 visits are not 4");
 }

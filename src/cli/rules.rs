@@ -20,8 +20,10 @@ use super::output::count;
 /// The rules file: [stages] by minimum points (increasing), optional [groups] caps,
 /// optional decay of a group's points by inactivity, and [[rule]] tables with a name,
 /// a field, one condition (equals, in, contains_any, matches, between, gt, gte, lt, lte,
-/// is_missing, older_than_days, within_days) and points or per_unit (with max). A
-/// missing value fires no rule but is_missing. See data/sample_rules.toml.
+/// is_missing, older_than_days, within_days) and points or per_unit (with max); and
+/// optionally `and = [{ field = "...", <condition> }, ...]`, conditions on other fields
+/// that must hold too. A missing value fires no rule but is_missing. See
+/// data/sample_rules.toml.
 ///
 /// `leadscore rules suggest` turns a trained model into such a file (see its --help).
 ///

@@ -2,7 +2,8 @@
 //!
 //! Marketing and sales write their points model as a TOML file (see docs/guide.md): lifecycle
 //! stages by total points, optional caps per group of rules, rules with one condition
-//! each and fixed `points` or `per_unit` points, stage overrides (a booked demo is an SQL
+//! each (and optionally `and` conditions on other fields) and fixed `points` or
+//! `per_unit` points, stage overrides (a booked demo is an SQL
 //! whatever its points) and decay of behavioural points with inactivity. [`RulesFile`]
 //! parses and validates the file, naming the rule in every error; [`Rules::evaluate`]
 //! runs it over a table and gives each lead its points, its stage and the points from
@@ -29,6 +30,7 @@ use crate::features::{ColumnFormat, DateOrder, NumberFormat, Role};
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
+    #[serde(default)]
     pub name: String,
     pub field: String,
     pub equals: Option<toml::Value>,
@@ -49,6 +51,11 @@ pub struct RuleSpec {
     pub max: Option<f64>,
     pub group: Option<String>,
     pub stage: Option<String>,
+    /// More conditions, each on its own field (`and = [{ field = "employees", gt = 50 }]`):
+    /// the rule fires only when every one holds as well (issue 36: a pair of the model
+    /// becomes such combined rules in `rules suggest`).
+    #[serde(default, rename = "and")]
+    pub and: Vec<RuleSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +125,8 @@ pub struct Rule {
     pub group: Option<String>,
     /// Index into [`Rules::stages`] of a stage override.
     pub stage: Option<usize>,
+    /// The `and` conditions: (field, condition), each of which must hold too.
+    pub and: Vec<(String, Condition)>,
 }
 
 /// A validated rules file.
@@ -235,18 +244,9 @@ impl RulesFile {
     }
 }
 
-fn validate_rule(
-    spec: RuleSpec,
-    label: &str,
-    stages: &[(String, f64)],
-    groups: &[(String, Option<f64>, Option<f64>)],
-) -> std::result::Result<Rule, String> {
-    if spec.name.trim().is_empty() {
-        return Err(format!("{label}: needs a name"));
-    }
-    if spec.field.trim().is_empty() {
-        return Err(format!("{label}: needs a field"));
-    }
+/// A rule's (or an `and` entry's) conditions as written, each checked; the caller checks
+/// how many there may be.
+fn conditions(spec: &RuleSpec, label: &str) -> std::result::Result<Vec<Condition>, String> {
     let mut conds: Vec<Condition> = Vec::new();
     let texts = |vals: &[toml::Value], key: &str| -> std::result::Result<Vec<String>, String> {
         vals.iter()
@@ -310,6 +310,22 @@ fn validate_rule(
             conds.push(c(v));
         }
     }
+    Ok(conds)
+}
+
+fn validate_rule(
+    spec: RuleSpec,
+    label: &str,
+    stages: &[(String, f64)],
+    groups: &[(String, Option<f64>, Option<f64>)],
+) -> std::result::Result<Rule, String> {
+    if spec.name.trim().is_empty() {
+        return Err(format!("{label}: needs a name"));
+    }
+    if spec.field.trim().is_empty() {
+        return Err(format!("{label}: needs a field"));
+    }
+    let mut conds = conditions(&spec, label)?;
     let award = match (spec.points, spec.per_unit) {
         (Some(p), None) => {
             if spec.max.is_some() {
@@ -359,7 +375,34 @@ fn validate_rule(
             return Err(format!("{label}: group {g:?} is not in [groups]"));
         }
     }
-    Ok(Rule { name: spec.name, field: spec.field, condition, award, group: spec.group, stage })
+    let mut and = Vec::new();
+    for (k, a) in spec.and.iter().enumerate() {
+        let at = format!("{label}, and[{}]", k + 1);
+        if a.field.trim().is_empty() {
+            return Err(format!("{at}: needs a field"));
+        }
+        if !a.name.is_empty()
+            || a.points.is_some()
+            || a.per_unit.is_some()
+            || a.max.is_some()
+            || a.group.is_some()
+            || a.stage.is_some()
+            || !a.and.is_empty()
+        {
+            return Err(format!(
+                "{at}: takes a field and one condition only (name, points, group and stage are the rule's)"
+            ));
+        }
+        let mut c = conditions(a, &at)?;
+        match c.len() {
+            1 => and.push((a.field.clone(), c.pop().unwrap_or(Condition::Present))),
+            n => return Err(format!("{at}: has {n} conditions; each takes exactly one")),
+        }
+    }
+    if !and.is_empty() && matches!(award, Award::PerUnit { .. }) {
+        return Err(format!("{label}: per_unit cannot go with `and` conditions; give points"));
+    }
+    Ok(Rule { name: spec.name, field: spec.field, condition, award, group: spec.group, stage, and })
 }
 
 /// What the rules gave each lead.
@@ -402,7 +445,11 @@ impl FieldCells {
 impl Rules {
     /// The fields the rules read.
     pub fn fields(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.rules.iter().map(|r| r.field.as_str()).collect();
+        let mut v: Vec<&str> = self
+            .rules
+            .iter()
+            .flat_map(|r| std::iter::once(r.field.as_str()).chain(r.and.iter().map(|(f, _)| f.as_str())))
+            .collect();
         if let Some((_, f, _)) = &self.decay {
             v.push(f.as_str());
         }
@@ -416,8 +463,10 @@ impl Rules {
         let have = table.column_names();
         let mut missing: Vec<String> = Vec::new();
         for r in &self.rules {
-            if !have.contains(&r.field) {
-                missing.push(format!("rule {:?} reads field {:?}", r.name, r.field));
+            for field in std::iter::once(&r.field).chain(r.and.iter().map(|(f, _)| f)) {
+                if !have.contains(field) {
+                    missing.push(format!("rule {:?} reads field {:?}", r.name, field));
+                }
             }
         }
         if let Some((_, f, _)) = &self.decay {
@@ -440,17 +489,18 @@ impl Rules {
         let n = table.height();
         let as_of_day = text::day_number(as_of);
         let cells = self.field_cells(table)?;
-        let cell_err = |r: &Rule, row: usize, value: &str, what: &str| Error::Rules {
+        let field_err = |r: &Rule, field: &str, row: usize, value: &str, what: &str| Error::Rules {
             path: self.path.clone(),
             message: format!(
                 "rule {:?}: {}, column {:?}, row {}: {:?} is not {what}",
                 r.name,
                 table.path.display(),
-                r.field,
+                field,
                 row + 1,
                 crate::error::clip(value)
             ),
         };
+        let cell_err = |r: &Rule, row: usize, value: &str, what: &str| field_err(r, &r.field, row, value, what);
         let mut by_rule = vec![vec![0.0f64; n]; self.rules.len()];
         let mut fired_all = vec![vec![false; n]; self.rules.len()];
         let mut override_stage: Vec<Option<usize>> = vec![None; n];
@@ -461,6 +511,20 @@ impl Rules {
                 let fired = fires(&r.condition, cell, fc, as_of_day)
                     .map_err(|what| cell_err(r, i, cell.unwrap_or(""), what))?;
                 if !fired {
+                    continue;
+                }
+                let mut all = true;
+                for (field, condition) in &r.and {
+                    let fa = &cells[field.as_str()];
+                    let c = fa.text[i].as_deref();
+                    if !fires(condition, c, fa, as_of_day)
+                        .map_err(|what| field_err(r, field, i, c.unwrap_or(""), what))?
+                    {
+                        all = false;
+                        break;
+                    }
+                }
+                if !all {
                     continue;
                 }
                 fired_all[k][i] = true;

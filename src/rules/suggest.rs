@@ -11,7 +11,11 @@
 //!   range (exact for the steps, an approximation of the straight-line part);
 //! - a flag becomes one `equals = "yes"` rule; a missing value an `is_missing` rule;
 //! - e-mail kinds become `matches` rules, job-title seniority and function
-//!   whole-word `matches` keyword rules (approximations: the keyword order is not kept).
+//!   whole-word `matches` keyword rules (approximations: the keyword order is not kept);
+//! - a pairwise interaction becomes combined rules (`and`), one per pair of its axes'
+//!   elements ([`Basis`]): a number's or date's bins as ranges, a category's listed
+//!   levels, "present" and "missing", its "(other)" being present less each level, so that
+//!   the rules a lead fires add up to the pair's contribution exactly (before rounding).
 //!
 //! The constant part of the log-odds (intercept and reference levels) is not a rule; it
 //! is folded into the stage cut points, which come from the model's tiers.
@@ -37,6 +41,8 @@ struct RuleOut {
     field: String,
     condition: String,
     points: f64,
+    /// More conditions, each on its field (a pair's cells: `and = [...]`).
+    and: Vec<(String, String)>,
 }
 
 fn q(s: &str) -> String {
@@ -65,11 +71,27 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
     }
     let base_points = factor * base;
     let mut s = String::new();
+    let mut left_out = Vec::new();
+    for pair in &model.pairs {
+        if !pair_rules(pair, &f.columns, factor, &mut out) {
+            left_out.push(pair.name(&f.columns));
+        }
+    }
     if !model.pairs.is_empty() {
         s.push_str(&format!(
-            "# The model's {} pairwise interactions (train --interactions) are not in these points: a rules file \
-             has no combined conditions yet.\n",
-            model.pairs.len()
+            "# The model's {} pairwise interactions (train --interactions) are combined rules (`and`), last:\n\
+             # each cell of a pair's grid, its points exact (a category's \"(other)\" is the column present,\n\
+             # less each listed level).{}\n",
+            model.pairs.len(),
+            if left_out.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "\n# Not in these points (an axis no rule condition reads: a yes/no column, or a job-title\n\
+                     # or e-mail level without keywords): {}.",
+                    left_out.join(", ")
+                )
+            }
         ));
     }
     s.push_str(&format!(
@@ -112,6 +134,10 @@ pub fn suggest(model: &LeadModel, params: &SuggestParams) -> String {
             r.condition,
             fmt_num(pts)
         ));
+        if !r.and.is_empty() {
+            let and: Vec<String> = r.and.iter().map(|(f, c)| format!("{{ field = {}, {c} }}", q(f))).collect();
+            s.push_str(&format!("and = [{}]\n", and.join(", ")));
+        }
     }
     s
 }
@@ -140,6 +166,7 @@ fn number_rules(part: &Part, column: &str, ws: &[f64], factor: f64, base: &mut f
             field: column.to_string(),
             condition: "equals = \"yes\"".into(),
             points: factor * (value_at(1.0) - value_at(0.0)),
+            and: Vec::new(),
         });
     } else {
         // Segment boundaries: the model's cut points, or the median.
@@ -162,7 +189,8 @@ fn number_rules(part: &Part, column: &str, ws: &[f64], factor: f64, base: &mut f
                 ),
                 _ => (format!("gt = {}", fmt_num(r)), format!("{label} > {}", fmt_num(r))),
             };
-            out.push(RuleOut { name, field: column.to_string(), condition, points: factor * (seg[i + 1] - seg[i]) });
+            let points = factor * (seg[i + 1] - seg[i]);
+            out.push(RuleOut { name, field: column.to_string(), condition, points, and: Vec::new() });
         }
     }
     if *missing_flag {
@@ -174,6 +202,7 @@ fn number_rules(part: &Part, column: &str, ws: &[f64], factor: f64, base: &mut f
             field: column.to_string(),
             condition: "is_missing = true".into(),
             points: factor * (missing - reference),
+            and: Vec::new(),
         });
     }
 }
@@ -206,6 +235,7 @@ fn level_rules(
             field: column.to_string(),
             condition,
             points: factor * (weight(l) - reference),
+            and: Vec::new(),
         });
     }
     if *missing {
@@ -214,6 +244,7 @@ fn level_rules(
             field: column.to_string(),
             condition: "is_missing = true".into(),
             points: factor * (at(part_of.slot(None)) - reference),
+            and: Vec::new(),
         });
     }
 }
@@ -222,4 +253,106 @@ fn level_rules(
 fn base_part_reference(value_at: &dyn Fn(f64) -> f64, lo: f64, cuts: &[f64], hi: f64, t_med: f64) -> f64 {
     let first_hi = cuts.first().copied().unwrap_or(if hi > lo { ((lo + hi) / 2.0).min(t_med.max(lo)) } else { hi });
     value_at((lo + first_hi) / 2.0)
+}
+
+/// One axis of a pair as indicators a rule can test: each element's conditions on the
+/// column and its name, and each bin as a sum of elements (`of_bin[bin][element]`).
+struct Basis {
+    elements: Vec<(Vec<String>, String)>,
+    of_bin: Vec<Vec<f64>>,
+}
+
+/// The basis of an axis: a number's or date's bins (ranges, then missing) each as
+/// itself; a category's listed levels, "present" and "missing", its "(other)" bin being
+/// present less every listed level. `None` for an axis no rule condition reads (yes/no).
+fn basis(axis: &crate::features::pair::Axis) -> Option<Basis> {
+    use crate::features::pair::Axis;
+    let present = || vec!["is_missing = false".to_string()];
+    let missing = || vec!["is_missing = true".to_string()];
+    let unit = |n: usize| -> Vec<Vec<f64>> {
+        (0..n).map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect()).collect()
+    };
+    match axis {
+        Axis::Cuts { kind, cuts } => {
+            if *kind == NumKind::Flag {
+                return None;
+            }
+            let dates = kind.date_order().is_some() || matches!(kind, NumKind::DaysBefore);
+            let (above, up_to) = if dates { ("older_than_days", "within_days") } else { ("gt", "lte") };
+            let n = cuts.len();
+            let mut elements = Vec::new();
+            for b in 0..=n {
+                let mut c = Vec::new();
+                if b > 0 {
+                    c.push(format!("{above} = {}", fmt_num(cuts[b - 1])));
+                }
+                if b < n {
+                    c.push(format!("{up_to} = {}", fmt_num(cuts[b])));
+                }
+                if c.is_empty() {
+                    c = present();
+                }
+                elements.push((c, axis.bin_label(b)));
+            }
+            elements.push((missing(), "(missing)".into()));
+            Some(Basis { of_bin: unit(n + 2), elements })
+        }
+        Axis::Levels { kind, levels } => {
+            let l = levels.len();
+            let mut elements = Vec::new();
+            for level in levels {
+                elements.push((vec![kind.rule_condition(level)?], format!("= {level}")));
+            }
+            elements.push((present(), "present".into()));
+            elements.push((missing(), "(missing)".into()));
+            let mut of_bin = unit(l + 2);
+            // (other): present, less each listed level.
+            of_bin[l] = (0..l + 2)
+                .map(|e| {
+                    if e < l {
+                        -1.0
+                    } else if e == l {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            Some(Basis { elements, of_bin })
+        }
+    }
+}
+
+/// A pair's cells as combined rules, each the conditions of one element of each axis's
+/// basis, worth the cells' contributions summed through the bases (exact); `false` when
+/// an axis has no basis (nothing written).
+fn pair_rules(
+    pair: &crate::features::pair::PairTerm,
+    columns: &[crate::features::FittedColumn],
+    factor: f64,
+    out: &mut Vec<RuleOut>,
+) -> bool {
+    let (Some(ba), Some(bb)) = (basis(&pair.axis_a), basis(&pair.axis_b)) else { return false };
+    let name = |k: usize| columns.get(k).map_or("?".to_string(), |c| c.name.clone());
+    let (na, nb) = (name(pair.a), name(pair.b));
+    for (u, (ca, la)) in ba.elements.iter().enumerate() {
+        for (v, (cb, lb)) in bb.elements.iter().enumerate() {
+            let mut sum = 0.0;
+            for (i, wa) in ba.of_bin.iter().enumerate() {
+                for (j, wb) in bb.of_bin.iter().enumerate() {
+                    sum += pair.table[pair.cell(i, j)] * wa[u] * wb[v];
+                }
+            }
+            let mut and: Vec<(String, String)> = ca[1..].iter().map(|c| (na.clone(), c.clone())).collect();
+            and.extend(cb.iter().map(|c| (nb.clone(), c.clone())));
+            out.push(RuleOut {
+                name: format!("{na} {la} x {nb} {lb}"),
+                field: na.clone(),
+                condition: ca[0].clone(),
+                points: factor * sum,
+                and,
+            });
+        }
+    }
+    true
 }

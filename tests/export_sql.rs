@@ -261,6 +261,26 @@ fn export_sql_writes_a_dbt_model_whose_unit_test_expects_what_score_writes() {
     ])
     .assert_ok();
     assert_eq!(std::fs::read_to_string(s.path("proj/models/lead_scores.sql")).unwrap(), sql);
+    // Without reasons (--reasons 0) the query has no reasons column, so neither do the
+    // unit test's expected rows.
+    s.run(&[
+        "export-sql",
+        "--model",
+        "m",
+        "--dialect",
+        "duckdb",
+        "--dbt",
+        "proj",
+        "--dbt-leads",
+        "j.csv",
+        "--reasons",
+        "0",
+        "--force",
+        "-q",
+    ])
+    .assert_ok();
+    let yml0 = std::fs::read_to_string(s.path("proj/models/lead_scores.yml")).unwrap();
+    assert!(yml0.contains("unit_tests:") && !yml0.contains("\"reasons\""), "{yml0}");
     // No leads: no unit test, and it says how to add one; no folder: a clear refusal.
     s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--dbt", "proj", "--force"]).assert_ok();
     assert!(!std::fs::read_to_string(s.path("proj/models/lead_scores.yml")).unwrap().contains("unit_tests:"));

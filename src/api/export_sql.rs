@@ -125,7 +125,7 @@ pub fn export_dbt(job: &DbtJob) -> Result<DbtProject> {
                         .map_err(|_| Error::Internal("a scored lead without a score".into()))?,
                     tier: get("tier", i),
                     decision: get("decision", i) == "true",
-                    reasons: scored_text(f, "reasons", i),
+                    reasons: (params.reasons > 0).then(|| scored_text(f, "reasons", i)),
                 });
             }
             if unit.rows.len() < DBT_UNIT_LEADS {

@@ -60,7 +60,8 @@ pub struct Expected {
     pub score: i64,
     pub tier: String,
     pub decision: bool,
-    pub reasons: String,
+    /// `None` when the query writes no reasons (`--reasons 0`).
+    pub reasons: Option<String>,
 }
 
 /// Whether `text` holds something Jinja would read (`{{`, `{%` or `{#`).
@@ -201,9 +202,12 @@ fn schema_yml(model: &LeadModel, params: &SqlParams, unit: &UnitLeads) -> Result
     }
     y.push_str("    expect:\n      rows:\n");
     for e in &unit.expected {
-        let obj = serde_json::json!({
-            id.clone(): e.id, "score": e.score, "tier": e.tier, "decision": e.decision, "reasons": e.reasons,
+        let mut obj = serde_json::json!({
+            id.clone(): e.id, "score": e.score, "tier": e.tier, "decision": e.decision,
         });
+        if let (Some(r), Some(map)) = (&e.reasons, obj.as_object_mut()) {
+            map.insert("reasons".into(), serde_json::Value::String(r.clone()));
+        }
         y.push_str(&format!("        - {obj}\n"));
     }
     Ok(y)

@@ -489,7 +489,7 @@ impl EventSpec {
         slot.push_str(&format!(" ELSE {} END", if self.other { self.types.len().to_string() } else { "NULL".into() }));
         // The time: an ISO date (its days before 1970-01-01 negated), then HH:MM[:SS].
         let time = d.strip(&trimmed(&self.time_col), "Z+$");
-        let (before_epoch, _) = crate::features::date::sql_days_before("tm", "DATE '1970-01-01'", d);
+        let before_epoch = crate::features::date::sql_days_before("tm", "DATE '1970-01-01'", d);
         let clock = d.matches("tm", r"^.{10}[ T][0-9]{2}:[0-9]{2}");
         let part = |from: u8| d.to_int(&format!("SUBSTR(tm, {from}, 2)"));
         let seconds = format!(

@@ -184,7 +184,14 @@ fn export_sql_writes_a_dbt_model_whose_unit_test_expects_what_score_writes() {
     s.write("j.csv", text.replace("Germany", "{{ 7 * 7 }} {% if true %}x{% endif %} {# c #}"));
     s.run(&["train", "--data", "j.csv", "--label", "outcome", "--model", "m", "-q"]).assert_ok();
     std::fs::create_dir_all(s.path("proj")).unwrap();
-    let run = s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--dbt", "proj", "--dbt-leads", "j.csv"]);
+    // The model and its tests into `proj`, the unit test from j.csv's leads.
+    let dbt = |extra: &[&str]| {
+        let mut args =
+            vec!["export-sql", "--model", "m", "--dialect", "duckdb", "--dbt", "proj", "--dbt-leads", "j.csv"];
+        args.extend(extra);
+        s.run(&args)
+    };
+    let run = dbt(&[]);
     run.assert_ok();
     assert!(run.stderr.contains("the unit test holds 5 leads"), "{}", run.stderr);
     let sql = std::fs::read_to_string(s.path("proj/models/lead_scores.sql")).unwrap();
@@ -244,41 +251,12 @@ fn export_sql_writes_a_dbt_model_whose_unit_test_expects_what_score_writes() {
         assert_eq!(e["reasons"], r[5]);
     }
     // Nothing is overwritten without --force; with it, the same bytes.
-    let again = s.run(&["export-sql", "--model", "m", "--dialect", "duckdb", "--dbt", "proj", "--dbt-leads", "j.csv"]);
-    again.assert_bad_input(&["lead_scores.sql", "--force"]);
-    s.run(&[
-        "export-sql",
-        "--model",
-        "m",
-        "--dialect",
-        "duckdb",
-        "--dbt",
-        "proj",
-        "--dbt-leads",
-        "j.csv",
-        "--force",
-        "-q",
-    ])
-    .assert_ok();
+    dbt(&[]).assert_bad_input(&["lead_scores.sql", "--force"]);
+    dbt(&["--force", "-q"]).assert_ok();
     assert_eq!(std::fs::read_to_string(s.path("proj/models/lead_scores.sql")).unwrap(), sql);
     // Without reasons (--reasons 0) the query has no reasons column, so neither do the
     // unit test's expected rows.
-    s.run(&[
-        "export-sql",
-        "--model",
-        "m",
-        "--dialect",
-        "duckdb",
-        "--dbt",
-        "proj",
-        "--dbt-leads",
-        "j.csv",
-        "--reasons",
-        "0",
-        "--force",
-        "-q",
-    ])
-    .assert_ok();
+    dbt(&["--reasons", "0", "--force", "-q"]).assert_ok();
     let yml0 = std::fs::read_to_string(s.path("proj/models/lead_scores.yml")).unwrap();
     assert!(yml0.contains("unit_tests:") && !yml0.contains("\"reasons\""), "{yml0}");
     // No leads: no unit test, and it says how to add one; no folder: a clear refusal.

@@ -41,9 +41,10 @@ pub(crate) fn days_before(cell: Cell, order: Option<DateOrder>, as_of_day: i64) 
 
 /// The SQL reading of a cleaned text cell `cell` (NULL when missing) as an ISO date
 /// (`YYYY-MM-DD` or `YYYY/MM/DD`, a time after a space or `T` ignored), as days before
-/// the date expression `as_of`: (the days or NULL, the problem or NULL). Impossible dates
-/// (`2024-02-30`) are the problem, checked before any cast so that no engine errors.
-pub(crate) fn sql_days_before(cell: &str, as_of: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
+/// the date expression `as_of`: the days, NULL when missing or not a date (the problem,
+/// [`super::NumKind::sql_problem`]). Impossible dates (`2024-02-30`) are not dates,
+/// checked before any cast so that no engine errors.
+pub(crate) fn sql_days_before(cell: &str, as_of: &str, d: crate::dialect::sql::Dialect) -> String {
     let shape = d.matches(cell, r"^[0-9]{4}(-[0-9]{2}-|/[0-9]{2}/)[0-9]{2}([ T]|$)");
     // Casts only behind the shape test (SQL's AND does not stop early; CASE does).
     let part = |from: u8, len: u8| {
@@ -55,16 +56,14 @@ pub(crate) fn sql_days_before(cell: &str, as_of: &str, d: crate::dialect::sql::D
         "CASE WHEN {m} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
     );
     let valid = format!("COALESCE({shape} AND {m} BETWEEN 1 AND 12 AND {dd} BETWEEN 1 AND {month_days}, FALSE)");
-    let days = format!("CASE WHEN {valid} THEN {} END", d.to_double(&d.days_between(as_of, &d.make_date(&y, &m, &dd))));
-    let problem = format!("CASE WHEN {cell} IS NOT NULL AND NOT {valid} THEN 'not a date' END");
-    (days, problem)
+    format!("CASE WHEN {valid} THEN {} END", d.to_double(&d.days_between(as_of, &d.make_date(&y, &m, &dd))))
 }
 
 /// [`sql_days_before`] for a column of Excel serial day numbers (ISO dates read too):
 /// the whole part of a plain number from 1 to 2,958,465, counted from 1899-12-30 (from 61
 /// on) or 1899-12-31, as [`crate::format::excel_serial_day`] counts.
-pub(crate) fn sql_days_before_serial(cell: &str, as_of: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
-    let (iso, _) = sql_days_before(cell, as_of, d);
+pub(crate) fn sql_days_before_serial(cell: &str, as_of: &str, d: crate::dialect::sql::Dialect) -> String {
+    let iso = sql_days_before(cell, as_of, d);
     let number = d.matches(cell, super::number::SQL_NUMBER);
     let x = format!("(CASE WHEN {number} THEN {} END)", d.to_double(cell));
     let n = format!("FLOOR({x})");
@@ -74,7 +73,5 @@ pub(crate) fn sql_days_before_serial(cell: &str, as_of: &str, d: crate::dialect:
         from("1899-12-30"),
         from("1899-12-31")
     );
-    let days = format!("COALESCE({iso}, {serial})");
-    let problem = format!("CASE WHEN {cell} IS NOT NULL AND ({days}) IS NULL THEN 'not a date' END");
-    (days, problem)
+    format!("COALESCE({iso}, {serial})")
 }

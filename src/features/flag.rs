@@ -36,19 +36,17 @@ pub(crate) fn value(cell: Cell) -> Result<f64, Problem> {
 }
 
 /// The SQL reading of a cleaned text cell `cell` (NULL when missing), as [`value`]
-/// reads it: (1, 0 or NULL, the problem or NULL).
-pub(crate) fn sql_value(cell: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
+/// reads it: 1, 0, or NULL when missing or not a yes/no value.
+pub(crate) fn sql_value(cell: &str, d: crate::dialect::sql::Dialect) -> String {
     let list = |words: &[&str]| words.iter().map(|w| d.string(w)).collect::<Vec<_>>().join(", ");
     let number = d.matches(cell, super::number::SQL_NUMBER);
-    let value = format!(
+    format!(
         "CASE WHEN LOWER({cell}) IN ({}) THEN 1.0 WHEN LOWER({cell}) IN ({}) THEN 0.0 \
          WHEN {number} THEN CASE WHEN {} > 0 THEN 1.0 ELSE 0.0 END END",
         list(crate::keywords::YES),
         list(crate::keywords::NO),
         d.to_double(cell)
-    );
-    let problem = format!("CASE WHEN {cell} IS NOT NULL AND ({value}) IS NULL THEN 'not a yes/no value' END");
-    (value, problem)
+    )
 }
 
 #[cfg(test)]

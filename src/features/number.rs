@@ -42,20 +42,13 @@ pub(crate) fn value_as(cell: Cell, format: NumberFormat) -> Result<f64, Problem>
 }
 
 /// The SQL reading of a cleaned text cell `cell` (NULL when missing), as [`value`] reads
-/// it: (the number or NULL, the problem or NULL). Rust's float syntax; `inf` and `NaN`
-/// are the non-finite problem.
-pub(crate) fn sql_value(cell: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
-    let ok = d.matches(cell, SQL_NUMBER);
-    let value = format!("CASE WHEN {ok} THEN {} END", d.to_double(cell));
-    let nonfinite = d.matches(&format!("LOWER({cell})"), SQL_NONFINITE);
-    let problem = format!(
-        "CASE WHEN {cell} IS NOT NULL AND NOT {ok} THEN CASE WHEN {nonfinite} THEN 'not a finite number' \
-         ELSE 'not a number' END END"
-    );
-    (value, problem)
+/// it: the number, NULL when missing or not a number (Rust's float syntax; `inf` and
+/// `NaN` are not finite: [`sql_problem_message`]).
+pub(crate) fn sql_value(cell: &str, d: crate::dialect::sql::Dialect) -> String {
+    format!("CASE WHEN {} THEN {} END", d.matches(cell, SQL_NUMBER), d.to_double(cell))
 }
 
-/// The problem of a present cell that is not a number ([`sql_value`]'s), as SQL text.
+/// The problem of a present cell that is not a number ([`sql_value`]'s NULL), as SQL text.
 pub(crate) fn sql_problem_message(cell: &str, d: crate::dialect::sql::Dialect) -> String {
     let nonfinite = d.matches(&format!("LOWER({cell})"), SQL_NONFINITE);
     format!("CASE WHEN {nonfinite} THEN 'not a finite number' ELSE 'not a number' END")

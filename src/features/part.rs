@@ -65,9 +65,9 @@ impl NumKind {
     }
 
     /// The SQL reading of a cleaned text cell (NULL when missing; the prepared text where
-    /// [`Self::sql_prepare`] gives one): (the value or NULL, the problem text or NULL).
-    /// `as_of` is a date expression.
-    pub fn sql_value(self, cell: &str, as_of: &str, d: crate::dialect::sql::Dialect) -> (String, String) {
+    /// [`Self::sql_prepare`] gives one): the value, NULL when the cell is missing or has a
+    /// problem ([`Self::sql_problem`] says which). `as_of` is a date expression.
+    pub fn sql_value(self, cell: &str, as_of: &str, d: crate::dialect::sql::Dialect) -> String {
         match self {
             NumKind::Number | NumKind::LocalNumber(_) => super::number::sql_value(cell, d),
             NumKind::Flag => super::flag::sql_value(cell, d),
@@ -77,13 +77,11 @@ impl NumKind {
             NumKind::LocalDaysBefore(DateOrder::ExcelSerial) => super::date::sql_days_before_serial(cell, as_of, d),
         }
     }
-}
 
-impl NumKind {
-    /// The problem [`Self::sql_value`] gives `cell`, from the column `value` holding its
-    /// value: the value is NULL exactly when a present cell has a problem, so only the
-    /// message needs the cell again (a number's "not a finite number"). Issue 37: the
-    /// problem wrote the value's parsing again (a date's 2.5 KB in the sample query).
+    /// The problem of `cell`, from the column `value` holding [`Self::sql_value`]'s
+    /// reading: the value is NULL exactly when a present cell has a problem, so only the
+    /// message needs the cell again (a number's "not a finite number"). Issue 37: each
+    /// reader wrote its parsing again for the problem (a date's 2.5 KB in the sample query).
     pub fn sql_problem(self, cell: &str, value: &str, d: crate::dialect::sql::Dialect) -> String {
         let message = match self {
             NumKind::Number | NumKind::LocalNumber(_) => super::number::sql_problem_message(cell, d),

@@ -277,8 +277,8 @@ fn basis(axis: &crate::features::pair::Axis) -> Option<Basis> {
             if *kind == NumKind::Flag {
                 return None;
             }
-            let dates = kind.date_order().is_some() || matches!(kind, NumKind::DaysBefore);
-            let (above, up_to) = if dates { ("older_than_days", "within_days") } else { ("gt", "lte") };
+            let (above, up_to) =
+                if kind.date_order().is_some() { ("older_than_days", "within_days") } else { ("gt", "lte") };
             let n = cuts.len();
             let mut elements = Vec::new();
             for b in 0..=n {
@@ -308,14 +308,10 @@ fn basis(axis: &crate::features::pair::Axis) -> Option<Basis> {
             let mut of_bin = unit(l + 2);
             // (other): present, less each listed level.
             of_bin[l] = (0..l + 2)
-                .map(|e| {
-                    if e < l {
-                        -1.0
-                    } else if e == l {
-                        1.0
-                    } else {
-                        0.0
-                    }
+                .map(|e| match e.cmp(&l) {
+                    std::cmp::Ordering::Less => -1.0,
+                    std::cmp::Ordering::Equal => 1.0,
+                    std::cmp::Ordering::Greater => 0.0,
                 })
                 .collect();
             Some(Basis { elements, of_bin })

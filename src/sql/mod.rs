@@ -356,7 +356,7 @@ fn weighted_ctes<'m>(model: &'m LeadModel, d: Dialect, ctes: &mut Vec<String>) -
                         }
                         None => c(i),
                     };
-                    let (value, _) = p.kind.sql_value(&read, "as_of", d);
+                    let value = p.kind.sql_value(&read, "as_of", d);
                     vals.push(format!("{value} AS {name}"));
                     let problem = p.kind.sql_problem(&read, &name, d);
                     problems.push(format!(
